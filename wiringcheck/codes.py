@@ -1,0 +1,119 @@
+"""The catalog of finding codes.
+
+Codes are stable: once published, a code keeps its meaning, so CI suppressions,
+baselines and dashboards keyed on it stay valid.  The hundreds say which part of
+wiringcheck raises them:
+
+- ``WC1xx`` boot and shutdown of the backend, and what startup did while booting;
+- ``WC2xx`` the objects startup built: roles, their contract, the wires between them;
+- ``WC3xx`` the static scan;
+- ``WC4xx`` the events a real agent run delivers over the WebSocket.
+
+Each code has a page, ``docs/codes/WCnnn.md``, that `wiringcheck explain` prints.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["CODES", "Code"]
+
+
+@dataclass(frozen=True, slots=True)
+class Code:
+    """One entry of the catalog: a title that reads as a sentence, and why it matters."""
+
+    code: str
+    title: str
+    why: str
+
+
+_ENTRIES = (
+    # -- boot ---------------------------------------------------------------------------------
+    Code("WC101", "boot failed", "The backend never finished startup, so nothing else could be checked."),
+    Code(
+        "WC102",
+        "boot timed out",
+        "Startup is waiting on something that never comes; in production the pod never becomes ready.",
+    ),
+    Code("WC103", "shutdown failed", "A shutdown that raises or hangs leaks connections and blocks deploys."),
+    Code(
+        "WC104",
+        "coroutine never awaited during boot",
+        "An async setter called without await does nothing: the wiring silently never happens.",
+    ),
+    Code(
+        "WC105",
+        "warning logged",
+        'Backends often log the real failure ("no WebSocket manager") and carry on; that line is the diagnosis.',
+    ),
+    Code(
+        "WC106",
+        "expected call not made during startup",
+        "A setter that startup must call was never called: whatever it wires is missing.",
+    ),
+    Code(
+        "WC107",
+        "guard on a missing attribute",
+        "A hasattr()/getattr() guard looked for a member that does not exist, so the guarded wiring was skipped.",
+    ),
+    # -- roles, contract, wires ----------------------------------------------------------------
+    Code("WC201", "role not found", "Startup did not build the object, or stored it under another name."),
+    Code(
+        "WC202",
+        "member missing",
+        "Callers of a renamed or removed member fail, or skip the call behind a guard.",
+    ),
+    Code(
+        "WC203",
+        "async mismatch",
+        "Calling an async def without await returns a coroutine and does nothing; awaiting a plain result raises.",
+    ),
+    Code("WC204", "not callable", "The contract calls this member, but it is a plain attribute (or vice versa)."),
+    Code(
+        "WC205",
+        "parameter not accepted",
+        "The live signature rejects an argument the contract passes: callers raise TypeError.",
+    ),
+    Code(
+        "WC206",
+        "required parameter not in contract",
+        "The live signature requires an argument the contract does not pass: callers raise TypeError.",
+    ),
+    Code("WC211", "wire not made", "Startup did not connect two objects that must be connected."),
+    Code("WC212", "wire cannot be evaluated", "A path in the wire expression does not exist on the live objects."),
+    # -- static scan ---------------------------------------------------------------------------
+    Code("WC300", "file skipped", "The file could not be read or parsed, so it was not scanned."),
+    Code(
+        "WC301",
+        "attribute missing on class",
+        "The attribute is defined nowhere on the class or its bases: the access raises, or its guard never passes.",
+    ),
+    Code("WC302", "call does not fit signature", "The call raises TypeError when it runs."),
+    Code("WC303", "await of a non-awaitable", "Awaiting a plain function's result raises TypeError at run time."),
+    Code(
+        "WC304",
+        "coroutine never awaited",
+        "Calling an async def without awaiting it does nothing but warn, and its result is not what the code uses.",
+    ),
+    Code("WC305", "import of a missing name", "The import raises ImportError when the code runs (often lazily)."),
+    Code(
+        "WC306",
+        "required call missing from startup",
+        "Startup code never calls a method the configuration says it must call.",
+    ),
+    Code("WC307", "contract member missing on class", "The role's class does not define a contract member."),
+    # -- events --------------------------------------------------------------------------------
+    Code("WC401", "probe could not connect", "No client could connect, so no user can see any event."),
+    Code("WC402", "event missing", "Users never see this step of the agent run."),
+    Code("WC403", "event out of order", "Clients that follow the protocol show the run in the wrong state."),
+    Code("WC404", "event after terminal", "Clients stop listening at the terminal event; what follows is lost."),
+    Code("WC405", "event over budget", "Events that arrive late make the chat feel stuck."),
+    Code("WC406", "frame not JSON", "Clients that parse every frame as JSON break on this one."),
+    Code("WC407", "event without type", "Clients cannot dispatch an event that does not say what it is."),
+    Code("WC408", "connection closed early", "The server closed the WebSocket before the run finished."),
+    Code("WC409", "run deadline reached", "The run did not reach its terminal event in time."),
+)
+
+CODES: dict[str, Code] = {entry.code: entry for entry in _ENTRIES}
+"""Every finding code wiringcheck can report, by code."""

@@ -1,0 +1,459 @@
+"""Configuration: read `[tool.wiringcheck]` (or a `wiringcheck.toml`) into frozen `Settings`.
+
+Everything that differs between backends (where startup stores its objects, what
+they must look like, how a run is started, what the events are called) lives
+here, never in code.  Validation is strict and total: every problem becomes a
+`ConfigError` naming the file, the key path and what to do, never a traceback,
+and no configuration text is ever evaluated as Python.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from wiringcheck.suggest import suggest
+
+__all__ = [
+    "DEFAULT_EVENTS",
+    "Auth",
+    "ConfigError",
+    "ProbeSettings",
+    "RoleSpec",
+    "Settings",
+    "find_config",
+    "load_settings",
+    "parse_settings",
+]
+
+DEFAULT_EVENTS = ("agent_started", "agent_thinking", "tool_executing", "tool_completed", "agent_completed")
+"""The five events a user must see during an agent run, in order; the last one is terminal."""
+
+_IMPORT_REF = re.compile(r"^[A-Za-z_][\w]*(\.[A-Za-z_]\w*)*:[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$")
+_PATH = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$")
+_WS_URL = re.compile(r"^wss?://[^\s/]+(/\S*)?$")
+
+
+class ConfigError(Exception):
+    """The configuration cannot be used; the message says where and why."""
+
+    def __init__(self, problem: str, *, source: Path | str | None = None, key: str = "") -> None:
+        self.problem = problem
+        self.source = str(source) if source is not None else None
+        self.key = key
+        super().__init__(problem)
+
+    def __str__(self) -> str:
+        where = ": ".join(part for part in (self.source, self.key) if part)
+        return f"{where}: {self.problem}" if where else self.problem
+
+
+@dataclass(frozen=True, slots=True)
+class Auth:
+    """How the probe authenticates: a token sent as a query parameter or a header.
+
+    The token comes from the environment variable `token_env`; `token` is a fallback for
+    non-secret development tokens (the reference backend's `dev-token`).
+    """
+
+    query: str | None = None
+    header: str | None = None
+    scheme: str = "Bearer"
+    token_env: str | None = None
+    token: str | None = None
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.query or self.header)
+
+    def resolve(self, environ: Mapping[str, str]) -> str | None:
+        """The token to send: the environment variable wins over the fallback."""
+        if self.token_env and environ.get(self.token_env):
+            return environ[self.token_env]
+        return self.token
+
+
+@dataclass(frozen=True, slots=True)
+class ProbeSettings:
+    """What the probe sends, what it expects back, and how fast."""
+
+    trigger: Any = field(
+        default_factory=lambda: {
+            "type": "user_message",
+            "run_id": "{run_id}",
+            "thread_id": "{thread_id}",
+            "payload": {"text": "hello"},
+        }
+    )
+    auth: Auth = Auth()
+    events: tuple[str, ...] = DEFAULT_EVENTS
+    terminal: str = DEFAULT_EVENTS[-1]
+    type_field: str = "type"
+    run_id_field: str = "run_id"
+    timestamp_field: str = "timestamp"
+    budget_ms: float = 100.0
+    deadline: float = 5.0
+    connect_timeout: float = 5.0
+    linger_ms: float = 50.0
+    user_id: str = "wiringcheck-probe"
+    percentile: str = "max"
+
+
+@dataclass(frozen=True, slots=True)
+class RoleSpec:
+    """An object startup built, where to find it, and the members it must have."""
+
+    name: str
+    path: str
+    class_ref: str | None = None
+    members: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """The validated configuration of one backend."""
+
+    source: Path | None = None
+    root: Path = Path()
+    app: str | None = None
+    factory: bool | None = None
+    boot: str | None = None
+    url: str | None = None
+    ws_path: str = "/ws"
+    ws_url: str | None = None
+    pythonpath: tuple[Path, ...] = ()
+    startup_timeout: float = 10.0
+    shutdown_timeout: float = 5.0
+    trace: bool = True
+    roles: dict[str, RoleSpec] = field(default_factory=dict)
+    wires: tuple[str, ...] = ()
+    must_call: tuple[str, ...] = ()
+    probe: ProbeSettings = ProbeSettings()
+
+    @property
+    def target_kind(self) -> str:
+        return "app" if self.app else "boot" if self.boot else "url" if self.url else "none"
+
+    @property
+    def target(self) -> str:
+        return self.app or self.boot or self.url or ""
+
+    def with_target(self, *, app: str | None = None, boot: str | None = None, url: str | None = None) -> Settings:
+        """A copy whose target is replaced (a CLI flag overrides the file's target entirely)."""
+        if not (app or boot or url):
+            return self
+        return replace(self, app=app, boot=boot, url=url)
+
+    def with_probe(self, **changes: Any) -> Settings:
+        return replace(self, probe=replace(self.probe, **changes))
+
+
+# -- loading -------------------------------------------------------------------------------------
+
+
+def find_config(start: Path | None = None) -> Path | None:
+    """The nearest `wiringcheck.toml`, or `pyproject.toml` with a `[tool.wiringcheck]` table."""
+    directory = (start or Path.cwd()).resolve()
+    for folder in (directory, *directory.parents):
+        candidate = folder / "wiringcheck.toml"
+        if candidate.is_file():
+            return candidate
+        pyproject = folder / "pyproject.toml"
+        if pyproject.is_file() and "[tool.wiringcheck" in pyproject.read_text(encoding="utf-8", errors="replace"):
+            return pyproject
+    return None
+
+
+def load_settings(path: Path | None = None, *, start: Path | None = None) -> Settings:
+    """Read and validate the configuration file at `path`, or the one found from `start`.
+
+    Raises:
+        ConfigError: the file is missing, is not TOML, or does not validate.
+    """
+    if path is None:
+        path = find_config(start)
+        if path is None:
+            raise ConfigError(
+                "no configuration found: add a [tool.wiringcheck] table to pyproject.toml "
+                "(`wiringcheck init` writes a starter) or pass --config PATH"
+            )
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError("file not found", source=path) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read the file: {exc}", source=path) from None
+    try:
+        document = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"not valid TOML: {exc}", source=path) from None
+    prefix = ""
+    if path.name == "pyproject.toml":
+        table = document.get("tool", {}).get("wiringcheck")
+        if table is None:
+            raise ConfigError("has no [tool.wiringcheck] table", source=path)
+        prefix = "tool.wiringcheck"
+    else:
+        table = document
+    return parse_settings(table, source=path, prefix=prefix)
+
+
+# -- validation ----------------------------------------------------------------------------------
+
+_TOP_KEYS = {
+    "app",
+    "factory",
+    "boot",
+    "url",
+    "ws_path",
+    "ws_url",
+    "pythonpath",
+    "startup_timeout",
+    "shutdown_timeout",
+    "trace",
+    "roles",
+    "wires",
+    "must_call",
+    "probe",
+}
+_ROLE_KEYS = {"path", "class", "members"}
+_PROBE_KEYS = {
+    "trigger",
+    "auth",
+    "events",
+    "terminal",
+    "type_field",
+    "run_id_field",
+    "timestamp_field",
+    "budget_ms",
+    "deadline",
+    "connect_timeout",
+    "linger_ms",
+    "user_id",
+    "percentile",
+}
+_AUTH_KEYS = {"query", "header", "scheme", "token_env", "token"}
+_PERCENTILES = ("p50", "p95", "max")
+
+
+class _Reader:
+    """Typed access to one table, producing errors that name the file and the key path."""
+
+    def __init__(self, table: Mapping[str, Any], *, source: Path | None, prefix: str) -> None:
+        self.table = table
+        self.source = source
+        self.prefix = prefix
+
+    def key(self, name: str) -> str:
+        return f"{self.prefix}.{name}" if self.prefix else name
+
+    def error(self, name: str, problem: str) -> ConfigError:
+        return ConfigError(problem, source=self.source, key=self.key(name))
+
+    def check_keys(self, allowed: set[str]) -> None:
+        for name in self.table:
+            if name not in allowed:
+                guess = suggest(name, allowed)
+                hint = f"; did you mean {guess!r}?" if guess else f"; known keys: {', '.join(sorted(allowed))}"
+                raise self.error(name, f"unknown key{hint}")
+
+    def sub(self, name: str) -> _Reader:
+        value = self.table.get(name, {})
+        if not isinstance(value, Mapping):
+            raise self.error(name, f"expected a table, got {_kind(value)}")
+        return _Reader(value, source=self.source, prefix=self.key(name))
+
+    def string(self, name: str, default: str | None = None, *, pattern: re.Pattern[str] | None = None) -> Any:
+        value = self.table.get(name, default)
+        if value is None:
+            return default
+        if not isinstance(value, str) or not value.strip():
+            raise self.error(name, f"expected a non-empty string, got {_kind(value)}")
+        if pattern is not None and not pattern.match(value):
+            raise self.error(name, f"{value!r} is not of the form {_FORMS[pattern]}")
+        return value
+
+    def number(self, name: str, default: float, *, positive: bool = True) -> float:
+        value = self.table.get(name, default)
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise self.error(name, f"expected a number, got {_kind(value)}")
+        if positive and value <= 0:
+            raise self.error(name, f"must be greater than 0, got {value}")
+        return float(value)
+
+    def boolean(self, name: str, default: bool | None) -> Any:
+        value = self.table.get(name, default)
+        if value is not None and not isinstance(value, bool):
+            raise self.error(name, f"expected true or false, got {_kind(value)}")
+        return value
+
+    def strings(self, name: str, default: tuple[str, ...] = ()) -> tuple[str, ...]:
+        value = self.table.get(name, list(default))
+        if not isinstance(value, list) or not all(isinstance(item, str) and item.strip() for item in value):
+            raise self.error(name, f"expected a list of non-empty strings, got {_kind(value)}")
+        return tuple(value)
+
+
+_FORMS = {
+    _IMPORT_REF: '"package.module:attribute"',
+    _PATH: '"name.attribute.attribute"',
+    _WS_URL: '"ws://host:port/path" or "wss://..."',
+}
+
+
+def _kind(value: object) -> str:
+    if isinstance(value, str):
+        return f"the string {value!r}"
+    names = {bool: "a boolean", int: "an integer", float: "a number", list: "a list", dict: "a table"}
+    return names.get(type(value), type(value).__name__)
+
+
+def parse_settings(table: Mapping[str, Any], *, source: Path | None = None, prefix: str = "") -> Settings:
+    """Validate a configuration table (already parsed from TOML) into `Settings`."""
+    from wiringcheck.wires import WireSyntaxError, parse_wire
+
+    from wiringcheck.contract import ContractSyntaxError, parse_member
+
+    top = _Reader(table, source=source, prefix=prefix)
+    top.check_keys(_TOP_KEYS)
+    root = source.parent.resolve() if source is not None else Path.cwd()
+
+    app = top.string("app", pattern=_IMPORT_REF)
+    boot = top.string("boot", pattern=_IMPORT_REF)
+    url = top.string("url", pattern=_WS_URL)
+    given = [name for name, value in (("app", app), ("boot", boot), ("url", url)) if value]
+    if len(given) > 1:
+        raise top.error(given[1], f"give one target, not both {given[0]!r} and {given[1]!r}")
+
+    ws_path = top.string("ws_path", "/ws")
+    if not ws_path.startswith("/"):
+        raise top.error("ws_path", f"must start with '/', got {ws_path!r}")
+
+    roles: dict[str, RoleSpec] = {}
+    roles_reader = top.sub("roles")
+    for name in roles_reader.table:
+        if not re.fullmatch(r"[A-Za-z_]\w*", name):
+            raise roles_reader.error(name, "a role name must be an identifier")
+        role = roles_reader.sub(name)
+        role.check_keys(_ROLE_KEYS)
+        if "path" not in role.table:
+            raise role.error("path", "missing: where startup stores this object, e.g. 'state.agent_websocket_bridge'")
+        members = role.strings("members")
+        for index, member in enumerate(members):
+            try:
+                parse_member(member)
+            except ContractSyntaxError as exc:
+                raise role.error(f"members[{index}]", str(exc)) from None
+        roles[name] = RoleSpec(
+            name=name,
+            path=role.string("path", pattern=_PATH),
+            class_ref=role.string("class", pattern=_IMPORT_REF),
+            members=members,
+        )
+
+    wires = top.strings("wires")
+    for index, text in enumerate(wires):
+        try:
+            wire = parse_wire(text)
+        except WireSyntaxError as exc:
+            raise top.error(f"wires[{index}]", str(exc)) from None
+        for path in wire.paths:
+            if path[0] not in roles:
+                guess = suggest(path[0], roles)
+                hint = f"; did you mean {guess!r}?" if guess else ""
+                raise top.error(f"wires[{index}]", f"{path[0]!r} is not a role defined under [roles]{hint}")
+
+    must_call = top.strings("must_call")
+    for index, text in enumerate(must_call):
+        role_name, _, method = text.partition(".")
+        if not method or "." in method:
+            raise top.error(f"must_call[{index}]", f"expected 'role.method', got {text!r}")
+        if role_name not in roles:
+            guess = suggest(role_name, roles)
+            hint = f"; did you mean {guess!r}?" if guess else ""
+            raise top.error(f"must_call[{index}]", f"{role_name!r} is not a role defined under [roles]{hint}")
+
+    pythonpath = tuple((root / entry).resolve() for entry in top.strings("pythonpath", (".",)))
+
+    return Settings(
+        source=source,
+        root=root,
+        app=app,
+        factory=top.boolean("factory", None),
+        boot=boot,
+        url=url,
+        ws_path=ws_path,
+        ws_url=top.string("ws_url", pattern=_WS_URL),
+        pythonpath=pythonpath,
+        startup_timeout=top.number("startup_timeout", Settings.startup_timeout),
+        shutdown_timeout=top.number("shutdown_timeout", Settings.shutdown_timeout),
+        trace=top.boolean("trace", True),
+        roles=roles,
+        wires=wires,
+        must_call=must_call,
+        probe=_parse_probe(top.sub("probe")),
+    )
+
+
+def _parse_probe(probe: _Reader) -> ProbeSettings:
+    probe.check_keys(_PROBE_KEYS)
+    defaults = ProbeSettings()
+
+    trigger: Any = probe.table.get("trigger", defaults.trigger)
+    if isinstance(trigger, str):
+        try:
+            trigger = json.loads(trigger)
+        except json.JSONDecodeError as exc:
+            raise probe.error("trigger", f"not valid JSON: {exc.msg} at column {exc.colno}") from None
+    if not isinstance(trigger, dict):
+        raise probe.error("trigger", f"expected a JSON object or a TOML table, got {_kind(trigger)}")
+
+    auth_reader = probe.sub("auth")
+    auth_reader.check_keys(_AUTH_KEYS)
+    auth = Auth(
+        query=auth_reader.string("query"),
+        header=auth_reader.string("header"),
+        scheme=auth_reader.string("scheme", "Bearer"),
+        token_env=auth_reader.string("token_env"),
+        token=auth_reader.string("token"),
+    )
+    if auth.query and auth.header:
+        raise auth_reader.error("query", "send the token as a query parameter or a header, not both")
+    if auth_reader.table and not auth.enabled:
+        raise auth_reader.error("query", "missing: say how to send the token (query = 'token' or header = ...)")
+    if auth.enabled and not (auth.token_env or auth.token):
+        raise auth_reader.error("token_env", "missing: name the environment variable that holds the token")
+
+    events = probe.strings("events", defaults.events)
+    if not events:
+        raise probe.error("events", "must name at least one event")
+    if len(set(events)) != len(events):
+        raise probe.error("events", "lists an event twice")
+    terminal = probe.string("terminal", events[-1])
+    if terminal not in events:
+        raise probe.error("terminal", f"{terminal!r} is not one of the expected events")
+
+    percentile = probe.string("percentile", "max")
+    if percentile not in _PERCENTILES:
+        raise probe.error("percentile", f"expected one of {', '.join(_PERCENTILES)}, got {percentile!r}")
+
+    return ProbeSettings(
+        trigger=trigger,
+        auth=auth,
+        events=events,
+        terminal=terminal,
+        type_field=probe.string("type_field", defaults.type_field),
+        run_id_field=probe.string("run_id_field", defaults.run_id_field),
+        timestamp_field=probe.string("timestamp_field", defaults.timestamp_field),
+        budget_ms=probe.number("budget_ms", defaults.budget_ms),
+        deadline=probe.number("deadline", defaults.deadline),
+        connect_timeout=probe.number("connect_timeout", defaults.connect_timeout),
+        linger_ms=probe.number("linger_ms", defaults.linger_ms, positive=False),
+        user_id=probe.string("user_id", defaults.user_id),
+        percentile=percentile,
+    )

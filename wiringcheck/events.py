@@ -1,0 +1,347 @@
+"""The event checker: from a recording of timestamped frames and an expectation, to findings.
+
+Sans-I/O on purpose: nothing here reads a clock, opens a socket or imports asyncio.
+The probe (``probe.py``) only connects, sends the trigger and appends frames; every
+judgement about what arrived is made here, over data, so it is tested with
+recordings built by hand (an event at 5 ms and one at 300 ms against a 100 ms budget).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from wiringcheck.findings import Finding
+from wiringcheck.report import EventRecord
+
+__all__ = ["Expectation", "Frame", "Recording", "Verdict", "attach_send_times", "check_events"]
+
+
+@dataclass(frozen=True, slots=True)
+class Frame:
+    """One WebSocket message the probe received.
+
+    Attributes:
+        received_at: monotonic receive time, in seconds, on the probe's clock.
+        data: the message, text or bytes.
+        received_wall: wall-clock receive time (epoch seconds), for `url` targets.
+        sent_at: when the backend handed it to its WebSocket layer, on the same monotonic
+            clock as `received_at` (in-process targets only).
+    """
+
+    received_at: float
+    data: str | bytes
+    received_wall: float | None = None
+    sent_at: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Recording:
+    """Everything the probe saw of one run.
+
+    `end` says why recording stopped: ``terminal`` (the terminal event arrived and the
+    linger elapsed), ``deadline``, ``closed`` (the server closed the connection) or
+    ``connect_failed``.
+    """
+
+    run_id: str
+    trigger_at: float
+    ended_at: float
+    frames: tuple[Frame, ...] = ()
+    end: str = "terminal"
+    close_code: int | None = None
+    close_reason: str = ""
+    error: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Expectation:
+    """What a healthy run delivers: the events in order, and how fast.
+
+    `latency` is ``"send"`` when frames carry the backend's send time (in-process
+    targets) and ``"timestamp"`` when only the event's own timestamp field can be used.
+    """
+
+    events: tuple[str, ...]
+    terminal: str
+    budget_ms: float = 100.0
+    type_field: str = "type"
+    run_id_field: str = "run_id"
+    timestamp_field: str = "timestamp"
+    latency: str = "send"
+
+
+@dataclass(slots=True)
+class Verdict:
+    """The checker's result: findings per expected event, findings about the run, and the timeline."""
+
+    per_event: dict[str, list[Finding]]
+    general: list[Finding] = field(default_factory=list)
+    timeline: list[EventRecord] = field(default_factory=list)
+    timings: dict[str, float | None] = field(default_factory=dict)
+    other_runs: int = 0
+
+    @property
+    def findings(self) -> list[Finding]:
+        return [*self.general, *(f for findings in self.per_event.values() for f in findings)]
+
+
+def attach_send_times(frames: Sequence[Frame], sends: Sequence[tuple[float, str | bytes]]) -> tuple[Frame, ...]:
+    """Pair each received frame with the backend's send of the same payload, in order."""
+    pending = list(sends)
+    paired: list[Frame] = []
+    for frame in frames:
+        sent_at = None
+        for index, (at, data) in enumerate(pending):
+            if data == frame.data:
+                sent_at = at
+                del pending[index]
+                break
+        paired.append(
+            Frame(received_at=frame.received_at, data=frame.data, received_wall=frame.received_wall, sent_at=sent_at)
+        )
+    return tuple(paired)
+
+
+def _parse_time(value: Any) -> float | None:
+    """An event timestamp (ISO 8601 text, or epoch seconds) as epoch seconds."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            return None
+        return moment.timestamp() if moment.tzinfo is not None else None
+    return None
+
+
+def _ms(seconds: float) -> float:
+    return round(seconds * 1000.0, 3)
+
+
+@dataclass(frozen=True, slots=True)
+class _Event:
+    index: int
+    type: str
+    run_id: str | None
+    frame: Frame
+    latency_ms: float | None
+
+
+def check_events(recording: Recording, expectation: Expectation) -> Verdict:
+    """Judge a recorded run against the expectation.
+
+    Every expected event must be present; first occurrences must come in the expected
+    order; nothing may follow the terminal event; each delivery must fit the budget.
+    Frames that are not JSON objects with a type are findings, never crashes; events
+    of other runs are counted apart and otherwise ignored.
+    """
+    verdict = Verdict(per_event={name: [] for name in expectation.events})
+    ours: list[_Event] = []
+    ms = lambda at: _ms(at - recording.trigger_at)  # noqa: E731
+
+    for index, frame in enumerate(recording.frames):
+        at = ms(frame.received_at)
+        if isinstance(frame.data, bytes):
+            verdict.general.append(
+                Finding(
+                    code="WC406",
+                    message=f"frame #{index} at {at:g} ms is binary ({len(frame.data)} bytes), not a JSON text frame",
+                    hint="Send events as JSON text frames; clients that parse every frame as JSON break on this one.",
+                    subject="probe",
+                    evidence=(f"#{index} +{at:g} ms: {frame.data[:60]!r}",),
+                )
+            )
+            verdict.timeline.append(EventRecord(index, None, None, at, None, ours=False))
+            continue
+        try:
+            message = json.loads(frame.data)
+        except ValueError:
+            verdict.general.append(
+                Finding(
+                    code="WC406",
+                    message=f"frame #{index} at {at:g} ms is not JSON: {frame.data[:60]!r}",
+                    hint="Send only JSON frames on this socket, or move keep-alives to WebSocket ping frames.",
+                    subject="probe",
+                    evidence=(f"#{index} +{at:g} ms: {frame.data[:120]!r}",),
+                )
+            )
+            verdict.timeline.append(EventRecord(index, None, None, at, None, ours=False))
+            continue
+        event_type = message.get(expectation.type_field) if isinstance(message, dict) else None
+        if not isinstance(event_type, str) or not event_type:
+            verdict.general.append(
+                Finding(
+                    code="WC407",
+                    message=f"frame #{index} at {at:g} ms has no {expectation.type_field!r} field: {frame.data[:80]}",
+                    hint=f"Give every event a {expectation.type_field!r} (or set probe.type_field to the field used).",
+                    subject="probe",
+                    evidence=(f"#{index} +{at:g} ms: {frame.data[:120]}",),
+                )
+            )
+            verdict.timeline.append(EventRecord(index, None, None, at, None, ours=False))
+            continue
+        run_id = message.get(expectation.run_id_field)
+        run_id = str(run_id) if run_id is not None else None
+        mine = run_id is None or run_id == recording.run_id
+        latency = _latency(frame, message, expectation)
+        verdict.timeline.append(EventRecord(index, event_type, run_id, at, latency, ours=mine))
+        if not mine:
+            verdict.other_runs += 1
+            continue
+        ours.append(_Event(index, event_type, run_id, frame, latency))
+
+    _check_presence_and_order(recording, expectation, ours, verdict)
+    _check_budget(expectation, ours, verdict)
+    _check_end(recording, expectation, ours, verdict)
+
+    terminal = next((e for e in ours if e.type == expectation.terminal), None)
+    verdict.timings = {
+        "time_to_first_event_ms": ms(ours[0].frame.received_at) if ours else None,
+        "time_to_terminal_ms": ms(terminal.frame.received_at) if terminal else None,
+    }
+    return verdict
+
+
+def _latency(frame: Frame, message: dict[str, Any], expectation: Expectation) -> float | None:
+    if expectation.latency == "send":
+        return _ms(frame.received_at - frame.sent_at) if frame.sent_at is not None else None
+    stamped = _parse_time(message.get(expectation.timestamp_field))
+    if stamped is None or frame.received_wall is None:
+        return None
+    return _ms(frame.received_wall - stamped)
+
+
+def _arrived(events: Sequence[_Event], recording: Recording) -> str:
+    if not events:
+        return "nothing arrived for this run"
+    return ", ".join(f"{e.type} (+{_ms(e.frame.received_at - recording.trigger_at):g} ms)" for e in events)
+
+
+def _check_presence_and_order(
+    recording: Recording, expectation: Expectation, ours: Sequence[_Event], verdict: Verdict
+) -> None:
+    first: dict[str, int] = {}
+    for position, event in enumerate(ours):
+        first.setdefault(event.type, position)
+    arrived = _arrived(ours, recording)
+
+    for name in expectation.events:
+        if name in first:
+            continue
+        previous = [e for e in expectation.events[: expectation.events.index(name)] if e in first]
+        after = f" after {previous[-1]}" if previous else ""
+        verdict.per_event[name].append(
+            Finding(
+                code="WC402",
+                message=f"{name} never arrived{after}",
+                hint=(
+                    "Check that the backend emits it and that the emitter reaches this connection: a bridge with "
+                    "no WebSocket manager drops events silently (look at the warnings logged)."
+                ),
+                subject=f"event: {name}",
+                evidence=(f"arrived: {arrived}", f"expected next: {name}"),
+            )
+        )
+
+    latest: tuple[int, str] | None = None
+    for name in expectation.events:
+        if name not in first:
+            continue
+        if latest is not None and first[name] < latest[0]:
+            verdict.per_event[name].append(
+                Finding(
+                    code="WC403",
+                    message=f"{name} arrived before {latest[1]}, which the protocol puts first",
+                    hint="Emit the events in protocol order; clients render the run from this sequence.",
+                    subject=f"event: {name}",
+                    evidence=(f"arrived: {arrived}", f"expected order: {', '.join(expectation.events)}"),
+                )
+            )
+        elif latest is None or first[name] > latest[0]:
+            latest = (first[name], name)
+
+
+def _check_budget(expectation: Expectation, ours: Sequence[_Event], verdict: Verdict) -> None:
+    for event in ours:
+        if event.type not in verdict.per_event or event.latency_ms is None:
+            continue
+        if event.latency_ms > expectation.budget_ms:
+            verdict.per_event[event.type].append(
+                Finding(
+                    code="WC405",
+                    message=(
+                        f"{event.type} took {event.latency_ms:g} ms from hand-off to delivery, "
+                        f"over the {expectation.budget_ms:g} ms budget"
+                    ),
+                    hint=(
+                        "Something held the event loop or the connection between emission and delivery: look for "
+                        "blocking calls (time.sleep, sync I/O) near the emitter, or a slow per-connection queue."
+                    ),
+                    subject=f"event: {event.type}",
+                    evidence=(f"frame #{event.index}: latency {event.latency_ms:g} ms",),
+                    data={"latency_ms": event.latency_ms},
+                )
+            )
+
+
+def _check_end(recording: Recording, expectation: Expectation, ours: Sequence[_Event], verdict: Verdict) -> None:
+    terminal_at = next((p for p, e in enumerate(ours) if e.type == expectation.terminal), None)
+    if terminal_at is not None:
+        seen_before = {e.type for e in ours[:terminal_at]}
+        extra = []
+        for event in ours[terminal_at + 1 :]:
+            # A first occurrence of an expected event after the terminal is an ordering
+            # finding already; everything else after the terminal is reported here.
+            if event.type in expectation.events and event.type not in seen_before and event.type not in extra:
+                seen_before.add(event.type)
+                continue
+            extra.append(event.type)
+        if extra:
+            verdict.general.append(
+                Finding(
+                    code="WC404",
+                    message=(
+                        f"{len(extra)} event(s) arrived after the terminal {expectation.terminal}: {', '.join(extra)}"
+                    ),
+                    hint="Send nothing for a run after its terminal event; clients have stopped listening.",
+                    subject="probe",
+                    evidence=(f"arrived: {_arrived(ours, recording)}",),
+                )
+            )
+        return
+
+    last = ours[-1] if ours else None
+    last_activity = (
+        f"last event: {last.type} at +{_ms(last.frame.received_at - recording.trigger_at):g} ms"
+        if last
+        else "no event of this run arrived"
+    )
+    arrived = f"arrived: {_arrived(ours, recording)}"
+    if recording.end == "closed":
+        reason = f" ({recording.close_reason})" if recording.close_reason else ""
+        verdict.general.append(
+            Finding(
+                code="WC408",
+                message=f"the server closed the connection with code {recording.close_code}{reason} "
+                f"before {expectation.terminal}",
+                hint="Look at the backend's log for the exception that closed the socket.",
+                subject="probe",
+                evidence=(arrived, last_activity),
+            )
+        )
+    elif recording.end == "deadline":
+        waited = _ms(recording.ended_at - recording.trigger_at)
+        verdict.general.append(
+            Finding(
+                code="WC409",
+                message=f"no {expectation.terminal} within the run deadline ({waited:g} ms after the trigger)",
+                hint="The run stalled or its events were dropped; the missing events and warnings say where.",
+                subject="probe",
+                evidence=(arrived, last_activity),
+            )
+        )

@@ -1,0 +1,115 @@
+"""One `Report` per run, probe or scan, and the mapping from a report to an exit code.
+
+Exit codes (documented in docs/exit-codes.md, stable):
+
+==== ==========================================================================
+0    every check that ran passed (skipped checks are listed, never counted as passed)
+1    a check failed: a finding of severity error
+2    configuration or usage error: nothing was checked
+3    the backend failed to boot (or hung in startup): the other checks could not run
+4    wiringcheck's own error: a bug, please report it
+==== ==========================================================================
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import Any
+
+from wiringcheck.findings import CheckResult, Finding, Status
+
+__all__ = ["SCHEMA_VERSION", "EventRecord", "ExitCode", "LogRecord", "Report"]
+
+SCHEMA_VERSION = 1
+"""Version of the JSON report's schema; bumped on any incompatible change."""
+
+
+class ExitCode(enum.IntEnum):
+    """The process exit status of `wiringcheck run`, `probe` and `scan`."""
+
+    OK = 0
+    CHECK_FAILED = 1
+    USAGE_ERROR = 2
+    BOOT_FAILED = 3
+    INTERNAL_ERROR = 4
+
+
+@dataclass(frozen=True, slots=True)
+class EventRecord:
+    """One frame of the probed run, as the timeline shows it.
+
+    Attributes:
+        index: position among the frames received, from 0.
+        type: the event's type, or ``None`` for a frame without one.
+        run_id: the run the event belongs to, if it says.
+        at_ms: receive time, in milliseconds after the trigger was sent.
+        latency_ms: delivery latency (backend hand-off to probe), when measurable.
+        ours: whether the event belongs to the probe's run.
+    """
+
+    index: int
+    type: str | None
+    run_id: str | None
+    at_ms: float
+    latency_ms: float | None
+    ours: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class LogRecord:
+    """A log record of level WARNING or above that the backend emitted during the run."""
+
+    phase: str
+    level: str
+    logger: str
+    message: str
+    location: str = ""
+    count: int = 1
+
+
+@dataclass(slots=True)
+class Report:
+    """Everything one `wiringcheck` invocation found.
+
+    The runner appends checks as phases complete; renderers only read it.
+    """
+
+    kind: str
+    target: str
+    checks: list[CheckResult] = field(default_factory=list)
+    events: list[EventRecord] = field(default_factory=list)
+    clock: str = ""
+    budget_ms: float | None = None
+    timings: dict[str, float | None] = field(default_factory=dict)
+    logs: list[LogRecord] = field(default_factory=list)
+    extra: dict[str, Any] = field(default_factory=dict)
+    duration: float = 0.0
+
+    def add(self, check: CheckResult) -> None:
+        self.checks.append(check)
+
+    @property
+    def findings(self) -> list[Finding]:
+        return [finding for check in self.checks for finding in check.findings]
+
+    @property
+    def ok(self) -> bool:
+        """True when no check failed. A report whose checks were all skipped is still ok."""
+        return not any(check.status is Status.FAILED for check in self.checks)
+
+    @property
+    def boot_failed(self) -> bool:
+        return any(check.phase == "boot" and check.status is Status.FAILED for check in self.checks)
+
+    @property
+    def exit_code(self) -> ExitCode:
+        if self.boot_failed:
+            return ExitCode.BOOT_FAILED
+        return ExitCode.OK if self.ok else ExitCode.CHECK_FAILED
+
+    def counts(self) -> dict[Status, int]:
+        counts = dict.fromkeys(Status, 0)
+        for check in self.checks:
+            counts[check.status] += 1
+        return counts
