@@ -17,7 +17,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from wiringcheck.contract import ContractSyntaxError, parse_member
 from wiringcheck.suggest import suggest
+from wiringcheck.wires import WireSyntaxError, parse_wire
 
 __all__ = [
     "DEFAULT_EVENTS",
@@ -315,10 +317,6 @@ def _kind(value: object) -> str:
 
 def parse_settings(table: Mapping[str, Any], *, source: Path | None = None, prefix: str = "") -> Settings:
     """Validate a configuration table (already parsed from TOML) into `Settings`."""
-    from wiringcheck.wires import WireSyntaxError, parse_wire
-
-    from wiringcheck.contract import ContractSyntaxError, parse_member
-
     top = _Reader(table, source=source, prefix=prefix)
     top.check_keys(_TOP_KEYS)
     root = source.parent.resolve() if source is not None else Path.cwd()
@@ -390,8 +388,8 @@ def parse_settings(table: Mapping[str, Any], *, source: Path | None = None, pref
         ws_path=ws_path,
         ws_url=top.string("ws_url", pattern=_WS_URL),
         pythonpath=pythonpath,
-        startup_timeout=top.number("startup_timeout", Settings.startup_timeout),
-        shutdown_timeout=top.number("shutdown_timeout", Settings.shutdown_timeout),
+        startup_timeout=top.number("startup_timeout", Settings().startup_timeout),
+        shutdown_timeout=top.number("shutdown_timeout", Settings().shutdown_timeout),
         trace=top.boolean("trace", True),
         roles=roles,
         wires=wires,

@@ -152,8 +152,9 @@ def check_wire(wire: Wire, roles: Mapping[str, Any]) -> list[Finding]:
         return []
     operands = (wire.left, wire.right) if wire.op else (wire.left,)
     evidence = tuple(
-        f"{'.'.join(operand) if isinstance(operand, tuple) else repr(operand)} = {_describe(value)}"
+        f"{'.'.join(operand)} = {_describe(value)}"
         for operand, value in zip(operands, values, strict=True)
+        if isinstance(operand, tuple)
     )
     return [
         Finding(

@@ -1,0 +1,160 @@
+"""Capture what the backend says while it boots and runs: log records and Python warnings.
+
+Real backends log the real failure ("emission blocked: no WebSocket manager") and
+carry on, and an async setter called without `await` only leaves a
+`RuntimeWarning: coroutine ... was never awaited`.  Both are often the whole
+diagnosis, so the runner collects them per phase and turns them into findings.
+"""
+
+from __future__ import annotations
+
+import gc
+import logging
+import re
+import sys
+import warnings
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+from wiringcheck.diagnose import is_user_file
+from wiringcheck.findings import Finding, Location, Severity
+from wiringcheck.report import LogRecord
+
+__all__ = ["Capture"]
+
+_IGNORED_LOGGERS = ("wiringcheck", "uvicorn.access", "websockets.client", "asyncio")
+_ORIGIN_DEPTH = 32
+_COROUTINE = re.compile(r"coroutine '(?P<name>[^']+)' was never awaited")
+
+
+@dataclass(slots=True)
+class _Warning:
+    message: str
+    category: str
+    location: Location | None
+    origin: tuple[str, ...] = ()
+
+
+class _Handler(logging.Handler):
+    def __init__(self, sink: Capture) -> None:
+        super().__init__(level=logging.WARNING)
+        self.sink = sink
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.name.startswith(_IGNORED_LOGGERS):
+            return
+        try:
+            message = record.getMessage()
+        except Exception:  # a broken format string in the backend must not break the run
+            message = str(record.msg)
+        key = (self.sink.phase, record.levelname, record.name, str(record.msg), f"{record.pathname}:{record.lineno}")
+        if key not in self.sink.first_message:
+            self.sink.first_message[key] = message
+        self.sink.log_counts[key] += 1
+
+
+@dataclass(slots=True)
+class Capture:
+    """Collects log records (WARNING and above) and warnings while a phase runs."""
+
+    phase: str = ""
+    log_counts: Counter[tuple[str, str, str, str, str]] = field(default_factory=Counter)
+    first_message: dict[tuple[str, str, str, str, str], str] = field(default_factory=dict)
+    warnings: list[_Warning] = field(default_factory=list)
+
+    @contextmanager
+    def logs(self, phase: str) -> Iterator[None]:
+        """Attach a handler to the root logger for the duration of `phase`."""
+        self.phase = phase
+        handler = _Handler(self)
+        root = logging.getLogger()
+        root.addHandler(handler)
+        try:
+            yield
+        finally:
+            root.removeHandler(handler)
+
+    @contextmanager
+    def python_warnings(self) -> Iterator[None]:
+        """Record warnings (with coroutine origins, to attribute unawaited calls to their call site)."""
+        previous_depth = sys.get_coroutine_origin_tracking_depth()
+        sys.set_coroutine_origin_tracking_depth(_ORIGIN_DEPTH)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                yield
+            finally:
+                gc.collect()  # finalize dropped coroutines now, so their warnings land here
+                sys.set_coroutine_origin_tracking_depth(previous_depth)
+        for item in caught:
+            self.warnings.append(_describe_warning(item))
+
+    def log_records(self) -> list[LogRecord]:
+        return [
+            LogRecord(
+                phase=phase,
+                level=level,
+                logger=logger,
+                message=self.first_message[key],
+                location=where,
+                count=count,
+            )
+            for key, count in self.log_counts.items()
+            for (phase, level, logger, _, where) in [key]
+        ]
+
+    def findings(self) -> list[Finding]:
+        """WC104 for each coroutine never awaited, WC105 for each group of logged warnings."""
+        found: list[Finding] = []
+        for item in self.warnings:
+            match = _COROUTINE.search(item.message)
+            if match and item.category == "RuntimeWarning":
+                found.append(
+                    Finding(
+                        code="WC104",
+                        message=f"{match['name']}() was called during boot but its coroutine was never awaited",
+                        location=item.location,
+                        hint=f"Await the call to {match['name']}() (it is async def), or make it a plain def.",
+                        subject=match["name"],
+                        evidence=item.origin,
+                    )
+                )
+        for record in self.log_records():
+            path, _, line = record.location.rpartition(":")
+            times = f" ({record.count} times)" if record.count > 1 else ""
+            found.append(
+                Finding(
+                    code="WC105",
+                    message=f"{record.level} during {record.phase} from {record.logger}{times}: {record.message}",
+                    location=Location(path, int(line)) if line.isdigit() else None,
+                    hint="Read this log line: backends often log the real failure and carry on.",
+                    subject=f"log: {record.logger}",
+                    severity=Severity.WARNING,
+                )
+            )
+        return found
+
+
+def _describe_warning(item: warnings.WarningMessage) -> _Warning:
+    """A recorded warning, attributed to the backend's call site when its origin is known.
+
+    For an unawaited coroutine the warning itself points wherever it was finalized;
+    its `cr_origin` (innermost frame first) names the call that created it.
+    """
+    frames = getattr(getattr(item, "source", None), "cr_origin", None) or ()
+    user_frames = [(path, line, function) for path, line, function in frames if is_user_file(path)]
+    if user_frames:
+        location: Location | None = Location(user_frames[0][0], user_frames[0][1])
+    elif is_user_file(item.filename):
+        location = Location(item.filename, item.lineno)
+    else:
+        location = None
+    origin = tuple(f"created at {path}:{line} in {function}" for path, line, function in user_frames)
+    return _Warning(
+        message=str(item.message).split("\n", 1)[0],
+        category=item.category.__name__,
+        location=location,
+        origin=origin,
+    )

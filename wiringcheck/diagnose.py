@@ -1,0 +1,123 @@
+"""Turn what went wrong during boot into evidence a developer can act on.
+
+- `describe_exception`: the exception line as Python prints it (keeping its
+  did-you-mean), and the traceback trimmed to the backend's own frames;
+- `pending_stacks`: for a startup that hangs, where each of the backend's tasks
+  is waiting, following the chain of awaits down to the innermost frame.
+
+"The backend's own frames" are those outside the standard library, outside
+wiringcheck, and outside the server and framework layers it runs under.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sysconfig
+import traceback
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from types import FrameType
+
+from wiringcheck.findings import Location
+
+__all__ = ["FrameInfo", "describe_exception", "innermost_error", "is_user_file", "pending_stacks"]
+
+_LIBRARY_ROOTS = tuple(
+    os.path.realpath(path) + os.sep
+    for path in {sysconfig.get_paths()["stdlib"], sysconfig.get_paths()["platstdlib"]}
+    if path
+)
+_FRAMEWORKS = ("wiringcheck", "starlette", "uvicorn", "anyio", "websockets", "fastapi", "h11", "_pytest", "pluggy")
+
+
+def is_user_file(path: str) -> bool:
+    """Whether a frame in `path` belongs to the backend rather than to Python or the framework."""
+    if not path or path.startswith("<"):
+        return False
+    real = os.path.realpath(path)
+    if real.startswith(_LIBRARY_ROOTS) and "site-packages" not in real:
+        return False
+    parts = real.split(os.sep)
+    return not any(
+        part in _FRAMEWORKS and (index == 0 or parts[index - 1] in ("site-packages", "dist-packages"))
+        for index, part in enumerate(parts)
+    ) and not _inside_wiringcheck(real)
+
+
+def _inside_wiringcheck(real: str) -> bool:
+    here = os.path.dirname(os.path.realpath(__file__)) + os.sep
+    return real.startswith(here)
+
+
+@dataclass(frozen=True, slots=True)
+class FrameInfo:
+    """One frame of a trimmed traceback or await chain."""
+
+    path: str
+    line: int
+    function: str
+    code: str = ""
+
+    @property
+    def location(self) -> Location:
+        return Location(self.path, self.line)
+
+    def __str__(self) -> str:
+        code = f": {self.code}" if self.code else ""
+        return f"{self.path}:{self.line} in {self.function}{code}"
+
+
+def innermost_error(error: BaseException) -> BaseException:
+    """Unwrap exception groups of one member (task groups wrap a lone failure)."""
+    while isinstance(error, BaseExceptionGroup) and len(error.exceptions) == 1:
+        error = error.exceptions[0]
+    return error
+
+
+def describe_exception(error: BaseException) -> tuple[str, list[FrameInfo]]:
+    """The exception line as Python prints it, and the backend's own frames, outermost first."""
+    error = innermost_error(error)
+    headline = "".join(traceback.format_exception_only(type(error), error)).strip()
+    frames = [
+        FrameInfo(entry.filename, entry.lineno or 0, entry.name, (entry.line or "").strip())
+        for entry in traceback.extract_tb(error.__traceback__)
+        if is_user_file(entry.filename)
+    ]
+    return headline, frames
+
+
+def _await_chain(task: asyncio.Task[object]) -> Iterator[FrameType]:
+    """The frames of a suspended task, from its coroutine down the chain of awaits."""
+    awaitable: object = task.get_coro()
+    seen = 0
+    while awaitable is not None and seen < 200:
+        seen += 1
+        frame = getattr(awaitable, "cr_frame", None) or getattr(awaitable, "gi_frame", None)
+        frame = frame or getattr(awaitable, "ag_frame", None)
+        if frame is not None:
+            yield frame
+        awaitable = (
+            getattr(awaitable, "cr_await", None)
+            or getattr(awaitable, "gi_yieldfrom", None)
+            or getattr(awaitable, "ag_await", None)
+        )
+
+
+def pending_stacks(tasks: Iterable[asyncio.Task[object]]) -> list[tuple[str, list[FrameInfo]]]:
+    """For each pending task, its name and the backend frames it is suspended in, innermost last."""
+    import linecache
+
+    result = []
+    for task in tasks:
+        if task.done():
+            continue
+        frames = []
+        for frame in _await_chain(task):
+            path, line = frame.f_code.co_filename, frame.f_lineno
+            if is_user_file(path):
+                code = linecache.getline(path, line).strip()
+                frames.append(FrameInfo(path, line, frame.f_code.co_name, code))
+        if frames:
+            result.append((task.get_name(), frames))
+    return result

@@ -1,0 +1,173 @@
+"""The probe: a real `websockets` client that starts one agent run and records what arrives.
+
+It judges nothing.  It connects, sends the trigger, and appends every frame with
+its receive time until the terminal event (plus a short linger, so that events
+sent after the terminal one are seen), the deadline, or the server closing.
+Every await is bounded; a timeout is recorded in the `Recording`, never raised.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from wiringcheck.events import Frame, Recording
+
+if TYPE_CHECKING:
+    import ssl
+
+    from wiringcheck.config import ProbeSettings
+
+__all__ = ["ProbeRequest", "build_request", "record_run", "render_trigger"]
+
+
+@dataclass(frozen=True, slots=True)
+class ProbeRequest:
+    """Everything needed to start one run: where, with which headers, and what to send."""
+
+    url: str
+    headers: tuple[tuple[str, str], ...]
+    trigger: str
+    run_id: str
+    secret: str | None = None
+
+
+def render_trigger(template: Any, values: Mapping[str, str]) -> Any:
+    """Fill ``{run_id}``-style placeholders in every string of a parsed JSON template.
+
+    Substituting after parsing, not in the text, means a value can never break the
+    JSON or inject fields.
+    """
+    if isinstance(template, str):
+        result = template
+        for key, value in values.items():
+            result = result.replace("{" + key + "}", value)
+        return result
+    if isinstance(template, list):
+        return [render_trigger(item, values) for item in template]
+    if isinstance(template, dict):
+        return {key: render_trigger(value, values) for key, value in template.items()}
+    return template
+
+
+def build_request(
+    url: str, probe: ProbeSettings, environ: Mapping[str, str], *, run_id: str | None = None
+) -> ProbeRequest:
+    """The URL, headers and trigger text of one probe run, with the token placed as configured."""
+    run_id = run_id or f"wc-{uuid.uuid4().hex[:12]}"
+    values = {"run_id": run_id, "thread_id": f"wc-thread-{uuid.uuid4().hex[:8]}", "user_id": probe.user_id}
+    trigger = json.dumps(render_trigger(probe.trigger, values))
+    headers: list[tuple[str, str]] = []
+    secret = probe.auth.resolve(environ) if probe.auth.enabled else None
+    if secret is not None and probe.auth.query:
+        parts = urlsplit(url)
+        query = [*parse_qsl(parts.query, keep_blank_values=True), (probe.auth.query, secret)]
+        url = urlunsplit(parts._replace(query=urlencode(query)))
+    elif secret is not None and probe.auth.header:
+        value = f"{probe.auth.scheme} {secret}".strip() if probe.auth.header.lower() == "authorization" else secret
+        headers.append((probe.auth.header, value))
+    return ProbeRequest(url=url, headers=tuple(headers), trigger=trigger, run_id=run_id, secret=secret)
+
+
+def _redact(text: str, secret: str | None) -> str:
+    return text.replace(secret, "***") if secret else text
+
+
+def _frame_type(data: str | bytes, type_field: str, run_id_field: str) -> tuple[Any, Any]:
+    if isinstance(data, bytes):
+        return None, None
+    try:
+        message = json.loads(data)
+    except ValueError:
+        return None, None
+    if not isinstance(message, dict):
+        return None, None
+    return message.get(type_field), message.get(run_id_field)
+
+
+async def record_run(
+    request: ProbeRequest,
+    probe: ProbeSettings,
+    *,
+    ssl_context: ssl.SSLContext | None = None,
+    clock: Callable[[], float] = time.monotonic,
+) -> Recording:
+    """Connect, send the trigger, and record frames until the terminal event, the deadline or a close.
+
+    Never raises for anything the server does: a refused connection, a failed handshake,
+    a close or a timeout is recorded as the recording's `end`.
+    """
+    from websockets.asyncio.client import connect
+    from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
+
+    frames: list[Frame] = []
+    start = clock()
+    try:
+        async with asyncio.timeout(probe.connect_timeout):
+            connection = await connect(
+                request.url,
+                additional_headers=list(request.headers),
+                ssl=ssl_context,
+                open_timeout=None,
+                max_size=16 * 1024 * 1024,
+                proxy=None,
+            )
+    except (OSError, InvalidHandshake, InvalidURI, TimeoutError, ValueError) as exc:
+        reason = (
+            "timed out during opening handshake" if isinstance(exc, TimeoutError) else str(exc) or type(exc).__name__
+        )
+        return Recording(
+            run_id=request.run_id,
+            trigger_at=start,
+            ended_at=clock(),
+            end="connect_failed",
+            error=_redact(f"{type(exc).__name__}: {reason}", request.secret),
+        )
+
+    end, close_code, close_reason = "deadline", None, ""
+    async with connection:
+        trigger_at = clock()
+        deadline = trigger_at + probe.deadline
+        terminal_seen_at: float | None = None
+        try:
+            await asyncio.wait_for(connection.send(request.trigger), timeout=probe.deadline)
+            while True:
+                until = (
+                    deadline if terminal_seen_at is None else min(deadline, terminal_seen_at + probe.linger_ms / 1000)
+                )
+                remaining = until - clock()
+                if remaining <= 0:
+                    end = "deadline" if terminal_seen_at is None else "terminal"
+                    break
+                try:
+                    data = await asyncio.wait_for(connection.recv(), timeout=remaining)
+                except TimeoutError:
+                    continue
+                frames.append(Frame(received_at=clock(), data=data, received_wall=time.time()))
+                if terminal_seen_at is None:
+                    event_type, run_id = _frame_type(data, probe.type_field, probe.run_id_field)
+                    if event_type == probe.terminal and (run_id is None or str(run_id) == request.run_id):
+                        terminal_seen_at = clock()
+        except ConnectionClosed as closed:
+            end = "terminal" if terminal_seen_at is not None else "closed"
+            if closed.rcvd is not None:
+                close_code, close_reason = closed.rcvd.code, closed.rcvd.reason
+            else:
+                close_code, close_reason = 1006, "connection lost without a close frame"
+        except TimeoutError:
+            end = "deadline"
+    return Recording(
+        run_id=request.run_id,
+        trigger_at=trigger_at,
+        ended_at=clock(),
+        frames=tuple(frames),
+        end=end,
+        close_code=close_code,
+        close_reason=close_reason,
+    )

@@ -1,0 +1,273 @@
+"""The boot tracer: what startup did to the roles' classes while it ran.
+
+For each role whose class the configuration names, it records, on instances of
+that class (and its subclasses):
+
+- every call of its methods, with the caller's file:line and a short summary of
+  the arguments;
+- every failed attribute lookup, which is what `hasattr(obj, "x")` and
+  `getattr(obj, "x", default)` do when `x` is missing: the guard that silently
+  skipped the wiring.
+
+It is installed only for the boot and restores every class exactly afterwards:
+each patched entry of a class `__dict__` is put back as it was, or deleted when
+the tracer added it.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import linecache
+import reprlib
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from wiringcheck.diagnose import is_user_file
+from wiringcheck.findings import Finding, Location, Severity
+from wiringcheck.importing import import_ref, prepend_paths
+from wiringcheck.suggest import suggest
+
+if TYPE_CHECKING:
+    from wiringcheck.config import Settings
+
+__all__ = ["Call", "Lookup", "Tracer"]
+
+_MISSING = object()
+_repr = reprlib.Repr()
+_repr.maxstring = 40
+_repr.maxother = 40
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    """One call of a traced method during boot."""
+
+    role: str
+    method: str
+    args: str
+    location: Location | None
+    guarded: bool = False
+
+    def __str__(self) -> str:
+        where = f" at {self.location}" if self.location else ""
+        guard = ", behind a hasattr guard" if self.guarded else ""
+        return f"{self.role}.{self.method}({self.args}){where}{guard}"
+
+
+@dataclass(frozen=True, slots=True)
+class Lookup:
+    """One failed attribute lookup on a traced instance."""
+
+    role: str
+    name: str
+    location: Location | None
+    code: str = ""
+
+
+def _caller(depth: int) -> Location | None:
+    """The nearest frame of the backend's own code, starting `depth` frames up."""
+    frame = sys._getframe(depth + 1)
+    while frame is not None:
+        if is_user_file(frame.f_code.co_filename):
+            return Location(frame.f_code.co_filename, frame.f_lineno)
+        frame = frame.f_back  # type: ignore[assignment]
+    return None
+
+
+def _guarded(location: Location | None, method: str) -> bool:
+    """Whether the call sits under an `if hasattr(..., "method")` within a few lines above it."""
+    if location is None or location.line is None:
+        return False
+    for line in range(location.line, max(location.line - 4, 0), -1):
+        text = linecache.getline(location.path, line)
+        if "hasattr(" in text and method in text:
+            return True
+    return False
+
+
+def _summary(args: tuple[Any, ...], kwargs: dict[str, Any]) -> str:
+    parts = [_repr.repr(arg) for arg in args] + [f"{key}={_repr.repr(value)}" for key, value in kwargs.items()]
+    return ", ".join(parts)
+
+
+@dataclass(slots=True)
+class Tracer:
+    """Records calls and failed lookups on the roles' classes during boot."""
+
+    classes: dict[str, type]
+    calls: list[Call] = field(default_factory=list)
+    lookups: list[Lookup] = field(default_factory=list)
+    _saved: list[tuple[type, str, Any]] = field(default_factory=list)
+
+    @classmethod
+    def for_settings(cls, settings: Settings) -> Tracer:
+        """Import each role's `class` (a usage error when it does not resolve)."""
+        prepend_paths(settings.pythonpath)
+        classes: dict[str, type] = {}
+        for role in settings.roles.values():
+            if role.class_ref:
+                value = import_ref(role.class_ref)
+                if not isinstance(value, type):
+                    from wiringcheck.importing import ImportRefError
+
+                    raise ImportRefError(f"{role.class_ref} (class of role {role.name!r}) is not a class")
+                classes[role.name] = value
+        return cls(classes=classes)
+
+    def _role_of(self, instance: Any) -> str | None:
+        for role, cls in self.classes.items():
+            if isinstance(instance, cls):
+                return role
+        return None
+
+    # -- installation ----------------------------------------------------------------------------
+
+    @contextmanager
+    def installed(self) -> Iterator[Tracer]:
+        """Patch the classes for the duration of the block; restore them exactly afterwards."""
+        try:
+            for cls in self._targets():
+                self._patch_class(cls)
+            yield self
+        finally:
+            for cls, name, original in reversed(self._saved):
+                if original is _MISSING:
+                    delattr(cls, name)
+                else:
+                    setattr(cls, name, original)
+            self._saved.clear()
+
+    def _targets(self) -> list[type]:
+        """The roles' classes, their bases (inherited methods are called too) and their subclasses."""
+        seen: list[type] = []
+
+        def add(cls: type) -> None:
+            if cls is not object and cls not in seen and cls.__module__ != "builtins":
+                seen.append(cls)
+
+        for cls in self.classes.values():
+            for base in cls.__mro__:
+                add(base)
+            stack = list(cls.__subclasses__())
+            while stack:
+                sub = stack.pop()
+                add(sub)
+                stack.extend(sub.__subclasses__())
+        return seen
+
+    def _save(self, cls: type, name: str) -> None:
+        self._saved.append((cls, name, cls.__dict__.get(name, _MISSING)))
+
+    def _patch_class(self, cls: type) -> None:
+        for name, value in list(vars(cls).items()):
+            if name.startswith("__") or not inspect.isfunction(value):
+                continue
+            self._save(cls, name)
+            setattr(cls, name, self._wrap(name, value))
+        if cls in self.classes.values():
+            self._save(cls, "__getattr__")
+            setattr(cls, "__getattr__", self._lookup_recorder(cls.__dict__.get("__getattr__")))  # noqa: B010
+
+    def _wrap(self, name: str, function: Callable[..., Any]) -> Callable[..., Any]:
+        tracer = self
+
+        @functools.wraps(function)
+        def traced(instance: Any, *args: Any, **kwargs: Any) -> Any:
+            role = tracer._role_of(instance)
+            if role is not None:
+                location = _caller(1)
+                tracer.calls.append(Call(role, name, _summary(args, kwargs), location, _guarded(location, name)))
+            return function(instance, *args, **kwargs)
+
+        # The wrapper stays a plain def, so that a call startup forgets to await is still recorded;
+        # it is marked as a coroutine function where Python allows it (3.12+).
+        mark = getattr(inspect, "markcoroutinefunction", None)
+        if mark is not None and inspect.iscoroutinefunction(function):
+            mark(traced)
+        return traced
+
+    def _lookup_recorder(self, original: Callable[[Any, str], Any] | None) -> Callable[[Any, str], Any]:
+        tracer = self
+
+        def __getattr__(instance: Any, name: str) -> Any:
+            if original is not None:
+                try:
+                    return original(instance, name)
+                except AttributeError:
+                    pass
+            role = tracer._role_of(instance)
+            if role is not None and not name.startswith("__"):
+                location = _caller(1)
+                code = linecache.getline(location.path, location.line or 0).strip() if location else ""
+                tracer.lookups.append(Lookup(role, name, location, code))
+            raise AttributeError(
+                f"{type(instance).__name__!r} object has no attribute {name!r}", name=name, obj=instance
+            )
+
+        return __getattr__
+
+    # -- findings --------------------------------------------------------------------------------
+
+    def check_must_call(self, call: str) -> list[Finding]:
+        """WC106 when startup never called `role.method`, with what it called on that role instead."""
+        role, _, method = call.partition(".")
+        if any(c.role == role and c.method == method for c in self.calls):
+            return []
+        # The most telling call first: a guarded one, or one whose name is close to the missing one.
+        others = sorted(
+            (c for c in self.calls if c.role == role),
+            key=lambda c: (not c.guarded, suggest(method, [c.method]) is None),
+        )
+        if others:
+            instead = f"; it called {others[0]}" + (f" and {len(others) - 1} other(s)" if len(others) > 1 else "")
+        else:
+            instead = f"; it called nothing on {role}"
+        lookup = next((item for item in self.lookups if item.role == role and item.name == method), None)
+        if lookup is not None:
+            instead += f"; a lookup of {method!r} failed at {lookup.location} (`{lookup.code}`)"
+        location = others[0].location if others else (lookup.location if lookup else None)
+        return [
+            Finding(
+                code="WC106",
+                message=f"startup never called {call}{instead}",
+                location=location,
+                hint=f"Call {call}(...) in startup, awaited if async and unguarded, so that a rename fails loudly.",
+                subject=call,
+                evidence=tuple(f"called {c}" for c in others)
+                + tuple(f"lookup failed: {role}.{item.name} at {item.location}" for item in self.lookups),
+            )
+        ]
+
+    def guard_findings(self) -> list[Finding]:
+        """WC107 for each failed lookup in the backend's code: the guard that skipped something."""
+        findings: list[Finding] = []
+        seen: set[tuple[str, str, str]] = set()
+        for lookup in self.lookups:
+            key = (lookup.role, lookup.name, str(lookup.location))
+            if key in seen or lookup.location is None:
+                continue
+            seen.add(key)
+            cls = self.classes[lookup.role]
+            guess = suggest(lookup.name, [n for n in dir(cls) if not n.startswith("__")])
+            hint_guess = f"; did you mean {guess!r}?" if guess else ""
+            branch = "the guarded block never runs" if "hasattr" in lookup.code else "the default is used instead"
+            findings.append(
+                Finding(
+                    code="WC107",
+                    message=(
+                        f"{cls.__name__} has no attribute {lookup.name!r} (looked up on {lookup.role}): "
+                        f"{branch}{hint_guess}"
+                    ),
+                    location=lookup.location,
+                    hint="Call the member directly (a missing member then fails loudly), using its current name.",
+                    subject=f"{lookup.role}.{lookup.name}",
+                    evidence=(f"{lookup.location}: {lookup.code}",) if lookup.code else (),
+                    severity=Severity.WARNING,
+                    data={"suggestion": guess} if guess else {},
+                )
+            )
+        return findings
