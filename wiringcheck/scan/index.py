@@ -1,0 +1,650 @@
+"""The project index: every module of the scanned tree, and what its names resolve to.
+
+Built from `model.ModuleSummary` objects (one per file, cached by content), the index
+answers the questions the rules ask: what does the name ``registry`` in module
+``app.startup`` stand for, which members does class ``AgentRegistry`` have with all its
+bases, which subclasses are known.  Resolution is lazy and memoized; whenever an
+answer is not certain it is ``None`` ("unknown"), and the rules stay silent on unknowns.
+"""
+
+from __future__ import annotations
+
+import builtins
+import enum
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+from wiringcheck.scan.model import Binding, ClassInfo, Expr, Func, Member, ModuleSummary
+
+__all__ = [
+    "BoundMethod",
+    "ClassEnt",
+    "Entity",
+    "ExternalEnt",
+    "FuncEnt",
+    "Index",
+    "Inst",
+    "Lit",
+    "ModuleEnt",
+    "ModuleInfo",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class ModuleEnt:
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class ClassEnt:
+    module: str
+    qualname: str
+
+    @property
+    def name(self) -> str:
+        return self.qualname.rpartition(".")[2]
+
+
+@dataclass(frozen=True, slots=True)
+class FuncEnt:
+    module: str
+    qualname: str
+
+
+@dataclass(frozen=True, slots=True)
+class ExternalEnt:
+    """Something outside the scanned tree (``typing.Generic``, ``builtins.Exception``)."""
+
+    dotted: str
+
+
+@dataclass(frozen=True, slots=True)
+class Lit:
+    """An instance of a builtin type (None, str, list...)."""
+
+    type: str
+
+
+@dataclass(frozen=True, slots=True)
+class Inst:
+    """An instance of a class of the tree; `origin` says how we know."""
+
+    cls: ClassEnt
+    origin: str = field(default="", compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class BoundMethod:
+    """``obj.method`` (via an instance) or ``Cls.method`` (via the class)."""
+
+    cls: ClassEnt
+    name: str
+    via_instance: bool
+    owner: ClassEnt
+    receiver: Inst | None = field(default=None, compare=False)
+
+
+Entity = ModuleEnt | ClassEnt | FuncEnt | ExternalEnt | Lit | Inst | BoundMethod
+
+
+@dataclass(slots=True)
+class ModuleInfo:
+    name: str
+    path: str
+    relpath: str
+    is_package: bool
+    summary: ModuleSummary
+
+
+# Bases outside the tree whose members are known, and which add nothing dynamic.
+_TRANSPARENT_BASES = {
+    "object",
+    "builtins.object",
+    "typing.Generic",
+    "Generic",
+    "abc.ABC",
+    "ABC",
+    "typing_extensions.Generic",
+}
+_PROTOCOL_BASES = {"typing.Protocol", "typing_extensions.Protocol", "Protocol"}
+_ENUM_BASES = {
+    "enum.Enum",
+    "enum.IntEnum",
+    "enum.StrEnum",
+    "enum.Flag",
+    "enum.IntFlag",
+}
+_KNOWN_METACLASSES = {"type", "abc.ABCMeta", "ABCMeta"}
+_HARMLESS_CLASS_DECORATORS = {
+    "dataclass",
+    "final",
+    "total_ordering",
+    "runtime_checkable",
+    "unique",
+    "dataclass_transform",
+}
+_OBJECT_MEMBERS = frozenset(dir(object)) | {"__dict__", "__weakref__", "__module__", "__annotations__"}
+_TYPE_MEMBERS = frozenset(dir(type)) | _OBJECT_MEMBERS
+_NAMEDTUPLE_MEMBERS = frozenset(dir(tuple)) | {"_fields", "_field_defaults", "_asdict", "_replace", "_make"}
+
+
+def _external_members(dotted: str) -> frozenset[str] | None:
+    """Members of a well-known class outside the tree, or None when unknown."""
+    name = dotted.removeprefix("builtins.")
+    if "." not in name:
+        value = getattr(builtins, name, None)
+        if isinstance(value, type):
+            return frozenset(dir(value))
+        return None
+    if dotted in _ENUM_BASES:
+        value = getattr(enum, dotted.partition(".")[2], None)
+        if isinstance(value, type):
+            return frozenset(dir(value)) | {"name", "value", "_name_", "_value_", "_missing_", "_generate_next_value_"}
+    if dotted in ("typing.NamedTuple", "typing_extensions.NamedTuple"):
+        return _NAMEDTUPLE_MEMBERS
+    return None
+
+
+def _last(name: str) -> str:
+    return name.rpartition(".")[2]
+
+
+@dataclass(slots=True)
+class ClassView:
+    """A class with all its bases: members by name, and whether that view is complete."""
+
+    cls: ClassEnt
+    chain: list[ClassEnt]
+    names: set[str]
+    complete: bool
+    doubt: str
+    """Why members may exist that the view cannot see (empty when the view is trustworthy)."""
+    external: bool = False
+    is_dataclass: bool = False
+    is_namedtuple: bool = False
+    is_enum: bool = False
+
+
+class Index:
+    """Modules by name, and name resolution across them.
+
+    Args:
+        modules: the modules known up front (the whole project, usually).
+        loader: called with a module name that is not known yet; returns it or None.
+    """
+
+    def __init__(
+        self,
+        modules: dict[str, ModuleInfo],
+        loader: Callable[[str], ModuleInfo | None] | None = None,
+    ) -> None:
+        self.modules = modules
+        self.loader = loader
+        self._missing: set[str] = set()
+        self._lookup_memo: dict[tuple[str, str], Entity | None] = {}
+        self._in_progress: set[tuple[str, str]] = set()
+        self._views: dict[ClassEnt, ClassView] = {}
+        self._subclasses: dict[ClassEnt, list[ClassEnt]] | None = None
+        self._attr_stores: frozenset[str] | None = None
+
+    # modules -------------------------------------------------------------------------------
+
+    def module(self, name: str) -> ModuleInfo | None:
+        info = self.modules.get(name)
+        if info is not None:
+            return info
+        if name in self._missing or self.loader is None or not name:
+            return None
+        info = self.loader(name)
+        if info is None:
+            self._missing.add(name)
+            return None
+        self.modules[name] = info
+        return info
+
+    def absolute(self, current: str, is_package: bool, level: int, module: str) -> str:
+        """The absolute name of a (possibly relative) import in module `current`."""
+        if level == 0:
+            return module
+        parts = current.split(".")
+        if not is_package:
+            parts = parts[:-1]
+        if level > 1:
+            parts = parts[: len(parts) - (level - 1)] if level - 1 <= len(parts) else []
+        base = ".".join(parts)
+        if module:
+            return f"{base}.{module}" if base else module
+        return base
+
+    def submodule_exists(self, module: str, name: str) -> bool:
+        return self.module(f"{module}.{name}") is not None
+
+    # names ---------------------------------------------------------------------------------
+
+    def lookup(self, module: str, name: str) -> Entity | None:
+        """What the global `name` of `module` stands for, or None when unknown or ambiguous."""
+        key = (module, name)
+        if key in self._lookup_memo:
+            return self._lookup_memo[key]
+        if key in self._in_progress:
+            return None
+        self._in_progress.add(key)
+        try:
+            result = self._lookup(module, name)
+        finally:
+            self._in_progress.discard(key)
+        self._lookup_memo[key] = result
+        return result
+
+    def _lookup(self, module: str, name: str) -> Entity | None:
+        info = self.module(module)
+        if info is None:
+            return None
+        bindings = info.summary.bindings.get(name)
+        if not bindings:
+            if info.summary.star_imports or info.summary.getattr_hook or info.summary.dynamic_globals:
+                return None
+            if info.is_package and self.submodule_exists(module, name):
+                return ModuleEnt(f"{module}.{name}")
+            if hasattr(builtins, name):
+                return ExternalEnt(f"builtins.{name}")
+            return None
+        results: list[Entity | None] = [self._binding(info, binding) for binding in bindings]
+        return _agree(results)
+
+    def _binding(self, info: ModuleInfo, binding: Binding) -> Entity | None:
+        kind = binding[0]
+        if kind == "class":
+            return ClassEnt(info.name, str(binding[1]))
+        if kind == "func":
+            return FuncEnt(info.name, str(binding[1]))
+        if kind == "import":
+            target = str(binding[1])
+            if self.module(target) is not None:
+                return ModuleEnt(target)
+            return ExternalEnt(target)
+        if kind == "from":
+            level, module, name = binding[1], str(binding[2]), str(binding[3])
+            assert isinstance(level, int)
+            absolute = self.absolute(info.name, info.is_package, level, module)
+            return self.import_from(absolute, name)
+        if kind == "value":
+            expr = binding[1]
+            if expr is None:
+                return None
+            assert isinstance(expr, tuple)
+            line = binding[2]
+            return self.eval(info.name, expr, origin=f"module global assigned at {info.relpath}:{line}")
+        return None
+
+    def import_from(self, module: str, name: str) -> Entity | None:
+        """What ``from module import name`` binds."""
+        target = self.module(module)
+        if target is None:
+            return ExternalEnt(f"{module}.{name}") if module else None
+        if name in target.summary.bindings:
+            return self.lookup(module, name)
+        if target.is_package and self.submodule_exists(module, name):
+            return ModuleEnt(f"{module}.{name}")
+        return self.lookup(module, name)
+
+    def resolve_dotted(self, module: str, name: str) -> Entity | None:
+        """``a.b.C`` evaluated in the global scope of `module`."""
+        first, _, rest = name.partition(".")
+        entity = self.lookup(module, first)
+        if rest:
+            for part in rest.split("."):
+                if entity is None:
+                    return None
+                entity = self.member(entity, part)
+        return entity
+
+    def eval(self, module: str, expr: Expr, *, origin: str = "", receiver: Inst | None = None) -> Entity | None:
+        """Evaluate a symbolic expression of `model` in the global scope of `module`."""
+        kind, name = expr
+        if kind == "lit":
+            return Lit(name)
+        if _last(name) == "Self" and kind == "ann":
+            return receiver
+        target = self.resolve_dotted(module, name)
+        if target is None:
+            return None
+        if kind == "ref":
+            if isinstance(target, Inst) and origin:
+                return Inst(target.cls, target.origin or origin)
+            return target
+        if kind == "ann":
+            if isinstance(target, ClassEnt):
+                return Inst(target, origin)
+            if isinstance(target, ExternalEnt) and target.dotted in ("builtins.None", "None"):
+                return Lit("None")
+            return None
+        if kind == "type":
+            return target if isinstance(target, ClassEnt) else None
+        if kind == "call":
+            return self.call_result(target, origin=origin)
+        if kind == "await":
+            return self.await_result(target, origin=origin)
+        return None
+
+    def call_result(self, callee: Entity, *, origin: str = "") -> Entity | None:
+        """What calling `callee` returns, when known."""
+        if isinstance(callee, ClassEnt):
+            view = self.view(callee)
+            if view.doubt or view.is_enum:
+                return None
+            for cls in view.chain:
+                info = self.class_info(cls)
+                if info is not None and "__new__" in info.members:
+                    return None
+            return Inst(callee, origin)
+        func, module, receiver = self.callee_func(callee)
+        if func is None or module is None or func.is_async or func.is_generator:
+            return None
+        if func.returns is None or _unsafe_decorators(func):
+            return None
+        return self.eval(module, func.returns, origin=origin or f"returned by {func.qualname}()", receiver=receiver)
+
+    def await_result(self, callee: Entity, *, origin: str = "") -> Entity | None:
+        func, module, receiver = self.callee_func(callee)
+        if func is None or module is None or not func.is_async or func.is_generator:
+            return None
+        if func.returns is None or _unsafe_decorators(func):
+            return None
+        return self.eval(module, func.returns, origin=origin or f"returned by {func.qualname}()", receiver=receiver)
+
+    def callee_func(self, callee: Entity) -> tuple[Func | None, str | None, Inst | None]:
+        """The `Func` a call goes to (function, or method with its class's module)."""
+        if isinstance(callee, FuncEnt):
+            return self.func_of(callee.module, callee.qualname), callee.module, None
+        if isinstance(callee, BoundMethod):
+            member = self.find_member(callee.owner, callee.name)
+            if member is None or member.func is None or member.count > 1 or member.kind != "function":
+                return None, None, None
+            return member.func, callee.owner.module, callee.receiver
+        return None, None, None
+
+    def func_of(self, module: str, qualname: str) -> Func | None:
+        """The module-level, local or static function `qualname` of `module`."""
+        info = self.module(module)
+        if info is None:
+            return None
+        func = info.summary.functions.get(qualname)
+        if func is not None:
+            return func
+        owner, _, name = qualname.rpartition(".")
+        cls = info.summary.classes.get(owner)
+        if cls is not None:
+            member = cls.members.get(name)
+            if member is not None and member.func is not None and member.count == 1:
+                return member.func
+        return None
+
+    def overrides(self, cls: ClassEnt, name: str) -> list[tuple[ClassEnt, Member]] | None:
+        """Redefinitions of `name` in known subclasses of `cls`; None if a subclass is dynamic."""
+        result: list[tuple[ClassEnt, Member]] = []
+        for sub in self.subclasses(cls):
+            info = self.class_info(sub)
+            if info is None:
+                continue
+            if info.dynamic:
+                return None
+            member = info.members.get(name) or info.attrs.get(name)
+            if member is not None:
+                result.append((sub, member))
+        return result
+
+    # classes -------------------------------------------------------------------------------
+
+    def class_info(self, cls: ClassEnt) -> ClassInfo | None:
+        info = self.module(cls.module)
+        if info is None:
+            return None
+        return info.summary.classes.get(cls.qualname)
+
+    def base_entities(self, cls: ClassEnt) -> list[Entity | None]:
+        info = self.class_info(cls)
+        if info is None:
+            return []
+        result: list[Entity | None] = []
+        for base in info.bases:
+            if base is None:
+                result.append(None)
+                continue
+            entity = self._resolve_in_class_scope(cls, base)
+            result.append(entity)
+        return result
+
+    def _resolve_in_class_scope(self, cls: ClassEnt, name: str) -> Entity | None:
+        # a local class's bases may name other local classes of the same function
+        if ".<locals>." in cls.qualname and "." not in name:
+            owner = cls.qualname.rpartition(".")[0]
+            info = self.module(cls.module)
+            if info is not None and f"{owner}.{name}" in info.summary.classes:
+                return ClassEnt(cls.module, f"{owner}.{name}")
+        return self.resolve_dotted(cls.module, name)
+
+    def view(self, cls: ClassEnt) -> ClassView:
+        """`cls` with all its bases: every member name, and any reason to doubt the view."""
+        cached = self._views.get(cls)
+        if cached is not None:
+            return cached
+        view = ClassView(cls, [], set(_OBJECT_MEMBERS), complete=True, doubt="")
+        self._views[cls] = view  # breaks cycles
+        self._fill_view(view)
+        return view
+
+    def _fill_view(self, view: ClassView) -> None:
+        seen: set[ClassEnt] = set()
+        stack = [view.cls]
+        while stack:
+            cls = stack.pop(0)
+            if cls in seen:
+                continue
+            seen.add(cls)
+            info = self.class_info(cls)
+            if info is None:
+                view.complete = False
+                continue
+            view.chain.append(cls)
+            view.names.update(info.members)
+            view.names.update(info.attrs)
+            view.names.update(info.slots)
+            if info.dynamic:
+                view.doubt = view.doubt or f"{info.name} uses {info.dynamic}"
+            if "Mock" in info.name:
+                view.doubt = view.doubt or f"{info.name} is a mock"
+            for decorator in info.decorators:
+                if _last(decorator) == "dataclass":
+                    view.is_dataclass = True
+                elif _last(decorator) not in _HARMLESS_CLASS_DECORATORS:
+                    view.doubt = view.doubt or f"{info.name} has class decorator @{decorator}"
+            if info.metaclass is not None and info.metaclass not in _KNOWN_METACLASSES:
+                view.doubt = view.doubt or f"{info.name} has metaclass {info.metaclass}"
+            if info.class_keywords:
+                view.doubt = view.doubt or f"{info.name} passes class keywords (__init_subclass__)"
+            for base, entity in zip(info.bases, self.base_entities(cls), strict=True):
+                if isinstance(entity, ClassEnt):
+                    stack.append(entity)
+                elif isinstance(entity, ExternalEnt):
+                    dotted = entity.dotted
+                    if dotted in _TRANSPARENT_BASES or base in _TRANSPARENT_BASES:
+                        continue
+                    if dotted in _PROTOCOL_BASES or _last(dotted) == "Protocol":
+                        view.doubt = view.doubt or f"{info.name} is a Protocol"
+                        continue
+                    members = _external_members(dotted)
+                    if members is None:
+                        view.complete = False
+                        continue
+                    view.external = True
+                    view.names.update(members)
+                    if dotted in _ENUM_BASES:
+                        view.is_enum = True
+                    if "NamedTuple" in dotted:
+                        view.is_namedtuple = True
+                else:
+                    view.complete = False
+                    if base is not None and _last(base) in ("Protocol", "Mock", "MagicMock", "NonCallableMock"):
+                        view.doubt = view.doubt or f"{info.name} derives from {base}"
+
+    def find_member(self, cls: ClassEnt, name: str) -> Member | None:
+        """The class-body member `name` (or instance attribute) first found along `cls`'s bases."""
+        for owner in self.view(cls).chain:
+            info = self.class_info(owner)
+            if info is None:
+                continue
+            member = info.members.get(name)
+            if member is not None:
+                return member
+            member = info.attrs.get(name)
+            if member is not None:
+                return member
+        return None
+
+    def member_owner(self, cls: ClassEnt, name: str) -> ClassEnt | None:
+        for owner in self.view(cls).chain:
+            info = self.class_info(owner)
+            if info is not None and (name in info.members or name in info.attrs):
+                return owner
+        return None
+
+    def member(self, entity: Entity, name: str) -> Entity | None:
+        """``entity.name``, when known."""
+        if isinstance(entity, ModuleEnt):
+            info = self.module(entity.name)
+            if info is None:
+                return None
+            if name in info.summary.bindings:
+                return self.lookup(entity.name, name)
+            if self.submodule_exists(entity.name, name):
+                return ModuleEnt(f"{entity.name}.{name}")
+            return self.lookup(entity.name, name)
+        if isinstance(entity, ExternalEnt):
+            return ExternalEnt(f"{entity.dotted}.{name}")
+        if isinstance(entity, ClassEnt):
+            return self._class_member(entity, name, None)
+        if isinstance(entity, Inst):
+            return self._class_member(entity.cls, name, entity)
+        return None
+
+    def _class_member(self, cls: ClassEnt, name: str, inst: Inst | None) -> Entity | None:
+        view = self.view(cls)
+        if view.doubt:
+            return None
+        owner = self.member_owner(cls, name)
+        if owner is None:
+            return None
+        info = self.class_info(owner)
+        assert info is not None
+        member = info.members.get(name)
+        from_attrs = False
+        if member is None:
+            member = info.attrs.get(name)
+            from_attrs = True
+        if member is None or member.conditional:
+            return None
+        if member.kind == "class":
+            return ClassEnt(owner.module, member.qualname) if member.count == 1 else None
+        if member.kind == "function":
+            if member.count > 1 or member.func is None:
+                return None
+            decorators = {_last(d) for d in member.func.decorators}
+            if "staticmethod" in decorators:
+                return FuncEnt(owner.module, member.func.qualname) if len(decorators) == 1 else None
+            if "classmethod" in decorators:
+                return BoundMethod(cls, name, True, owner, inst) if len(decorators) == 1 else None
+            return BoundMethod(cls, name, inst is not None, owner, inst)
+        if member.kind == "property":
+            if inst is None or member.func is None or member.func.returns is None:
+                return None
+            return self.eval(owner.module, member.func.returns, origin=f"property {info.name}.{name}", receiver=inst)
+        if member.value is None:
+            return None
+        where = self.module(owner.module)
+        relpath = where.relpath if where is not None else owner.module
+        what = "self." if from_attrs else f"{info.name}."
+        origin = f"{what}{name} assigned at {relpath}:{member.line}"
+        if member.value[0] == "ann" and inst is None and not from_attrs:
+            return None  # an annotation in the class body types the instance attribute
+        result = self.eval(owner.module, member.value, origin=origin, receiver=inst)
+        if isinstance(result, Inst):
+            return Inst(result.cls, origin)
+        return result
+
+    # project-wide facts --------------------------------------------------------------------
+
+    def iter_classes(self) -> Iterator[tuple[ClassEnt, ClassInfo]]:
+        for name, info in list(self.modules.items()):
+            for qualname, cls in info.summary.classes.items():
+                yield ClassEnt(name, qualname), cls
+
+    def subclasses(self, cls: ClassEnt) -> list[ClassEnt]:
+        """Every known class that derives from `cls`, directly or not."""
+        if self._subclasses is None:
+            direct: dict[ClassEnt, list[ClassEnt]] = {}
+            for ent, _info in self.iter_classes():
+                for base in self.base_entities(ent):
+                    if isinstance(base, ClassEnt):
+                        direct.setdefault(base, []).append(ent)
+            self._subclasses = direct
+        result: list[ClassEnt] = []
+        stack = list(self._subclasses.get(cls, ()))
+        seen: set[ClassEnt] = set()
+        while stack:
+            sub = stack.pop()
+            if sub in seen:
+                continue
+            seen.add(sub)
+            result.append(sub)
+            stack.extend(self._subclasses.get(sub, ()))
+        return result
+
+    def attr_stores(self) -> frozenset[str]:
+        """Attribute names stored on some object other than ``self`` anywhere in the project."""
+        if self._attr_stores is None:
+            names: set[str] = set()
+            for info in self.modules.values():
+                names.update(info.summary.attr_stores)
+            self._attr_stores = frozenset(names)
+        return self._attr_stores
+
+    def describe(self, cls: ClassEnt) -> str:
+        """``AgentRegistry (registry.py:12)``."""
+        info = self.class_info(cls)
+        module = self.module(cls.module)
+        if info is None or module is None:
+            return cls.qualname
+        return f"{cls.qualname} ({module.relpath}:{info.line})"
+
+
+def _unsafe_decorators(func: Func) -> bool:
+    return any(_last(d) not in SAFE_DECORATORS for d in func.decorators)
+
+
+SAFE_DECORATORS = frozenset(
+    {
+        "staticmethod",
+        "classmethod",
+        "abstractmethod",
+        "override",
+        "final",
+        "wraps",
+    }
+)
+"""Decorators that leave a function's signature and sync/async nature as written."""
+
+
+def _agree(results: list[Entity | None]) -> Entity | None:
+    """One entity when every binding resolves to the same thing; None otherwise."""
+    first = results[0]
+    if first is None:
+        return None
+    for other in results[1:]:
+        if other != first:
+            return None
+    return first
+
+
+TYPE_MEMBERS = _TYPE_MEMBERS
+OBJECT_MEMBERS = _OBJECT_MEMBERS

@@ -1,0 +1,404 @@
+"""Light, local inference of what an expression is, inside one file.
+
+No type checker: a name's class is known when every binding of that name in its scope
+agrees (``x = Cls(...)``, an annotation, ``self`` in a method, an import, a module
+global), and unknown otherwise.  Attribute chains go through the project `Index`
+(``self.registry`` typed by ``self.registry = AgentRegistry()`` in any method), and the
+configured roles map attribute paths such as ``app.state.agent_websocket_bridge`` to
+their class.  Unknown is always the answer when in doubt: a name narrowed with
+``isinstance``, declared ``global``, bound by a loop, a ``with``, or in two
+incompatible ways.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, field
+
+from wiringcheck.scan.index import (
+    BoundMethod,
+    ClassEnt,
+    Entity,
+    ExternalEnt,
+    FuncEnt,
+    Index,
+    Inst,
+    Lit,
+    ModuleEnt,
+)
+from wiringcheck.scan.model import annotation_expr, dotted
+
+__all__ = ["FileContext", "RolePath", "Scope"]
+
+_FUNC_NODES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)
+
+
+@dataclass(frozen=True, slots=True)
+class RolePath:
+    """A configured role: objects reached by `path` (``state.agent_websocket_bridge``) are `cls`."""
+
+    name: str
+    path: str
+    cls: ClassEnt
+
+
+# A local binding:
+#   ("assign", value, line)  ("ann", annotation, line)  ("param", index, line)
+#   ("import", module_or_None, name, level, line)  ("def", qualname, line)  ("class", qualname, line)
+#   ("unknown", line)
+Local = tuple[object, ...]
+
+
+@dataclass(slots=True)
+class Scope:
+    """A function (or lambda) body: its local bindings, computed on first use."""
+
+    node: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda
+    parent: Scope | None
+    qualname: str
+    cls: ClassEnt | None = None
+    self_kind: str = ""
+    """``self`` or ``cls`` when the first parameter is the instance or the class, else empty."""
+    locals: dict[str, list[Local]] | None = None
+    narrowed: set[str] = field(default_factory=set)
+    free: set[str] = field(default_factory=set)
+    memo: dict[str, Entity | None] = field(default_factory=dict)
+    guards: set[tuple[str, str]] = field(default_factory=set)
+    """(receiver text, attribute) pairs tested with hasattr/getattr in this function."""
+
+    def first_param(self) -> str | None:
+        args = self.node.args
+        positional = [*args.posonlyargs, *args.args]
+        return positional[0].arg if positional else None
+
+
+class FileContext:
+    """Per-file state for one walk: the module, its index, scopes and cheap cached facts."""
+
+    def __init__(
+        self,
+        *,
+        module: str,
+        relpath: str,
+        is_package: bool,
+        tree: ast.Module,
+        source: str,
+        index: Index,
+        roles: tuple[RolePath, ...] = (),
+    ) -> None:
+        self.module = module
+        self.relpath = relpath
+        self.is_package = is_package
+        self.tree = tree
+        self.source = source
+        self.index = index
+        self.roles = roles
+        self._scopes: dict[int, Scope] = {}
+        self._in_progress: set[tuple[int, str]] = set()
+
+    # scopes --------------------------------------------------------------------------------
+
+    def scope_for(self, parents: tuple[ast.AST, ...]) -> Scope | None:
+        """The innermost function scope around a node whose ancestors are `parents`."""
+        for i in range(len(parents) - 1, -1, -1):
+            node = parents[i]
+            if isinstance(node, _FUNC_NODES):
+                return self._scope(node, parents[:i])
+        return None
+
+    def _scope(self, node: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda, parents: tuple[ast.AST, ...]) -> Scope:
+        scope = self._scopes.get(id(node))
+        if scope is not None:
+            return scope
+        parent = self.scope_for(parents)
+        outer = qualname_of(parents)
+        name = node.name if not isinstance(node, ast.Lambda) else "<lambda>"
+        qualname = f"{outer}.{name}" if outer else name
+        scope = Scope(node, parent, qualname)
+        if parents and isinstance(parents[-1], ast.ClassDef) and not isinstance(node, ast.Lambda):
+            decorators = {_last(dotted(d.func if isinstance(d, ast.Call) else d) or "?") for d in node.decorator_list}
+            scope.cls = ClassEnt(self.module, outer)
+            if "staticmethod" in decorators:
+                scope.self_kind = ""
+            elif "classmethod" in decorators or node.name in ("__new__", "__init_subclass__", "__class_getitem__"):
+                scope.self_kind = "cls"
+            else:
+                scope.self_kind = "self"
+        self._scopes[id(node)] = scope
+        return scope
+
+    def _locals(self, scope: Scope) -> dict[str, list[Local]]:
+        if scope.locals is not None:
+            return scope.locals
+        table: dict[str, list[Local]] = {}
+        node = scope.node
+        args = node.args
+        for index, arg in enumerate([*args.posonlyargs, *args.args, *args.kwonlyargs]):
+            if arg.annotation is not None:
+                table.setdefault(arg.arg, []).append(("ann", arg.annotation, arg.lineno))
+            else:
+                table.setdefault(arg.arg, []).append(("param", index, arg.lineno))
+        for arg in (args.vararg, args.kwarg):
+            if arg is not None:
+                table.setdefault(arg.arg, []).append(("unknown", arg.lineno))
+        body: list[ast.AST] = [node.body] if isinstance(node, ast.Lambda) else list(node.body)
+        handled: set[int] = set()
+        stack = body
+        while stack:
+            item = stack.pop()
+            kind = type(item)
+            if kind is ast.Assign:
+                assert isinstance(item, ast.Assign)
+                for target in item.targets:
+                    if isinstance(target, ast.Name):
+                        handled.add(id(target))
+                        table.setdefault(target.id, []).append(("assign", item.value, item.lineno))
+            elif kind is ast.AnnAssign:
+                assert isinstance(item, ast.AnnAssign)
+                if isinstance(item.target, ast.Name):
+                    handled.add(id(item.target))
+                    table.setdefault(item.target.id, []).append(("ann", item.annotation, item.lineno))
+            elif kind is ast.NamedExpr:
+                assert isinstance(item, ast.NamedExpr)
+                handled.add(id(item.target))
+                table.setdefault(item.target.id, []).append(("assign", item.value, item.lineno))
+            elif kind is ast.Name:
+                assert isinstance(item, ast.Name)
+                if not isinstance(item.ctx, ast.Load) and id(item) not in handled:
+                    table.setdefault(item.id, []).append(("unknown", item.lineno))
+                continue
+            elif kind in (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef):
+                assert isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+                what = "class" if kind is ast.ClassDef else "def"
+                table.setdefault(item.name, []).append((what, f"{scope.qualname}.<locals>.{item.name}", item.lineno))
+                stack.extend(item.decorator_list)
+                continue
+            elif kind is ast.Lambda:
+                continue
+            elif kind is ast.Import:
+                assert isinstance(item, ast.Import)
+                for alias in item.names:
+                    if alias.asname:
+                        table.setdefault(alias.asname, []).append(("import", alias.name, None, 0, item.lineno))
+                    else:
+                        top = alias.name.partition(".")[0]
+                        table.setdefault(top, []).append(("import", top, None, 0, item.lineno))
+                continue
+            elif kind is ast.ImportFrom:
+                assert isinstance(item, ast.ImportFrom)
+                for alias in item.names:
+                    if alias.name != "*":
+                        table.setdefault(alias.asname or alias.name, []).append(
+                            ("import", item.module or "", alias.name, item.level, item.lineno)
+                        )
+                continue
+            elif kind is ast.Global or kind is ast.Nonlocal:
+                assert isinstance(item, (ast.Global, ast.Nonlocal))
+                scope.free.update(item.names)
+                continue
+            elif kind is ast.ExceptHandler:
+                assert isinstance(item, ast.ExceptHandler)
+                if item.name:
+                    table.setdefault(item.name, []).append(("unknown", item.lineno))
+            elif kind is ast.MatchAs or kind is ast.MatchStar:
+                assert isinstance(item, (ast.MatchAs, ast.MatchStar))
+                if item.name:
+                    table.setdefault(item.name, []).append(("unknown", item.lineno))
+            elif kind is ast.MatchMapping:
+                assert isinstance(item, ast.MatchMapping)
+                if item.rest:
+                    table.setdefault(item.rest, []).append(("unknown", item.lineno))
+            elif kind is ast.Match:
+                assert isinstance(item, ast.Match)
+                if isinstance(item.subject, ast.Name):
+                    scope.narrowed.add(item.subject.id)
+            elif kind is ast.Call:
+                assert isinstance(item, ast.Call)
+                func = item.func
+                if isinstance(func, ast.Name) and item.args:
+                    first = item.args[0]
+                    if func.id in ("isinstance", "issubclass", "type") and isinstance(first, ast.Name):
+                        scope.narrowed.add(first.id)
+                    elif func.id in ("hasattr", "getattr") and len(item.args) >= 2:
+                        attr = item.args[1]
+                        if isinstance(attr, ast.Constant) and isinstance(attr.value, str):
+                            text = dotted(first)
+                            if text is not None:
+                                scope.guards.add((text, attr.value))
+            stack.extend(ast.iter_child_nodes(item))
+        scope.locals = table
+        return table
+
+    # inference -----------------------------------------------------------------------------
+
+    def infer(self, node: ast.AST, scope: Scope | None) -> Entity | None:
+        """What `node` evaluates to, when the rules above make it certain; else None."""
+        kind = type(node)
+        if kind is ast.Name:
+            assert isinstance(node, ast.Name)
+            return self.infer_name(node.id, scope)
+        if kind is ast.Attribute:
+            assert isinstance(node, ast.Attribute)
+            base = self.infer(node.value, scope)
+            result = self.index.member(base, node.attr) if base is not None else None
+            if result is None and self.roles and not isinstance(base, (ModuleEnt, ClassEnt)):
+                return self.role_of(node)
+            return result
+        if kind is ast.Call:
+            assert isinstance(node, ast.Call)
+            func = node.func
+            if isinstance(func, ast.Name) and func.id == "cast" and len(node.args) == 2:
+                expr = annotation_expr(node.args[0])
+                if expr is not None and expr[0] == "ann":
+                    return self.index.eval(self.module, expr, origin=f"cast at {self.relpath}:{node.lineno}")
+            callee = self.infer(func, scope)
+            if callee is None or isinstance(callee, (Lit, Inst, ModuleEnt, ExternalEnt)):
+                return None
+            return self.index.call_result(callee, origin=f"constructed at {self.relpath}:{node.lineno}")
+        if kind is ast.Await:
+            assert isinstance(node, ast.Await)
+            inner = node.value
+            if isinstance(inner, ast.Call):
+                callee = self.infer(inner.func, scope)
+                if callee is not None:
+                    return self.index.await_result(callee, origin=f"awaited at {self.relpath}:{node.lineno}")
+            return None
+        if kind is ast.NamedExpr:
+            assert isinstance(node, ast.NamedExpr)
+            return self.infer(node.value, scope)
+        if kind is ast.Constant:
+            assert isinstance(node, ast.Constant)
+            return Lit(type(node.value).__name__ if node.value is not None else "None")
+        return None
+
+    def role_of(self, node: ast.AST) -> Inst | None:
+        text = dotted(node)
+        if text is None:
+            return None
+        for role in self.roles:
+            if text == role.path or text.endswith("." + role.path):
+                return Inst(role.cls, f"configured role '{role.name}' (path {role.path})")
+        return None
+
+    def infer_name(self, name: str, scope: Scope | None) -> Entity | None:
+        current = scope
+        while current is not None:
+            if name in current.free:
+                return None
+            table = self._locals(current)
+            if name in table:
+                return self._local(name, current)
+            current = current.parent
+        return self.index.lookup(self.module, name)
+
+    def _local(self, name: str, scope: Scope) -> Entity | None:
+        if name in scope.memo:
+            return scope.memo[name]
+        if name in scope.narrowed:
+            return None
+        key = (id(scope), name)
+        if key in self._in_progress:
+            return None
+        self._in_progress.add(key)
+        try:
+            result = self._local_uncached(name, scope)
+        finally:
+            self._in_progress.discard(key)
+        scope.memo[name] = result
+        return result
+
+    def _local_uncached(self, name: str, scope: Scope) -> Entity | None:
+        bindings = self._locals(scope)[name]
+        declared = [b for b in bindings if b[0] == "ann"]
+        if declared:
+            bindings = declared
+        results: list[Entity | None] = []
+        for binding in bindings:
+            results.append(self._binding(name, binding, scope))
+            if results[-1] is None:
+                return None
+        first = results[0]
+        for other in results[1:]:
+            if other != first:
+                return None
+        return first
+
+    def _binding(self, name: str, binding: Local, scope: Scope) -> Entity | None:
+        kind = binding[0]
+        line = binding[-1]
+        if kind == "ann":
+            annotation = binding[1]
+            assert isinstance(annotation, ast.AST)
+            expr = annotation_expr(annotation)
+            if expr is None:
+                return None
+            return self.index.eval(self.module, expr, origin=f"{name} annotated at {self.relpath}:{line}")
+        if kind == "param":
+            if binding[1] == 0 and scope.cls is not None and scope.self_kind:
+                if scope.self_kind == "cls":
+                    return scope.cls
+                return Inst(scope.cls, f"{name} is the instance in {scope.qualname}")
+            return None
+        if kind == "assign":
+            value = binding[1]
+            assert isinstance(value, ast.AST)
+            result = self.infer(value, scope.parent if isinstance(value, ast.Lambda) else scope)
+            if isinstance(result, Inst) and isinstance(value, (ast.Call, ast.Await)):
+                return Inst(result.cls, f"{name} assigned at {self.relpath}:{line}")
+            return result
+        if kind == "import":
+            module, imported, level = binding[1], binding[2], binding[3]
+            assert isinstance(module, str) and isinstance(level, int)
+            absolute = self.index.absolute(self.module, self.is_package, level, module)
+            if imported is None:
+                if self.index.module(absolute) is not None:
+                    return ModuleEnt(absolute)
+                return ExternalEnt(absolute)
+            assert isinstance(imported, str)
+            return self.index.import_from(absolute, imported)
+        if kind == "def":
+            return FuncEnt(self.module, str(binding[1]))
+        if kind == "class":
+            return ClassEnt(self.module, str(binding[1]))
+        return None
+
+    def guarded(self, scope: Scope | None, receiver: str, attr: str) -> bool:
+        """Whether the function tests ``hasattr(receiver, attr)`` (or getattr) somewhere."""
+        if scope is None:
+            return False
+        self._locals(scope)
+        return (receiver, attr) in scope.guards
+
+
+def qualname_of(parents: tuple[ast.AST, ...]) -> str:
+    """The ``__qualname__`` prefix for a definition whose ancestors are `parents`."""
+    parts: list[str] = []
+    for node in parents:
+        if isinstance(node, ast.ClassDef):
+            parts.append(node.name)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            parts.append(node.name)
+            parts.append("<locals>")
+        elif isinstance(node, ast.Lambda):
+            parts.append("<lambda>")
+            parts.append("<locals>")
+    return ".".join(parts)
+
+
+def _last(name: str) -> str:
+    return name.rpartition(".")[2]
+
+
+def describe(entity: Entity) -> str:
+    """A short human name for an inferred entity."""
+    if isinstance(entity, Inst):
+        return entity.cls.qualname
+    if isinstance(entity, ClassEnt):
+        return f"class {entity.qualname}"
+    if isinstance(entity, BoundMethod):
+        return f"{entity.cls.qualname}.{entity.name}"
+    if isinstance(entity, FuncEnt):
+        return entity.qualname
+    if isinstance(entity, ModuleEnt):
+        return f"module {entity.name}"
+    return str(entity)

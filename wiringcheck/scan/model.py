@@ -1,0 +1,724 @@
+"""Per-file summaries: what one module defines, in a form that is cheap to pickle.
+
+The scan never imports user code.  Each file is parsed once and reduced to a
+`ModuleSummary`: its module-level bindings, its classes (members, attributes assigned
+on ``self`` in any method, bases, decorators, whether something dynamic happens), its
+functions (signatures, async or not, what they return).  Names inside a summary are
+*symbolic* (``("call", "registry.AgentRegistry")``); `index.Index` resolves them
+against the other modules of the project.  A summary depends only on the file's
+content, so the cache keys it by a hash of that content.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, field
+
+__all__ = [
+    "ClassInfo",
+    "Func",
+    "Member",
+    "ModuleSummary",
+    "annotation_expr",
+    "dotted",
+    "summarize",
+    "value_expr",
+]
+
+SUMMARY_VERSION = 3
+"""Bumped whenever the shape or meaning of a summary changes; part of every cache key."""
+
+# A symbolic expression, resolved later by the index:
+#   ("call", "a.B")   the result of calling the thing named a.B
+#   ("ref", "a.B")    the thing named a.B itself
+#   ("ann", "a.B")    an instance of the type named a.B (from an annotation)
+#   ("type", "a.B")   the class a.B itself (``type[a.B]``)
+#   ("await", "a.f")  the result of ``await a.f(...)``
+#   ("lit", "None")   a literal of a builtin type (None, int, str, list, ...)
+Expr = tuple[str, str]
+
+# A module-level binding of a name:
+#   ("class", qualname, line)  ("func", qualname, line)
+#   ("from", level, module, name, line)  ("import", module, line)
+#   ("value", expr_or_None, line)  ("unknown", line)
+Binding = tuple[object, ...]
+
+
+@dataclass(slots=True)
+class Func:
+    """A function or method signature, and the few facts the rules need about its body."""
+
+    name: str
+    qualname: str
+    line: int
+    col: int
+    posonly: tuple[str, ...] = ()
+    args: tuple[str, ...] = ()
+    n_defaults: int = 0
+    vararg: str | None = None
+    kwonly: tuple[str, ...] = ()
+    kw_required: tuple[str, ...] = ()
+    kwarg: str | None = None
+    is_async: bool = False
+    is_generator: bool = False
+    decorators: tuple[str, ...] = ()
+    returns: Expr | None = None
+    has_returns_annotation: bool = False
+    return_kind: str = "none"
+    """``none`` (no ``return value``), ``literal`` (only literals returned) or ``value``."""
+
+    @property
+    def positional(self) -> tuple[str, ...]:
+        return self.posonly + self.args
+
+
+@dataclass(slots=True)
+class Member:
+    """One name defined on a class: a function, a property, a nested class or an attribute."""
+
+    kind: str
+    """``function``, ``property``, ``class`` or ``attr``."""
+    line: int
+    func: Func | None = None
+    value: Expr | None = None
+    count: int = 1
+    qualname: str = ""
+    conditional: bool = False
+
+
+@dataclass(slots=True)
+class ClassInfo:
+    """A class statement: bases, decorators, members and what makes it dynamic."""
+
+    name: str
+    qualname: str
+    line: int
+    col: int
+    bases: tuple[str | None, ...] = ()
+    metaclass: str | None = None
+    decorators: tuple[str, ...] = ()
+    members: dict[str, Member] = field(default_factory=dict)
+    attrs: dict[str, Member] = field(default_factory=dict)
+    slots: tuple[str, ...] = ()
+    dynamic: str = ""
+    """Why the members cannot be known statically (``__getattr__``, ``setattr``...), or empty."""
+    class_keywords: bool = False
+
+
+@dataclass(slots=True)
+class ModuleSummary:
+    """Everything the other modules need to know about one module."""
+
+    bindings: dict[str, list[Binding]] = field(default_factory=dict)
+    classes: dict[str, ClassInfo] = field(default_factory=dict)
+    functions: dict[str, Func] = field(default_factory=dict)
+    all_names: tuple[str, ...] | None = None
+    getattr_hook: bool = False
+    star_imports: tuple[tuple[int, str], ...] = ()
+    attr_stores: frozenset[str] = frozenset()
+    dynamic_globals: bool = False
+    imports: tuple[tuple[int, str, tuple[str, ...]], ...] = ()
+
+
+# -- helpers shared with the checker ------------------------------------------------------------
+
+
+def dotted(node: ast.AST) -> str | None:
+    """``a.b.c`` for a chain of names and attributes, else None."""
+    parts: list[str] = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if isinstance(node, ast.Name):
+        parts.append(node.id)
+        return ".".join(reversed(parts))
+    return None
+
+
+_TRANSPARENT_SUBSCRIPTS = ("Annotated", "ClassVar", "Final", "Required", "NotRequired", "ReadOnly")
+_LITERAL_NODES = (ast.List, ast.Dict, ast.Set, ast.Tuple, ast.JoinedStr, ast.ListComp, ast.DictComp, ast.SetComp)
+
+
+def _last(name: str) -> str:
+    return name.rpartition(".")[2]
+
+
+def annotation_expr(node: ast.AST | None) -> Expr | None:
+    """The symbolic type an annotation names; None for unions, Optional and anything unclear."""
+    if node is None:
+        return None
+    if isinstance(node, ast.Constant):
+        if node.value is None:
+            return ("lit", "None")
+        if isinstance(node.value, str):
+            try:
+                parsed = ast.parse(node.value.strip(), mode="eval")
+            except (SyntaxError, ValueError):
+                return None
+            return annotation_expr(parsed.body)
+        return None
+    if isinstance(node, (ast.Name, ast.Attribute)):
+        name = dotted(node)
+        if name is None:
+            return None
+        if _last(name) in ("Any", "object"):
+            return None
+        return ("ann", name)
+    if isinstance(node, ast.Subscript):
+        base = dotted(node.value)
+        if base is None:
+            return None
+        last = _last(base)
+        inner = node.slice
+        if last in _TRANSPARENT_SUBSCRIPTS:
+            first = inner.elts[0] if isinstance(inner, ast.Tuple) and inner.elts else inner
+            return annotation_expr(first)
+        if last in ("type", "Type"):
+            target = annotation_expr(inner)
+            if target is not None and target[0] == "ann":
+                return ("type", target[1])
+        return None
+    return None
+
+
+def value_expr(node: ast.AST | None) -> Expr | None:
+    """The symbolic value of an assigned expression, when it is one the index can follow."""
+    if node is None:
+        return None
+    if isinstance(node, ast.Call):
+        name = dotted(node.func)
+        return ("call", name) if name is not None else None
+    if isinstance(node, (ast.Name, ast.Attribute)):
+        name = dotted(node)
+        return ("ref", name) if name is not None else None
+    if isinstance(node, ast.Constant):
+        return ("lit", type(node.value).__name__ if node.value is not None else "None")
+    if isinstance(node, _LITERAL_NODES):
+        return ("lit", type(node).__name__.lower())
+    if isinstance(node, ast.Await) and isinstance(node.value, ast.Call):
+        name = dotted(node.value.func)
+        return ("await", name) if name is not None else None
+    return None
+
+
+def decorator_name(node: ast.expr) -> str:
+    """``functools.lru_cache`` for ``@functools.lru_cache(maxsize=2)``; ``?`` when not a plain name."""
+    if isinstance(node, ast.Call):
+        node = node.func
+    return dotted(node) or "?"
+
+
+def make_func(node: ast.FunctionDef | ast.AsyncFunctionDef, qualname: str) -> Func:
+    """The signature part of a `Func`; the body facts are filled in by the walk."""
+    a = node.args
+    n_pos = len(a.posonlyargs) + len(a.args)
+    kw_required = tuple(arg.arg for arg, default in zip(a.kwonlyargs, a.kw_defaults, strict=True) if default is None)
+    return Func(
+        name=node.name,
+        qualname=qualname,
+        line=node.lineno,
+        col=node.col_offset,
+        posonly=tuple(arg.arg for arg in a.posonlyargs),
+        args=tuple(arg.arg for arg in a.args),
+        n_defaults=min(len(a.defaults), n_pos),
+        vararg=a.vararg.arg if a.vararg else None,
+        kwonly=tuple(arg.arg for arg in a.kwonlyargs),
+        kw_required=kw_required,
+        kwarg=a.kwarg.arg if a.kwarg else None,
+        is_async=isinstance(node, ast.AsyncFunctionDef),
+        decorators=tuple(decorator_name(d) for d in node.decorator_list),
+        returns=annotation_expr(node.returns),
+        has_returns_annotation=node.returns is not None,
+    )
+
+
+# -- the summarizer ------------------------------------------------------------------------------
+
+_FUNC_NODES = (ast.FunctionDef, ast.AsyncFunctionDef)
+_SCOPE_NODES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
+
+
+class _Summarizer:
+    """One walk over a module's tree, keeping track of the class and function it is in."""
+
+    def __init__(self) -> None:
+        self.summary = ModuleSummary()
+        self.attr_stores: set[str] = set()
+        self.imports: list[tuple[int, str, tuple[str, ...]]] = []
+        self.stars: list[tuple[int, str]] = []
+
+    # module-level bindings -----------------------------------------------------------------
+
+    def bind(self, name: str, binding: Binding) -> None:
+        self.summary.bindings.setdefault(name, []).append(binding)
+
+    def module_statements(self, body: list[ast.stmt]) -> None:
+        for stmt in body:
+            self.module_statement(stmt)
+
+    def module_statement(self, stmt: ast.stmt) -> None:
+        line = stmt.lineno
+        if isinstance(stmt, _FUNC_NODES):
+            self.bind(stmt.name, ("func", stmt.name, line))
+            if stmt.name == "__getattr__":
+                self.summary.getattr_hook = True
+            self.function(stmt, stmt.name, cls=None)
+        elif isinstance(stmt, ast.ClassDef):
+            self.bind(stmt.name, ("class", stmt.name, line))
+            self.klass(stmt, stmt.name)
+        elif isinstance(stmt, ast.Import):
+            for alias in stmt.names:
+                if alias.asname:
+                    self.bind(alias.asname, ("import", alias.name, line))
+                else:
+                    top = alias.name.partition(".")[0]
+                    self.bind(top, ("import", top, line))
+            self.record_import(stmt)
+        elif isinstance(stmt, ast.ImportFrom):
+            self.record_import(stmt)
+            for alias in stmt.names:
+                if alias.name == "*":
+                    continue
+                self.bind(alias.asname or alias.name, ("from", stmt.level, stmt.module or "", alias.name, line))
+        elif isinstance(stmt, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
+            self.module_assign(stmt)
+            self.walk_expressions(stmt, cls=None, func=None, self_name=None)
+        elif isinstance(
+            stmt, (ast.If, ast.Try, ast.TryStar, ast.With, ast.AsyncWith, ast.For, ast.AsyncFor, ast.While)
+        ):
+            if isinstance(stmt, (ast.For, ast.AsyncFor)):
+                for name in _target_names(stmt.target):
+                    self.bind(name, ("unknown", line))
+            if isinstance(stmt, (ast.With, ast.AsyncWith)):
+                for item in stmt.items:
+                    if item.optional_vars is not None:
+                        for name in _target_names(item.optional_vars):
+                            self.bind(name, ("unknown", line))
+            for header in _headers(stmt):
+                self.walk_expressions(header, cls=None, func=None, self_name=None)
+            for block in _blocks(stmt):
+                self.module_statements(block)
+            if isinstance(stmt, (ast.Try, ast.TryStar)):
+                for handler in stmt.handlers:
+                    if handler.name:
+                        self.bind(handler.name, ("unknown", handler.lineno))
+        elif isinstance(stmt, ast.Delete):
+            for target in stmt.targets:
+                for name in _target_names(target):
+                    self.bind(name, ("unknown", line))
+            self.walk_expressions(stmt, cls=None, func=None, self_name=None)
+        elif isinstance(stmt, ast.Match):
+            self.summary.dynamic_globals = True
+            self.walk_expressions(stmt, cls=None, func=None, self_name=None)
+        else:
+            self.walk_expressions(stmt, cls=None, func=None, self_name=None)
+
+    def module_assign(self, stmt: ast.Assign | ast.AnnAssign | ast.AugAssign) -> None:
+        line = stmt.lineno
+        if isinstance(stmt, ast.Assign):
+            value = value_expr(stmt.value)
+            for target in stmt.targets:
+                if isinstance(target, ast.Name):
+                    self.bind(target.id, ("value", value, line))
+                    if target.id == "__all__":
+                        self.summary.all_names = _string_list(stmt.value)
+                else:
+                    for name in _target_names(target):
+                        self.bind(name, ("unknown", line))
+        elif isinstance(stmt, ast.AnnAssign):
+            if isinstance(stmt.target, ast.Name):
+                ann = annotation_expr(stmt.annotation)
+                if stmt.value is None and ann is not None and ann[1].endswith("TypeAlias"):
+                    ann = None
+                if stmt.value is not None or ann is not None:
+                    value = ann if ann is not None else value_expr(stmt.value)
+                    if stmt.annotation is not None and _last(dotted(stmt.annotation) or "") == "TypeAlias":
+                        value = value_expr(stmt.value)
+                    self.bind(stmt.target.id, ("value", value, line))
+        elif isinstance(stmt.target, ast.Name):
+            self.bind(stmt.target.id, ("unknown", line))
+            if stmt.target.id == "__all__":
+                self.summary.all_names = None
+
+    def record_import(self, stmt: ast.Import | ast.ImportFrom) -> None:
+        if isinstance(stmt, ast.Import):
+            for alias in stmt.names:
+                self.imports.append((0, alias.name, ()))
+        else:
+            names = tuple(alias.name for alias in stmt.names)
+            self.imports.append((stmt.level, stmt.module or "", names))
+            if "*" in names:
+                self.stars.append((stmt.level, stmt.module or ""))
+
+    # classes -------------------------------------------------------------------------------
+
+    def klass(self, node: ast.ClassDef, qualname: str) -> ClassInfo:
+        metaclass = None
+        class_keywords = False
+        for keyword in node.keywords:
+            if keyword.arg == "metaclass":
+                metaclass = dotted(keyword.value) or "?"
+            else:
+                class_keywords = True
+        bases: list[str | None] = []
+        for base in node.bases:
+            if isinstance(base, ast.Subscript):
+                base = base.value
+            bases.append(dotted(base))
+        info = ClassInfo(
+            name=node.name,
+            qualname=qualname,
+            line=node.lineno,
+            col=node.col_offset,
+            bases=tuple(bases),
+            metaclass=metaclass,
+            decorators=tuple(decorator_name(d) for d in node.decorator_list),
+            class_keywords=class_keywords,
+        )
+        self.summary.classes[qualname] = info
+        for decorator in node.decorator_list:
+            self.walk_expressions(decorator, cls=None, func=None, self_name=None)
+        for base in (*node.bases, *(k.value for k in node.keywords)):
+            self.walk_expressions(base, cls=None, func=None, self_name=None)
+        self.class_body(node.body, info, conditional=False)
+        return info
+
+    def add_member(self, info: ClassInfo, name: str, member: Member) -> None:
+        existing = info.members.get(name)
+        if existing is None:
+            info.members[name] = member
+            return
+        if existing.kind == "property" and member.kind == "function":
+            return
+        if member.kind == "property" and existing.kind == "property":
+            return
+        member.count = existing.count + 1
+        if existing.kind != member.kind or (existing.kind == "attr" and existing.value != member.value):
+            member.value = None
+            if existing.kind != member.kind:
+                member.kind = "attr" if "attr" in (existing.kind, member.kind) else member.kind
+        info.members[name] = member
+
+    def class_body(self, body: list[ast.stmt], info: ClassInfo, *, conditional: bool) -> None:
+        qual = info.qualname
+        for stmt in body:
+            line = stmt.lineno
+            if isinstance(stmt, _FUNC_NODES):
+                func = self.function(stmt, f"{qual}.{stmt.name}", cls=info)
+                decorators = func.decorators
+                kind = "function"
+                if any(
+                    _last(d) in ("property", "cached_property") or d.endswith((".setter", ".getter", ".deleter"))
+                    for d in decorators
+                ):
+                    kind = "property"
+                self.add_member(info, stmt.name, Member(kind, line, func=func, conditional=conditional))
+                if stmt.name in ("__getattr__", "__getattribute__"):
+                    info.dynamic = stmt.name
+            elif isinstance(stmt, ast.ClassDef):
+                nested = f"{qual}.{stmt.name}"
+                self.klass(stmt, nested)
+                self.add_member(info, stmt.name, Member("class", line, qualname=nested, conditional=conditional))
+            elif isinstance(stmt, ast.Assign):
+                value = value_expr(stmt.value)
+                for target in stmt.targets:
+                    for name in _target_names(target):
+                        self.add_member(
+                            info,
+                            name,
+                            Member(
+                                "attr",
+                                line,
+                                value=value if isinstance(target, ast.Name) else None,
+                                conditional=conditional,
+                            ),
+                        )
+                        if name == "__slots__":
+                            info.slots = _string_list(stmt.value) or ()
+                            if "__dict__" in info.slots:
+                                info.dynamic = info.dynamic or "__slots__ with __dict__"
+                self.walk_expressions(stmt, cls=None, func=None, self_name=None)
+            elif isinstance(stmt, ast.AnnAssign):
+                if isinstance(stmt.target, ast.Name):
+                    ann = annotation_expr(stmt.annotation)
+                    self.add_member(info, stmt.target.id, Member("attr", line, value=ann, conditional=conditional))
+                self.walk_expressions(stmt, cls=None, func=None, self_name=None)
+            elif isinstance(stmt, ast.AugAssign):
+                self.walk_expressions(stmt, cls=None, func=None, self_name=None)
+            elif isinstance(stmt, (ast.Import, ast.ImportFrom)):
+                for alias in stmt.names:
+                    name = alias.asname or alias.name.partition(".")[0]
+                    self.add_member(info, name, Member("attr", line, conditional=conditional))
+                self.record_import(stmt)
+            elif isinstance(
+                stmt, (ast.If, ast.Try, ast.TryStar, ast.With, ast.AsyncWith, ast.For, ast.AsyncFor, ast.While)
+            ):
+                if isinstance(stmt, (ast.For, ast.AsyncFor)):
+                    for name in _target_names(stmt.target):
+                        self.add_member(info, name, Member("attr", line, conditional=True))
+                for header in _headers(stmt):
+                    self.walk_expressions(header, cls=None, func=None, self_name=None)
+                for block in _blocks(stmt):
+                    self.class_body(block, info, conditional=True)
+            elif isinstance(stmt, ast.Expr) and _calls_name(stmt.value, ("locals", "vars", "setattr", "exec")):
+                info.dynamic = info.dynamic or "class body uses locals()"
+                self.walk_expressions(stmt, cls=None, func=None, self_name=None)
+            else:
+                self.walk_expressions(stmt, cls=None, func=None, self_name=None)
+
+    # functions -----------------------------------------------------------------------------
+
+    def function(self, node: ast.FunctionDef | ast.AsyncFunctionDef, qualname: str, cls: ClassInfo | None) -> Func:
+        func = make_func(node, qualname)
+        if cls is None:
+            self.summary.functions[qualname] = func
+        self_name: str | None = None
+        if cls is not None and not any(_last(d) == "staticmethod" for d in func.decorators):
+            positional = func.positional
+            if positional:
+                self_name = positional[0]
+        annotated = {
+            arg.arg: annotation_expr(arg.annotation) for arg in _all_args(node.args) if arg.annotation is not None
+        }
+        for decorator in node.decorator_list:
+            self.walk_expressions(decorator, cls=None, func=None, self_name=None)
+        for default in (*node.args.defaults, *(d for d in node.args.kw_defaults if d is not None)):
+            self.walk_expressions(default, cls=None, func=None, self_name=None)
+        state = _FuncState(func, annotated)
+        for stmt in node.body:
+            self.walk_expressions(stmt, cls=cls, func=state, self_name=self_name)
+        if state.returns_value:
+            func.return_kind = "value" if state.returns_nonliteral else "literal"
+        return func
+
+    def walk_expressions(
+        self, root: ast.AST, *, cls: ClassInfo | None, func: _FuncState | None, self_name: str | None
+    ) -> None:
+        """Visit every node below `root`, recording stores, dynamic tricks, returns and yields."""
+        stack: list[ast.AST] = [root]
+        attr_stores = self.attr_stores
+        while stack:
+            node = stack.pop()
+            kind = type(node)
+            if kind is ast.Attribute:
+                assert isinstance(node, ast.Attribute)
+                if not isinstance(node.ctx, ast.Load):
+                    value = node.value
+                    if cls is not None and isinstance(value, ast.Name) and value.id == self_name:
+                        pass  # handled by the statement that stores
+                    else:
+                        attr_stores.add(node.attr)
+                elif node.attr == "__dict__" and cls is not None and isinstance(node.value, ast.Name):
+                    if node.value.id == self_name:
+                        cls.dynamic = cls.dynamic or "__dict__"
+                stack.append(node.value)
+                continue
+            if kind in (ast.Assign, ast.AnnAssign, ast.AugAssign) and cls is not None and self_name is not None:
+                self.self_stores(node, cls, self_name, func)
+            elif kind is ast.Call:
+                assert isinstance(node, ast.Call)
+                callee = node.func
+                if isinstance(callee, ast.Name):
+                    if callee.id in ("setattr", "delattr") and node.args:
+                        name = _const_str(node.args[1]) if len(node.args) > 1 else None
+                        first = node.args[0]
+                        if name is not None:
+                            attr_stores.add(name)
+                            if cls is not None and isinstance(first, ast.Name) and first.id == self_name:
+                                cls.attrs.setdefault(name, Member("attr", node.lineno))
+                        elif cls is not None and isinstance(first, ast.Name) and first.id in (self_name, "cls"):
+                            cls.dynamic = cls.dynamic or "setattr"
+                        elif cls is not None and isinstance(first, ast.Name) and first.id == cls.name:
+                            cls.dynamic = cls.dynamic or "setattr"
+                    elif callee.id == "vars" and cls is not None and node.args:
+                        first = node.args[0]
+                        if isinstance(first, ast.Name) and first.id == self_name:
+                            cls.dynamic = cls.dynamic or "vars()"
+                    elif callee.id == "globals":
+                        self.summary.dynamic_globals = True
+                elif isinstance(callee, ast.Attribute) and callee.attr == "__setattr__" and len(node.args) >= 3:
+                    name = _const_str(node.args[1])
+                    first = node.args[0]
+                    if name is not None:
+                        attr_stores.add(name)
+                        if cls is not None and isinstance(first, ast.Name) and first.id == self_name:
+                            cls.attrs.setdefault(name, Member("attr", node.lineno))
+                    elif cls is not None:
+                        cls.dynamic = cls.dynamic or "__setattr__"
+            elif kind is ast.Return:
+                assert isinstance(node, ast.Return)
+                if func is not None and node.value is not None:
+                    func.returns_value = True
+                    if not isinstance(node.value, (ast.Constant, *_LITERAL_NODES)):
+                        func.returns_nonliteral = True
+            elif kind is ast.Yield or kind is ast.YieldFrom:
+                if func is not None:
+                    func.func.is_generator = True
+            elif kind in _FUNC_NODES:
+                assert isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+                owner = func.func.qualname if func is not None else "?"
+                inner = self.function(node, f"{owner}.<locals>.{node.name}", cls=None)
+                if func is None:
+                    self.summary.functions.pop(inner.qualname, None)
+                # closures may store on the enclosing method's self
+                if cls is not None and self_name is not None:
+                    for stmt in node.body:
+                        self.walk_expressions(stmt, cls=cls, func=None, self_name=self_name)
+                continue
+            elif kind is ast.ClassDef:
+                assert isinstance(node, ast.ClassDef)
+                owner = func.func.qualname if func is not None else "?"
+                self.klass(node, f"{owner}.<locals>.{node.name}")
+                continue
+            elif kind is ast.Lambda:
+                assert isinstance(node, ast.Lambda)
+                stack.append(node.body)
+                stack.extend(node.args.defaults)
+                continue
+            elif kind is ast.Import or kind is ast.ImportFrom:
+                assert isinstance(node, (ast.Import, ast.ImportFrom))
+                self.record_import(node)
+                continue
+            elif kind is ast.Global:
+                assert isinstance(node, ast.Global)
+                for name in node.names:
+                    self.bind(name, ("unknown", node.lineno))
+                continue
+            elif kind is ast.Subscript:
+                assert isinstance(node, ast.Subscript)
+                if not isinstance(node.ctx, ast.Load) and dotted(node.value) == "sys.modules":
+                    self.summary.dynamic_globals = True
+            stack.extend(ast.iter_child_nodes(node))
+
+    def self_stores(self, node: ast.AST, cls: ClassInfo, self_name: str, func: _FuncState | None) -> None:
+        if isinstance(node, ast.Assign):
+            targets = node.targets
+            value = node.value
+            ann: ast.expr | None = None
+        elif isinstance(node, ast.AnnAssign):
+            targets = [node.target]
+            value = node.value
+            ann = node.annotation
+        else:
+            assert isinstance(node, ast.AugAssign)
+            targets = [node.target]
+            value = None
+            ann = None
+        for target in targets:
+            for attr in _self_targets(target, self_name):
+                expr: Expr | None
+                if ann is not None:
+                    expr = annotation_expr(ann)
+                elif value is not None and len(targets) == 1 and isinstance(target, ast.Attribute):
+                    expr = value_expr(value)
+                    if expr is not None and expr[0] == "ref" and func is not None and expr[1] in func.annotated:
+                        expr = func.annotated[expr[1]]
+                    elif expr is not None and expr[0] == "ref" and "." not in expr[1]:
+                        # a local variable or parameter: the index cannot see it
+                        expr = None
+                else:
+                    expr = None
+                existing = cls.attrs.get(attr)
+                if existing is None:
+                    cls.attrs[attr] = Member("attr", node.lineno, value=expr)
+                else:
+                    existing.count += 1
+                    if ann is not None:
+                        existing.value = expr
+                    elif existing.value != expr and existing.value is not None and existing.value[0] != "ann":
+                        existing.value = None
+                    elif existing.value is None and existing.count > 1:
+                        pass
+
+
+class _FuncState:
+    __slots__ = ("annotated", "func", "returns_nonliteral", "returns_value")
+
+    def __init__(self, func: Func, annotated: dict[str, Expr | None]) -> None:
+        self.func = func
+        self.annotated = {name: expr for name, expr in annotated.items() if expr is not None}
+        self.returns_value = False
+        self.returns_nonliteral = False
+
+
+def _all_args(args: ast.arguments) -> list[ast.arg]:
+    result = [*args.posonlyargs, *args.args, *args.kwonlyargs]
+    if args.vararg:
+        result.append(args.vararg)
+    if args.kwarg:
+        result.append(args.kwarg)
+    return result
+
+
+def _self_targets(target: ast.AST, self_name: str) -> list[str]:
+    if isinstance(target, ast.Attribute):
+        if isinstance(target.value, ast.Name) and target.value.id == self_name:
+            return [target.attr]
+        return []
+    if isinstance(target, (ast.Tuple, ast.List)):
+        return [name for element in target.elts for name in _self_targets(element, self_name)]
+    if isinstance(target, ast.Starred):
+        return _self_targets(target.value, self_name)
+    return []
+
+
+def _target_names(target: ast.AST) -> list[str]:
+    if isinstance(target, ast.Name):
+        return [target.id]
+    if isinstance(target, (ast.Tuple, ast.List)):
+        return [name for element in target.elts for name in _target_names(element)]
+    if isinstance(target, ast.Starred):
+        return _target_names(target.value)
+    return []
+
+
+def _headers(stmt: ast.stmt) -> list[ast.AST]:
+    if isinstance(stmt, (ast.If, ast.While)):
+        return [stmt.test]
+    if isinstance(stmt, (ast.For, ast.AsyncFor)):
+        return [stmt.iter]
+    if isinstance(stmt, (ast.With, ast.AsyncWith)):
+        return [item.context_expr for item in stmt.items]
+    return []
+
+
+def _blocks(stmt: ast.stmt) -> list[list[ast.stmt]]:
+    if isinstance(stmt, (ast.Try, ast.TryStar)):
+        return [stmt.body, *(h.body for h in stmt.handlers), stmt.orelse, stmt.finalbody]
+    if isinstance(stmt, (ast.If, ast.For, ast.AsyncFor, ast.While)):
+        return [stmt.body, stmt.orelse]
+    if isinstance(stmt, (ast.With, ast.AsyncWith)):
+        return [stmt.body]
+    return []
+
+
+def _string_list(node: ast.AST) -> tuple[str, ...] | None:
+    if isinstance(node, (ast.List, ast.Tuple, ast.Set)):
+        names = [_const_str(element) for element in node.elts]
+        if all(name is not None for name in names):
+            return tuple(name for name in names if name is not None)
+        return None
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return (node.value,)
+    return None
+
+
+def _const_str(node: ast.AST) -> str | None:
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
+    return None
+
+
+def _calls_name(node: ast.AST, names: tuple[str, ...]) -> bool:
+    return isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in names
+
+
+def summarize(tree: ast.Module) -> ModuleSummary:
+    """Reduce a parsed module to its `ModuleSummary`."""
+    walker = _Summarizer()
+    walker.module_statements(tree.body)
+    summary = walker.summary
+    summary.attr_stores = frozenset(walker.attr_stores)
+    summary.imports = tuple(walker.imports)
+    summary.star_imports = tuple(walker.stars)
+    return summary

@@ -1,0 +1,106 @@
+"""WC302: a call whose arguments do not fit the resolved callee's signature.
+
+Too many or too few positional arguments, an unknown keyword, a value given twice, a
+positional-only parameter passed by keyword, a required keyword-only argument missing.
+The callee must be certain: a function, a method reached through a known instance or
+class (``self`` and ``cls`` bound as Python binds them), or a class whose ``__init__``
+is known.  Silent on calls with ``*args``/``**kwargs`` splats, on decorated callees
+(other than staticmethod, classmethod, abstractmethod, override, final), on overloads,
+on dataclasses, and when an override in a known subclass would accept the call.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+
+from wiringcheck.findings import Finding
+from wiringcheck.scan.engine import Rule, finding
+from wiringcheck.scan.infer import FileContext
+from wiringcheck.scan.model import Func
+from wiringcheck.scan.rules._shared import caught, resolve_callee, signature_text
+from wiringcheck.suggest import suggest
+
+rule = Rule("WC302", __name__)
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def problems(func: Func, skip: int, n_args: int, keywords: list[str]) -> list[str]:
+    """Why a call with `n_args` positional arguments and `keywords` cannot bind to `func`."""
+    found: list[str] = []
+    positional = func.positional
+    bindable = positional[skip:]
+    posonly = set(func.posonly[skip:]) if len(func.posonly) > skip else set()
+    if n_args > len(bindable) and func.vararg is None:
+        found.append(
+            f"takes {_plural(len(bindable), 'positional argument')} but {n_args} were given"
+        )
+    bound = set(bindable[:n_args])
+    names = set(bindable) | set(func.kwonly)
+    for keyword in keywords:
+        if keyword in posonly and func.kwarg is None:
+            found.append(f"got positional-only argument '{keyword}' passed as keyword")
+        elif keyword in names and keyword not in posonly:
+            if keyword in bound:
+                found.append(f"got multiple values for argument '{keyword}'")
+            bound.add(keyword)
+        elif func.kwarg is None:
+            close = suggest(keyword, [n for n in names if n not in posonly])
+            extra = f" (did you mean '{close}'?)" if close else ""
+            found.append(f"got an unexpected keyword argument '{keyword}'{extra}")
+    n_required = len(positional) - func.n_defaults
+    required = positional[skip:n_required] if n_required > skip else ()
+    missing = [name for name in required if name not in bound]
+    if missing:
+        listed = ", ".join(f"'{name}'" for name in missing)
+        found.append(f"missing {_plural(len(missing), 'required positional argument')}: {listed}")
+    missing_kw = [name for name in func.kw_required if name not in bound]
+    if missing_kw:
+        listed = ", ".join(f"'{name}'" for name in missing_kw)
+        found.append(f"missing {_plural(len(missing_kw), 'required keyword-only argument')}: {listed}")
+    return found
+
+
+@rule.register(ast.Call)
+def call(ctx: FileContext, node: ast.AST, parents: tuple[ast.AST, ...]) -> Iterator[Finding]:
+    assert isinstance(node, ast.Call)
+    if any(isinstance(arg, ast.Starred) for arg in node.args) or any(k.arg is None for k in node.keywords):
+        return
+    func_node = node.func
+    if isinstance(func_node, ast.Name) and func_node.id in ("super", "type", "cast"):
+        return
+    scope = ctx.scope_for(parents)
+    entity = ctx.infer(func_node, scope)
+    if entity is None:
+        return
+    callee = resolve_callee(ctx, node, entity)
+    if callee is None:
+        return
+    keywords = [k.arg for k in node.keywords if k.arg is not None]
+    found = problems(callee.func, callee.skip, len(node.args), keywords)
+    if not found:
+        return
+    for alternative in callee.alternatives:
+        if not problems(alternative, callee.skip, len(node.args), keywords):
+            return
+    if caught(parents, node, "type"):
+        return
+    signature = signature_text(callee.func, callee.skip)
+    kind = "async def" if callee.func.is_async else "def"
+    message = (
+        f"{callee.display}() {'; '.join(found)}: the call raises TypeError "
+        f"({kind} {callee.func.name}{signature} at {callee.where})"
+    )
+    yield finding(
+        ctx,
+        rule.code,
+        node,
+        message,
+        subject=f"{callee.display}()",
+        hint=f"call it as {callee.func.name}{signature}",
+        evidence=(f"callee {callee.display} defined at {callee.where}",),
+        callee=callee.display,
+    )

@@ -1,0 +1,145 @@
+"""WC301: an attribute that the receiver's class defines nowhere.
+
+Reports ``obj.name`` (read or called), ``hasattr(obj, "name")`` and
+``getattr(obj, "name"[, default])`` when ``obj``'s class is known and neither it, nor a
+base, nor a known subclass defines ``name`` (methods, class attributes, properties,
+attributes assigned on ``self`` in any method, dataclass and ``__slots__`` fields).  A
+guard on a missing name is a dead branch: the message says which branch never runs.
+Silent on a class with ``__getattr__``, an unresolvable base, a Protocol, a mock, a
+``setattr``/``__dict__`` trick, and on names stored onto some object elsewhere.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+
+from wiringcheck.findings import Finding
+from wiringcheck.scan.engine import Rule, finding
+from wiringcheck.scan.infer import FileContext
+from wiringcheck.scan.rules._shared import Missing, caught, missing_member, text_of
+
+rule = Rule("WC301", __name__)
+
+
+def _explain(receiver: str, missing: Missing, name: str) -> str:
+    cls = missing.cls.qualname
+    origin = f" ({missing.origin})" if missing.origin else ""
+    what = f"{receiver} is the class {cls}" if missing.class_object else f"{receiver} is {cls}{origin}"
+    return f"{what}, and neither {cls} nor its bases define '{name}'"
+
+
+def _evidence(ctx: FileContext, missing: Missing) -> tuple[str, ...]:
+    lines = [f"class {ctx.index.describe(missing.cls)}"]
+    for base in missing.view.chain[1:]:
+        lines.append(f"base {ctx.index.describe(base)}")
+    return tuple(lines)
+
+
+@rule.register(ast.Attribute)
+def attribute(ctx: FileContext, node: ast.AST, parents: tuple[ast.AST, ...]) -> Iterator[Finding]:
+    assert isinstance(node, ast.Attribute)
+    if not isinstance(node.ctx, ast.Load):
+        return
+    name = node.attr
+    if name.startswith("__") and name.endswith("__"):
+        return
+    scope = ctx.scope_for(parents)
+    receiver = text_of(node.value)
+    if ctx.guarded(scope, receiver, name) or caught(parents, node, "attribute"):
+        return
+    entity = ctx.infer(node.value, scope)
+    missing = missing_member(ctx, entity, name)
+    if missing is None:
+        return
+    called = bool(parents) and isinstance(parents[-1], ast.Call) and parents[-1].func is node
+    action = "calling" if called else "reading"
+    message = f"{_explain(receiver, missing, name)}: {action} {receiver}.{name} raises AttributeError"
+    hint = f"did you mean '{missing.suggestion}'?" if missing.suggestion else f"define '{name}' on {missing.cls.qualname}"
+    if missing.suggestion:
+        message += f"; did you mean '{missing.suggestion}'?"
+    yield finding(
+        ctx,
+        rule.code,
+        node,
+        message,
+        subject=f"{receiver}.{name}",
+        hint=hint,
+        evidence=_evidence(ctx, missing),
+        receiver_class=missing.cls.qualname,
+        suggestion=missing.suggestion,
+    )
+
+
+def _dead_branch(node: ast.Call, parents: tuple[ast.AST, ...], test: str) -> str:
+    """Which branch a guard that is always False kills, in words."""
+    child: ast.AST = node
+    negated = False
+    for parent in reversed(parents):
+        if isinstance(parent, ast.UnaryOp) and isinstance(parent.op, ast.Not):
+            negated = not negated
+            child = parent
+            continue
+        if isinstance(parent, ast.BoolOp) and isinstance(parent.op, ast.And) and not negated:
+            child = parent
+            continue
+        if isinstance(parent, (ast.If, ast.IfExp, ast.While)) and parent.test is child:
+            what = {ast.If: "if", ast.IfExp: "conditional expression", ast.While: "while"}[type(parent)]
+            if not negated:
+                return f"{test} is always False, so the {what} branch at line {parent.lineno} never runs"
+            has_else = bool(getattr(parent, "orelse", None))
+            if has_else and not isinstance(parent, ast.IfExp):
+                return f"{test} is always False, so the else branch of the {what} at line {parent.lineno} never runs"
+            return f"{test} is always False, so the body of the {what} at line {parent.lineno} always runs"
+        break
+    return f"{test} is always False"
+
+
+@rule.register(ast.Call)
+def guard(ctx: FileContext, node: ast.AST, parents: tuple[ast.AST, ...]) -> Iterator[Finding]:
+    assert isinstance(node, ast.Call)
+    func = node.func
+    if not (isinstance(func, ast.Name) and func.id in ("hasattr", "getattr")):
+        return
+    if len(node.args) < 2 or node.keywords or any(isinstance(a, ast.Starred) for a in node.args):
+        return
+    attr = node.args[1]
+    if not (isinstance(attr, ast.Constant) and isinstance(attr.value, str)):
+        return
+    name = attr.value
+    scope = ctx.scope_for(parents)
+    if ctx.infer_name(func.id, scope) is None:
+        return  # hasattr/getattr rebound to something else
+    entity = ctx.infer(node.args[0], scope)
+    missing = missing_member(ctx, entity, name)
+    if missing is None:
+        return
+    receiver = text_of(node.args[0])
+    if func.id == "hasattr":
+        consequence = _dead_branch(node, parents, f"hasattr({receiver}, {name!r})")
+    elif len(node.args) >= 3:
+        consequence = f"getattr({receiver}, {name!r}, ...) always returns the default"
+    else:
+        if caught(parents, node, "attribute"):
+            return
+        consequence = f"getattr({receiver}, {name!r}) raises AttributeError"
+    message = f"{consequence}: {_explain(receiver, missing, name)}"
+    if missing.suggestion:
+        message += f"; did you mean '{missing.suggestion}'?"
+    hint = (
+        f"guard on '{missing.suggestion}', the name {missing.cls.qualname} defines"
+        if missing.suggestion
+        else f"define '{name}' on {missing.cls.qualname}, or remove the dead branch"
+    )
+    yield finding(
+        ctx,
+        rule.code,
+        node,
+        message,
+        subject=f"{receiver}.{name}",
+        hint=hint,
+        evidence=_evidence(ctx, missing),
+        receiver_class=missing.cls.qualname,
+        suggestion=missing.suggestion,
+        guard=func.id,
+    )

@@ -1,0 +1,61 @@
+"""WC305: ``from mod import name`` where ``mod`` is in the scanned tree and has no ``name``.
+
+Checked anywhere, also inside functions (the lazy import that a rename left behind).
+A name counts as present when the module binds it in any way (even conditionally),
+when a submodule of that name exists, or when ``__all__`` lists it.  Silent when the
+module has star imports, a module-level ``__getattr__``, or writes to ``globals()``;
+when the module is not in the tree; inside ``if TYPE_CHECKING:``; and inside a ``try``
+that catches ImportError.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+
+from wiringcheck.findings import Finding
+from wiringcheck.scan.engine import Rule, finding
+from wiringcheck.scan.infer import FileContext
+from wiringcheck.scan.rules._shared import caught, under_type_checking
+from wiringcheck.suggest import suggest
+
+rule = Rule("WC305", __name__)
+
+
+@rule.register(ast.ImportFrom)
+def import_from(ctx: FileContext, node: ast.AST, parents: tuple[ast.AST, ...]) -> Iterator[Finding]:
+    assert isinstance(node, ast.ImportFrom)
+    index = ctx.index
+    module = index.absolute(ctx.module, ctx.is_package, node.level, node.module or "")
+    if not module:
+        return
+    info = index.module(module)
+    if info is None:
+        return
+    summary = info.summary
+    if summary.star_imports or summary.getattr_hook or summary.dynamic_globals:
+        return
+    if under_type_checking(parents) or caught(parents, node, "import"):
+        return
+    for alias in node.names:
+        name = alias.name
+        if name == "*" or name in summary.bindings:
+            continue
+        if summary.all_names is not None and name in summary.all_names:
+            continue
+        if info.is_package and index.submodule_exists(module, name):
+            continue
+        close = suggest(name, [n for n in summary.bindings if not n.startswith("__")])
+        message = f"module {module} ({info.relpath}) has no name '{name}': the import raises ImportError"
+        if close:
+            message += f"; did you mean '{close}'?"
+        yield finding(
+            ctx,
+            rule.code,
+            alias,
+            message,
+            subject=f"{module}.{name}",
+            hint=f"import '{close}' instead" if close else f"define '{name}' in {module}, or fix the import",
+            evidence=(f"module {module} at {info.relpath}",),
+            suggestion=close,
+        )
