@@ -84,7 +84,9 @@ class _Run:
     def skip(self, name: str, phase: str, reason: str) -> None:
         self.add(CheckResult(name=name, phase=phase, status=Status.SKIPPED, reason=reason))
 
-    def result(self, name: str, phase: str, findings: list[Finding], started: float) -> CheckResult:
+    def result(
+        self, name: str, phase: str, findings: list[Finding], started: float, *, duration: float | None = None
+    ) -> CheckResult:
         failed = any(f.severity.value == "error" for f in findings)
         return self.add(
             CheckResult(
@@ -92,7 +94,7 @@ class _Run:
                 phase=phase,
                 status=Status.FAILED if failed else Status.PASSED,
                 findings=tuple(findings),
-                duration=self.clock() - started,
+                duration=self.clock() - started if duration is None else duration,
             )
         )
 
@@ -383,8 +385,12 @@ async def _probe(state: _Run, handle: Handle) -> None:
     state.report.timings = verdict.timings
     state.report.extra["other_runs"] = verdict.other_runs
     state.result("probe", "probe", verdict.general, started)
+    # An event's check takes as long as its delivery did: that is what JUnit shows as its time.
+    latencies = {e.type: e.latency_ms for e in reversed(verdict.timeline) if e.ours and e.latency_ms is not None}
     for event, findings in verdict.per_event.items():
-        state.result(f"event: {event}", "probe", findings, state.clock())
+        latency = latencies.get(event)
+        duration = latency / 1000 if latency is not None else 0.0
+        state.result(f"event: {event}", "probe", findings, 0.0, duration=duration)
 
 
 def _with_send_times(recording: Any, sends: list[tuple[float, str | bytes]]) -> Any:

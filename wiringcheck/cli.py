@@ -1,0 +1,276 @@
+"""The command line: parse arguments, call the runner or the scanner, render, exit.
+
+Kept out of `__main__.py` so that importing it never runs it.  Everything heavy
+(uvicorn, websockets, rich, the scan engine) is imported inside the command that
+needs it, so `wiringcheck --help` stays fast.
+
+Exit codes: see `wiringcheck.report.ExitCode` and docs/exit-codes.md.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from wiringcheck.report import ExitCode
+
+if TYPE_CHECKING:
+    from wiringcheck.config import Settings
+    from wiringcheck.report import Report
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    name="wiringcheck",
+    help="Boot an agent backend, check its startup wiring, and probe its WebSocket events.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+
+class Format(StrEnum):
+    """Report formats for `--format`."""
+
+    console = "console"
+    json = "json"
+    github = "github"
+    junit = "junit"
+    sarif = "sarif"
+
+
+class UsageError(Exception):
+    """Bad input from the user: printed as one line, exit code 2."""
+
+
+def fail(message: str, code: ExitCode = ExitCode.USAGE_ERROR) -> typer.Exit:
+    print(f"wiringcheck: error: {message}", file=sys.stderr)
+    return typer.Exit(int(code))
+
+
+ConfigOption = Annotated[
+    Path | None,
+    typer.Option("--config", "-c", help="wiringcheck.toml or pyproject.toml (default: found from the cwd up)."),
+]
+FormatOption = Annotated[Format, typer.Option("--format", "-f", help="How to print the report.")]
+OutputOption = Annotated[Path | None, typer.Option("--output", "-o", help="Write the report here, not to stdout.")]
+VerboseOption = Annotated[int, typer.Option("--verbose", "-v", count=True, help="Show the full evidence.")]
+QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="Print the verdict only.")]
+
+
+def load(config: Path | None) -> Settings:
+    from wiringcheck.config import ConfigError, load_settings
+
+    try:
+        return load_settings(config)
+    except ConfigError as exc:
+        raise fail(str(exc)) from None
+
+
+def render(report: Report, fmt: Format, *, verbosity: int) -> str:
+    if fmt is Format.json:
+        from wiringcheck.render.json import render as render_json
+
+        return render_json(report)
+    if fmt is Format.junit:
+        from wiringcheck.render.junit import render as render_junit
+
+        return render_junit(report)
+    if fmt is Format.github:
+        from wiringcheck.render.github import render as render_github
+
+        return render_github(report)
+    if fmt is Format.sarif:
+        from wiringcheck.render.sarif import render as render_sarif
+
+        return render_sarif(report)
+    from wiringcheck.render.console import render as render_console
+
+    return render_console(report, verbosity=verbosity)
+
+
+def emit(report: Report, fmt: Format, output: Path | None, *, verbosity: int, observer: Any = None) -> None:
+    """Print or write the report in the chosen format."""
+    if output is not None:
+        write(output, render(report, fmt, verbosity=verbosity))
+        return
+    if fmt is Format.console:
+        from wiringcheck.render.console import print_report
+
+        print_report(observer.console if observer else _console(), report, verbosity=verbosity)
+        return
+    sys.stdout.write(render(report, fmt, verbosity=verbosity))
+
+
+def write(path: Path, text: str) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise fail(f"cannot write {path}: {exc.strerror or exc}") from None
+
+
+def _console() -> Any:
+    from wiringcheck.render.console import make_console
+
+    return make_console()
+
+
+@app.command()
+def run(
+    config: ConfigOption = None,
+    app_ref: Annotated[
+        str | None, typer.Option("--app", help="ASGI app or factory, 'pkg.mod:attr' (overrides the config).")
+    ] = None,
+    boot: Annotated[str | None, typer.Option(help="Boot async context manager, 'pkg.mod:attr'.")] = None,
+    url: Annotated[str | None, typer.Option(help="Probe a running backend at this ws:// or wss:// URL.")] = None,
+    budget_ms: Annotated[float | None, typer.Option(help="Per-event delivery budget in ms.", min=0.001)] = None,
+    deadline: Annotated[float | None, typer.Option(help="Run deadline in seconds.", min=0.001)] = None,
+    startup_timeout: Annotated[float | None, typer.Option(help="Startup deadline in seconds.", min=0.001)] = None,
+    trace: Annotated[bool, typer.Option(help="Trace calls on the roles' classes during boot.")] = True,
+    fmt: FormatOption = Format.console,
+    output: OutputOption = None,
+    json_path: Annotated[Path | None, typer.Option("--json", help="Also write the JSON report here.")] = None,
+    junit_path: Annotated[Path | None, typer.Option("--junit", help="Also write a JUnit XML report here.")] = None,
+    verbose: VerboseOption = 0,
+    quiet: QuietOption = False,
+) -> None:
+    """Boot the backend, check its roles, contract and wires, and probe the agent events."""
+    from dataclasses import replace
+
+    settings = load(config)
+    if url and not url.startswith(("ws://", "wss://")):
+        raise fail(f"--url must start with ws:// or wss://, got {url!r}")
+    settings = settings.with_target(app=app_ref, boot=boot, url=url)
+    if settings.target_kind == "none":
+        raise fail("no target: set app, boot or url in the configuration, or pass --app/--boot/--url")
+    if startup_timeout is not None:
+        settings = replace(settings, startup_timeout=startup_timeout)
+    if not trace:
+        settings = replace(settings, trace=False)
+    probe_changes = {k: v for k, v in (("budget_ms", budget_ms), ("deadline", deadline)) if v is not None}
+    if probe_changes:
+        settings = settings.with_probe(**probe_changes)
+
+    verbosity = -1 if quiet else verbose
+    observer = None
+    if fmt is Format.console and output is None:
+        from wiringcheck.render.console import ConsoleObserver
+
+        observer = ConsoleObserver(_console(), verbosity=verbosity)
+    report = execute(settings, observer)
+    if json_path is not None:
+        write(json_path, render(report, Format.json, verbosity=verbosity))
+    if junit_path is not None:
+        write(junit_path, render(report, Format.junit, verbosity=verbosity))
+    emit(report, fmt, output, verbosity=verbosity, observer=observer)
+    raise typer.Exit(int(report.exit_code))
+
+
+def execute(settings: Settings, observer: Any = None) -> Report:
+    """Run the checks, turning a bad import path into a usage error."""
+    from wiringcheck.importing import ImportRefError
+    from wiringcheck.runner import run as run_checks
+
+    try:
+        return run_checks(settings, observer=observer)
+    except ImportRefError as exc:
+        raise fail(str(exc)) from None
+    finally:
+        if observer is not None:
+            observer.close()
+
+
+@app.command()
+def scan(
+    paths: Annotated[list[Path], typer.Argument(help="Files or folders to scan.")],
+    root: Annotated[Path | None, typer.Option(help="Project root (default: from pyproject.toml).")] = None,
+    config: ConfigOption = None,
+    fmt: FormatOption = Format.console,
+    baseline: Annotated[Path | None, typer.Option(help="Fail only on findings not in this baseline.")] = None,
+    update_baseline: Annotated[
+        bool, typer.Option("--update-baseline", help="Record today's findings into --baseline.")
+    ] = False,
+    output: OutputOption = None,
+    cache: Annotated[bool, typer.Option(help="Reuse parse results of unchanged files.")] = True,
+    jobs: Annotated[int | None, typer.Option("--jobs", "-j", help="Parser processes (default: automatic).")] = None,
+    verbose: VerboseOption = 0,
+) -> None:
+    """Find wiring bugs in the code statically, without importing or running it."""
+    from wiringcheck.scan.command import scan_command
+
+    raise typer.Exit(
+        scan_command(
+            paths=paths,
+            root=root,
+            config=config,
+            fmt=fmt.value,
+            baseline=baseline,
+            update_baseline=update_baseline,
+            output=output,
+            cache=cache,
+            jobs=jobs,
+            verbose=verbose,
+        )
+    )
+
+
+@app.command()
+def explain(code: Annotated[str, typer.Argument(help="A finding code, e.g. WC211.")]) -> None:
+    """Print the documentation page of a finding code."""
+    from wiringcheck.codes import CODES
+    from wiringcheck.docs import code_page
+    from wiringcheck.suggest import suggest
+
+    code = code.upper()
+    if code not in CODES:
+        guess = suggest(code, CODES)
+        hint = f"; did you mean {guess}?" if guess else ""
+        raise fail(f"unknown code {code!r}{hint} (known: {min(CODES)}…{max(CODES)})")
+    page = code_page(code)
+    if sys.stdout.isatty():
+        from rich.markdown import Markdown
+
+        _console().print(Markdown(page))
+    else:
+        sys.stdout.write(page)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the `wiringcheck` script; returns the exit code."""
+    try:
+        app(args=argv, prog_name="wiringcheck", standalone_mode=False)
+    except typer.Exit as exc:
+        return int(exc.exit_code)
+    except SystemExit as exc:  # click's own exits (--help)
+        return int(exc.code or 0) if isinstance(exc.code, int | None) else 1
+    except KeyboardInterrupt:
+        print("wiringcheck: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:
+        import click
+
+        if isinstance(exc, click.exceptions.Abort):
+            return 130
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            return ExitCode.USAGE_ERROR
+        if os.environ.get("WIRINGCHECK_DEBUG"):
+            raise
+        print(
+            f"wiringcheck: internal error: {type(exc).__name__}: {exc}\n"
+            "This is a bug in wiringcheck; rerun with WIRINGCHECK_DEBUG=1 for the traceback and report it.",
+            file=sys.stderr,
+        )
+        return ExitCode.INTERNAL_ERROR
+    return 0
+
+
+def entry() -> None:
+    sys.exit(main())

@@ -1,0 +1,187 @@
+"""The console report, for people: rich on a terminal, plain lines in CI or a pipe.
+
+This is the only renderer that imports rich, and it does so lazily: `wiringcheck
+--help` and the JSON path never pay for it.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import TYPE_CHECKING, Any, TextIO
+
+from wiringcheck.findings import CheckResult, Finding, Severity, Status
+from wiringcheck.render import shown_location
+from wiringcheck.report import Report
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+__all__ = ["ConsoleObserver", "make_console", "print_report", "render"]
+
+_MARKS = {Status.PASSED: ("ok", "green"), Status.FAILED: ("FAIL", "bold red"), Status.SKIPPED: ("skip", "yellow")}
+
+
+def interactive(stream: TextIO) -> bool:
+    """Live display only on a real terminal outside CI."""
+    return stream.isatty() and os.environ.get("CI", "").lower() not in {"1", "true", "yes"}
+
+
+def make_console(stream: TextIO | None = None, *, color: bool | None = None) -> Console:
+    from rich.console import Console
+
+    stream = stream or sys.stdout
+    live = interactive(stream)
+    return Console(
+        file=stream,
+        force_terminal=color if color is not None else None,
+        no_color=color is False or ("NO_COLOR" in os.environ and color is None),
+        highlight=False,
+        soft_wrap=not live,
+        width=None if live else 120,
+    )
+
+
+class ConsoleObserver:
+    """Shows progress while the run moves on: a spinner on a terminal, one line per phase elsewhere."""
+
+    def __init__(self, console: Console, *, verbosity: int = 0) -> None:
+        self.console = console
+        self.verbosity = verbosity
+        self.live = interactive(console.file) if hasattr(console.file, "isatty") else False
+        self._status: Any = None
+
+    def phase_started(self, phase: str) -> None:
+        if self.verbosity < 0:
+            return
+        if self.live:
+            if self._status is None:
+                self._status = self.console.status(f"{phase}…")
+                self._status.start()
+            else:
+                self._status.update(f"{phase}…")
+        elif self.verbosity > 0:
+            self.console.print(f"[dim]… {phase}[/]")
+
+    def check_finished(self, check: CheckResult) -> None:
+        pass
+
+    def close(self) -> None:
+        if self._status is not None:
+            self._status.stop()
+            self._status = None
+
+
+def _check_line(check: CheckResult) -> str:
+    mark, style = _MARKS[check.status]
+    duration = f"{check.duration * 1000:7.1f} ms" if check.status is not Status.SKIPPED else " " * 10
+    reason = f"  [dim]({check.reason})[/]" if check.reason else ""
+    warnings = [f for f in check.findings if f.severity is not Severity.ERROR]
+    note = f"  [yellow]{len(warnings)} warning(s)[/]" if warnings and check.status is not Status.FAILED else ""
+    return f"  [{style}]{mark:>4}[/]  {duration}  {_escape(check.name)}{reason}{note}"
+
+
+def _escape(text: str) -> str:
+    from rich.markup import escape
+
+    return escape(text)
+
+
+def _finding_block(console: Console, finding: Finding, *, verbose: bool) -> None:
+    style = "bold red" if finding.severity is Severity.ERROR else "bold yellow"
+    console.print(f"[{style}]{finding.code}[/] [bold]{_escape(finding.title)}[/]  [dim]{_escape(finding.subject)}[/]")
+    console.print(f"    what   {_escape(finding.message)}")
+    where = shown_location(finding.location)
+    if where:
+        console.print(f"    where  [cyan]{_escape(where)}[/]")
+    if finding.why:
+        console.print(f"    why    {_escape(finding.why)}")
+    if finding.hint:
+        console.print(f"    do     {_escape(finding.hint)}")
+    evidence = finding.evidence if verbose else finding.evidence[:6]
+    for line in evidence:
+        console.print(f"           [dim]{_escape(line)}[/]")
+    if len(finding.evidence) > len(evidence):
+        console.print(f"           [dim]… {len(finding.evidence) - len(evidence)} more line(s) with -v[/]")
+
+
+def _timeline(console: Console, report: Report) -> None:
+    from rich.table import Table
+
+    table = Table(title="events", title_justify="left", box=None, pad_edge=False, show_edge=False)
+    table.add_column("#", justify="right", style="dim")
+    table.add_column("event")
+    table.add_column("at", justify="right")
+    table.add_column("latency", justify="right")
+    table.add_column("")
+    budget = report.budget_ms
+    for event in report.events:
+        latency = "" if event.latency_ms is None else f"{event.latency_ms:.1f} ms"
+        verdict = ""
+        if event.latency_ms is not None and budget is not None:
+            verdict = "[green]within budget[/]" if event.latency_ms <= budget else f"[red]over {budget:g} ms[/]"
+        name = event.type or "[red](no type)[/]"
+        if not event.ours:
+            name = f"[dim]{name} (other run {event.run_id})[/]" if event.type else name
+        table.add_row(str(event.index), name, f"+{event.at_ms:.1f} ms", latency, verdict)
+    console.print(table)
+    first, terminal = report.timings.get("time_to_first_event_ms"), report.timings.get("time_to_terminal_ms")
+    parts = []
+    if first is not None:
+        parts.append(f"first event +{first:.1f} ms")
+    if terminal is not None:
+        parts.append(f"terminal +{terminal:.1f} ms")
+    if report.clock:
+        parts.append(f"clock: {report.clock}")
+    if parts:
+        console.print(f"[dim]{_escape('; '.join(parts))}[/]")
+
+
+def print_report(console: Console, report: Report, *, verbosity: int = 0) -> None:
+    """Print the report: checks, the event timeline, failure blocks, and the verdict."""
+    if verbosity >= 0:
+        console.print(f"[bold]wiringcheck {report.kind}[/] {_escape(report.target)}")
+        shown = report.checks if verbosity > 0 or len(report.checks) <= 40 else _interesting(report.checks)
+        for check in shown:
+            console.print(_check_line(check))
+        if report.events:
+            console.print()
+            _timeline(console, report)
+        problems = [f for f in report.findings if f.severity is Severity.ERROR or verbosity > 0]
+        warnings = [f for f in report.findings if f.severity is not Severity.ERROR]
+        if problems or warnings:
+            console.print()
+        for finding in problems:
+            _finding_block(console, finding, verbose=verbosity > 0)
+        if verbosity <= 0:
+            for finding in warnings:
+                where = shown_location(finding.location)
+                where = f" [cyan]{_escape(where)}[/]" if where else ""
+                console.print(f"[yellow]{finding.code}[/]{where} {_escape(finding.message)}")
+        console.print()
+    _verdict(console, report)
+
+
+def _interesting(checks: list[CheckResult]) -> list[CheckResult]:
+    return [c for c in checks if c.status is not Status.PASSED or c.findings]
+
+
+def _verdict(console: Console, report: Report) -> None:
+    counts = report.counts()
+    summary = ", ".join(f"{n} {s.value}" for s, n in counts.items() if n)
+    errors = sum(1 for f in report.findings if f.severity is Severity.ERROR)
+    seconds = f" in {report.duration:.2f} s" if report.duration else ""
+    if report.ok:
+        console.print(f"[bold green]PASSED[/] {summary}{seconds}")
+    else:
+        console.print(f"[bold red]FAILED[/] {summary}; {errors} finding(s){seconds} (exit {int(report.exit_code)})")
+
+
+def render(report: Report, *, verbosity: int = 0, color: bool = False) -> str:
+    """The console report as a string (for files and tests)."""
+    import io
+
+    buffer = io.StringIO()
+    print_report(make_console(buffer, color=color), report, verbosity=verbosity)
+    return buffer.getvalue()
+
