@@ -25,7 +25,7 @@ from typing import Any
 from wiringcheck.findings import Finding, Location
 from wiringcheck.suggest import suggest
 
-__all__ = ["ContractSyntaxError", "MemberSpec", "Param", "compare_member", "parse_member"]
+__all__ = ["ContractSyntaxError", "MemberSpec", "Param", "Undecidable", "compare_member", "parse_member"]
 
 _MEMBER = re.compile(r"^\s*(?P<async>async\s+)?(?P<name>[A-Za-z_]\w*)\s*(?:\((?P<params>.*)\))?\s*$", re.DOTALL)
 _PARAM = re.compile(r"^(?P<stars>\*{0,2})(?P<name>[A-Za-z_]\w*)?\s*(?::[^=]*)?(?P<default>=.*)?$", re.DOTALL)
@@ -151,15 +151,27 @@ def _class_members(obj: Any) -> list[str]:
     return [name for name in dir(obj) if not (name.startswith("__") and name.endswith("__"))]
 
 
-def compare_member(role: str, obj: Any, spec: MemberSpec) -> list[Finding]:
+class Undecidable(Exception):
+    """The member cannot be judged from the class alone (an attribute set on instances)."""
+
+
+def compare_member(role: str, obj: Any, spec: MemberSpec, *, on_class: bool = False) -> list[Finding]:
     """Compare one contract member with the live object `obj` playing `role`.
 
+    With `on_class`, `obj` is the role's class rather than an instance: used when
+    startup failed before building the role, so the contract can still explain why.
+
     Returns the findings (empty when the member matches). Never calls the member.
+
+    Raises:
+        Undecidable: `on_class` and the member is not on the class (it may be set on instances).
     """
     subject = f"{role}.{spec.name}"
-    cls = type(obj)
+    cls = obj if on_class else type(obj)
     sentinel = object()
     static = inspect.getattr_static(obj, spec.name, sentinel)
+    if static is sentinel and on_class and not spec.is_call:
+        raise Undecidable(f"{spec.name!r} is not on the class; it may be set on instances")
     if static is sentinel:
         try:
             value = getattr(obj, spec.name)  # a class with __getattr__ may still provide it
@@ -235,6 +247,9 @@ def compare_member(role: str, obj: Any, spec: MemberSpec) -> list[Finding]:
         signature = inspect.signature(value)
     except (TypeError, ValueError):
         return findings  # builtins without a signature: nothing more can be known
+    if on_class and inspect.isfunction(static):
+        # A plain function read from the class is unbound: drop `self`, as binding would.
+        signature = signature.replace(parameters=list(signature.parameters.values())[1:])
     findings.extend(_compare_signature(cls.__name__, subject, spec, signature, location))
     return findings
 

@@ -79,12 +79,30 @@ def describe_exception(error: BaseException) -> tuple[str, list[FrameInfo]]:
     """The exception line as Python prints it, and the backend's own frames, outermost first."""
     error = innermost_error(error)
     headline = "".join(traceback.format_exception_only(type(error), error)).strip()
+    headline += _did_you_mean(error, headline)
     frames = [
         FrameInfo(entry.filename, entry.lineno or 0, entry.name, (entry.line or "").strip())
         for entry in traceback.extract_tb(error.__traceback__)
         if is_user_file(entry.filename)
     ]
     return headline, frames
+
+
+def _did_you_mean(error: BaseException, headline: str) -> str:
+    """Python's own AttributeError suggestion, which 3.11 prints only in the interpreter's hook."""
+    if not isinstance(error, AttributeError) or "Did you mean" in headline:
+        return ""
+    from wiringcheck.suggest import suggest
+
+    name, obj = getattr(error, "name", None), getattr(error, "obj", None)
+    if not name or obj is None:
+        return ""
+    try:
+        candidates = dir(obj)
+    except Exception:  # a hostile __dir__ must not hide the original error
+        return ""
+    guess = suggest(name, candidates)
+    return f". Did you mean: {guess!r}?" if guess else ""
 
 
 def _await_chain(task: asyncio.Task[object]) -> Iterator[FrameType]:

@@ -16,11 +16,11 @@ import os
 import time
 from collections.abc import Callable, Mapping
 from contextlib import AsyncExitStack
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Protocol
 
 from wiringcheck.capture import Capture
-from wiringcheck.contract import compare_member, parse_member
+from wiringcheck.contract import Undecidable, compare_member, parse_member
 from wiringcheck.diagnose import describe_exception, innermost_error, pending_stacks
 from wiringcheck.events import Expectation, attach_send_times, check_events
 from wiringcheck.findings import CheckResult, Finding, Status
@@ -33,7 +33,7 @@ from wiringcheck.wires import check_wire, parse_wire
 if TYPE_CHECKING:
     import ssl
 
-    from wiringcheck.config import Settings
+    from wiringcheck.config import RoleSpec, Settings
     from wiringcheck.targets import Target
 
 __all__ = ["Observer", "run", "run_async"]
@@ -148,7 +148,7 @@ async def _boot(state: _Run, target: Target) -> Handle | None:
     state.observer.phase_started("boot")
     if not target.in_process:
         state.skip("boot", "boot", f"{settings.url} is already running: nothing to boot")
-        return None
+        return await target.start()
     started = state.clock()
     before = set(asyncio.all_tasks())
     async with AsyncExitStack() as stack:
@@ -181,8 +181,7 @@ async def _boot(state: _Run, target: Target) -> Handle | None:
             await _abort(target)
             state.result("boot", "boot", [_crash_finding("startup", exc)], started)
             return None
-    boot_findings = [f for f in state.capture.findings() if f.code == "WC104"]
-    state.result("boot", "boot", boot_findings, started)
+    state.result("boot", "boot", [], started)
     return handle
 
 
@@ -258,15 +257,32 @@ def resolve_path(root: Any, path: str) -> Any:
     return value
 
 
+def _contract_subject(state: _Run, role: RoleSpec) -> tuple[Any, bool]:
+    """The object to check the role's contract on: the live role, else its class, else None."""
+    if role.name in state.roles:
+        return state.roles[role.name], False
+    if role.class_ref:
+        if state.tracer is not None and role.name in state.tracer.classes:
+            return state.tracer.classes[role.name], True
+        from wiringcheck.importing import import_ref
+
+        return import_ref(role.class_ref), True
+    return None, False
+
+
 def _check_objects(state: _Run, target: Target, handle: Handle | None) -> None:
     settings = state.settings
-    if handle is None:
+    if handle is None or not target.in_process:
         reason = "the backend did not boot" if target.in_process else "a running URL exposes no in-process objects"
         state.observer.phase_started("roles")
         for role in settings.roles.values():
             state.skip(f"role: {role.name}", "roles", reason)
-            for member in role.members:
-                state.skip(f"contract: {role.name}.{parse_member(member).name}", "contract", reason)
+        if target.in_process:
+            _check_contracts(state, unavailable=reason)
+        else:
+            for role in settings.roles.values():
+                for member in role.members:
+                    state.skip(f"contract: {role.name}.{parse_member(member).name}", "contract", reason)
         for wire in settings.wires:
             state.skip(f"wire: {wire}", "wires", reason)
         for call in settings.must_call:
@@ -296,17 +312,33 @@ def _check_objects(state: _Run, target: Target, handle: Handle | None) -> None:
         else:
             state.result(f"role: {role.name}", "roles", [], started)
 
+    _check_contracts(state)
+    _check_wires_and_calls(state)
+
+
+def _check_contracts(state: _Run, *, unavailable: str = "") -> None:
     state.observer.phase_started("contract")
-    for role in settings.roles.values():
+    for role in state.settings.roles.values():
+        subject, on_class = _contract_subject(state, role)
         for text in role.members:
             spec = parse_member(text)
             name = f"contract: {role.name}.{spec.name}"
-            if role.name in state.missing_roles:
-                state.skip(name, "contract", f"role {role.name!r} was not found")
+            if subject is None:
+                state.skip(name, "contract", unavailable or f"role {role.name!r} was not found and names no `class`")
                 continue
             started = state.clock()
-            state.result(name, "contract", compare_member(role.name, state.roles[role.name], spec), started)
+            try:
+                findings = compare_member(role.name, subject, spec, on_class=on_class)
+            except Undecidable as exc:
+                state.skip(name, "contract", f"role {role.name!r} was not built; {exc}")
+                continue
+            check = state.result(name, "contract", findings, started)
+            if on_class:
+                state.report.checks[-1] = replace(check, reason="checked on the class: startup did not build the role")
 
+
+def _check_wires_and_calls(state: _Run) -> None:
+    settings = state.settings
     state.observer.phase_started("wires")
     for text in settings.wires:
         wire = parse_wire(text)
@@ -318,6 +350,9 @@ def _check_objects(state: _Run, target: Target, handle: Handle | None) -> None:
         state.result(f"wire: {text}", "wires", check_wire(wire, state.roles), started)
 
     state.observer.phase_started("startup")
+    # Boot completed, so an unawaited setter is a wiring failure, not a boot failure.
+    unawaited = [f for f in state.capture.findings() if f.code == "WC104"]
+    state.result("startup: coroutines awaited", "startup", unawaited, state.clock())
     for call in settings.must_call:
         name = f"startup call: {call}"
         if state.tracer is None:
@@ -394,8 +429,6 @@ async def _probe(state: _Run, handle: Handle) -> None:
 
 
 def _with_send_times(recording: Any, sends: list[tuple[float, str | bytes]]) -> Any:
-    from dataclasses import replace
-
     return replace(recording, frames=attach_send_times(recording.frames, sends))
 
 
@@ -408,7 +441,7 @@ def _redacted_url(url: str) -> str:
 
 async def _shutdown(state: _Run, target: Target, *, booted: bool) -> None:
     state.observer.phase_started("shutdown")
-    if not booted:
+    if not booted or not target.in_process:
         reason = "nothing was booted" if not target.in_process else "the backend did not boot (aborted)"
         state.skip("shutdown", "shutdown", reason)
         return

@@ -171,7 +171,9 @@ def _verdict(console: Console, report: Report) -> None:
     summary = ", ".join(f"{n} {s.value}" for s, n in counts.items() if n)
     errors = sum(1 for f in report.findings if f.severity is Severity.ERROR)
     seconds = f" in {report.duration:.2f} s" if report.duration else ""
-    if report.ok:
+    if report.ok and not counts[Status.PASSED]:
+        console.print(f"[bold yellow]NOTHING CHECKED[/] {summary}{seconds}")
+    elif report.ok:
         console.print(f"[bold green]PASSED[/] {summary}{seconds}")
     else:
         console.print(f"[bold red]FAILED[/] {summary}; {errors} finding(s){seconds} (exit {int(report.exit_code)})")
@@ -184,4 +186,3 @@ def render(report: Report, *, verbosity: int = 0, color: bool = False) -> str:
     buffer = io.StringIO()
     print_report(make_console(buffer, color=color), report, verbosity=verbosity)
     return buffer.getvalue()
-
