@@ -186,6 +186,8 @@ class Index:
         self._views: dict[ClassEnt, ClassView] = {}
         self._subclasses: dict[ClassEnt, list[ClassEnt]] | None = None
         self._attr_stores: frozenset[str] | None = None
+        self._member_names: frozenset[str] | None = None
+        self.contract_names: frozenset[str] = frozenset()
 
     # modules -------------------------------------------------------------------------------
 
@@ -599,6 +601,17 @@ class Index:
             result.append(sub)
             stack.extend(self._subclasses.get(sub, ()))
         return result
+
+    def member_names(self) -> frozenset[str]:
+        """Every name any class of the project defines (a rename leaves the old name somewhere)."""
+        if self._member_names is None:
+            names: set[str] = set()
+            for info in self.modules.values():
+                for cls in info.summary.classes.values():
+                    names.update(cls.members)
+                    names.update(cls.attrs)
+            self._member_names = frozenset(names)
+        return self._member_names
 
     def attr_stores(self) -> frozenset[str]:
         """Attribute names stored on some object other than ``self`` anywhere in the project."""

@@ -53,7 +53,7 @@ Local = tuple[object, ...]
 class Scope:
     """A function (or lambda) body: its local bindings, computed on first use."""
 
-    node: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda
+    node: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda | ast.ClassDef
     parent: Scope | None
     qualname: str
     cls: ClassEnt | None = None
@@ -66,10 +66,6 @@ class Scope:
     guards: set[tuple[str, str]] = field(default_factory=set)
     """(receiver text, attribute) pairs tested with hasattr/getattr in this function."""
 
-    def first_param(self) -> str | None:
-        args = self.node.args
-        positional = [*args.posonlyargs, *args.args]
-        return positional[0].arg if positional else None
 
 
 class FileContext:
@@ -98,24 +94,40 @@ class FileContext:
 
     # scopes --------------------------------------------------------------------------------
 
-    def scope_for(self, parents: tuple[ast.AST, ...]) -> Scope | None:
-        """The innermost function scope around a node whose ancestors are `parents`."""
+    def scope_for(self, parents: tuple[ast.AST, ...], node: ast.AST) -> Scope | None:
+        """The innermost scope whose body contains `node` (ancestors `parents`); None: the module.
+
+        Decorators, defaults and annotations belong to the enclosing scope, not to the
+        function they decorate; code directly in a class body gets a class scope.
+        """
+        child = node
         for i in range(len(parents) - 1, -1, -1):
-            node = parents[i]
-            if isinstance(node, _FUNC_NODES):
-                return self._scope(node, parents[:i])
+            parent = parents[i]
+            if isinstance(parent, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                if any(child is stmt for stmt in parent.body):
+                    return self._scope(parent, parents[:i])
+            elif isinstance(parent, ast.Lambda) and child is parent.body:
+                return self._scope(parent, parents[:i])
+            child = parent
         return None
 
-    def _scope(self, node: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda, parents: tuple[ast.AST, ...]) -> Scope:
+    def _scope(
+        self, node: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda | ast.ClassDef, parents: tuple[ast.AST, ...]
+    ) -> Scope:
         scope = self._scopes.get(id(node))
         if scope is not None:
             return scope
-        parent = self.scope_for(parents)
+        parent = self.scope_for(parents, node)
+        if not isinstance(node, ast.ClassDef):
+            while parent is not None and isinstance(parent.node, ast.ClassDef):
+                parent = parent.parent
         outer = qualname_of(parents)
         name = node.name if not isinstance(node, ast.Lambda) else "<lambda>"
         qualname = f"{outer}.{name}" if outer else name
         scope = Scope(node, parent, qualname)
-        if parents and isinstance(parents[-1], ast.ClassDef) and not isinstance(node, ast.Lambda):
+        if isinstance(node, ast.ClassDef):
+            scope.locals = {n: [("unknown", node.lineno)] for n in _class_body_names(node.body)}
+        elif parents and isinstance(parents[-1], ast.ClassDef) and not isinstance(node, ast.Lambda):
             decorators = {_last(dotted(d.func if isinstance(d, ast.Call) else d) or "?") for d in node.decorator_list}
             scope.cls = ClassEnt(self.module, outer)
             if "staticmethod" in decorators:
@@ -132,6 +144,7 @@ class FileContext:
             return scope.locals
         table: dict[str, list[Local]] = {}
         node = scope.node
+        assert not isinstance(node, ast.ClassDef)
         args = node.args
         for index, arg in enumerate([*args.posonlyargs, *args.args, *args.kwonlyargs]):
             if arg.annotation is not None:
@@ -342,7 +355,7 @@ class FileContext:
         if kind == "assign":
             value = binding[1]
             assert isinstance(value, ast.AST)
-            result = self.infer(value, scope.parent if isinstance(value, ast.Lambda) else scope)
+            result = self.infer(value, scope)
             if isinstance(result, Inst) and isinstance(value, (ast.Call, ast.Await)):
                 return Inst(result.cls, f"{name} assigned at {self.relpath}:{line}")
             return result
@@ -368,6 +381,24 @@ class FileContext:
             return False
         self._locals(scope)
         return (receiver, attr) in scope.guards
+
+
+def _class_body_names(body: list[ast.stmt]) -> set[str]:
+    names: set[str] = set()
+    stack: list[ast.AST] = list(body)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+            continue
+        if isinstance(node, ast.Lambda):
+            continue
+        if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
+            names.add(node.id)
+        elif isinstance(node, ast.alias):
+            names.add(node.asname or node.name.partition(".")[0])
+        stack.extend(ast.iter_child_nodes(node))
+    return names
 
 
 def qualname_of(parents: tuple[ast.AST, ...]) -> str:

@@ -25,7 +25,7 @@ __all__ = [
     "value_expr",
 ]
 
-SUMMARY_VERSION = 3
+SUMMARY_VERSION = 4
 """Bumped whenever the shape or meaning of a summary changes; part of every cache key."""
 
 # A symbolic expression, resolved later by the index:
@@ -536,6 +536,10 @@ class _Summarizer:
                             cls.dynamic = cls.dynamic or "vars()"
                     elif callee.id == "globals":
                         self.summary.dynamic_globals = True
+                elif isinstance(callee, ast.Attribute) and callee.attr in ("setattr", "delattr") and len(node.args) >= 2:
+                    name = _const_str(node.args[1])
+                    if name is not None:
+                        attr_stores.add(name)
                 elif isinstance(callee, ast.Attribute) and callee.attr == "__setattr__" and len(node.args) >= 3:
                     name = _const_str(node.args[1])
                     first = node.args[0]

@@ -496,7 +496,8 @@ def scan_project(
 
     outcome.skipped = {rel for rel, found in outcome.findings.items() if any(f.code == "WC300" for f in found)}
     if role_map or must_call:
-        _project_rules(outcome, index, setup, role_map, must_call, startup_modules, targets, project)
+        target_modules = {rel: modules_of[rel][0] for rel in targets if rel in modules_of}
+        _project_rules(outcome, index, setup, role_map, must_call, startup_modules, targets, project, target_modules)
     return outcome
 
 
@@ -530,6 +531,7 @@ def _project_rules(
     startup_modules: Sequence[str],
     targets: Mapping[str, Path],
     project: Mapping[str, Path],
+    target_modules: Mapping[str, str],
 ) -> None:
     from wiringcheck.scan.rules import contract_member, must_call as must_call_rule
 
@@ -557,7 +559,8 @@ def _project_rules(
 
     found: list[Finding] = []
     found.extend(contract_member.check(index, roles))
-    found.extend(must_call_rule.check(index, roles, must_call, startup_modules, context))
+    allowed = {index_name for rel, index_name in target_modules.items()}
+    found.extend(must_call_rule.check(index, roles, must_call, startup_modules, context, allowed))
     by_file: dict[str, list[Finding]] = {}
     for item in found:
         if item.location is not None and item.location.path in targets:

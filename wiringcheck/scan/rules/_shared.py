@@ -85,6 +85,7 @@ def missing_member(ctx: FileContext, entity: Entity | None, name: str) -> Missin
     return Missing(cls, view, suggest(name, candidates), origin, class_object)
 
 
+_EXPECTING = {"raises", "assertRaises", "assertRaisesRegex", "suppress"}
 _CATCH_ATTRIBUTE = {"AttributeError", "Exception", "BaseException"}
 _CATCH_TYPE = {"TypeError", "Exception", "BaseException"}
 _CATCH_IMPORT = {"ImportError", "ModuleNotFoundError", "Exception", "BaseException"}
@@ -101,6 +102,11 @@ def caught(parents: tuple[ast.AST, ...], node: ast.AST, kind: str) -> bool:
                     return True
                 types = handler.type.elts if isinstance(handler.type, ast.Tuple) else [handler.type]
                 if any(_last(dotted(t) or "") in wanted for t in types):
+                    return True
+        if isinstance(parent, (ast.With, ast.AsyncWith)) and any(child is stmt for stmt in parent.body):
+            for item in parent.items:
+                expr = item.context_expr
+                if isinstance(expr, ast.Call) and _last(dotted(expr.func) or "") in _EXPECTING:
                     return True
         if isinstance(parent, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
             return False

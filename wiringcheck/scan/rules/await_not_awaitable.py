@@ -58,7 +58,7 @@ def await_(ctx: FileContext, node: ast.AST, parents: tuple[ast.AST, ...]) -> Ite
     call = node.value
     if not isinstance(call, ast.Call):
         return
-    scope = ctx.scope_for(parents)
+    scope = ctx.scope_for(parents, node)
     entity = ctx.infer(call.func, scope)
     if entity is None or isinstance(entity, ClassEnt):
         return

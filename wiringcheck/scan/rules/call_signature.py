@@ -72,7 +72,7 @@ def call(ctx: FileContext, node: ast.AST, parents: tuple[ast.AST, ...]) -> Itera
     func_node = node.func
     if isinstance(func_node, ast.Name) and func_node.id in ("super", "type", "cast"):
         return
-    scope = ctx.scope_for(parents)
+    scope = ctx.scope_for(parents, node)
     entity = ctx.infer(func_node, scope)
     if entity is None:
         return

@@ -16,7 +16,7 @@ from collections.abc import Iterator
 
 from wiringcheck.findings import Finding
 from wiringcheck.scan.engine import Rule, finding
-from wiringcheck.scan.infer import FileContext
+from wiringcheck.scan.infer import FileContext, Scope
 from wiringcheck.scan.rules._shared import Missing, caught, missing_member, text_of
 
 rule = Rule("WC301", __name__)
@@ -44,7 +44,7 @@ def attribute(ctx: FileContext, node: ast.AST, parents: tuple[ast.AST, ...]) -> 
     name = node.attr
     if name.startswith("__") and name.endswith("__"):
         return
-    scope = ctx.scope_for(parents)
+    scope = ctx.scope_for(parents, node)
     receiver = text_of(node.value)
     if ctx.guarded(scope, receiver, name) or caught(parents, node, "attribute"):
         return
@@ -69,6 +69,14 @@ def attribute(ctx: FileContext, node: ast.AST, parents: tuple[ast.AST, ...]) -> 
         receiver_class=missing.cls.qualname,
         suggestion=missing.suggestion,
     )
+
+
+def _first_param(scope: Scope) -> str | None:
+    node = scope.node
+    if isinstance(node, ast.ClassDef):
+        return None
+    positional = [*node.args.posonlyargs, *node.args.args]
+    return positional[0].arg if positional else None
 
 
 def _dead_branch(node: ast.Call, parents: tuple[ast.AST, ...], test: str) -> str:
@@ -107,14 +115,22 @@ def guard(ctx: FileContext, node: ast.AST, parents: tuple[ast.AST, ...]) -> Iter
     if not (isinstance(attr, ast.Constant) and isinstance(attr.value, str)):
         return
     name = attr.value
-    scope = ctx.scope_for(parents)
+    scope = ctx.scope_for(parents, node)
     if ctx.infer_name(func.id, scope) is None:
         return  # hasattr/getattr rebound to something else
-    entity = ctx.infer(node.args[0], scope)
+    subject = node.args[0]
+    if scope is not None and scope.self_kind and isinstance(subject, ast.Name) and subject.id == _first_param(scope):
+        return  # reflective dispatch on self (getattr(self, "do_" + verb)) is how subclasses hook in
+    entity = ctx.infer(subject, scope)
     missing = missing_member(ctx, entity, name)
     if missing is None:
         return
-    receiver = text_of(node.args[0])
+    index = ctx.index
+    if missing.suggestion is None and name not in index.member_names() and name not in index.contract_names:
+        # nothing in the project ever defined this name: it is probably set by code
+        # outside the tree (a plugin), which the guard exists for
+        return
+    receiver = text_of(subject)
     if func.id == "hasattr":
         consequence = _dead_branch(node, parents, f"hasattr({receiver}, {name!r})")
     elif len(node.args) >= 3:

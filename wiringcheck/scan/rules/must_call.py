@@ -3,8 +3,11 @@
 ``must_call = ["registry.set_websocket_manager"]`` is satisfied by any call
 ``<expr>.set_websocket_manager(...)`` in the *startup modules* whose receiver is the
 role's class (or a subclass) or is at least not known to be another class.  The startup
-modules are the module of the configured ``app``/``boot`` target plus every module of
-the project it imports, transitively (imports inside functions included).  The
+modules are the module of the configured ``app``/``boot`` target plus every module it
+imports, transitively (imports inside functions included), among the *scanned* files:
+scanning a fault's directory looks at that variant's startup code, not at the healthy
+defaults it reuses.  When the target's module is not among the scanned files, the rule
+does not run.  The
 finding points at the target's module, and names the closest call that startup does
 make (``set_websocket_bridge``), when there is one.
 """
@@ -12,7 +15,7 @@ make (``set_websocket_bridge``), when there is one.
 from __future__ import annotations
 
 import ast
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from typing import Any
 
 from wiringcheck.findings import Finding, Location
@@ -24,8 +27,8 @@ from wiringcheck.suggest import suggest
 rule = Rule("WC306", __name__)
 
 
-def startup_closure(index: Index, roots: Sequence[str]) -> list[str]:
-    """The startup modules: `roots` and every module of the tree they import, transitively."""
+def startup_closure(index: Index, roots: Sequence[str], allowed: Collection[str] | None = None) -> list[str]:
+    """The startup modules: `roots` and every module they import among `allowed`, transitively."""
     order: list[str] = []
     seen: set[str] = set()
     stack = list(reversed(roots))
@@ -35,7 +38,7 @@ def startup_closure(index: Index, roots: Sequence[str]) -> list[str]:
             continue
         seen.add(name)
         info = index.module(name)
-        if info is None:
+        if info is None or (allowed is not None and name not in allowed):
             continue
         order.append(name)
         for level, module, names in info.summary.imports:
@@ -72,13 +75,14 @@ def check(
     must_call: Sequence[str],
     startup_modules: Sequence[str],
     context: Callable[[str], FileContext | None],
+    allowed: Collection[str] | None = None,
 ) -> Iterator[Finding]:
     from wiringcheck.scan.project import resolve_class_ref
 
     if not must_call or not startup_modules:
         return
     targets = [ref.partition(":")[0] for ref in startup_modules]
-    closure = startup_closure(index, targets)
+    closure = startup_closure(index, targets, allowed)
     if not closure:
         return
     home = index.module(closure[0])
@@ -111,7 +115,7 @@ def check(
                 continue
             for call, parents in _walk_calls(ctx.tree):
                 func = call.func
-                if isinstance(func, ast.Attribute) and func.attr == method and _receiver_ok(ctx, func, parents, cls):
+                if isinstance(func, ast.Attribute) and func.attr == method and _receiver_ok(ctx, call, parents, cls):
                     satisfied = True
                     break
             if satisfied:
@@ -141,9 +145,9 @@ def check(
         )
 
 
-def _receiver_ok(ctx: FileContext, func: ast.Attribute, parents: tuple[ast.AST, ...], cls: ClassEnt | None) -> bool:
-    if cls is None:
+def _receiver_ok(ctx: FileContext, call: ast.Call, parents: tuple[ast.AST, ...], cls: ClassEnt | None) -> bool:
+    if cls is None or not isinstance(call.func, ast.Attribute):
         return True
-    scope = ctx.scope_for(parents)
-    receiver = ctx.infer(func.value, scope)
+    scope = ctx.scope_for(parents, call)
+    receiver = ctx.infer(call.func.value, scope)
     return _compatible(ctx.index, receiver, cls)

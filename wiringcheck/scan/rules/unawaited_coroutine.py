@@ -23,7 +23,7 @@ from wiringcheck.scan.rules._shared import resolve_callee
 
 rule = Rule("WC304", __name__)
 
-_COROUTINE_ATTRIBUTES = {"send", "throw", "close", "cr_await", "cr_code", "cr_frame", "cr_running", "cr_origin", "cr_suspended"}
+_COROUTINE_ATTRIBUTES = {"__await__", "__class__", "__name__", "__qualname__", "send", "throw", "close", "cr_await", "cr_code", "cr_frame", "cr_running", "cr_origin", "cr_suspended"}
 _VALUE_BUILTINS = {
     "print", "len", "str", "repr", "bool", "int", "float", "list", "dict", "set", "tuple",
     "sorted", "sum", "any", "all", "max", "min", "iter", "next", "enumerate", "zip",
@@ -66,7 +66,7 @@ def call(ctx: FileContext, node: ast.AST, parents: tuple[ast.AST, ...]) -> Itera
     how = misuse(node, parents)
     if how is None:
         return
-    scope = ctx.scope_for(parents)
+    scope = ctx.scope_for(parents, node)
     entity = ctx.infer(node.func, scope)
     if entity is None or isinstance(entity, ClassEnt):
         return
