@@ -245,7 +245,9 @@ def explain(code: Annotated[str, typer.Argument(help="A finding code, e.g. WC211
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `wiringcheck` script; returns the exit code."""
     try:
-        app(args=argv, prog_name="wiringcheck", standalone_mode=False)
+        # Without standalone mode click returns a command's Exit code instead of exiting.
+        code = app(args=argv, prog_name="wiringcheck", standalone_mode=False)
+        return int(code) if isinstance(code, int) else 0
     except typer.Exit as exc:
         return int(exc.exit_code)
     except SystemExit as exc:  # click's own exits (--help)
@@ -269,7 +271,6 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return ExitCode.INTERNAL_ERROR
-    return 0
 
 
 def entry() -> None:
