@@ -89,7 +89,7 @@ def render(report: Report, fmt: Format, *, verbosity: int) -> str:
     if fmt is Format.sarif:
         from wiringcheck.render.sarif import render as render_sarif
 
-        return render_sarif(report)
+        return str(render_sarif(report))
     from wiringcheck.render.console import render as render_console
 
     return render_console(report, verbosity=verbosity)

@@ -142,7 +142,9 @@ def check_events(recording: Recording, expectation: Expectation) -> Verdict:
     """
     verdict = Verdict(per_event={name: [] for name in expectation.events})
     ours: list[_Event] = []
-    ms = lambda at: _ms(at - recording.trigger_at)  # noqa: E731
+
+    def ms(at: float) -> float:
+        return _ms(at - recording.trigger_at)
 
     for index, frame in enumerate(recording.frames):
         at = ms(frame.received_at)

@@ -421,10 +421,12 @@ async def _probe(state: _Run, handle: Handle) -> None:
     state.report.extra["other_runs"] = verdict.other_runs
     state.result("probe", "probe", verdict.general, started)
     # An event's check takes as long as its delivery did: that is what JUnit shows as its time.
-    latencies = {e.type: e.latency_ms for e in reversed(verdict.timeline) if e.ours and e.latency_ms is not None}
+    latencies: dict[str | None, float] = {
+        e.type: e.latency_ms for e in reversed(verdict.timeline) if e.ours and e.latency_ms is not None
+    }
     for event, findings in verdict.per_event.items():
-        latency = latencies.get(event)
-        duration = latency / 1000 if latency is not None else 0.0
+        delivered = latencies.get(event)
+        duration = delivered / 1000 if delivered is not None else 0.0
         state.result(f"event: {event}", "probe", findings, 0.0, duration=duration)
 
 

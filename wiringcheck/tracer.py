@@ -24,6 +24,7 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from types import FrameType
 from typing import TYPE_CHECKING, Any
 
 from wiringcheck.diagnose import is_user_file
@@ -70,11 +71,11 @@ class Lookup:
 
 def _caller(depth: int) -> Location | None:
     """The nearest frame of the backend's own code, starting `depth` frames up."""
-    frame = sys._getframe(depth + 1)
+    frame: FrameType | None = sys._getframe(depth + 1)
     while frame is not None:
         if is_user_file(frame.f_code.co_filename):
             return Location(frame.f_code.co_filename, frame.f_lineno)
-        frame = frame.f_back  # type: ignore[assignment]
+        frame = frame.f_back
     return None
 
 
@@ -152,7 +153,7 @@ class Tracer:
         for cls in self.classes.values():
             for base in cls.__mro__:
                 add(base)
-            stack = list(cls.__subclasses__())
+            stack: list[type] = list(cls.__subclasses__())
             while stack:
                 sub = stack.pop()
                 add(sub)

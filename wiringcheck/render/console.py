@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import IO, TYPE_CHECKING, Any, TextIO
 
 from wiringcheck.findings import CheckResult, Finding, Severity, Status
 from wiringcheck.render import shown_location
@@ -22,7 +22,7 @@ __all__ = ["ConsoleObserver", "make_console", "print_report", "render"]
 _MARKS = {Status.PASSED: ("ok", "green"), Status.FAILED: ("FAIL", "bold red"), Status.SKIPPED: ("skip", "yellow")}
 
 
-def interactive(stream: TextIO) -> bool:
+def interactive(stream: TextIO | IO[str]) -> bool:
     """Live display only on a real terminal outside CI."""
     return stream.isatty() and os.environ.get("CI", "").lower() not in {"1", "true", "yes"}
 
