@@ -115,6 +115,7 @@ async def record_run(
                 additional_headers=list(request.headers),
                 ssl=ssl_context,
                 open_timeout=None,
+                close_timeout=1.0,
                 max_size=16 * 1024 * 1024,
                 proxy=None,
             )
