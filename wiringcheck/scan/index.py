@@ -244,8 +244,15 @@ class Index:
             return None
         bindings = info.summary.bindings.get(name)
         if not bindings:
-            if info.summary.star_imports or info.summary.getattr_hook or info.summary.dynamic_globals:
+            if info.summary.getattr_hook or info.summary.dynamic_globals:
                 return None
+            for level, source in info.summary.star_imports:
+                absolute = self.absolute(module, info.is_package, level, source)
+                names = self.star_names(absolute)
+                if names is None:
+                    return None
+                if name in names:
+                    return self.import_from(absolute, name)
             if info.is_package and self.submodule_exists(module, name):
                 return ModuleEnt(f"{module}.{name}")
             if hasattr(builtins, name):
@@ -365,6 +372,46 @@ class Index:
                 return None, None, None
             return member.func, callee.owner.module, callee.receiver
         return None, None, None
+
+    def star_names(self, module: str, seen: frozenset[str] = frozenset()) -> set[str] | None:
+        """The names ``from module import *`` binds; None when they cannot be known."""
+        info = self.module(module)
+        if info is None or module in seen:
+            return None
+        summary = info.summary
+        if summary.getattr_hook or summary.dynamic_globals:
+            return None
+        if summary.all_names is not None:
+            return set(summary.all_names)
+        names = {name for name in summary.bindings if not name.startswith("_")}
+        for level, source in summary.star_imports:
+            absolute = self.absolute(module, info.is_package, level, source)
+            more = self.star_names(absolute, seen | {module})
+            if more is None:
+                return None
+            names |= more
+        return names
+
+    def defines(self, module: str, name: str) -> bool | None:
+        """Whether ``from module import name`` finds something; None when it cannot be known."""
+        info = self.module(module)
+        if info is None:
+            return None
+        summary = info.summary
+        if name in summary.bindings:
+            return True
+        if info.is_package and self.submodule_exists(module, name):
+            return True
+        if summary.getattr_hook or summary.dynamic_globals:
+            return None
+        for level, source in summary.star_imports:
+            absolute = self.absolute(module, info.is_package, level, source)
+            names = self.star_names(absolute)
+            if names is None:
+                return None
+            if name in names:
+                return True
+        return False
 
     def func_of(self, module: str, qualname: str) -> Func | None:
         """The module-level, local or static function `qualname` of `module`."""

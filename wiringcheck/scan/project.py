@@ -487,9 +487,11 @@ def scan_project(
         outcome.checked = len(to_check)
 
     # remember per-file findings (before project rules, which depend on other files)
-    cached_findings = {
-        rel: (manifest[rel][2], found) for rel, found in outcome.findings.items() if rel in manifest
-    }
+    cached_findings = dict(store.findings) if store.findings_digest == digest else {}
+    cached_findings.update(
+        (rel, (manifest[rel][2], found)) for rel, found in outcome.findings.items() if rel in manifest
+    )
+    cached_findings = {rel: entry for rel, entry in cached_findings.items() if rel in manifest}
     store.set_findings(digest, cached_findings)
     store.set_manifest(manifest)
     store.save({entry[2] for entry in manifest.values()})

@@ -2,8 +2,10 @@
 
 Checked anywhere, also inside functions (the lazy import that a rename left behind).
 A name counts as present when the module binds it in any way (even conditionally),
-when a submodule of that name exists, or when ``__all__`` lists it.  Silent when the
-module has star imports, a module-level ``__getattr__``, or writes to ``globals()``;
+when a submodule of that name exists, or when one of its star imports brings it (the
+source's ``__all__``, else its public names).  Silent when the module (or a star
+source) has a module-level ``__getattr__`` or writes to ``globals()``, or a star import
+from outside the tree;
 when the module is not in the tree; inside ``if TYPE_CHECKING:``; and inside a ``try``
 that catches ImportError.
 """
@@ -32,18 +34,12 @@ def import_from(ctx: FileContext, node: ast.AST, parents: tuple[ast.AST, ...]) -
     info = index.module(module)
     if info is None:
         return
-    summary = info.summary
-    if summary.star_imports or summary.getattr_hook or summary.dynamic_globals:
-        return
     if under_type_checking(parents) or caught(parents, node, "import"):
         return
+    summary = info.summary
     for alias in node.names:
         name = alias.name
-        if name == "*" or name in summary.bindings:
-            continue
-        if summary.all_names is not None and name in summary.all_names:
-            continue
-        if info.is_package and index.submodule_exists(module, name):
+        if name == "*" or index.defines(module, name) is not False:
             continue
         close = suggest(name, [n for n in summary.bindings if not n.startswith("__")])
         message = f"module {module} ({info.relpath}) has no name '{name}': the import raises ImportError"
