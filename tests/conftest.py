@@ -1,0 +1,66 @@
+"""Shared test settings and helpers for the whole suite.
+
+Keep this file small and sectioned: each section opens with a ``# -- name`` rule
+and says what it is for. Fixtures that boot a backend or a server belong in the
+test package that uses them (``tests/integration/conftest.py``), not here, so the
+unit tests of the pure core never pay for them.
+
+Sections:
+
+- time: ``MS``, the unit of every real wait and timeout in the tests.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+
+__all__ = ["MS"]
+
+# -- time ------------------------------------------------------------------------------------------
+
+
+def _timeout_factor() -> float:
+    """The value of ``WIRINGCHECK_TESTS_TIMEOUT_FACTOR`` (default 1), validated."""
+    raw = os.environ.get("WIRINGCHECK_TESTS_TIMEOUT_FACTOR", "1")
+    try:
+        factor = float(raw)
+    except ValueError:
+        factor = 0.0
+    if not factor > 0:  # also rejects nan
+        raise ValueError(f"WIRINGCHECK_TESTS_TIMEOUT_FACTOR must be a positive number, got {raw!r}")
+    return factor
+
+
+def _slowdown() -> float:
+    """How much slower than usual this interpreter runs the suite."""
+    slowdown = 1.0
+    # asyncio's debug mode checks every callback: it roughly halves the loop's speed.
+    if os.environ.get("PYTHONASYNCIODEBUG"):
+        slowdown *= 2
+    # A tracer (coverage, a debugger) slows every line of Python we execute.
+    if sys.gettrace() is not None or "coverage" in sys.modules:
+        slowdown *= 2
+    return slowdown
+
+
+MS = max(
+    0.001 * _timeout_factor() * _slowdown(),
+    # A unit below the clock's resolution would make every timing assertion meaningless.
+    2.5 * time.get_clock_info("monotonic").resolution,
+)
+"""One millisecond of test time, in seconds: the unit of every real wait and timeout in the tests.
+
+Tests that touch a real clock (booting a backend, probing its WebSocket) write their
+waits and timeouts as multiples of this unit (``await asyncio.sleep(5 * MS)``,
+``asyncio.timeout(500 * MS)``), never as literals. A slow or noisy machine then
+only needs ``WIRINGCHECK_TESTS_TIMEOUT_FACTOR`` set to make the whole suite patient
+without editing a test: CI may set 10, a distribution building on loaded hardware
+100. The unit is also doubled under asyncio debug mode and under a tracer such as
+coverage, and never drops below the monotonic clock's resolution.
+
+Assert lower bounds or generous upper bounds in units of ``MS``, never a value near
+a budget. The unit tests of the pure core need none of this: they build recordings
+with explicit times (``received_at=100.005``), so they never wait.
+"""
