@@ -162,7 +162,7 @@ def check_events(recording: Recording, expectation: Expectation) -> Verdict:
             continue
         try:
             message = json.loads(frame.data)
-        except ValueError:
+        except (ValueError, RecursionError):  # deeply nested JSON exhausts the decoder's recursion
             verdict.general.append(
                 Finding(
                     code="WC406",
@@ -294,7 +294,8 @@ def _check_budget(expectation: Expectation, ours: Sequence[_Event], verdict: Ver
 def _check_end(recording: Recording, expectation: Expectation, ours: Sequence[_Event], verdict: Verdict) -> None:
     terminal_at = next((p for p, e in enumerate(ours) if e.type == expectation.terminal), None)
     if terminal_at is not None:
-        seen_before = {e.type for e in ours[:terminal_at]}
+        # The terminal itself counts as seen: a second terminal is an event after the terminal.
+        seen_before = {e.type for e in ours[: terminal_at + 1]}
         extra = []
         for event in ours[terminal_at + 1 :]:
             # A first occurrence of an expected event after the terminal is an ordering
