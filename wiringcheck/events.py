@@ -319,12 +319,12 @@ def _check_end(recording: Recording, expectation: Expectation, ours: Sequence[_E
         return
 
     last = ours[-1] if ours else None
+    arrived = f"arrived: {_arrived(ours, recording)}"
     last_activity = (
         f"last event: {last.type} at +{_ms(last.frame.received_at - recording.trigger_at):g} ms"
         if last
-        else "no event of this run arrived"
+        else f"frames of any kind: {len(recording.frames)}"
     )
-    arrived = f"arrived: {_arrived(ours, recording)}"
     if recording.end == "closed":
         reason = f" ({recording.close_reason})" if recording.close_reason else ""
         verdict.general.append(

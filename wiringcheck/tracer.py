@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 from wiringcheck.diagnose import is_user_file
 from wiringcheck.findings import Finding, Location, Severity
 from wiringcheck.importing import import_ref, prepend_paths
+from wiringcheck.render import shown_location
 from wiringcheck.suggest import suggest
 
 if TYPE_CHECKING:
@@ -54,7 +55,7 @@ class Call:
     guarded: bool = False
 
     def __str__(self) -> str:
-        where = f" at {self.location}" if self.location else ""
+        where = f" at {shown_location(self.location)}" if self.location else ""
         guard = ", behind a hasattr guard" if self.guarded else ""
         return f"{self.role}.{self.method}({self.args}){where}{guard}"
 
@@ -90,8 +91,15 @@ def _guarded(location: Location | None, method: str) -> bool:
     return False
 
 
+def _short(value: Any) -> str:
+    """Plain values as a short repr; objects as `<ClassName>`, which is what a reader needs."""
+    if value is None or isinstance(value, str | bytes | int | float | bool | list | tuple | dict | set):
+        return _repr.repr(value)
+    return f"<{type(value).__name__}>"
+
+
 def _summary(args: tuple[Any, ...], kwargs: dict[str, Any]) -> str:
-    parts = [_repr.repr(arg) for arg in args] + [f"{key}={_repr.repr(value)}" for key, value in kwargs.items()]
+    parts = [_short(arg) for arg in args] + [f"{key}={_short(value)}" for key, value in kwargs.items()]
     return ", ".join(parts)
 
 
@@ -223,13 +231,10 @@ class Tracer:
             (c for c in self.calls if c.role == role),
             key=lambda c: (not c.guarded, suggest(method, [c.method]) is None),
         )
-        if others:
-            instead = f"; it called {others[0]}" + (f" and {len(others) - 1} other(s)" if len(others) > 1 else "")
-        else:
-            instead = f"; it called nothing on {role}"
+        instead = f"; it called {others[0]}" if others else f"; it called nothing on {role}"
         lookup = next((item for item in self.lookups if item.role == role and item.name == method), None)
         if lookup is not None:
-            instead += f"; a lookup of {method!r} failed at {lookup.location} (`{lookup.code}`)"
+            instead += f"; a lookup of {method!r} failed at {shown_location(lookup.location)} (`{lookup.code}`)"
         location = others[0].location if others else (lookup.location if lookup else None)
         return [
             Finding(
@@ -239,7 +244,9 @@ class Tracer:
                 hint=f"Call {call}(...) in startup, awaited if async and unguarded, so that a rename fails loudly.",
                 subject=call,
                 evidence=tuple(f"called {c}" for c in others)
-                + tuple(f"lookup failed: {role}.{item.name} at {item.location}" for item in self.lookups),
+                + tuple(
+                    f"lookup failed: {role}.{item.name} at {shown_location(item.location)}" for item in self.lookups
+                ),
             )
         ]
 
@@ -266,7 +273,7 @@ class Tracer:
                     location=lookup.location,
                     hint="Call the member directly (a missing member then fails loudly), using its current name.",
                     subject=f"{lookup.role}.{lookup.name}",
-                    evidence=(f"{lookup.location}: {lookup.code}",) if lookup.code else (),
+                    evidence=(f"{shown_location(lookup.location)}: {lookup.code}",) if lookup.code else (),
                     severity=Severity.WARNING,
                     data={"suggestion": guess} if guess else {},
                 )
