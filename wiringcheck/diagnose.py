@@ -111,15 +111,36 @@ def _await_chain(task: asyncio.Task[object]) -> Iterator[FrameType]:
     seen = 0
     while awaitable is not None and seen < 200:
         seen += 1
-        frame = getattr(awaitable, "cr_frame", None) or getattr(awaitable, "gi_frame", None)
-        frame = frame or getattr(awaitable, "ag_frame", None)
+        frame = frame_of(awaitable)
         if frame is not None:
             yield frame
         awaitable = (
             getattr(awaitable, "cr_await", None)
             or getattr(awaitable, "gi_yieldfrom", None)
             or getattr(awaitable, "ag_await", None)
+            or _generator_behind(awaitable)
         )
+
+
+def _generator_behind(awaitable: object) -> object:
+    """The async generator an `asend()` awaitable drives (how `@asynccontextmanager` lifespans wait).
+
+    Python exposes no attribute for it, so ask the garbage collector what the awaitable refers to.
+    """
+    if frame_of(awaitable) is not None or type(awaitable).__name__ != "async_generator_asend":
+        return None
+    import gc
+    import types
+
+    return next((ref for ref in gc.get_referents(awaitable) if isinstance(ref, types.AsyncGeneratorType)), None)
+
+
+def frame_of(awaitable: object) -> FrameType | None:
+    return (
+        getattr(awaitable, "cr_frame", None)
+        or getattr(awaitable, "gi_frame", None)
+        or getattr(awaitable, "ag_frame", None)
+    )
 
 
 def pending_stacks(tasks: Iterable[asyncio.Task[object]]) -> list[tuple[str, list[FrameInfo]]]:
