@@ -1,0 +1,107 @@
+"""WC303: ``await f(...)`` where f is a plain function that returns no awaitable."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.scan.tools import check_finds, check_silent
+
+SILENT = {
+    "awaiting an async def": """
+        async def f(): ...
+        async def g():
+            await f()
+    """,
+    "plain def returning a call result (maybe a coroutine)": """
+        import asyncio
+        def f():
+            return asyncio.sleep(0)
+        async def g():
+            await f()
+    """,
+    "plain def annotated to return an Awaitable": """
+        from collections.abc import Awaitable
+        def f() -> Awaitable[None]: ...
+        async def g():
+            await f()
+    """,
+    "plain def annotated with an unknown class": """
+        from asyncio import Future
+        def f() -> Future: ...
+        async def g():
+            await f()
+    """,
+    "plain def returning a class with __await__": """
+        class Waiter:
+            def __await__(self):
+                yield
+        def f() -> Waiter:
+            return Waiter()
+        async def g():
+            await f()
+    """,
+    "decorated plain def": """
+        import types
+        @types.coroutine
+        def f():
+            yield
+        async def g():
+            await f()
+    """,
+    "generator function": """
+        def f():
+            yield 1
+        async def g():
+            await f()
+    """,
+    "override in a subclass is async": """
+        class Base:
+            def run(self) -> None: ...
+        class Impl(Base):
+            async def run(self) -> None: ...
+        async def g(b: Base):
+            await b.run()
+    """,
+    "unknown callee": """
+        async def g(x):
+            await x.run()
+    """,
+    "inside pytest.raises(TypeError)": """
+        import pytest
+        def f() -> None: ...
+        async def test():
+            with pytest.raises(TypeError):
+                await f()
+    """,
+}
+
+
+@pytest.mark.parametrize("code", SILENT.values(), ids=SILENT.keys())
+def test_silent(tmp_path: Path, code: str) -> None:
+    """No WC303 unless the callee surely returns something that is not awaitable."""
+    check_silent(tmp_path, code, ["WC303"])
+
+
+@pytest.mark.parametrize(
+    "definition",
+    [
+        "def set_manager(self, m) -> None: ...",
+        "def set_manager(self, m):\n                self.m = m",
+        "def set_manager(self, m) -> int:\n                return 1",
+        "def set_manager(self, m):\n                return 'done'",
+    ],
+    ids=["annotated-None", "no-return", "annotated-int", "returns-literal"],
+)
+def test_finds(tmp_path: Path, definition: str) -> None:
+    """Awaiting a plain method that returns nothing awaitable is reported."""
+    code = f"""
+        class Registry:
+            {definition}
+        async def wire(r: Registry):
+            await r.set_manager(1)
+    """
+    (found,) = check_finds(tmp_path, code, ["WC303"])
+
+    assert "Registry.set_manager is a plain def" in found.message

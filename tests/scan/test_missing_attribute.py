@@ -1,0 +1,516 @@
+"""WC301: an attribute (or a hasattr/getattr guard) that the receiver's class defines nowhere."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.scan.tools import check_finds, check_silent
+
+SILENT = {
+    "method defined on the class": """
+        class Registry:
+            def set_manager(self, m): ...
+        def f():
+            r = Registry()
+            r.set_manager(1)
+    """,
+    "method defined on a base": """
+        class Base:
+            def set_manager(self, m): ...
+        class Registry(Base):
+            pass
+        def f():
+            Registry().set_manager(1)
+    """,
+    "class attribute": """
+        class Registry:
+            manager = None
+        def f():
+            return Registry().manager
+    """,
+    "annotated class attribute": """
+        class Registry:
+            manager: int
+        def f(r: Registry):
+            return r.manager
+    """,
+    "property": """
+        class Registry:
+            @property
+            def manager(self): return 1
+        def f(r: Registry):
+            return r.manager
+    """,
+    "attribute assigned in another method": """
+        class Registry:
+            def start(self):
+                self.manager = 1
+        def f(r: Registry):
+            return r.manager
+    """,
+    "attribute assigned by tuple unpacking": """
+        class Registry:
+            def __init__(self):
+                self.a, self.b = 1, 2
+        def f(r: Registry):
+            return r.b
+    """,
+    "dataclass field": """
+        from dataclasses import dataclass
+        @dataclass
+        class Settings:
+            delay: float = 0.0
+        def f(s: Settings):
+            return s.delay
+    """,
+    "__slots__ field": """
+        class Point:
+            __slots__ = ("x", "y")
+        def f(p: Point):
+            return p.y
+    """,
+    "guard on a name that exists": """
+        class Registry:
+            def set_manager(self, m): ...
+        def f(r: Registry):
+            if hasattr(r, "set_manager"):
+                r.set_manager(1)
+    """,
+    "class with __getattr__": """
+        class Proxy:
+            def __getattr__(self, name): return 1
+        def f(p: Proxy):
+            return p.anything
+    """,
+    "base with __getattribute__": """
+        class Base:
+            def __getattribute__(self, name): return 1
+        class Proxy(Base): ...
+        def f(p: Proxy):
+            return p.anything
+    """,
+    "base not in the tree": """
+        from somewhere_else import Base
+        class Registry(Base): ...
+        def f(r: Registry):
+            return r.anything
+    """,
+    "base from the standard library": """
+        import threading
+        class Worker(threading.Thread): ...
+        def f(w: Worker):
+            return w.daemon_thing
+    """,
+    "Protocol": """
+        from typing import Protocol
+        class Agent(Protocol):
+            name: str
+        def f(a: Agent):
+            return a.other
+    """,
+    "Mock subclass": """
+        from unittest.mock import Mock
+        class FakeRegistry(Mock): ...
+        def f():
+            return FakeRegistry().set_manager
+    """,
+    "mock-named class": """
+        class RegistryMock:
+            pass
+        def f():
+            return RegistryMock().set_manager
+    """,
+    "setattr on self": """
+        class Config:
+            def __init__(self, **kw):
+                for k, v in kw.items():
+                    setattr(self, k, v)
+        def f(c: Config):
+            return c.anything
+    """,
+    "__dict__ update": """
+        class Config:
+            def __init__(self, **kw):
+                self.__dict__.update(kw)
+        def f(c: Config):
+            return c.anything
+    """,
+    "unknown class decorator": """
+        import attr
+        @attr.s
+        class Config:
+            x = attr.ib()
+        def f(c: Config):
+            return c.anything
+    """,
+    "unknown metaclass": """
+        class Meta(type): ...
+        class Model(metaclass=Meta): ...
+        def f(m: Model):
+            return m.anything
+    """,
+    "Optional annotation": """
+        class Registry: ...
+        def f(r: Registry | None):
+            return r.anything
+    """,
+    "Union annotation": """
+        from typing import Union
+        class A: ...
+        class B:
+            def go(self): ...
+        def f(r: Union[A, B]):
+            return r.go()
+    """,
+    "narrowed with isinstance": """
+        class A: ...
+        class B:
+            def go(self): ...
+        def f(x: A):
+            if isinstance(x, B):
+                x.go()
+    """,
+    "bound in two incompatible ways": """
+        class A: ...
+        class B:
+            def go(self): ...
+        def f(flag):
+            x = A()
+            if flag:
+                x = B()
+            x.go()
+    """,
+    "loop variable": """
+        class A: ...
+        def f(items):
+            x = A()
+            for x in items:
+                x.go()
+    """,
+    "global declaration": """
+        class A: ...
+        x = A()
+        def f():
+            global x
+            x.go()
+    """,
+    "name stored onto an object elsewhere": """
+        class Config: ...
+        def plugin(config: Config):
+            config.workerinput = {}
+        def f(c: Config):
+            return c.workerinput
+    """,
+    "name defined by a known subclass": """
+        class Base:
+            def run(self):
+                return self.handle()
+        class Impl(Base):
+            def handle(self): ...
+    """,
+    "reflective getattr on self": """
+        class Handler:
+            def dispatch(self, verb):
+                return getattr(self, "do_" + verb, None) or getattr(self, "get", None)
+    """,
+    "guard on a name defined nowhere in the project (set by a plugin)": """
+        class Config: ...
+        def f(config: Config):
+            if hasattr(config, "workerinput"):
+                return 1
+    """,
+    "access inside try/except AttributeError": """
+        class Config: ...
+        def f(c: Config):
+            try:
+                return c.legacy
+            except AttributeError:
+                return None
+    """,
+    "dunder attribute": """
+        class A: ...
+        def f(a: A):
+            return a.__name__, a.__wrapped__
+    """,
+    "attribute store": """
+        class A: ...
+        def f(a: A):
+            a.new_thing = 1
+    """,
+    "class attribute of the type object": """
+        class A: ...
+        def f():
+            return A.__mro__, A.mro()
+    """,
+    "exception base members": """
+        class Boom(Exception): ...
+        def f(e: Boom):
+            return e.args, e.with_traceback(None)
+    """,
+    "enum members": """
+        import enum
+        class Color(enum.Enum):
+            RED = 1
+        def f(c: Color):
+            return c.value, c.name, Color.RED
+    """,
+    "NamedTuple fields": """
+        from typing import NamedTuple
+        class P(NamedTuple):
+            x: int
+        def f(p: P):
+            return p.x, p._asdict()
+    """,
+    "module-level __getattr__ is not a class concern": """
+        import pkg
+        def f():
+            return pkg.anything
+    """,
+    "decorator names are not resolved against the function's parameters": """
+        class State: ...
+        class Box:
+            @property
+            def state(self): return 1
+            @state.setter
+            def state(self, state: State) -> None: ...
+    """,
+    "ignore comment on the line": """
+        class A: ...
+        def f(a: A):
+            return a.missing  # wiringcheck: ignore[WC301]
+    """,
+    "bare ignore comment": """
+        class A: ...
+        def f(a: A):
+            return a.missing  # wiringcheck: ignore
+    """,
+}
+
+
+@pytest.mark.parametrize("code", SILENT.values(), ids=SILENT.keys())
+def test_silent(tmp_path: Path, code: str) -> None:
+    """No WC301 where the member exists or cannot be known statically."""
+    check_silent(tmp_path, code, ["WC301"])
+
+
+def test_missing_method_call(tmp_path: Path) -> None:
+    """Calling a method the class lacks is reported, with the receiver's origin and a did-you-mean."""
+    code = """
+        class Registry:
+            def set_websocket_manager(self, m): ...
+        def f():
+            registry = Registry()
+            registry.set_ws_manager(1)
+    """
+    (found,) = check_finds(tmp_path, code, ["WC301"])
+
+    assert "pkg/mod.py:6:5" == str(found.location)
+    assert "registry.set_ws_manager" == found.subject
+    assert "registry is Registry (registry assigned at pkg/mod.py:5)" in found.message
+    assert "did you mean 'set_websocket_manager'?" in found.message
+
+
+def test_hasattr_guard_names_the_dead_branch(tmp_path: Path) -> None:
+    """A hasattr guard on a renamed method says the if branch never runs."""
+    code = """
+        class Registry:
+            def attach_websocket_manager(self, m): ...
+        def wire(registry: Registry):
+            if hasattr(registry, "set_websocket_manager"):
+                registry.set_websocket_manager(1)
+    """
+    (found,) = check_finds(tmp_path, code, ["WC301"])
+
+    assert "the if branch at line 5 never runs" in found.message
+    assert "did you mean 'attach_websocket_manager'?" in found.message
+
+
+def test_guarded_access_is_reported_once(tmp_path: Path) -> None:
+    """The guard is reported; the access it protects is not reported a second time."""
+    code = """
+        class Registry:
+            def set_websocket_manager(self, m): ...
+        class Other:
+            def attach(self, m): ...
+        def f(r: Other):
+            if hasattr(r, "set_websocket_manager"):
+                r.set_websocket_manager(1)
+    """
+    (found,) = check_finds(tmp_path, code, ["WC301"])
+
+    assert 7 == found.location.line
+
+
+def test_negated_guard_names_the_else_branch(tmp_path: Path) -> None:
+    """``if not hasattr(...)`` with an else: the else branch never runs."""
+    code = """
+        class Registry:
+            def attach_manager(self, m): ...
+        def wire(registry: Registry):
+            if not hasattr(registry, "attach_managr"):
+                pass
+            else:
+                registry.attach_managr(1)
+    """
+    (found,) = check_finds(tmp_path, code, ["WC301"])
+
+    assert "the else branch of the if at line 5 never runs" in found.message
+
+
+def test_getattr_with_default(tmp_path: Path) -> None:
+    """getattr with a default on a missing name always returns the default."""
+    code = """
+        class Registry:
+            def set_manager(self, m): ...
+        def wire(r: Registry):
+            setter = getattr(r, "set_managr", None)
+    """
+    (found,) = check_finds(tmp_path, code, ["WC301"])
+
+    assert "always returns the default" in found.message
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        # self.x = Cls() in another method
+        """
+        class Bridge:
+            def notify(self): ...
+        class Registry:
+            def __init__(self):
+                self.bridge = Bridge()
+            def run(self):
+                self.bridge.notfy()
+        """,
+        # parameter annotation, as a string
+        """
+        class Bridge: ...
+        def f(bridge: "Bridge"):
+            bridge.notify()
+        """,
+        # module global
+        """
+        class Bridge: ...
+        BRIDGE = Bridge()
+        def f():
+            BRIDGE.notify()
+        """,
+        # function return annotation
+        """
+        class Bridge: ...
+        def make() -> Bridge:
+            return Bridge()
+        def f():
+            make().notify()
+        """,
+        # self.x = param with an annotated parameter
+        """
+        class Bridge: ...
+        class Registry:
+            def __init__(self, bridge: Bridge):
+                self.bridge = bridge
+            def run(self):
+                self.bridge.notify()
+        """,
+        # class-level annotation of an attribute
+        """
+        class Bridge: ...
+        class Registry:
+            bridge: Bridge
+            def run(self):
+                self.bridge.notify()
+        """,
+        # dataclass field type
+        """
+        from dataclasses import dataclass
+        class Bridge: ...
+        @dataclass
+        class Registry:
+            bridge: Bridge
+        def f(r: Registry):
+            r.bridge.notify()
+        """,
+        # variable annotation
+        """
+        class Bridge: ...
+        def f(obj):
+            bridge: Bridge = obj
+            bridge.notify()
+        """,
+        # a method's own class
+        """
+        class Bridge:
+            def run(self):
+                self.notfy()
+        """,
+    ],
+    ids=["self-attribute", "string-annotation", "module-global", "return-annotation", "injected", "class-annotation", "dataclass", "variable-annotation", "self"],
+)
+def test_inference_sources(tmp_path: Path, code: str) -> None:
+    """Each inference source makes the receiver's class known."""
+    check_finds(tmp_path, code, ["WC301"])
+
+
+def test_across_modules_through_reexport(tmp_path: Path) -> None:
+    """A class re-exported by a package __init__ and imported under an alias is resolved."""
+    files = {
+        "pkg/__init__.py": "from pkg.registry import Registry as Registry\n",
+        "pkg/registry.py": """
+            class Registry:
+                def set_websocket_manager(self, m): ...
+        """,
+        "app/startup.py": """
+            from pkg import Registry as R
+            def wire():
+                R().set_websocket_manger(1)
+        """,
+    }
+    (found,) = check_finds(tmp_path, files, ["WC301"])
+
+    assert "app/startup.py" == found.location.path
+
+
+def test_type_checking_import(tmp_path: Path) -> None:
+    """An annotation whose class is imported under TYPE_CHECKING is resolved."""
+    files = {
+        "pkg/registry.py": "class Registry:\n    pass\n",
+        "pkg/app.py": """
+            from typing import TYPE_CHECKING
+            if TYPE_CHECKING:
+                from pkg.registry import Registry
+            def wire(registry: "Registry"):
+                registry.set_manager(1)
+        """,
+    }
+    check_finds(tmp_path, files, ["WC301"])
+
+
+def test_role_path(tmp_path: Path) -> None:
+    """A configured role's attribute path (app.state.x) resolves to the role's class."""
+    from wiringcheck.config import RoleSpec
+
+    files = {
+        "pkg/bridge.py": "class Bridge:\n    def notify(self): ...\n",
+        "pkg/app.py": """
+            def handler(request):
+                request.app.state.agent_websocket_bridge.notfy()
+        """,
+    }
+    roles = {"bridge": RoleSpec("bridge", "state.agent_websocket_bridge", "pkg.bridge:Bridge")}
+    (found,) = check_finds(tmp_path, files, ["WC301"], roles=roles)
+
+    assert "configured role 'bridge'" in found.message
+
+
+def test_only_requested_files_are_reported(tmp_path: Path) -> None:
+    """Scanning one file resolves names in the whole project but reports that file only."""
+    files = {
+        "pkg/registry.py": "class Registry:\n    def go(self):\n        self.missing()\n",
+        "pkg/app.py": "from pkg.registry import Registry\n\ndef f():\n    Registry().gone()\n",
+    }
+    (found,) = check_finds(tmp_path, files, ["WC301"], paths=["pkg/app.py"])
+
+    assert "pkg/app.py" == found.location.path

@@ -1,0 +1,87 @@
+"""WC305: ``from mod import name`` where mod is in the tree and has no such name."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.scan.tools import check_finds, check_silent
+
+SILENT = {
+    "name defined": {"pkg/a.py": "def f(): ...\n", "pkg/b.py": "from pkg.a import f\n"},
+    "relative import": {"pkg/a.py": "X = 1\n", "pkg/b.py": "from .a import X\n"},
+    "submodule": {"pkg/sub/x.py": "", "pkg/b.py": "from pkg.sub import x\n"},
+    "conditional binding": {
+        "pkg/a.py": "import sys\nif sys.version_info >= (3, 12):\n    def f(): ...\n",
+        "pkg/b.py": "from pkg.a import f\n",
+    },
+    "try/except binding": {
+        "pkg/a.py": "try:\n    from ujson import loads\nexcept ImportError:\n    from json import loads\n",
+        "pkg/b.py": "from pkg.a import loads\n",
+    },
+    "module __getattr__": {
+        "pkg/a.py": "def __getattr__(name):\n    return 1\n",
+        "pkg/b.py": "from pkg.a import anything\n",
+    },
+    "star import from an external module": {
+        "pkg/a.py": "from os.path import *\n",
+        "pkg/b.py": "from pkg.a import join\n",
+    },
+    "star import from the tree": {
+        "pkg/impl.py": "def helper(): ...\n",
+        "pkg/a.py": "from pkg.impl import *\n",
+        "pkg/b.py": "from pkg.a import helper\n",
+    },
+    "globals() written": {
+        "pkg/a.py": "for n in ('x', 'y'):\n    globals()[n] = 1\n",
+        "pkg/b.py": "from pkg.a import x\n",
+    },
+    "module outside the tree": {"pkg/b.py": "from json import nothing_here\n"},
+    "inside try/except ImportError": {
+        "pkg/a.py": "",
+        "pkg/b.py": "try:\n    from pkg.a import fast\nexcept ImportError:\n    fast = None\n",
+    },
+    "under TYPE_CHECKING": {
+        "pkg/a.py": "",
+        "pkg/b.py": "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from pkg.a import Gone\n",
+    },
+    "ignore comment": {"pkg/a.py": "", "pkg/b.py": "from pkg.a import f  # wiringcheck: ignore[WC305]\n"},
+}
+
+
+@pytest.mark.parametrize("files", SILENT.values(), ids=SILENT.keys())
+def test_silent(tmp_path: Path, files: dict[str, str]) -> None:
+    """No WC305 when the name exists or may exist."""
+    check_silent(tmp_path, files, ["WC305"])
+
+
+def test_silent_on_a_module_with_a_syntax_error(tmp_path: Path) -> None:
+    """Importing from a file that does not parse reports only that file, as skipped."""
+    check_finds(tmp_path, {"pkg/a.py": "def (:\n", "pkg/b.py": "from pkg.a import f\n"}, ["WC300"])
+
+
+def test_renamed_function_in_lazy_import(tmp_path: Path) -> None:
+    """A lazy import inside a function that still asks for the old name is reported, with a did-you-mean."""
+    files = {
+        "pkg/startup.py": "def install_registry_v2(app): ...\n",
+        "pkg/app.py": """
+            def create_app():
+                from pkg.startup import install_registry
+                return install_registry
+        """,
+    }
+    (found,) = check_finds(tmp_path, files, ["WC305"])
+
+    assert "pkg/app.py:3:29" == str(found.location)
+    assert "did you mean 'install_registry_v2'?" in found.message
+
+
+def test_star_import_without_the_name(tmp_path: Path) -> None:
+    """A star import whose source (in the tree) lacks the name does not hide the error."""
+    files = {
+        "pkg/impl.py": "__all__ = ['helper']\ndef helper(): ...\ndef hidden(): ...\n",
+        "pkg/a.py": "from pkg.impl import *\n",
+        "pkg/b.py": "from pkg.a import hidden\n",
+    }
+    check_finds(tmp_path, files, ["WC305"])
