@@ -1,0 +1,44 @@
+"""The pure core imports no I/O library, so it stays fast to import and testable without a network."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+CORE = ("findings", "codes", "config", "contract", "wires", "events", "report", "suggest")
+"""The modules that never perform I/O (see the package layout in the style guide)."""
+
+FORBIDDEN = ("asyncio", "websockets", "uvicorn", "rich", "typer", "starlette")
+"""Libraries the core must not import, even indirectly."""
+
+# A fresh interpreter per module: in this process, other tests have already imported everything.
+# Only what the import itself adds counts, in case site customization preloads something.
+PROBE = """
+import json, sys
+before = set(sys.modules)
+import wiringcheck.{module}
+added = {{name.partition(".")[0] for name in set(sys.modules) - before}}
+print(json.dumps(sorted(added & set({forbidden!r}))))
+"""
+
+
+@pytest.mark.parametrize("module", CORE)
+def test_core_module_imports_no_io_library(module):
+    """Importing a core module loads none of asyncio, websockets, uvicorn, rich, typer or starlette."""
+    completed = subprocess.run(
+        [sys.executable, "-c", PROBE.format(module=module, forbidden=FORBIDDEN)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stderr
+
+    assert [] == json.loads(completed.stdout)
