@@ -179,7 +179,9 @@ def _plain(func: Func) -> bool:
     return not func.decorators and not func.is_async and not func.is_generator
 
 
-def mutants(index: Index, modules: dict[str, ModuleInfo], contexts: dict[str, FileContext], per_kind: int, seed: int) -> list[Mutant]:
+def mutants(
+    index: Index, modules: dict[str, ModuleInfo], contexts: dict[str, FileContext], per_kind: int, seed: int
+) -> list[Mutant]:
     targets = collect_targets(index, contexts)
     rng = random.Random(seed)
     found: dict[str, list[Mutant]] = defaultdict(list)
@@ -244,9 +246,7 @@ def _header_range(source: str, line: int) -> tuple[int, int, bool, int | None] |
                 star = True
             elif depth == 1 and token.type == tokenize.OP and token.string == "**" and previous in ("(", ","):
                 double = offset
-            if token.type == tokenize.OP:
-                previous = token.string
-            elif token.type not in (tokenize.NL, tokenize.COMMENT, tokenize.NEWLINE):
+            if token.type == tokenize.OP or token.type not in (tokenize.NL, tokenize.COMMENT, tokenize.NEWLINE):
                 previous = token.string
     except tokenize.TokenError:
         return None
@@ -296,7 +296,8 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     index, modules, contexts = build(root)
     chosen = mutants(index, modules, contexts, args.per_kind, args.seed)
-    print(f"corpus {root}: {len(modules)} modules; {len(chosen)} mutants ({time.perf_counter() - started:.1f}s to generate)")
+    elapsed = time.perf_counter() - started
+    print(f"corpus {root}: {len(modules)} modules; {len(chosen)} mutants ({elapsed:.1f}s to generate)")
     scan_paths([root], root=root)  # warm the cache once
 
     results: dict[str, list[bool]] = defaultdict(list)

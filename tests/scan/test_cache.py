@@ -61,7 +61,9 @@ def test_corrupt_cache_is_ignored(project: Path) -> None:
     assert 1 == len(report.findings)
 
 
-def test_cache_directory_from_environment(project: Path, tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_cache_directory_from_environment(
+    project: Path, tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """WIRINGCHECK_CACHE_DIR moves the cache out of the project."""
     elsewhere = tmp_path_factory.mktemp("cache")
     monkeypatch.setenv("WIRINGCHECK_CACHE_DIR", str(elsewhere))
@@ -78,7 +80,9 @@ def test_no_cache_writes_nothing(project: Path) -> None:
     assert not (project / ".wiringcheck_cache").exists()
 
 
-def test_unwritable_cache_falls_back(project: Path, monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
+def test_unwritable_cache_falls_back(
+    project: Path, monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
+) -> None:
     """When the root is read-only, the cache goes to XDG_CACHE_HOME instead."""
     if os.geteuid() == 0:
         pytest.skip("root can write anywhere")

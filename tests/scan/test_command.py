@@ -89,7 +89,9 @@ def test_baseline_workflow(project: Path, capsys: pytest.CaptureFixture[str]) ->
         ({"root": "missing-root"}, "--root is not a directory"),
     ],
 )
-def test_usage_errors(project: Path, capsys: pytest.CaptureFixture[str], overrides: dict[str, Any], message: str) -> None:
+def test_usage_errors(
+    project: Path, capsys: pytest.CaptureFixture[str], overrides: dict[str, Any], message: str
+) -> None:
     """Bad input prints one 'wiringcheck: error:' line on stderr and exits 2, never a traceback."""
     (project / "broken.toml").write_text("app = [", encoding="utf-8")
     paths = [project / p for p in overrides.pop("paths", ["app.py"])]

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from wiringcheck.config import RoleSpec
 from tests.scan.tools import check_finds, check_silent
+from wiringcheck.config import RoleSpec
 
 CLASS = """
     class Base:

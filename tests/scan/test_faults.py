@@ -47,7 +47,9 @@ def _scan(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
         ("legacy_setter", "WC306", None),
     ],
 )
-def test_fault_is_caught(scan: object, capsys: pytest.CaptureFixture[str], fault: str, code: str, line_text: str | None) -> None:
+def test_fault_is_caught(
+    scan: object, capsys: pytest.CaptureFixture[str], fault: str, code: str, line_text: str | None
+) -> None:
     """Each code-visible fault gives its finding at the faulty line, and exit code 1."""
     folder = REPO / "fixtures" / "faults" / fault
     exit_code, out = scan(folder, capsys)  # type: ignore[operator]

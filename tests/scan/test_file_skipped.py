@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from wiringcheck.findings import Severity, Status
 from tests.scan.tools import check_silent, scan, write_project
+from wiringcheck.findings import Severity, Status
 
 
 def test_silent_on_valid_files(tmp_path: Path) -> None:

@@ -447,7 +447,17 @@ def test_getattr_with_default(tmp_path: Path) -> None:
                 self.notfy()
         """,
     ],
-    ids=["self-attribute", "string-annotation", "module-global", "return-annotation", "injected", "class-annotation", "dataclass", "variable-annotation", "self"],
+    ids=[
+        "self-attribute",
+        "string-annotation",
+        "module-global",
+        "return-annotation",
+        "injected",
+        "class-annotation",
+        "dataclass",
+        "variable-annotation",
+        "self",
+    ],
 )
 def test_inference_sources(tmp_path: Path, code: str) -> None:
     """Each inference source makes the receiver's class known."""

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from wiringcheck.config import RoleSpec
 from tests.scan.tools import check_finds, check_silent
+from wiringcheck.config import RoleSpec
 
 REGISTRY = """
     class Registry:

@@ -19,6 +19,7 @@ skipped silently: the cache only ever makes the scan faster.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import pickle
@@ -118,10 +119,8 @@ class Cache:
                 pickle.dump((self.version, payload), stream, protocol=pickle.HIGHEST_PROTOCOL)
             os.replace(temporary, path)
         except OSError:
-            try:
+            with contextlib.suppress(OSError):
                 temporary.unlink()
-            except OSError:
-                pass
 
     @property
     def summaries(self) -> dict[str, tuple[ModuleSummary, str]]:

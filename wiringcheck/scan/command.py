@@ -25,7 +25,7 @@ class _UsageError(Exception):
 
 
 def _error(message: str) -> int:
-    print(f"wiringcheck: error: {message}", file=sys.stderr)
+    sys.stderr.write(f"wiringcheck: error: {message}\n")
     return int(ExitCode.USAGE_ERROR)
 
 
@@ -76,6 +76,10 @@ def _render(report: Report, fmt: str, verbose: int) -> str:
     return _console(report, verbose)
 
 
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
 def _console(report: Report, verbose: int) -> str:
     lines: list[str] = []
     for finding in report.findings:
@@ -91,8 +95,8 @@ def _console(report: Report, verbose: int) -> str:
     files = len(report.checks)
     lines_scanned = report.extra.get("lines", 0)
     summary = (
-        f"wiringcheck scan: {errors} error{'s' if errors != 1 else ''}, {warnings} warning{'s' if warnings != 1 else ''} "
-        f"in {files} file{'s' if files != 1 else ''} ({lines_scanned} lines, {report.duration:.2f}s"
+        f"wiringcheck scan: {_plural(errors, 'error')}, {_plural(warnings, 'warning')} "
+        f"in {_plural(files, 'file')} ({lines_scanned} lines, {report.duration:.2f}s"
     )
     if counts:
         skipped = counts.get(next(iter(counts)).__class__("skipped"), 0)
@@ -198,7 +202,7 @@ def scan_command(
             count = write_baseline(baseline, report.findings)
         except BaselineError as exc:
             return _error(str(exc))
-        print(f"wiringcheck: recorded {count} finding{'s' if count != 1 else ''} in {baseline}", file=sys.stderr)
+        sys.stderr.write(f"wiringcheck: recorded {_plural(count, 'finding')} in {baseline}\n")
         return int(ExitCode.OK)
     if known is not None:
         report = apply_baseline(report, known)

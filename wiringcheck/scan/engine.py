@@ -108,9 +108,11 @@ def finding(
     severity: Severity = Severity.ERROR,
     **data: object,
 ) -> Finding:
-    """A finding at `node` in the file of `ctx` (columns are 1-based, as editors count)."""
+    """A finding at `node` in the file of `ctx` (columns count characters from 1, as editors do)."""
     line = getattr(node, "lineno", None)
     col = getattr(node, "col_offset", None)
+    if line is not None and col:
+        col = ctx.column(line, col)
     return Finding(
         code=code,
         message=message,

@@ -67,7 +67,6 @@ class Scope:
     """(receiver text, attribute) pairs tested with hasattr/getattr in this function."""
 
 
-
 class FileContext:
     """Per-file state for one walk: the module, its index, scopes and cheap cached facts."""
 
@@ -91,6 +90,18 @@ class FileContext:
         self.roles = roles
         self._scopes: dict[int, Scope] = {}
         self._in_progress: set[tuple[int, str]] = set()
+        self._lines: list[str] | None = None
+
+    def column(self, line: int, offset: int) -> int:
+        """The character column of a UTF-8 byte `offset` (what `ast` gives) on `line`."""
+        if self._lines is None:
+            self._lines = self.source.splitlines()
+        if not 0 < line <= len(self._lines):
+            return offset
+        text = self._lines[line - 1]
+        if text.isascii():
+            return offset
+        return len(text.encode("utf-8")[:offset].decode("utf-8", errors="replace"))
 
     # scopes --------------------------------------------------------------------------------
 
@@ -151,9 +162,9 @@ class FileContext:
                 table.setdefault(arg.arg, []).append(("ann", arg.annotation, arg.lineno))
             else:
                 table.setdefault(arg.arg, []).append(("param", index, arg.lineno))
-        for arg in (args.vararg, args.kwarg):
-            if arg is not None:
-                table.setdefault(arg.arg, []).append(("unknown", arg.lineno))
+        for star in (args.vararg, args.kwarg):
+            if star is not None:
+                table.setdefault(star.arg, []).append(("unknown", star.lineno))
         body: list[ast.AST] = [node.body] if isinstance(node, ast.Lambda) else list(node.body)
         handled: set[int] = set()
         stack = body
@@ -361,7 +372,8 @@ class FileContext:
             return result
         if kind == "import":
             module, imported, level = binding[1], binding[2], binding[3]
-            assert isinstance(module, str) and isinstance(level, int)
+            assert isinstance(module, str)
+            assert isinstance(level, int)
             absolute = self.index.absolute(self.module, self.is_package, level, module)
             if imported is None:
                 if self.index.module(absolute) is not None:

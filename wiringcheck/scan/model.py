@@ -508,9 +508,13 @@ class _Summarizer:
                         pass  # handled by the statement that stores
                     else:
                         attr_stores.add(node.attr)
-                elif node.attr == "__dict__" and cls is not None and isinstance(node.value, ast.Name):
-                    if node.value.id == self_name:
-                        cls.dynamic = cls.dynamic or "__dict__"
+                elif (
+                    node.attr == "__dict__"
+                    and cls is not None
+                    and isinstance(node.value, ast.Name)
+                    and node.value.id == self_name
+                ):
+                    cls.dynamic = cls.dynamic or "__dict__"
                 stack.append(node.value)
                 continue
             if kind in (ast.Assign, ast.AnnAssign, ast.AugAssign) and cls is not None and self_name is not None:
@@ -526,9 +530,9 @@ class _Summarizer:
                             attr_stores.add(name)
                             if cls is not None and isinstance(first, ast.Name) and first.id == self_name:
                                 cls.attrs.setdefault(name, Member("attr", node.lineno))
-                        elif cls is not None and isinstance(first, ast.Name) and first.id in (self_name, "cls"):
-                            cls.dynamic = cls.dynamic or "setattr"
-                        elif cls is not None and isinstance(first, ast.Name) and first.id == cls.name:
+                        elif (
+                            cls is not None and isinstance(first, ast.Name) and first.id in (self_name, "cls", cls.name)
+                        ):
                             cls.dynamic = cls.dynamic or "setattr"
                     elif callee.id == "vars" and cls is not None and node.args:
                         first = node.args[0]
@@ -536,7 +540,9 @@ class _Summarizer:
                             cls.dynamic = cls.dynamic or "vars()"
                     elif callee.id == "globals":
                         self.summary.dynamic_globals = True
-                elif isinstance(callee, ast.Attribute) and callee.attr in ("setattr", "delattr") and len(node.args) >= 2:
+                elif (
+                    isinstance(callee, ast.Attribute) and callee.attr in ("setattr", "delattr") and len(node.args) >= 2
+                ):
                     name = _const_str(node.args[1])
                     if name is not None:
                         attr_stores.add(name)
@@ -595,10 +601,12 @@ class _Summarizer:
             stack.extend(ast.iter_child_nodes(node))
 
     def self_stores(self, node: ast.AST, cls: ClassInfo, self_name: str, func: _FuncState | None) -> None:
+        value: ast.expr | None
+        ann: ast.expr | None
         if isinstance(node, ast.Assign):
             targets = node.targets
             value = node.value
-            ann: ast.expr | None = None
+            ann = None
         elif isinstance(node, ast.AnnAssign):
             targets = [node.target]
             value = node.value

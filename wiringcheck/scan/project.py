@@ -14,6 +14,7 @@ with the trees it kept: every file is parsed exactly once.
 from __future__ import annotations
 
 import ast
+import contextlib
 import hashlib
 import multiprocessing
 import os
@@ -21,7 +22,7 @@ import pickle
 import queue
 import time
 from collections.abc import Iterable, Mapping, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -244,9 +245,7 @@ class Setup:
     root: str
 
 
-def check_tree(
-    job: Job, parsed: Parsed, index: Index, setup: Setup
-) -> tuple[Finding, ...]:
+def check_tree(job: Job, parsed: Parsed, index: Index, setup: Setup) -> tuple[Finding, ...]:
     """Run every rule over one parsed file; the WC300 finding when it did not parse."""
     if parsed.tree is None:
         return (parsed.error,) if parsed.error is not None else ()
@@ -535,7 +534,8 @@ def _project_rules(
     project: Mapping[str, Path],
     target_modules: Mapping[str, str],
 ) -> None:
-    from wiringcheck.scan.rules import contract_member, must_call as must_call_rule
+    from wiringcheck.scan.rules import contract_member
+    from wiringcheck.scan.rules import must_call as must_call_rule
 
     contexts: dict[str, FileContext | None] = {}
 
@@ -569,10 +569,8 @@ def _project_rules(
             by_file.setdefault(item.location.path, []).append(item)
     for rel, extra in by_file.items():
         source = ""
-        try:
+        with contextlib.suppress(OSError):
             source = project[rel].read_text(encoding="utf-8", errors="replace")
-        except OSError:
-            pass
         kept = tuple(apply_ignores(extra, source))
         outcome.findings[rel] = (*outcome.findings.get(rel, ()), *kept)
 

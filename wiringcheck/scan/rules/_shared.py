@@ -116,10 +116,7 @@ def caught(parents: tuple[ast.AST, ...], node: ast.AST, kind: str) -> bool:
 
 def under_type_checking(parents: tuple[ast.AST, ...]) -> bool:
     """Whether a node sits in an ``if TYPE_CHECKING:`` block (code that never runs)."""
-    for parent in parents:
-        if isinstance(parent, ast.If) and _last(dotted(parent.test) or "") == "TYPE_CHECKING":
-            return True
-    return False
+    return any(isinstance(p, ast.If) and _last(dotted(p.test) or "") == "TYPE_CHECKING" for p in parents)
 
 
 @dataclass(frozen=True, slots=True)

@@ -35,9 +35,7 @@ def problems(func: Func, skip: int, n_args: int, keywords: list[str]) -> list[st
     bindable = positional[skip:]
     posonly = set(func.posonly[skip:]) if len(func.posonly) > skip else set()
     if n_args > len(bindable) and func.vararg is None:
-        found.append(
-            f"takes {_plural(len(bindable), 'positional argument')} but {n_args} were given"
-        )
+        found.append(f"takes {_plural(len(bindable), 'positional argument')} but {n_args} were given")
     bound = set(bindable[:n_args])
     names = set(bindable) | set(func.kwonly)
     for keyword in keywords:

@@ -26,13 +26,10 @@ def member_name(text: str) -> str | None:
     """The member's name in a contract text such as ``async notify(run_id)``."""
     try:
         from wiringcheck.contract import parse_member
-    except ImportError:  # pragma: no cover - contract.py is part of the package
-        parse_member = None
-    if parse_member is not None:
-        try:
-            return str(parse_member(text).name)
-        except Exception:  # a bad contract text is the configuration's error, reported there
-            pass
+
+        return str(parse_member(text).name)
+    except Exception:  # no contract module, or a bad text (the configuration reports that)
+        pass
     match = _NAME.match(text)
     return match.group(1) if match else None
 
@@ -67,7 +64,9 @@ def check(index: Index, roles: Mapping[str, Any]) -> Iterator[Finding]:
                 code=rule.code,
                 message=message,
                 location=Location(module.relpath, info.line, info.col + 1),
-                hint=f"rename '{close}' to '{member}', or update the contract" if close else f"define '{member}' on {cls.qualname}",
+                hint=f"rename '{close}' to '{member}', or update the contract"
+                if close
+                else f"define '{member}' on {cls.qualname}",
                 subject=f"{name}.{member}",
                 evidence=(f"class {index.describe(cls)}",),
                 data={"role": name, "member": member, "suggestion": close},

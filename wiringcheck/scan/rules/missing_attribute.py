@@ -55,7 +55,9 @@ def attribute(ctx: FileContext, node: ast.AST, parents: tuple[ast.AST, ...]) -> 
     called = bool(parents) and isinstance(parents[-1], ast.Call) and parents[-1].func is node
     action = "calling" if called else "reading"
     message = f"{_explain(receiver, missing, name)}: {action} {receiver}.{name} raises AttributeError"
-    hint = f"did you mean '{missing.suggestion}'?" if missing.suggestion else f"define '{name}' on {missing.cls.qualname}"
+    hint = (
+        f"did you mean '{missing.suggestion}'?" if missing.suggestion else f"define '{name}' on {missing.cls.qualname}"
+    )
     if missing.suggestion:
         message += f"; did you mean '{missing.suggestion}'?"
     yield finding(

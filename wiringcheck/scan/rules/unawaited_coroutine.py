@@ -23,10 +23,43 @@ from wiringcheck.scan.rules._shared import resolve_callee
 
 rule = Rule("WC304", __name__)
 
-_COROUTINE_ATTRIBUTES = {"__await__", "__class__", "__name__", "__qualname__", "send", "throw", "close", "cr_await", "cr_code", "cr_frame", "cr_running", "cr_origin", "cr_suspended"}
+_COROUTINE_ATTRIBUTES = {
+    "__await__",
+    "__class__",
+    "__name__",
+    "__qualname__",
+    "send",
+    "throw",
+    "close",
+    "cr_await",
+    "cr_code",
+    "cr_frame",
+    "cr_running",
+    "cr_origin",
+    "cr_suspended",
+}
 _VALUE_BUILTINS = {
-    "print", "len", "str", "repr", "bool", "int", "float", "list", "dict", "set", "tuple",
-    "sorted", "sum", "any", "all", "max", "min", "iter", "next", "enumerate", "zip",
+    "print",
+    "len",
+    "str",
+    "repr",
+    "bool",
+    "int",
+    "float",
+    "list",
+    "dict",
+    "set",
+    "tuple",
+    "sorted",
+    "sum",
+    "any",
+    "all",
+    "max",
+    "min",
+    "iter",
+    "next",
+    "enumerate",
+    "zip",
 }
 
 
@@ -75,9 +108,7 @@ def call(ctx: FileContext, node: ast.AST, parents: tuple[ast.AST, ...]) -> Itera
         return
     if any(not alt.is_async or alt.is_generator for alt in callee.alternatives):
         return
-    message = (
-        f"{callee.display}() is an async def (at {callee.where}) called without await: {how}"
-    )
+    message = f"{callee.display}() is an async def (at {callee.where}) called without await: {how}"
     yield finding(
         ctx,
         rule.code,
