@@ -197,18 +197,27 @@ class AsgiTarget:
             await asyncio.wait({task}, timeout=1.0)
 
 
-async def _close_server(server: Any) -> None:
+async def _close_server(server: Any, *, grace: float = 1.0) -> None:
     """Close uvicorn's listener and connections, polling briefly for them to drain.
 
     `uvicorn.Server.shutdown` sleeps a fixed 100 ms and then polls every 100 ms, which
-    would be most of a run's time; the caller bounds this loop with its shutdown deadline.
+    would be most of a run's time. Handlers still running after `grace` seconds (one
+    that ignores the disconnect, say) are cancelled, as uvicorn's graceful-shutdown
+    timeout would, so that the app's own lifespan shutdown still runs.
     """
     server.should_exit = True
     for listener in server.servers:
         listener.close()
     for connection in list(server.server_state.connections):
         connection.shutdown()
-    while server.server_state.connections or server.server_state.tasks:  # noqa: ASYNC110 (uvicorn offers no event)
+    loop = asyncio.get_running_loop()
+    give_up = loop.time() + grace
+    while server.server_state.connections or server.server_state.tasks:
+        if loop.time() > give_up:
+            for task in list(server.server_state.tasks):
+                task.cancel()
+            await asyncio.wait(set(server.server_state.tasks), timeout=grace)
+            break
         await asyncio.sleep(0.002)
     for listener in server.servers:
         await listener.wait_closed()

@@ -1,0 +1,38 @@
+"""Tiny ASGI apps that misbehave at the edges a real server can: the probe must never crash or hang."""
+
+from __future__ import annotations
+
+import asyncio
+
+from starlette.applications import Starlette
+from starlette.routing import WebSocketRoute
+from starlette.websockets import WebSocket
+
+
+async def _closes_mid_run(websocket: WebSocket) -> None:
+    await websocket.accept()
+    message = await websocket.receive_json()
+    await websocket.send_json({"type": "agent_started", "run_id": message["run_id"]})
+    await websocket.close(code=1011, reason="agent crashed")
+
+
+async def _rejects(websocket: WebSocket) -> None:
+    await websocket.close(code=1008)  # before accept: the handshake fails with HTTP 403
+
+
+async def _silent(websocket: WebSocket) -> None:
+    await websocket.accept()
+    await websocket.receive_text()
+    await asyncio.Event().wait()  # never answers; the probe's deadline must end the run
+
+
+def closes_mid_run() -> Starlette:
+    return Starlette(routes=[WebSocketRoute("/ws", _closes_mid_run)])
+
+
+def rejects() -> Starlette:
+    return Starlette(routes=[WebSocketRoute("/ws", _rejects)])
+
+
+def silent() -> Starlette:
+    return Starlette(routes=[WebSocketRoute("/ws", _silent)])
