@@ -155,6 +155,20 @@ class Undecidable(Exception):
     """The member cannot be judged from the class alone (an attribute set on instances)."""
 
 
+def _held(value: Any) -> str:
+    if value is None or isinstance(value, bool | int | float):
+        return repr(value)
+    return f"a {type(value).__name__}"
+
+
+def _suggest_member(obj: Any, spec: MemberSpec) -> str | None:
+    """A did-you-mean of the same kind first: a renamed method is most likely another method."""
+    names = _class_members(obj)
+    methods = [name for name in names if callable(inspect.getattr_static(obj, name, None))]
+    same_kind = methods if spec.is_call else [name for name in names if name not in methods]
+    return suggest(spec.name, same_kind) or suggest(spec.name, names)
+
+
 def compare_member(role: str, obj: Any, spec: MemberSpec, *, on_class: bool = False) -> list[Finding]:
     """Compare one contract member with the live object `obj` playing `role`.
 
@@ -176,7 +190,7 @@ def compare_member(role: str, obj: Any, spec: MemberSpec, *, on_class: bool = Fa
         try:
             value = getattr(obj, spec.name)  # a class with __getattr__ may still provide it
         except AttributeError:
-            guess = suggest(spec.name, _class_members(obj))
+            guess = _suggest_member(obj, spec)
             hint = f"did you mean {guess!r}? " if guess else ""
             return [
                 Finding(
@@ -210,7 +224,7 @@ def compare_member(role: str, obj: Any, spec: MemberSpec, *, on_class: bool = Fa
         return [
             Finding(
                 code="WC204",
-                message=f"{cls.__name__}.{spec.name} is a {type(value).__name__}, but the contract calls it",
+                message=f"{cls.__name__}.{spec.name} is not callable (it holds {_held(value)}), but the contract calls it",
                 location=location,
                 hint="Make it a method again, or write it as an attribute in the contract.",
                 subject=subject,
