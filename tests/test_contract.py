@@ -312,7 +312,7 @@ def test_attribute_called(registry):
     """WC204: the contract calls a plain attribute, and the message names the attribute's type."""
     (finding,) = compare_member("registry", registry, parse_member("websocket_manager(manager)"))
 
-    assert "Registry.websocket_manager is not callable (it holds None), but the contract calls it" == finding.message
+    assert "Registry.websocket_manager is not callable (it holds None); the contract calls it" == finding.message
 
 
 def test_async_live_plain_contract():

@@ -224,7 +224,7 @@ def compare_member(role: str, obj: Any, spec: MemberSpec, *, on_class: bool = Fa
         return [
             Finding(
                 code="WC204",
-                message=f"{cls.__name__}.{spec.name} is not callable (it holds {_held(value)}), but the contract calls it",
+                message=f"{cls.__name__}.{spec.name} is not callable (it holds {_held(value)}); the contract calls it",
                 location=location,
                 hint="Make it a method again, or write it as an attribute in the contract.",
                 subject=subject,
