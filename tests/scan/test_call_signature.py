@@ -143,6 +143,15 @@ SILENT = {
                 fn = h
             fn(1, 2)
     """,
+    "function defined twice": """
+        import sys
+        if sys.version_info >= (3, 12):
+            def f(a, b): ...
+        else:
+            def f(a): ...
+        def g():
+            f(1, 2)
+    """,
     "super() calls": """
         class A:
             def __init__(self, x): ...

@@ -210,6 +210,27 @@ SILENT = {
         class Impl(Base):
             def handle(self): ...
     """,
+    "self in a mixin (no constructor, no base) may be a subclass instance": """
+        class AssertsMixin:
+            def check(self, a, b):
+                self.assertEqual(a, b)
+    """,
+    "self in a metaclass is a class": """
+        class Meta(type):
+            def __init__(cls, name, bases, ns):
+                cls.registry_key
+    """,
+    "class defined twice with different members": """
+        import sys
+        if sys.platform == "win32":
+            class Worker:
+                def __init__(self): self.handle = 1
+        else:
+            class Worker:
+                def __init__(self): self.fd = 1
+        def f(w: Worker):
+            return w.handle, w.fd
+    """,
     "reflective getattr on self": """
         class Handler:
             def dispatch(self, verb):
@@ -443,6 +464,8 @@ def test_getattr_with_default(tmp_path: Path) -> None:
         # a method's own class
         """
         class Bridge:
+            def __init__(self):
+                self.manager = None
             def run(self):
                 self.notfy()
         """,

@@ -46,6 +46,7 @@ SILENT = {
         "pkg/a.py": "",
         "pkg/b.py": "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from pkg.a import Gone\n",
     },
+    "module attributes every module has": {"pkg/a.py": "", "pkg/b.py": "from pkg.a import __doc__, __file__\n"},
     "ignore comment": {"pkg/a.py": "", "pkg/b.py": "from pkg.a import f  # wiringcheck: ignore[WC305]\n"},
 }
 

@@ -7,7 +7,8 @@ root>`` when the root is not writable):
 - ``manifest.pickle``: ``relpath -> (mtime_ns, size, sha, lines)``, so an unchanged file
   is not even read;
 - ``summaries.pickle``: ``sha -> (ModuleSummary, summary digest)``, so an unchanged file
-  is not parsed;
+  is not parsed (new summaries go to ``summaries-new.pickle`` first, and are merged into
+  the main file, pruned of contents no longer present, once there are many);
 - ``findings.pickle``: the findings of each file, valid while the *project digest* (every
   module's summary digest, the configuration, the scanner's own code) is the same, so
   an unchanged project is not checked again.  Editing a function body leaves the
@@ -34,6 +35,9 @@ __all__ = ["Cache", "cache_directory", "code_version"]
 
 _MANIFEST = "manifest.pickle"
 _SUMMARIES = "summaries.pickle"
+_DELTA = "summaries-new.pickle"
+CONSOLIDATE_AFTER = 256
+"""New summaries go to a small side file until there are this many, then into the main file."""
 _FINDINGS = "findings.pickle"
 
 
@@ -82,6 +86,7 @@ class Cache:
     findings_digest: str = ""
     findings: dict[str, tuple[str, tuple[Finding, ...]]] = field(default_factory=dict)
     _summaries: dict[str, tuple[ModuleSummary, str]] | None = None
+    _delta: dict[str, tuple[ModuleSummary, str]] = field(default_factory=dict)
     _dirty: set[str] = field(default_factory=set)
 
     @classmethod
@@ -127,10 +132,15 @@ class Cache:
         if self._summaries is None:
             loaded = self._read(_SUMMARIES)
             self._summaries = loaded if isinstance(loaded, dict) else {}
+            delta = self._read(_DELTA)
+            if isinstance(delta, dict):
+                self._delta = delta
+                self._summaries.update(delta)
         return self._summaries
 
     def put_summary(self, sha: str, summary: ModuleSummary, digest: str) -> None:
         self.summaries[sha] = (summary, digest)
+        self._delta[sha] = (summary, digest)
         self._dirty.add(_SUMMARIES)
 
     def set_manifest(self, manifest: dict[str, tuple[int, int, str, int]]) -> None:
@@ -149,9 +159,16 @@ class Cache:
         if self.directory is None:
             return
         if _SUMMARIES in self._dirty and self._summaries is not None:
-            if live_shas is not None:
-                self._summaries = {sha: entry for sha, entry in self._summaries.items() if sha in live_shas}
-            self._write(_SUMMARIES, self._summaries)
+            if len(self._delta) < CONSOLIDATE_AFTER:
+                # rewriting megabytes for a few changed files would cost more than the scan
+                self._write(_DELTA, self._delta)
+            else:
+                if live_shas is not None:
+                    self._summaries = {sha: entry for sha, entry in self._summaries.items() if sha in live_shas}
+                self._write(_SUMMARIES, self._summaries)
+                self._delta = {}
+                with contextlib.suppress(OSError):
+                    (self.directory / _DELTA).unlink()
         if _MANIFEST in self._dirty:
             self._write(_MANIFEST, self.manifest)
         if _FINDINGS in self._dirty:

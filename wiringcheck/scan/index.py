@@ -71,6 +71,8 @@ class Inst:
 
     cls: ClassEnt
     origin: str = field(default="", compare=False)
+    is_self: bool = field(default=False, compare=False)
+    """The ``self`` of a method of `cls`: at run time, possibly an instance of a subclass."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -521,6 +523,9 @@ class Index:
                         continue
                     if dotted in _PROTOCOL_BASES or _last(dotted) == "Protocol":
                         view.doubt = view.doubt or f"{info.name} is a Protocol"
+                        continue
+                    if dotted in ("builtins.type", "type"):
+                        view.doubt = view.doubt or f"{info.name} is a metaclass"
                         continue
                     members = _external_members(dotted)
                     if members is None:

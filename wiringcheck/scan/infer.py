@@ -361,7 +361,7 @@ class FileContext:
             if binding[1] == 0 and scope.cls is not None and scope.self_kind:
                 if scope.self_kind == "cls":
                     return scope.cls
-                return Inst(scope.cls, f"{name} is the instance in {scope.qualname}")
+                return Inst(scope.cls, f"{name} is the instance in {scope.qualname}", is_self=True)
             return None
         if kind == "assign":
             value = binding[1]

@@ -25,8 +25,11 @@ __all__ = [
     "value_expr",
 ]
 
-SUMMARY_VERSION = 4
+SUMMARY_VERSION = 5
 """Bumped whenever the shape or meaning of a summary changes; part of every cache key."""
+
+REDEFINED = "<redefined>"
+"""Pseudo-decorator marking a function defined more than once: rules stay silent on it."""
 
 # A symbolic expression, resolved later by the index:
 #   ("call", "a.B")   the result of calling the thing named a.B
@@ -375,6 +378,20 @@ class _Summarizer:
             decorators=tuple(decorator_name(d) for d in node.decorator_list),
             class_keywords=class_keywords,
         )
+        previous = self.summary.classes.get(qualname)
+        if previous is not None:
+            # the same class statement twice (if/else, try/except): keep one view that has
+            # every member of both, and doubt it if the two disagree on their bases
+            self.class_body(node.body, info, conditional=False)
+            for name, member in info.members.items():
+                self.add_member(previous, name, member)
+            for name, member in info.attrs.items():
+                previous.attrs.setdefault(name, member)
+            if previous.bases != info.bases or previous.metaclass != info.metaclass:
+                previous.dynamic = previous.dynamic or "two definitions with different bases"
+            previous.slots = previous.slots + info.slots
+            previous.dynamic = previous.dynamic or info.dynamic
+            return previous
         self.summary.classes[qualname] = info
         for decorator in node.decorator_list:
             self.walk_expressions(decorator, cls=None, func=None, self_name=None)
@@ -471,6 +488,10 @@ class _Summarizer:
     def function(self, node: ast.FunctionDef | ast.AsyncFunctionDef, qualname: str, cls: ClassInfo | None) -> Func:
         func = make_func(node, qualname)
         if cls is None:
+            if qualname in self.summary.functions:
+                # defined twice (if/else): which signature runs is not known statically
+                func.decorators = (*func.decorators, REDEFINED)
+                self.summary.functions[qualname].decorators += (REDEFINED,)
             self.summary.functions[qualname] = func
         self_name: str | None = None
         if cls is not None and not any(_last(d) == "staticmethod" for d in func.decorators):

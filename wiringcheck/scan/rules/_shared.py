@@ -77,12 +77,25 @@ def missing_member(ctx: FileContext, entity: Entity | None, name: str) -> Missin
         return None
     if name in index.attr_stores():
         return None
+    if isinstance(entity, Inst) and entity.is_self and _mixin_like(ctx, view):
+        return None
     for sub in index.subclasses(cls):
         sub_view = index.view(sub)
         if sub_view.doubt or not sub_view.complete or name in sub_view.names:
             return None
     candidates = [n for n in names if not (n.startswith("__") and n.endswith("__")) and n not in OBJECT_MEMBERS]
     return Missing(cls, view, suggest(name, candidates), origin, class_object)
+
+
+def _mixin_like(ctx: FileContext, view: ClassView) -> bool:
+    """A class with no constructor anywhere and no real base: likely a mixin for classes elsewhere."""
+    if view.external or view.is_dataclass or view.is_enum or view.is_namedtuple:
+        return False
+    for cls in view.chain:
+        info = ctx.index.class_info(cls)
+        if info is None or "__init__" in info.members or "__new__" in info.members or info.slots:
+            return False
+    return True
 
 
 _EXPECTING = {"raises", "assertRaises", "assertRaisesRegex", "suppress"}

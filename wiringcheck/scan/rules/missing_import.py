@@ -23,6 +23,11 @@ from wiringcheck.suggest import suggest
 
 rule = Rule("WC305", __name__)
 
+MODULE_ATTRIBUTES = frozenset(
+    {"__doc__", "__file__", "__name__", "__package__", "__spec__", "__loader__", "__path__", "__builtins__", "__dict__"}
+)
+"""Names every module has without binding them."""
+
 
 @rule.register(ast.ImportFrom)
 def import_from(ctx: FileContext, node: ast.AST, parents: tuple[ast.AST, ...]) -> Iterator[Finding]:
@@ -39,7 +44,7 @@ def import_from(ctx: FileContext, node: ast.AST, parents: tuple[ast.AST, ...]) -
     summary = info.summary
     for alias in node.names:
         name = alias.name
-        if name == "*" or index.defines(module, name) is not False:
+        if name == "*" or name in MODULE_ATTRIBUTES or index.defines(module, name) is not False:
             continue
         close = suggest(name, [n for n in summary.bindings if not n.startswith("__")])
         message = f"module {module} ({info.relpath}) has no name '{name}': the import raises ImportError"

@@ -1,0 +1,127 @@
+"""Speed of `wiringcheck scan`: a cold scan of ~300k lines of real Python, a warm one, and one file.
+
+The corpus is a copy of the installed sources listed in `scan_corpus.PACKAGES`.  Each
+figure is the median of several runs in this process (the interpreter is already up;
+add ~0.15 s for the `wiringcheck` console script's start-up).  For the single file, the
+same file is also checked with ``ruff check`` and ``mypy`` when they are installed, as
+a yardstick: the tools do different jobs, but a pre-commit hook pays for each.
+
+    python bench/scan_speed.py --runs 3
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from scan_corpus import count_lines, make_corpus
+
+from wiringcheck.scan import scan_paths
+
+STARTUP_MODULE = "starlette/applications.py"
+"""The "one startup module": an application object that wires routes, middleware and lifespan."""
+
+
+def median_of(runs: int, action: Callable[[], object], before: Callable[[], object] | None = None) -> float:
+    times = []
+    for _ in range(runs):
+        if before is not None:
+            before()
+        started = time.perf_counter()
+        action()
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
+
+
+def external(command: list[str], runs: int) -> float | None:
+    if shutil.which(command[0]) is None:
+        return None
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        subprocess.run(command, capture_output=True, check=False)
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--jobs", type=int, default=None, help="worker processes (default: one per core)")
+    args = parser.parse_args(argv)
+
+    root = make_corpus(Path(tempfile.mkdtemp(prefix="wiringcheck-speed-")) / "corpus")
+    counts = count_lines(root)
+    total = sum(counts.values())
+    print(f"corpus: {root}")
+    for name, lines in counts.items():
+        print(f"  {name:12} {lines:>8,} lines")
+    print(f"  {'total':12} {total:>8,} lines in {sum(1 for _ in root.rglob('*.py'))} files; {os.cpu_count()} cores")
+
+    cache = root / ".wiringcheck_cache"
+
+    def clear() -> None:
+        shutil.rmtree(cache, ignore_errors=True)
+
+    def full() -> object:
+        return scan_paths([root], root=root, jobs=args.jobs)
+
+    cold = median_of(args.runs, full, clear)
+    cold_serial = median_of(1, lambda: scan_paths([root], root=root, jobs=1), clear)
+    full()
+    warm = median_of(max(args.runs, 5), full)
+
+    startup = root / STARTUP_MODULE
+    original = startup.read_text(encoding="utf-8")
+    edits = iter(range(1_000_000))
+
+    def touch() -> None:
+        startup.write_text(original + f"\n# edit {next(edits)}\n", encoding="utf-8")
+
+    one = median_of(max(args.runs, 5), lambda: scan_paths([startup], root=root), touch)
+    startup.write_text(original, encoding="utf-8")
+    one_cached = median_of(max(args.runs, 5), lambda: scan_paths([startup], root=root))
+    clear()
+    one_cold = median_of(1, lambda: scan_paths([startup], root=root, jobs=args.jobs), clear)
+
+    print(f"\ncold scan, {args.jobs or os.cpu_count()} workers : {cold:6.2f} s  ({total / cold:,.0f} lines/s)")
+    print(f"cold scan, 1 process   : {cold_serial:6.2f} s")
+    print(f"warm scan (cache)      : {warm:6.2f} s")
+    print(f"one file, edited       : {one:6.2f} s  ({STARTUP_MODULE}; project index from the cache)")
+    print(f"one file, unchanged    : {one_cached:6.2f} s")
+    print(f"one file, no cache yet : {one_cold:6.2f} s  (indexes the whole project first)")
+
+    ruff = external(["ruff", "check", "--isolated", "--no-cache", str(startup)], args.runs)
+    mypy = external(
+        [
+            sys.executable,
+            "-m",
+            "mypy",
+            "--no-incremental",
+            "--follow-imports=silent",
+            "--ignore-missing-imports",
+            str(startup),
+        ],
+        1,
+    )
+    if ruff is not None:
+        print(f"ruff check (same file) : {ruff:6.2f} s  (subprocess)")
+    if mypy is not None:
+        print(f"mypy (same file)       : {mypy:6.2f} s  (subprocess, --no-incremental)")
+    shutil.rmtree(root.parent, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
