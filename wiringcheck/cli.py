@@ -242,6 +242,99 @@ def explain(code: Annotated[str, typer.Argument(help="A finding code, e.g. WC211
         sys.stdout.write(page)
 
 
+@app.command()
+def probe(
+    url: Annotated[str, typer.Argument(help="The running backend's WebSocket URL, ws:// or wss://.")],
+    config: ConfigOption = None,
+    token_env: Annotated[
+        str | None,
+        typer.Option("--token-env", metavar="NAME", help="Environment variable holding the token (never printed)."),
+    ] = None,
+    token_query: Annotated[
+        str | None, typer.Option(metavar="PARAM", help="Send the token as this query parameter (default: token).")
+    ] = None,
+    token_header: Annotated[
+        str | None, typer.Option(metavar="HEADER", help="Send the token in this header (Authorization: Bearer).")
+    ] = None,
+    cafile: Annotated[
+        Path | None, typer.Option(help="PEM file of the certificate authority that signed a wss:// server.")
+    ] = None,
+    runs: Annotated[int, typer.Option(help="Repeat the run N times and report p50/p95/max per event.", min=1)] = 1,
+    trigger: Annotated[str | None, typer.Option(help="JSON message that starts a run (overrides the config).")] = None,
+    event: Annotated[
+        list[str] | None, typer.Option("--event", help="An expected event, in order; repeat for each.")
+    ] = None,
+    terminal: Annotated[str | None, typer.Option(help="The event that ends a run (default: the last).")] = None,
+    budget_ms: Annotated[float | None, typer.Option(help="Per-event delivery budget in ms.", min=0.001)] = None,
+    deadline: Annotated[float | None, typer.Option(help="Run deadline in seconds.", min=0.001)] = None,
+    connect_timeout: Annotated[float | None, typer.Option(help="Connection timeout in seconds.", min=0.001)] = None,
+    percentile: Annotated[
+        str | None, typer.Option(help="With --runs: the latency that must fit the budget: p50, p95 or max.")
+    ] = None,
+    fmt: FormatOption = Format.console,
+    output: OutputOption = None,
+    json_path: Annotated[Path | None, typer.Option("--json", help="Also write the JSON report here.")] = None,
+    junit_path: Annotated[Path | None, typer.Option("--junit", help="Also write a JUnit XML report here.")] = None,
+    verbose: VerboseOption = 0,
+    quiet: QuietOption = False,
+) -> None:
+    """Probe a running backend before deploying: start agent runs and check the events that arrive."""
+    from wiringcheck.commands.probe import ProbeRequestOptions, probe_command
+
+    options = ProbeRequestOptions(
+        config=config,
+        trigger=trigger,
+        events=tuple(event or ()),
+        terminal=terminal,
+        budget_ms=budget_ms,
+        deadline=deadline,
+        connect_timeout=connect_timeout,
+        percentile=percentile,
+        token_env=token_env,
+        token_query=token_query,
+        token_header=token_header,
+        cafile=cafile,
+        runs=runs,
+    )
+    code = probe_command(
+        url,
+        options,
+        fmt=fmt.value,
+        output=output,
+        json_path=json_path,
+        junit_path=junit_path,
+        verbosity=-1 if quiet else verbose,
+    )
+    raise typer.Exit(code)
+
+
+@app.command()
+def inspect(
+    config: ConfigOption = None,
+    app_ref: Annotated[
+        str | None, typer.Option("--app", help="ASGI app or factory, 'pkg.mod:attr' (overrides the config).")
+    ] = None,
+    boot: Annotated[str | None, typer.Option(help="Boot async context manager, 'pkg.mod:attr'.")] = None,
+    private: Annotated[bool, typer.Option("--private", help="Also show members whose name starts with _.")] = False,
+) -> None:
+    """Boot the backend and show each role's class, members, signatures and origins, and each wire's state."""
+    from wiringcheck.commands.inspect import inspect_command
+
+    raise typer.Exit(inspect_command(load(config).with_target(app=app_ref, boot=boot), private=private))
+
+
+@app.command()
+def init(
+    app_ref: Annotated[
+        str | None, typer.Option("--app", help="ASGI app or factory, 'pkg.mod:attr' (asked for when missing).")
+    ] = None,
+) -> None:
+    """Write a commented starter [tool.wiringcheck] table into ./pyproject.toml."""
+    from wiringcheck.commands.init import init_command
+
+    raise typer.Exit(init_command(Path("pyproject.toml"), app=app_ref))
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `wiringcheck` script; returns the exit code."""
     try:

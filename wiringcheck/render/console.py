@@ -43,28 +43,48 @@ def make_console(stream: TextIO | None = None, *, color: bool | None = None) -> 
 
 
 class ConsoleObserver:
-    """Shows progress while the run moves on: a spinner on a terminal, one line per phase elsewhere."""
+    """Shows progress while the run moves on.
+
+    On a terminal (and not under ``CI=true``): a rich spinner naming the phase and the
+    checks done so far. Elsewhere (a pipe, a CI log): one plain line per phase as it
+    starts, so a log shows where a run was when it hung. ``-q`` (verbosity < 0) shows
+    nothing until the verdict.
+    """
 
     def __init__(self, console: Console, *, verbosity: int = 0) -> None:
         self.console = console
         self.verbosity = verbosity
         self.live = interactive(console.file) if hasattr(console.file, "isatty") else False
         self._status: Any = None
+        self._phase = ""
+        self._done = 0
+        self._failed = 0
+
+    def _text(self) -> str:
+        failed = f", [red]{self._failed} failed[/]" if self._failed else ""
+        done = f" [dim]({self._done} checks done{failed}[dim])[/]" if self._done else ""
+        return f"{_escape(self._phase)}…{done}"
 
     def phase_started(self, phase: str) -> None:
+        self._phase = phase
         if self.verbosity < 0:
             return
         if self.live:
             if self._status is None:
-                self._status = self.console.status(f"{phase}…")
+                self._status = self.console.status(self._text())
                 self._status.start()
             else:
-                self._status.update(f"{phase}…")
-        elif self.verbosity > 0:
-            self.console.print(f"[dim]… {phase}[/]")
+                self._status.update(self._text())
+        else:
+            self.console.print(f"[dim]… {_escape(phase)}[/]")
 
     def check_finished(self, check: CheckResult) -> None:
-        pass
+        self._done += 1
+        self._failed += check.status is Status.FAILED
+        if self.live and self.verbosity > 0:
+            self.console.print(_check_line(check))
+        if self._status is not None:
+            self._status.update(self._text())
 
     def close(self) -> None:
         if self._status is not None:
@@ -137,6 +157,37 @@ def _timeline(console: Console, report: Report) -> None:
         console.print(f"[dim]{_escape('; '.join(parts))}[/]")
 
 
+def _latency_table(console: Console, report: Report) -> None:
+    """p50 / p95 / max delivery latency per event over several probe runs (``wiringcheck probe --runs``)."""
+    from rich.table import Table
+
+    runs = report.extra.get("runs", 1)
+    chosen = str(report.extra.get("percentile", "max"))
+    budget = report.budget_ms
+    table = Table(
+        title=f"latency over {runs} runs (budget applies to {chosen})",
+        title_justify="left",
+        box=None,
+        pad_edge=False,
+        show_edge=False,
+    )
+    table.add_column("event")
+    for column in ("p50", "p95", "max"):
+        table.add_column(f"[bold]{column}[/]" if column == chosen else column, justify="right")
+    table.add_column("runs", justify="right")
+    table.add_column("")
+    for event, summary in report.extra["latency_ms"].items():
+        value = summary.get(chosen)
+        verdict = ""
+        if budget is not None and value is not None:
+            verdict = "[green]within budget[/]" if value <= budget else f"[red]over {budget:g} ms[/]"
+        cells = [f"{summary[key]:.1f} ms" for key in ("p50", "p95", "max")]
+        table.add_row(_escape(event), *cells, str(summary.get("samples", "")), verdict)
+    console.print(table)
+    if report.extra.get("stopped"):
+        console.print(f"[yellow]{_escape(str(report.extra['stopped']))}[/]")
+
+
 def print_report(console: Console, report: Report, *, verbosity: int = 0) -> None:
     """Print the report: checks, the event timeline, failure blocks, and the verdict."""
     if verbosity >= 0:
@@ -147,6 +198,9 @@ def print_report(console: Console, report: Report, *, verbosity: int = 0) -> Non
         if report.events:
             console.print()
             _timeline(console, report)
+        if report.extra.get("latency_ms") and int(report.extra.get("runs", 1)) > 1:
+            console.print()
+            _latency_table(console, report)
         problems = [f for f in report.findings if f.severity is Severity.ERROR or verbosity > 0]
         warnings = [f for f in report.findings if f.severity is not Severity.ERROR]
         if problems or warnings:

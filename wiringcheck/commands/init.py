@@ -1,0 +1,121 @@
+"""`wiringcheck init`: write a commented starter ``[tool.wiringcheck]`` into ./pyproject.toml.
+
+The starter names the app (asked for, or given with ``--app``), the WebSocket path,
+the five default events and the 100 ms budget, with every other key present as a
+comment that says what it is for. It never overwrites: a ``pyproject.toml`` that
+already has a ``[tool.wiringcheck]`` table is left alone (exit 2). The text is
+appended, so the rest of the file, comments included, stays byte for byte.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+import tomllib
+from pathlib import Path
+
+from wiringcheck.config import DEFAULT_EVENTS, ProbeSettings
+from wiringcheck.report import ExitCode
+
+__all__ = ["APP_REF", "init_command", "starter_table"]
+
+APP_REF = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*:[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$")
+"""What an app reference looks like: ``package.module:attribute``."""
+
+
+def starter_table(app: str) -> str:
+    """The commented ``[tool.wiringcheck]`` tables for `app`; they load with `load_settings` as written."""
+    events = ", ".join(f'"{event}"' for event in DEFAULT_EVENTS)
+    trigger = json.dumps(ProbeSettings().trigger)
+    return f'''
+# wiringcheck: boot the backend, check the objects startup wired, and probe the agent events.
+# `wiringcheck inspect` shows what startup built; `wiringcheck run` checks it. Every key is
+# described in wiringcheck's docs/configuration.md.
+[tool.wiringcheck]
+app = "{app}"   # ASGI app or zero-argument factory; or boot = "pkg.mod:boot", or url = "ws://host:port/ws"
+ws_path = "/ws"   # the WebSocket route the probe connects to
+# Wires startup must make between roles, e.g. "registry.websocket_manager is bridge.websocket_manager":
+wires = []
+# Setters startup must call (traced during boot when the role names its class), e.g. "registry.set_websocket_manager":
+must_call = []
+
+# A role is an object startup builds and stores; uncomment and adapt one per object.
+# [tool.wiringcheck.roles.bridge]
+# path = "state.agent_websocket_bridge"              # attribute path from the app
+# class = "myapp.bridge:AgentWebSocketBridge"        # optional: enables the boot trace
+# members = ["async notify_agent_started(run_id, agent_name, context=None)", "websocket_manager"]
+
+[tool.wiringcheck.probe]
+# The message that starts one agent run; {{run_id}}, {{thread_id}} and {{user_id}} are filled in.
+trigger = '{trigger}'
+# The events a user must see, in this order; the last one ends the run.
+events = [{events}]
+budget_ms = 100   # each event's delivery budget, from the backend's send to the probe's receive
+deadline = 5.0    # seconds to wait for the last event
+# auth = {{ query = "token", token_env = "MYAPP_TOKEN" }}   # or header = "Authorization"
+'''
+
+
+def _existing(path: Path) -> tuple[str, str | None]:
+    """The file's text, and a reason to refuse when it already has the table or cannot be read."""
+    if not path.exists():
+        return "", None
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        return "", f"cannot read {path}: {exc}"
+    try:
+        document = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        return text, f"{path} is not valid TOML ({exc}); fix it first"
+    tool = document.get("tool")
+    if isinstance(tool, dict) and "wiringcheck" in tool:
+        return text, (
+            f"{path} already has a [tool.wiringcheck] table; edit it (see docs/configuration.md), "
+            "or remove it to write a fresh starter"
+        )
+    return text, None
+
+
+def _ask_app() -> str:
+    import typer
+
+    def check(value: str) -> str:
+        value = value.strip()
+        if not APP_REF.match(value):
+            # typer's own (vendored) click: its prompt asks again on typer.BadParameter only.
+            raise typer.BadParameter(f"{value!r} is not of the form package.module:attribute")
+        return value
+
+    answer: str = typer.prompt("ASGI app or factory (package.module:attribute)", value_proc=check)
+    return answer
+
+
+def init_command(path: Path, *, app: str | None = None) -> int:
+    """Append the starter table to `path` (created when missing); returns the exit code."""
+    text, refusal = _existing(path)
+    if refusal is not None:
+        return _error(refusal)
+    if app is not None and not APP_REF.match(app):
+        return _error(f"--app {app!r} is not of the form package.module:attribute")
+    if app is None:
+        app = _ask_app()
+    separator = "" if not text or text.endswith("\n") else "\n"
+    try:
+        with path.open("a", encoding="utf-8") as file:
+            file.write(separator + starter_table(app).lstrip("\n" if not text else ""))
+    except OSError as exc:
+        return _error(f"cannot write {path}: {exc.strerror or exc}")
+    action = "added [tool.wiringcheck] to" if text else "created"
+    sys.stdout.write(
+        f"{action} {path}\n"
+        "next: describe the objects startup builds under [tool.wiringcheck.roles.*] "
+        "(`wiringcheck inspect` shows them), then run `wiringcheck run`\n"
+    )
+    return ExitCode.OK
+
+
+def _error(message: str) -> int:
+    sys.stderr.write(f"wiringcheck: error: {message}\n")
+    return int(ExitCode.USAGE_ERROR)

@@ -1,0 +1,375 @@
+"""`wiringcheck inspect`: boot the backend and show what startup built, as a tree.
+
+For each role: the object's class and bases, and each member with its signature
+(``async def`` marked), its kind, where it is defined (file:line, and whether the
+class defines it or inherits it from which base), and, for members in the contract,
+whether they match it. Then the state of each wire, with the values on both sides.
+The backend is shut down before the tree is printed.
+
+It is the first thing to run when a contract check fails, and the way to write a
+contract for a new backend: each method also shows the contract line that matches it.
+Nothing here calls a member: properties are listed, never evaluated.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect as pyinspect
+import sys
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from wiringcheck.report import ExitCode
+
+if TYPE_CHECKING:
+    from wiringcheck.config import RoleSpec, Settings
+    from wiringcheck.findings import Location
+    from wiringcheck.session import Backend
+
+__all__ = ["Node", "inspect_command", "inspect_tree", "render_plain"]
+
+
+@dataclass(slots=True)
+class Node:
+    """One line of the tree: a text, an optional rich style, and children."""
+
+    text: str
+    style: str = ""
+    children: list[Node] = field(default_factory=list)
+
+    def add(self, text: str, style: str = "") -> Node:
+        child = Node(text, style)
+        self.children.append(child)
+        return child
+
+
+# -- members -------------------------------------------------------------------------------------
+
+
+def _annotation(annotation: Any) -> str:
+    if isinstance(annotation, str):  # `from __future__ import annotations` keeps them as text
+        return annotation
+    return pyinspect.formatannotation(annotation)
+
+
+def format_signature(signature: pyinspect.Signature) -> str:
+    """A signature as its source reads, annotations unquoted."""
+    parts: list[str] = []
+    seen_keyword_only = False
+    previous_positional_only = False
+    for param in signature.parameters.values():
+        if previous_positional_only and param.kind is not param.POSITIONAL_ONLY:
+            parts.append("/")
+        previous_positional_only = param.kind is param.POSITIONAL_ONLY
+        if param.kind is param.KEYWORD_ONLY and not seen_keyword_only:
+            parts.append("*")
+        if param.kind in (param.VAR_POSITIONAL, param.KEYWORD_ONLY):
+            seen_keyword_only = True
+        stars = "*" if param.kind is param.VAR_POSITIONAL else "**" if param.kind is param.VAR_KEYWORD else ""
+        text = stars + param.name
+        if param.annotation is not param.empty:
+            text += f": {_annotation(param.annotation)}"
+        if param.default is not param.empty:
+            text += f"{' = ' if param.annotation is not param.empty else '='}{_short(param.default)}"
+        parts.append(text)
+    if previous_positional_only:
+        parts.append("/")
+    result = f"({', '.join(parts)})"
+    if signature.return_annotation is not signature.empty:
+        result += f" -> {_annotation(signature.return_annotation)}"
+    return result
+
+
+def contract_line(name: str, signature: pyinspect.Signature | None, *, is_async: bool, bound: bool) -> str:
+    """The contract member that matches this method: ``async name(a, b, c=None)``, without self."""
+    if signature is None:
+        return f"{'async ' if is_async else ''}{name}(...)"
+    params = list(signature.parameters.values())
+    if bound and params and params[0].kind in (params[0].POSITIONAL_ONLY, params[0].POSITIONAL_OR_KEYWORD):
+        params = params[1:]
+    parts = []
+    for param in params:
+        if param.kind is param.VAR_POSITIONAL:
+            parts.append(f"*{param.name}")
+        elif param.kind is param.VAR_KEYWORD:
+            parts.append(f"**{param.name}")
+        elif param.default is not param.empty:
+            default = repr(param.default)
+            parts.append(f"{param.name}={default if len(default) <= 16 else '...'}")
+        else:
+            parts.append(param.name)
+    return f"{'async ' if is_async else ''}{name}({', '.join(parts)})"
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _robust_signature(function: Any) -> pyinspect.Signature | None:
+    try:
+        return pyinspect.signature(function)
+    except (TypeError, ValueError):
+        return None
+
+
+def _location(obj: Any) -> Location | None:
+    from wiringcheck.findings import Location
+
+    target: Any = obj.fget if isinstance(obj, property) else getattr(obj, "func", obj)
+    target = getattr(target, "__func__", target)
+    if callable(target):
+        target = pyinspect.unwrap(target)
+    try:
+        path = pyinspect.getsourcefile(target)
+        _, line = pyinspect.getsourcelines(target)
+    except (OSError, TypeError):
+        return None
+    return Location(path, line or 1) if path else None
+
+
+def _where(location: Location | None) -> str:
+    from wiringcheck.render import shown_location
+
+    return shown_location(location) if location else "no source"
+
+
+def _describe(value: Any) -> str:
+    if value is None or isinstance(value, bool | int | float | str):
+        return _short(value)
+    return f"<{type(value).__module__}.{type(value).__qualname__} at {id(value):#x}>"
+
+
+@dataclass(frozen=True, slots=True)
+class Member:
+    """One member of a role's class (or of the object itself), as the tree shows it."""
+
+    name: str
+    kind: str
+    signature: str = ""
+    contract: str = ""
+    origin: str = ""
+    location: Location | None = None
+
+
+def members_of(obj: Any, *, private: bool = False) -> list[Member]:
+    """The members of `obj`: its class's (own or inherited) in definition order, then instance attributes."""
+    cls = type(obj)
+    owners = [klass for klass in cls.__mro__ if klass is not object]
+    found: list[Member] = []
+    seen: set[str] = set()
+    for owner in owners:
+        for name, raw in vars(owner).items():
+            if name in seen or _hidden(name, private=private):
+                continue
+            seen.add(name)
+            origin = "own" if owner is cls else f"inherited from {owner.__qualname__}"
+            found.append(_member(name, raw, origin))
+    instance = getattr(obj, "__dict__", None)
+    if isinstance(instance, dict):
+        for name, value in instance.items():
+            if name in seen or _hidden(name, private=private):
+                continue
+            found.append(Member(name, "instance attribute", signature=f"= {_describe(value)}", origin="instance"))
+    return found
+
+
+def _hidden(name: str, *, private: bool) -> bool:
+    if name.startswith("__") and name.endswith("__"):
+        return True
+    return name.startswith("_") and not private
+
+
+def _member(name: str, raw: Any, origin: str) -> Member:
+    if isinstance(raw, staticmethod | classmethod):
+        function = raw.__func__
+        is_async = pyinspect.iscoroutinefunction(function)
+        kind = f"{'async ' if is_async else ''}{type(raw).__name__}"
+        signature = _robust_signature(function)
+        bound = isinstance(raw, classmethod)
+        return Member(
+            name,
+            kind,
+            signature=format_signature(signature) if signature else "(...)",
+            contract=contract_line(name, signature, is_async=is_async, bound=bound),
+            origin=origin,
+            location=_location(function),
+        )
+    if isinstance(raw, property):
+        settable = " (settable)" if raw.fset is not None else ""
+        return Member(name, f"property{settable}", contract=name, origin=origin, location=_location(raw))
+    if isinstance(raw, functools.cached_property):
+        return Member(name, "cached_property", contract=name, origin=origin, location=_location(raw.func))
+    if pyinspect.isfunction(raw) or pyinspect.ismethoddescriptor(raw):
+        function = pyinspect.unwrap(raw)
+        is_async = pyinspect.iscoroutinefunction(function)
+        signature = _robust_signature(raw)
+        return Member(
+            name,
+            "async def" if is_async else "def",
+            signature=format_signature(signature) if signature else "(...)",
+            contract=contract_line(name, signature, is_async=is_async, bound=True),
+            origin=origin,
+            location=_location(raw),
+        )
+    return Member(name, "class attribute", signature=f"= {_describe(raw)}", contract=name, origin=origin)
+
+
+# -- the tree ------------------------------------------------------------------------------------
+
+
+def _role_node(root: Node, role: RoleSpec, backend: Backend, *, private: bool) -> None:
+    from wiringcheck.contract import Undecidable, compare_member, parse_member
+
+    if role.name not in backend.roles:
+        root.add(f"✗ {role.name}: {backend.roles.missing.get(role.name, 'not found')}", "bold red")
+        return
+    obj = backend.roles[role.name]
+    cls = type(obj)
+    bases = [base.__qualname__ for base in cls.__mro__[1:] if base is not object]
+    header = f"{role.name}: {cls.__module__}.{cls.__qualname__}  at {role.path}  ({_where(_location(cls))})"
+    node = root.add(header, "bold")
+    if bases:
+        node.add(f"bases: {', '.join(bases)}", "dim")
+
+    verdicts: dict[str, str] = {}
+    for text in role.members:
+        spec = parse_member(text)
+        try:
+            findings = compare_member(role.name, obj, spec)
+        except Undecidable as exc:
+            verdicts[spec.name] = f"contract ? {exc}"
+            continue
+        errors = [f for f in findings if f.severity.value == "error"]
+        verdicts[spec.name] = f"contract ✓ {spec}" if not errors else f"contract ✗ {errors[0].code} {errors[0].message}"
+
+    listed: set[str] = set()
+    for member in members_of(obj, private=private):
+        listed.add(member.name)
+        signature = (
+            f"{member.kind} {member.name}{member.signature}"
+            if member.signature.startswith("(")
+            else (f"{member.kind} {member.name} {member.signature}".rstrip())
+        )
+        where = member.origin if member.location is None else f"{member.origin}, {_where(member.location)}"
+        verdict = verdicts.get(member.name, "")
+        style = "red" if verdict.startswith("contract ✗") else "green" if verdict.startswith("contract ✓") else ""
+        line = node.add(signature, style)
+        line.add(where, "dim")
+        if verdict:
+            line.add(verdict, style)
+        elif member.kind.endswith(("def", "staticmethod", "classmethod")):
+            line.add(f'contract: "{member.contract}"', "dim")
+    for name, verdict in verdicts.items():
+        if name not in listed:
+            node.add(f"✗ {name}: {verdict}", "red")
+
+
+def _path_value(path: tuple[str, ...], backend: Backend) -> str:
+    value: Any = backend.roles[path[0]]
+    for name in path[1:]:
+        try:
+            value = getattr(value, name)
+        except AttributeError:
+            return f"no attribute {name!r}"
+        except Exception as exc:  # a property that raises: show it, never crash the tree
+            return f"raised {type(exc).__name__}: {exc}"
+    return _describe(value)
+
+
+def _wire_nodes(root: Node, settings: Settings, backend: Backend) -> None:
+    from wiringcheck.wires import check_wire, parse_wire
+
+    if not settings.wires:
+        root.add("(no wires configured)", "dim")
+        return
+    for text in settings.wires:
+        wire = parse_wire(text)
+        missing = [path[0] for path in wire.paths if path[0] not in backend.roles]
+        if missing:
+            root.add(f"? {text}  (role {missing[0]!r} was not found)", "yellow")
+            continue
+        findings = check_wire(wire, backend.roles)
+        node = root.add(f"✓ {text}" if not findings else f"✗ {text}", "green" if not findings else "bold red")
+        for path in wire.paths:
+            node.add(f"{'.'.join(path)} = {_path_value(path, backend)}", "dim")
+        for finding in findings:
+            if finding.code != "WC211":
+                node.add(f"{finding.code} {finding.message}", "red")
+
+
+def inspect_tree(settings: Settings, backend: Backend, *, private: bool = False) -> Node:
+    """The tree `wiringcheck inspect` prints, built from a booted backend (reads only; calls nothing)."""
+    root = Node(f"wiringcheck inspect: {settings.target_kind} {settings.target}  (served at {backend.ws_url})", "bold")
+    roles = root.add("roles", "bold")
+    if not settings.roles:
+        roles.add("(no roles configured: add [tool.wiringcheck.roles.NAME] with the path startup stores it at)", "dim")
+    for role in settings.roles.values():
+        _role_node(roles, role, backend, private=private)
+    _wire_nodes(root.add("wires", "bold"), settings, backend)
+    return root
+
+
+def render_plain(node: Node, depth: int = 0) -> str:
+    """The tree as indented plain text (two spaces per level), for logs and pipes."""
+    lines = [f"{'  ' * depth}{node.text}"]
+    lines.extend(render_plain(child, depth + 1) for child in node.children)
+    return "\n".join(lines)
+
+
+def _render_rich(node: Node) -> Any:
+    from rich.markup import escape
+    from rich.tree import Tree
+
+    def label(item: Node) -> str:
+        return f"[{item.style}]{escape(item.text)}[/]" if item.style else escape(item.text)
+
+    tree = Tree(label(node))
+
+    def grow(parent: Any, item: Node) -> None:
+        for child in item.children:
+            grow(parent.add(label(child)), child)
+
+    grow(tree, node)
+    return tree
+
+
+# -- the command ---------------------------------------------------------------------------------
+
+
+async def _build(settings: Settings, *, private: bool) -> Node:
+    from wiringcheck.session import booted
+
+    async with booted(settings) as backend:
+        return inspect_tree(settings, backend, private=private)
+
+
+def inspect_command(settings: Settings, *, private: bool = False) -> int:
+    """Boot, build the tree, shut down, print; returns the exit code (3 when the backend does not boot)."""
+    import asyncio
+
+    from wiringcheck.importing import ImportRefError
+    from wiringcheck.render.console import interactive, make_console
+    from wiringcheck.session import BackendError
+
+    if settings.target_kind == "url":
+        return _error("inspect boots the backend in-process: configure app or boot, not url", ExitCode.USAGE_ERROR)
+    if settings.target_kind == "none":
+        return _error("no target: set app or boot in the configuration, or pass --app/--boot", ExitCode.USAGE_ERROR)
+    try:
+        tree = asyncio.run(_build(settings, private=private))
+    except ImportRefError as exc:
+        return _error(str(exc), ExitCode.USAGE_ERROR)
+    except BackendError as exc:
+        code = ExitCode.BOOT_FAILED if exc.phase == "boot" else ExitCode.CHECK_FAILED
+        return _error(f"{exc} (run `wiringcheck run` for the full diagnosis)", code)
+    if interactive(sys.stdout):
+        make_console().print(_render_rich(tree))
+    else:
+        sys.stdout.write(render_plain(tree) + "\n")
+    return ExitCode.OK
+
+
+def _error(message: str, code: ExitCode) -> int:
+    sys.stderr.write(f"wiringcheck: error: {message}\n")
+    return int(code)
