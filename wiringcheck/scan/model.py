@@ -25,7 +25,7 @@ __all__ = [
     "value_expr",
 ]
 
-SUMMARY_VERSION = 5
+SUMMARY_VERSION = 6
 """Bumped whenever the shape or meaning of a summary changes; part of every cache key."""
 
 REDEFINED = "<redefined>"
@@ -238,6 +238,7 @@ def make_func(node: ast.FunctionDef | ast.AsyncFunctionDef, qualname: str) -> Fu
 # -- the summarizer ------------------------------------------------------------------------------
 
 _FUNC_NODES = (ast.FunctionDef, ast.AsyncFunctionDef)
+_MUTATORS = frozenset({"update", "setdefault", "__setitem__", "pop", "popitem", "clear", "__delitem__"})
 _SCOPE_NODES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
 
 
@@ -536,6 +537,8 @@ class _Summarizer:
                     and node.value.id == self_name
                 ):
                     cls.dynamic = cls.dynamic or "__dict__"
+                elif node.attr in _MUTATORS and _calls_name(node.value, ("globals", "vars")):
+                    self.summary.dynamic_globals = True  # globals().update(...)
                 stack.append(node.value)
                 continue
             if kind in (ast.Assign, ast.AnnAssign, ast.AugAssign) and cls is not None and self_name is not None:
@@ -559,7 +562,7 @@ class _Summarizer:
                         first = node.args[0]
                         if isinstance(first, ast.Name) and first.id == self_name:
                             cls.dynamic = cls.dynamic or "vars()"
-                    elif callee.id == "globals":
+                    elif callee.id == "exec" and func is None:
                         self.summary.dynamic_globals = True
                 elif (
                     isinstance(callee, ast.Attribute) and callee.attr in ("setattr", "delattr") and len(node.args) >= 2
@@ -617,7 +620,11 @@ class _Summarizer:
                 continue
             elif kind is ast.Subscript:
                 assert isinstance(node, ast.Subscript)
-                if not isinstance(node.ctx, ast.Load) and dotted(node.value) == "sys.modules":
+                if not isinstance(node.ctx, ast.Load) and (
+                    (dotted(node.value) == "sys.modules" and dotted(node.slice) == "__name__")
+                    or _calls_name(node.value, ("globals", "vars"))
+                ):
+                    # sys.modules[__name__] = ..., globals()[name] = ...: the module's names are dynamic
                     self.summary.dynamic_globals = True
             stack.extend(ast.iter_child_nodes(node))
 
