@@ -95,7 +95,8 @@ def main(argv: list[str] | None = None) -> int:
     clear()
     one_cold = median_of(1, lambda: scan_paths([startup], root=root, jobs=args.jobs), clear)
 
-    print(f"\ncold scan, {args.jobs or os.cpu_count()} workers : {cold:6.2f} s  ({total / cold:,.0f} lines/s)")
+    workers = f"{args.jobs or os.cpu_count()} workers"
+    print(f"\n{'cold scan, ' + workers:22} : {cold:6.2f} s  ({total / cold:,.0f} lines/s)")
     print(f"cold scan, 1 process   : {cold_serial:6.2f} s")
     print(f"warm scan (cache)      : {warm:6.2f} s")
     print(f"one file, edited       : {one:6.2f} s  ({STARTUP_MODULE}; project index from the cache)")
