@@ -1,0 +1,100 @@
+"""`wiringcheck init`: a commented starter [tool.wiringcheck] that loads as written, and never an overwrite."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+
+import pytest
+from typer.testing import CliRunner
+
+from wiringcheck.cli import app, main
+from wiringcheck.commands.init import starter_table
+from wiringcheck.config import DEFAULT_EVENTS, load_settings, parse_settings
+from wiringcheck.report import ExitCode
+
+
+@pytest.fixture(name="project")
+def _project(tmp_path, monkeypatch):
+    """An empty project folder as the working directory."""
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def test_init_creates_pyproject_that_loads(project, capsys):
+    """With --app and no pyproject.toml, init creates one whose table loads with the five events and 100 ms."""
+    code = main(["init", "--app", "myapp.main:create_app"])
+
+    settings = load_settings(project / "pyproject.toml")
+    assert ExitCode.OK == code
+    assert ("myapp.main:create_app", DEFAULT_EVENTS, 100.0) == (
+        settings.app,
+        settings.probe.events,
+        settings.probe.budget_ms,
+    )
+    assert "created pyproject.toml" in capsys.readouterr().out
+
+
+def test_init_appends_and_keeps_the_rest_of_the_file(project):
+    """An existing pyproject.toml keeps every byte; the table is appended after it."""
+    original = '[project]\nname = "myapp"  # keep this comment\nversion = "1.0"'
+    (project / "pyproject.toml").write_text(original)
+
+    code = main(["init", "--app", "myapp:app"])
+
+    text = (project / "pyproject.toml").read_text()
+    assert ExitCode.OK == code
+    assert text.startswith(original + "\n")
+    assert "myapp:app" == load_settings(project / "pyproject.toml").app
+
+
+def test_init_refuses_to_overwrite_an_existing_table(project, capsys):
+    """A [tool.wiringcheck] already there is left alone: exit 2 and a message that says what to do."""
+    existing = '[tool.wiringcheck]\napp = "mine:app"\n'
+    (project / "pyproject.toml").write_text(existing)
+
+    code = main(["init", "--app", "other:app"])
+
+    assert ExitCode.USAGE_ERROR == code
+    assert existing == (project / "pyproject.toml").read_text()
+    assert "pyproject.toml already has a [tool.wiringcheck] table; edit it" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("content", "args", "message"),
+    [
+        (None, ["--app", "not a ref"], "--app 'not a ref' is not of the form package.module:attribute"),
+        ("[project\nname = 1\n", ["--app", "a:b"], "pyproject.toml is not valid TOML"),
+    ],
+)
+def test_init_bad_input_is_exit_two(project, capsys, content, args, message):
+    """A malformed --app or an unreadable pyproject.toml is a one-line error, exit 2, nothing written."""
+    if content is not None:
+        (project / "pyproject.toml").write_text(content)
+
+    code = main(["init", *args])
+
+    assert ExitCode.USAGE_ERROR == code
+    assert message in capsys.readouterr().err
+    written = project / "pyproject.toml"
+    assert content == (written.read_text() if written.exists() else None)
+
+
+def test_init_asks_for_the_app_until_it_reads_as_one(project):
+    """Without --app, init asks; an answer that is not package.module:attribute is asked again."""
+    result = CliRunner().invoke(app, ["init"], input="myapp\nmyapp.main:create_app\n")
+
+    assert 0 == result.exit_code
+    assert "is not of the form package.module:attribute" in result.output
+    assert "myapp.main:create_app" == load_settings(project / "pyproject.toml").app
+
+
+def test_the_commented_role_example_is_valid_once_uncommented():
+    """Uncommenting the example role and auth gives a configuration that still validates."""
+    text = starter_table("myapp:app")
+    uncommented = re.sub(r"^# (\[tool\.wiringcheck\.roles|path =|class =|members =|auth =)", r"\1", text, flags=re.M)
+
+    settings = parse_settings(tomllib.loads(uncommented)["tool"]["wiringcheck"], prefix="tool.wiringcheck")
+
+    assert ["bridge"] == list(settings.roles)
+    assert ("token", "MYAPP_TOKEN") == (settings.probe.auth.query, settings.probe.auth.token_env)
