@@ -121,3 +121,21 @@ def test_parallel_and_serial_agree(tmp_path: Path) -> None:
     assert 2 == parallel.extra["workers"]
     assert [f.oneline() for f in serial.findings] == [f.oneline() for f in parallel.findings]
     assert 120 == len(parallel.findings)
+
+
+def test_scan_core_imports_no_io_library() -> None:
+    """The scan core (and its rules) never imports rich, typer, asyncio, websockets, uvicorn or starlette."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "import wiringcheck.scan, wiringcheck.scan.engine, wiringcheck.scan.infer\n"
+        "from wiringcheck.scan.engine import all_rules\n"
+        "all_rules()\n"
+        "banned = ('rich', 'typer', 'asyncio', 'websockets', 'uvicorn', 'starlette')\n"
+        "print(sorted(m for m in banned if m in sys.modules))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+
+    assert "[]" == result.stdout.strip()
