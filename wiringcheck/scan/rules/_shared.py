@@ -58,7 +58,7 @@ class Missing:
     class_object: bool
 
 
-def missing_member(ctx: FileContext, entity: Entity | None, name: str) -> Missing | None:
+def missing_member(ctx: FileContext, entity: Entity | None, name: str, *, called: bool = False) -> Missing | None:
     """A `Missing` when `entity` is a known class (or instance) that surely lacks `name`."""
     if name.startswith("__") and name.endswith("__"):
         return None
@@ -85,7 +85,20 @@ def missing_member(ctx: FileContext, entity: Entity | None, name: str) -> Missin
         if sub_view.doubt or not sub_view.complete or name in sub_view.names:
             return None
     candidates = [n for n in names if not (n.startswith("__") and n.endswith("__")) and n not in OBJECT_MEMBERS]
-    return Missing(cls, view, suggest(name, candidates), origin, class_object)
+    suggestion = None
+    if called:
+        suggestion = suggest(name, [n for n in callable_names(ctx, view) if n in candidates])
+    return Missing(cls, view, suggestion or suggest(name, candidates), origin, class_object)
+
+
+def callable_names(ctx: FileContext, view: ClassView) -> set[str]:
+    """The methods of a class and its bases (for a did-you-mean on a call, a method is likelier)."""
+    names: set[str] = set()
+    for cls in view.chain:
+        info = ctx.index.class_info(cls)
+        if info is not None:
+            names.update(n for n, m in info.members.items() if m.kind == "function")
+    return names
 
 
 def _mixin_like(ctx: FileContext, view: ClassView) -> bool:

@@ -14,7 +14,7 @@ from typing import Any
 
 from wiringcheck.findings import Finding, Location
 from wiringcheck.scan.engine import Rule
-from wiringcheck.scan.index import OBJECT_MEMBERS, Index
+from wiringcheck.scan.index import OBJECT_MEMBERS, ClassView, Index
 from wiringcheck.suggest import suggest
 
 rule = Rule("WC307", __name__)
@@ -34,6 +34,15 @@ def member_name(text: str) -> str | None:
     return match.group(1) if match else None
 
 
+def callable_names_of(index: Index, view: ClassView) -> set[str]:
+    names: set[str] = set()
+    for cls in view.chain:
+        info = index.class_info(cls)
+        if info is not None:
+            names.update(n for n, m in info.members.items() if m.kind == "function")
+    return names
+
+
 def check(index: Index, roles: Mapping[str, Any]) -> Iterator[Finding]:
     from wiringcheck.scan.project import resolve_class_ref
 
@@ -49,11 +58,12 @@ def check(index: Index, roles: Mapping[str, Any]) -> Iterator[Finding]:
         if info is None or module is None:
             continue
         candidates = [n for n in view.names if n not in OBJECT_MEMBERS]
+        methods = [n for n in callable_names_of(index, view) if n in candidates]
         for text in role.members:
             member = member_name(text)
             if member is None or member in view.names:
                 continue
-            close = suggest(member, candidates)
+            close = (suggest(member, methods) if "(" in text else None) or suggest(member, candidates)
             message = (
                 f"role '{name}' is {cls.qualname} ({role.class_ref}), which defines no '{member}' "
                 f"required by the contract member {text!r}"

@@ -49,10 +49,10 @@ def attribute(ctx: FileContext, node: ast.AST, parents: tuple[ast.AST, ...]) -> 
     if ctx.guarded(scope, receiver, name) or caught(parents, node, "attribute"):
         return
     entity = ctx.infer(node.value, scope)
-    missing = missing_member(ctx, entity, name)
+    called = bool(parents) and isinstance(parents[-1], ast.Call) and parents[-1].func is node
+    missing = missing_member(ctx, entity, name, called=called)
     if missing is None:
         return
-    called = bool(parents) and isinstance(parents[-1], ast.Call) and parents[-1].func is node
     action = "calling" if called else "reading"
     message = f"{_explain(receiver, missing, name)}: {action} {receiver}.{name} raises AttributeError"
     hint = (
@@ -71,6 +71,17 @@ def attribute(ctx: FileContext, node: ast.AST, parents: tuple[ast.AST, ...]) -> 
         receiver_class=missing.cls.qualname,
         suggestion=missing.suggestion,
     )
+
+
+def _guards_a_call(parents: tuple[ast.AST, ...], name: str) -> bool:
+    """Whether the statement around a guard calls ``<something>.name(...)`` (so `name` is a method)."""
+    for parent in reversed(parents):
+        if isinstance(parent, ast.stmt):
+            return any(
+                isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == name
+                for node in ast.walk(parent)
+            )
+    return False
 
 
 def _first_param(scope: Scope) -> str | None:
@@ -124,7 +135,7 @@ def guard(ctx: FileContext, node: ast.AST, parents: tuple[ast.AST, ...]) -> Iter
     if scope is not None and scope.self_kind and isinstance(subject, ast.Name) and subject.id == _first_param(scope):
         return  # reflective dispatch on self (getattr(self, "do_" + verb)) is how subclasses hook in
     entity = ctx.infer(subject, scope)
-    missing = missing_member(ctx, entity, name)
+    missing = missing_member(ctx, entity, name, called=_guards_a_call(parents, name))
     if missing is None:
         return
     index = ctx.index
