@@ -308,8 +308,8 @@ def probe(
     raise typer.Exit(code)
 
 
-@app.command()
-def inspect(
+@app.command("inspect")
+def inspect_backend(
     config: ConfigOption = None,
     app_ref: Annotated[
         str | None, typer.Option("--app", help="ASGI app or factory, 'pkg.mod:attr' (overrides the config).")
@@ -323,8 +323,8 @@ def inspect(
     raise typer.Exit(inspect_command(load(config).with_target(app=app_ref, boot=boot), private=private))
 
 
-@app.command()
-def init(
+@app.command("init")
+def init_project(
     app_ref: Annotated[
         str | None, typer.Option("--app", help="ASGI app or factory, 'pkg.mod:attr' (asked for when missing).")
     ] = None,

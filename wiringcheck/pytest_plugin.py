@@ -248,7 +248,7 @@ class _State:
             except Exception as exc:
                 from wiringcheck.importing import ImportRefError
 
-                if not isinstance(exc, ImportRefError | ValueError):
+                if not isinstance(exc, ImportRefError):
                     raise
                 self.run_error = f"wiringcheck: {exc}"
         if self.run_error is not None:
