@@ -6,6 +6,8 @@ import ast
 from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
+
 from wiringcheck.findings import Finding, Status
 from wiringcheck.scan import scan_paths
 from wiringcheck.scan.engine import Rule, all_rules, apply_ignores, finding, ignored_lines, visit
@@ -139,3 +141,23 @@ def test_scan_core_imports_no_io_library() -> None:
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
 
     assert "[]" == result.stdout.strip()
+
+
+def test_a_failing_rule_skips_the_file_not_the_scan(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A bug in a rule turns into a WC300 warning for that file; the scan goes on."""
+    broken = Rule("WC999", "broken")
+
+    @broken.register(ast.Module)
+    def explode(ctx: FileContext, node: ast.AST, parents: tuple[ast.AST, ...]) -> Iterator[Finding]:
+        raise ValueError("boom")
+
+    monkeypatch.delenv("WIRINGCHECK_DEBUG", raising=False)
+    monkeypatch.setattr("wiringcheck.scan.project.all_rules", lambda: [broken])
+    (tmp_path / "pyproject.toml").write_text("", encoding="utf-8")
+    (tmp_path / "a.py").write_text("x = 1\n", encoding="utf-8")
+    report = scan_paths([tmp_path], cache=False, jobs=1)
+    (found,) = report.findings
+
+    assert "WC300" == found.code
+    assert "ValueError: boom" in found.message
+    assert Status.SKIPPED == report.checks[0].status

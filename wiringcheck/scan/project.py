@@ -262,6 +262,11 @@ def check_tree(job: Job, parsed: Parsed, index: Index, setup: Setup) -> tuple[Fi
         findings = visit(ctx, all_rules())
     except RecursionError:
         findings = [_skipped(job.relpath, None, None, "is nested too deeply to analyse")]
+    except Exception as exc:  # a bug of ours must not stop the scan of the other files
+        if os.environ.get("WIRINGCHECK_DEBUG"):
+            raise
+        why = f"could not be analysed ({type(exc).__name__}: {exc}); this is a bug in wiringcheck, please report it"
+        findings = [_skipped(job.relpath, None, None, why)]
     return tuple(apply_ignores(findings, parsed.source))
 
 
