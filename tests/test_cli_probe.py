@@ -7,6 +7,7 @@ that a token reaching the report is still never written.
 
 from __future__ import annotations
 
+import io
 import json
 import threading
 from collections.abc import Iterator
@@ -18,6 +19,7 @@ from wiringcheck.commands.probe import build_report, percentile, scrub, shown_ur
 from wiringcheck.config import ProbeSettings
 from wiringcheck.events import Frame, Recording
 from wiringcheck.findings import Status
+from wiringcheck.render.console import ConsoleObserver, make_console
 from wiringcheck.report import ExitCode
 
 EVENTS = ("agent_started", "agent_thinking", "tool_executing", "tool_completed", "agent_completed")
@@ -179,3 +181,48 @@ def test_a_token_the_server_echoes_is_still_scrubbed(echo_url, tmp_path, monkeyp
     assert ExitCode.CHECK_FAILED == code  # the echo frame has no type: a WC407 finding carrying the path
     assert "token=***" in files[0].read_text()
     assert [] == [text for text in outputs if "tok-echoed-5e5e5e" in text]
+
+
+class _Terminal(io.StringIO):
+    """A stream that says it is a terminal."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.mark.parametrize(("ci", "expected"), [(None, True), ("true", False)])
+def test_live_display_only_on_a_terminal_outside_ci(monkeypatch, ci, expected):
+    """On a terminal the progress is live (a spinner), but under CI=true it is plain lines."""
+    if ci is None:
+        monkeypatch.delenv("CI", raising=False)
+    else:
+        monkeypatch.setenv("CI", ci)
+
+    observer = ConsoleObserver(make_console(_Terminal()))
+
+    assert expected == observer.live
+
+
+@pytest.mark.parametrize(("verbosity", "expected"), [(0, ["… boot", "… probe"]), (-1, [])])
+def test_plain_progress_is_one_line_per_phase_and_quiet_shows_none(monkeypatch, verbosity, expected):
+    """Off a terminal each phase prints one plain line as it starts; -q prints nothing before the verdict."""
+    monkeypatch.delenv("CI", raising=False)
+    stream = io.StringIO()
+    observer = ConsoleObserver(make_console(stream), verbosity=verbosity)
+
+    for phase in ("boot", "probe"):
+        observer.phase_started(phase)
+    observer.close()
+
+    assert expected == stream.getvalue().splitlines()
+
+
+def test_probe_progress_goes_to_stderr(echo_url, tmp_path, monkeypatch, capsys):
+    """The probe's progress lines go to stderr, so stdout holds only the report."""
+    monkeypatch.chdir(tmp_path)
+
+    main(["probe", echo_url, "--runs", "2"])
+
+    captured = capsys.readouterr()
+    assert ["… probe 1/2", "… probe 2/2"] == captured.err.splitlines()
+    assert captured.out.startswith("wiringcheck probe url ws://127.0.0.1:")
