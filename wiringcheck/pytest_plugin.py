@@ -23,9 +23,14 @@ flag                            environment                ini key
 The marker is the lowest layer on purpose: a test author states what one test needs,
 and whoever runs the suite (a slow CI runner) can still loosen every budget at once.
 
+A relative path is relative to the working directory for a flag or a variable, to
+the ini file's folder for an ini key, and to the rootdir for a marker.
+
 Fixtures: ``wiringcheck_settings`` (the resolved `Settings`), ``wiringcheck_backend``
-(a booted backend whose roles are reachable by name), ``wiringcheck_probe`` (one run's
-`Recording`) and ``wiringcheck_expectation``; helper: `assert_events`.
+(a backend booted for one test, on its own event loop, roles reachable by name),
+``wiringcheck_probe`` (one run's `Recording`) and ``wiringcheck_expectation``; helper:
+`assert_events`. With ``--wiringcheck`` the runner runs once per session, on the first
+check item; under pytest-xdist each worker that receives check items runs it once.
 """
 
 from __future__ import annotations
