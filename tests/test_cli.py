@@ -78,6 +78,7 @@ def test_run_boot_failure_exits_three(in_repo, capsys):
         (["run", "--app", "fixtures.agentchat.app:create_ap"], "did you mean 'create_app'?"),
         (["run", "--url", "http://example.invalid/ws"], "--url must start with ws:// or wss://"),
         (["explain", "WC999"], "unknown code 'WC999'"),
+        (["run", "--bogus"], "No such option: --bogus"),
     ],
 )
 def test_bad_input_is_a_one_line_error_with_exit_two(in_repo, capsys, args, message):

@@ -177,4 +177,3 @@ async def test_unawaited_async_method_call_is_still_recorded(tracer):
 
     assert "started" == await coroutine
     assert ["start"] == [c.method for c in tracer.calls]
-

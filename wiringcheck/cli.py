@@ -348,14 +348,18 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("wiringcheck: interrupted", file=sys.stderr)
         return 130
+    except typer.Abort:
+        return 130
+    except typer.TyperException as exc:
+        # Usage errors (an unknown option, a missing argument). typer vendors its own click,
+        # so these are typer's exception classes, not click's.
+        show = getattr(exc, "show", None)  # ClickException's; TyperException declares none
+        if callable(show):
+            show()
+        else:
+            print(f"wiringcheck: error: {exc}", file=sys.stderr)
+        return ExitCode.USAGE_ERROR
     except Exception as exc:
-        import click
-
-        if isinstance(exc, click.exceptions.Abort):
-            return 130
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            return ExitCode.USAGE_ERROR
         if os.environ.get("WIRINGCHECK_DEBUG"):
             raise
         print(

@@ -110,10 +110,12 @@ async def record_run(
     start = clock()
     try:
         async with asyncio.timeout(probe.connect_timeout):
+            # websockets rejects ssl=None for a wss:// URI: pass a context only when one is given.
+            tls: dict[str, Any] = {"ssl": ssl_context} if ssl_context is not None else {}
             connection = await connect(
                 request.url,
                 additional_headers=list(request.headers),
-                ssl=ssl_context,
+                **tls,
                 open_timeout=None,
                 close_timeout=1.0,
                 max_size=16 * 1024 * 1024,

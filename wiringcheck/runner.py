@@ -119,13 +119,15 @@ async def run_async(
         environ=os.environ if environ is None else environ,
         clock=clock,
         ssl_context=ssl_context,
-        report=Report(kind="run", target=f"{target.kind} {settings.target}", budget_ms=settings.probe.budget_ms),
+        report=Report(
+            kind="run", target=f"{target.kind} {_redacted_url(settings.target)}", budget_ms=settings.probe.budget_ms
+        ),
     )
     began = clock()
     handle = await _boot(state, target)
     try:
         if handle is not None:
-            state.report.extra["ws_url"] = handle.ws_url
+            state.report.extra["ws_url"] = _redacted_url(handle.ws_url)
         _check_objects(state, target, handle)
         if handle is None:
             state.skip("probe", "probe", "the backend did not boot")
@@ -435,6 +437,7 @@ def _with_send_times(recording: Any, sends: list[tuple[float, str | bytes]]) -> 
 
 
 def _redacted_url(url: str) -> str:
+    """A URL without its query string, which may carry a token; reports never show it."""
     return url.split("?", 1)[0]
 
 
