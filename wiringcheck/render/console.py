@@ -205,8 +205,8 @@ def print_report(console: Console, report: Report, *, verbosity: int = 0) -> Non
         warnings = [f for f in report.findings if f.severity is not Severity.ERROR]
         if problems or warnings:
             console.print()
-        for finding in problems:
-            _finding_block(console, finding, verbose=verbosity > 0)
+        for group in _grouped(problems) if verbosity <= 0 else [[f] for f in problems]:
+            _finding_block(console, _merged(group) if len(group) > 1 else group[0], verbose=verbosity > 0)
         if verbosity <= 0:
             for finding in warnings:
                 where = shown_location(finding.location)
@@ -214,6 +214,40 @@ def print_report(console: Console, report: Report, *, verbosity: int = 0) -> Non
                 console.print(f"[yellow]{finding.code}[/]{where} {_escape(finding.message)}")
         console.print()
     _verdict(console, report)
+
+
+def _grouped(findings: list[Finding]) -> list[list[Finding]]:
+    """Runs of findings with the same code and advice and no location, shown as one block.
+
+    Five missing events are one story ("nothing arrived"); five identical blocks bury it.
+    """
+    groups: list[list[Finding]] = []
+    for finding in findings:
+        last = groups[-1][0] if groups else None
+        if (
+            last is not None
+            and finding.location is None
+            and last.location is None
+            and (finding.code, finding.hint) == (last.code, last.hint)
+        ):
+            groups[-1].append(finding)
+        else:
+            groups.append([finding])
+    return groups
+
+
+def _merged(group: list[Finding]) -> Finding:
+    from dataclasses import replace
+
+    evidence = list(
+        dict.fromkeys(line for finding in group for line in finding.evidence if "expected next" not in line)
+    )
+    return replace(
+        group[0],
+        subject=f"{len(group)}×: " + ", ".join(f.subject for f in group),
+        message="; ".join(f.message for f in group),
+        evidence=tuple(evidence),
+    )
 
 
 def _interesting(checks: list[CheckResult]) -> list[CheckResult]:
