@@ -10,7 +10,11 @@ From the corpus of `scan_corpus.py` this generates mutants of four kinds:
   WC305 at the ``from ... import``).
 
 Only mutants whose call sites have a receiver the scan's inference resolves (in the
-unmutated code) are generated: that is the population the recall target is about.
+unmutated code) are generated.  The second column of the table keeps those whose class
+is also fully known: no base outside the project, nothing dynamic, no subclass that
+redefines the method.  On the others the scan is meant to stay silent (the object may
+be a subclass instance, or get the member from a base it cannot read), which is the
+price of its precision.
 Each mutant is written into the corpus copy, the files of its call sites are scanned
 (with the project index and the cache, as a pre-commit hook would), and the file is
 restored.  The sample is seeded, so figures are reproducible.
@@ -42,7 +46,7 @@ from scan_corpus import PACKAGES, make_corpus
 from wiringcheck.findings import Finding
 from wiringcheck.scan import scan_paths
 from wiringcheck.scan.engine import Rule, visit
-from wiringcheck.scan.index import BoundMethod, FuncEnt, Index, ModuleInfo
+from wiringcheck.scan.index import BoundMethod, ClassEnt, FuncEnt, Index, ModuleInfo
 from wiringcheck.scan.infer import FileContext
 from wiringcheck.scan.model import Func
 from wiringcheck.scan.project import (
@@ -88,6 +92,8 @@ class Mutant:
     expected: str
     sites: list[Site]
     edit: str
+    doubt: str = ""
+    """Why the scan is meant to stay silent on this mutant (the receiver's class is not fully known)."""
 
 
 def build(root: Path) -> tuple[Index, dict[str, ModuleInfo], dict[str, FileContext]]:
@@ -188,19 +194,42 @@ def mutants(
     for target in targets.values():
         func = target.func
         dunder = func.name.startswith("__") and func.name.endswith("__")
+        doubt = ""
+        view_doubt = ""
+        if target.kind == "method":
+            owner = ClassEnt(target.module, func.qualname.rpartition(".")[0])
+            view = index.view(owner)
+            overrides = index.overrides(owner, func.name)
+            if not view.complete:
+                view_doubt = "a base of the class is outside the project"
+            elif view.doubt:
+                view_doubt = view.doubt
+            if overrides is None or overrides:
+                doubt = "a subclass redefines the method"
         if target.kind == "method" and not dunder:
             found["rename_method"].append(
-                Mutant("rename_method", target.relpath, func.line, func.qualname, "WC301", target.sites, "rename")
+                Mutant(
+                    "rename_method",
+                    target.relpath,
+                    func.line,
+                    func.qualname,
+                    "WC301",
+                    target.sites,
+                    "rename",
+                    view_doubt or doubt,
+                )
             )
         misused = [s for s in target.sites if s.misuse]
         if misused and _plain(func) and not dunder:
             found["make_async"].append(
-                Mutant("make_async", target.relpath, func.line, func.qualname, "WC304", misused, "async")
+                Mutant("make_async", target.relpath, func.line, func.qualname, "WC304", misused, "async", doubt)
             )
         plain_sites = [s for s in target.sites if not s.splat]
         if plain_sites and not dunder and not func.decorators:
             found["add_required_param"].append(
-                Mutant("add_required_param", target.relpath, func.line, func.qualname, "WC302", plain_sites, "param")
+                Mutant(
+                    "add_required_param", target.relpath, func.line, func.qualname, "WC302", plain_sites, "param", doubt
+                )
             )
     for (module, name), sites in import_sites(index, contexts).items():
         info = modules.get(module)
@@ -283,6 +312,10 @@ def apply(source: str, mutant: Mutant) -> str | None:
     return "".join(lines)
 
 
+def _share(hit: int, total: int) -> str:
+    return f"{hit}/{total} {100 * hit / total:.0f}%" if total else "-"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--per-kind", type=int, default=60, help="mutants sampled per kind")
@@ -300,7 +333,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"corpus {root}: {len(modules)} modules; {len(chosen)} mutants ({elapsed:.1f}s to generate)")
     scan_paths([root], root=root)  # warm the cache once
 
-    results: dict[str, list[bool]] = defaultdict(list)
+    results: dict[str, list[tuple[bool, str]]] = defaultdict(list)
     misses: dict[str, list[str]] = defaultdict(list)
     for mutant in chosen:
         path = root / mutant.relpath
@@ -323,21 +356,30 @@ def main(argv: list[str] | None = None) -> int:
             f.code == mutant.expected and f.location is not None and (f.location.path, f.location.line) in wanted
             for f in report.findings
         )
-        results[mutant.kind].append(hit)
+        results[mutant.kind].append((hit, mutant.doubt))
         if not hit:
             site = mutant.sites[0]
-            misses[mutant.kind].append(f"{mutant.name} ({mutant.relpath}:{mutant.line}) <- {site.relpath}:{site.line}")
+            why = f" [{mutant.doubt}]" if mutant.doubt else ""
+            misses[mutant.kind].append(
+                f"{mutant.name} ({mutant.relpath}:{mutant.line}) <- {site.relpath}:{site.line}{why}"
+            )
 
-    print(f"\n{'kind':28} {'detected':>9} {'mutants':>8} {'recall':>7}")
-    total_hit = total = 0
+    print(f"\n{'kind':26} {'all mutants':>16} {'class fully known':>20}")
+    totals = [0, 0, 0, 0]
     for kind in ("rename_method", "make_async", "add_required_param", "rename_imported_function"):
         hits = results.get(kind, [])
-        detected = sum(hits)
-        total_hit += detected
-        total += len(hits)
-        share = f"{100 * detected / len(hits):.0f}%" if hits else "-"
-        print(f"{kind:28} {detected:>9} {len(hits):>8} {share:>7}")
-    print(f"{'all':28} {total_hit:>9} {total:>8} {100 * total_hit / max(total, 1):>6.0f}%")
+        judged = [hit for hit, doubt in hits if not doubt]
+        counts = (sum(hit for hit, _ in hits), len(hits), sum(judged), len(judged))
+        totals = [a + b for a, b in zip(totals, counts, strict=True)]
+        print(f"{kind:26} {_share(counts[0], counts[1]):>16} {_share(counts[2], counts[3]):>20}")
+    print(f"{'all':26} {_share(totals[0], totals[1]):>16} {_share(totals[2], totals[3]):>20}")
+    reasons: dict[str, int] = defaultdict(int)
+    for hits in results.values():
+        for _hit, doubt in hits:
+            if doubt:
+                reasons[doubt] += 1
+    for reason, count in sorted(reasons.items(), key=lambda item: -item[1]):
+        print(f"  not fully known: {count} x {reason}")
     for kind, items in misses.items():
         for item in items[: args.show_misses]:
             print(f"  missed {kind}: {item}")
