@@ -62,6 +62,10 @@ FormatOption = Annotated[Format, typer.Option("--format", "-f", help="How to pri
 OutputOption = Annotated[Path | None, typer.Option("--output", "-o", help="Write the report here, not to stdout.")]
 VerboseOption = Annotated[int, typer.Option("--verbose", "-v", count=True, help="Show the full evidence.")]
 QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="Print the verdict only.")]
+BudgetOption = Annotated[float | None, typer.Option(help="Per-event delivery budget in ms.", min=0.001)]
+DeadlineOption = Annotated[float | None, typer.Option(help="Run deadline in seconds.", min=0.001)]
+JsonOption = Annotated[Path | None, typer.Option("--json", help="Also write the JSON report here.")]
+JunitOption = Annotated[Path | None, typer.Option("--junit", help="Also write a JUnit XML report here.")]
 
 
 def load(config: Path | None) -> Settings:
@@ -130,14 +134,14 @@ def run(
     ] = None,
     boot: Annotated[str | None, typer.Option(help="Boot async context manager, 'pkg.mod:attr'.")] = None,
     url: Annotated[str | None, typer.Option(help="Probe a running backend at this ws:// or wss:// URL.")] = None,
-    budget_ms: Annotated[float | None, typer.Option(help="Per-event delivery budget in ms.", min=0.001)] = None,
-    deadline: Annotated[float | None, typer.Option(help="Run deadline in seconds.", min=0.001)] = None,
+    budget_ms: BudgetOption = None,
+    deadline: DeadlineOption = None,
     startup_timeout: Annotated[float | None, typer.Option(help="Startup deadline in seconds.", min=0.001)] = None,
     trace: Annotated[bool, typer.Option(help="Trace calls on the roles' classes during boot.")] = True,
     fmt: FormatOption = Format.console,
     output: OutputOption = None,
-    json_path: Annotated[Path | None, typer.Option("--json", help="Also write the JSON report here.")] = None,
-    junit_path: Annotated[Path | None, typer.Option("--junit", help="Also write a JUnit XML report here.")] = None,
+    json_path: JsonOption = None,
+    junit_path: JunitOption = None,
     verbose: VerboseOption = 0,
     quiet: QuietOption = False,
 ) -> None:
@@ -265,16 +269,16 @@ def probe(
         list[str] | None, typer.Option("--event", help="An expected event, in order; repeat for each.")
     ] = None,
     terminal: Annotated[str | None, typer.Option(help="The event that ends a run (default: the last).")] = None,
-    budget_ms: Annotated[float | None, typer.Option(help="Per-event delivery budget in ms.", min=0.001)] = None,
-    deadline: Annotated[float | None, typer.Option(help="Run deadline in seconds.", min=0.001)] = None,
+    budget_ms: BudgetOption = None,
+    deadline: DeadlineOption = None,
     connect_timeout: Annotated[float | None, typer.Option(help="Connection timeout in seconds.", min=0.001)] = None,
     percentile: Annotated[
         str | None, typer.Option(help="With --runs: the latency that must fit the budget: p50, p95 or max.")
     ] = None,
     fmt: FormatOption = Format.console,
     output: OutputOption = None,
-    json_path: Annotated[Path | None, typer.Option("--json", help="Also write the JSON report here.")] = None,
-    junit_path: Annotated[Path | None, typer.Option("--junit", help="Also write a JUnit XML report here.")] = None,
+    json_path: JsonOption = None,
+    junit_path: JunitOption = None,
     verbose: VerboseOption = 0,
     quiet: QuietOption = False,
 ) -> None:
