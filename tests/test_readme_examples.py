@@ -121,3 +121,35 @@ def test_probe_before_deploy_passes_against_a_tls_server(tmp_path):
     assert 0 == completed.returncode, completed.stdout + completed.stderr
     assert "latency over 20 runs (budget applies to max)" in completed.stdout
     assert served.token not in completed.stdout + completed.stderr
+
+
+def fenced_blocks(heading: str) -> list[tuple[str, str]]:
+    """The fenced blocks of a `##` section of the README: (language, code)."""
+    text = (REPO / "README.md").read_text(encoding="utf-8")
+    start = text.index(heading)
+    end = text.find("\n## ", start + len(heading))
+    return re.findall(r"```(\w*)\n(.*?)```", text[start : end if end != -1 else None], flags=re.S)
+
+
+def test_setup_commands_are_what_ci_runs():
+    """The README's two set-up commands appear verbatim, in order, in .ci/run."""
+    ((language, code), *_) = fenced_blocks("## Set up")
+    commands = [line for line in code.splitlines() if line.strip()]
+    ci = (REPO / ".ci" / "run").read_text(encoding="utf-8").splitlines()
+
+    assert "sh" == language
+    assert 2 == len(commands)
+    assert commands == [line for line in ci if line in commands]
+
+
+def test_configuration_example_validates():
+    """The README's example `[tool.wiringcheck]` table loads and validates as written."""
+    import tomllib
+
+    from wiringcheck.config import parse_settings
+
+    ((language, code),) = fenced_blocks("## Configure your backend")
+    settings = parse_settings(tomllib.loads(code)["tool"]["wiringcheck"], source=REPO / "pyproject.toml")
+
+    assert "toml" == language
+    assert ("myapp.main:create_app", {"registry", "bridge"}) == (settings.app, set(settings.roles))
