@@ -206,7 +206,13 @@ def mutants(
                 view_doubt = view.doubt
             if overrides is None or overrides:
                 doubt = "a subclass redefines the method"
-        if target.kind == "method" and not dunder:
+        inherited = target.kind == "method" and any(
+            func.name in (index.class_info(base).members if index.class_info(base) else {})
+            for base in index.view(ClassEnt(target.module, func.qualname.rpartition(".")[0])).chain[1:]
+        )
+        if func.name in index.attr_stores():
+            view_doubt = view_doubt or "the name is assigned on objects elsewhere"
+        if target.kind == "method" and not dunder and not inherited:  # a base's definition would still answer
             found["rename_method"].append(
                 Mutant(
                     "rename_method",

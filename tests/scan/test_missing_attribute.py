@@ -348,6 +348,21 @@ def test_hasattr_guard_names_the_dead_branch(tmp_path: Path) -> None:
     assert "did you mean 'attach_websocket_manager'?" in found.message
 
 
+def test_broad_except_does_not_hide_the_bug(tmp_path: Path) -> None:
+    """``except Exception`` (log and carry on) is where wiring bugs hide: still reported."""
+    code = """
+        import logging
+        class Registry:
+            def attach_manager(self, m): ...
+        def wire(r: Registry):
+            try:
+                r.set_manager(1)
+            except Exception:
+                logging.exception("wiring failed")
+    """
+    check_finds(tmp_path, code, ["WC301"])
+
+
 def test_guarded_access_is_reported_once(tmp_path: Path) -> None:
     """The guard is reported; the access it protects is not reported a second time."""
     code = """

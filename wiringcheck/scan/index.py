@@ -124,6 +124,8 @@ _HARMLESS_CLASS_DECORATORS = {
     "runtime_checkable",
     "unique",
     "dataclass_transform",
+    "trait",  # mypy_extensions: identity at run time
+    "mypyc_attr",
 }
 _OBJECT_MEMBERS = frozenset(dir(object)) | {"__dict__", "__weakref__", "__module__", "__annotations__"}
 _TYPE_MEMBERS = frozenset(dir(type)) | _OBJECT_MEMBERS

@@ -113,20 +113,23 @@ def _mixin_like(ctx: FileContext, view: ClassView) -> bool:
 
 
 _EXPECTING = {"raises", "assertRaises", "assertRaisesRegex", "suppress"}
-_CATCH_ATTRIBUTE = {"AttributeError", "Exception", "BaseException"}
-_CATCH_TYPE = {"TypeError", "Exception", "BaseException"}
-_CATCH_IMPORT = {"ImportError", "ModuleNotFoundError", "Exception", "BaseException"}
+# Only a handler that names the error shows the code expects it.  A broad ``except Exception``
+# (log and carry on) is where wiring bugs hide, so it does not silence a finding.
+_CATCH_ATTRIBUTE = {"AttributeError"}
+_CATCH_TYPE = {"TypeError"}
+_CATCH_IMPORT = {"ImportError", "ModuleNotFoundError"}
 
 
 def caught(parents: tuple[ast.AST, ...], node: ast.AST, kind: str) -> bool:
-    """Whether `node` sits in the body of a ``try`` whose handlers catch `kind` errors."""
+    """Whether `node` sits in the body of a ``try`` with a handler naming `kind` errors, or in
+    ``with pytest.raises(...)`` / ``assertRaises`` / ``contextlib.suppress``."""
     wanted = {"attribute": _CATCH_ATTRIBUTE, "type": _CATCH_TYPE, "import": _CATCH_IMPORT}[kind]
     child: ast.AST = node
     for parent in reversed(parents):
         if isinstance(parent, (ast.Try, ast.TryStar)) and any(child is stmt for stmt in parent.body):
             for handler in parent.handlers:
                 if handler.type is None:
-                    return True
+                    continue
                 types = handler.type.elts if isinstance(handler.type, ast.Tuple) else [handler.type]
                 if any(_last(dotted(t) or "") in wanted for t in types):
                     return True
