@@ -152,6 +152,15 @@ SILENT = {
         def g():
             f(1, 2)
     """,
+    "branch for another version of a dependency": """
+        import sys
+        def f(a, b): ...
+        def g():
+            if sys.version_info >= (3, 12):
+                f(1, 2)
+            else:
+                f(1)
+    """,
     "super() calls": """
         class A:
             def __init__(self, x): ...

@@ -144,6 +144,23 @@ def caught(parents: tuple[ast.AST, ...], node: ast.AST, kind: str) -> bool:
     return False
 
 
+def under_version_check(parents: tuple[ast.AST, ...], node: ast.AST) -> bool:
+    """Whether a node sits in a branch of ``if <version test>:`` (``sys.version_info >= …``,
+    ``MYPY_VERSION_TUPLE < …``): code written for other versions of a dependency may call
+    an API that the version in the tree does not have, and never run."""
+    child = node
+    for parent in reversed(parents):
+        if isinstance(parent, (ast.If, ast.IfExp)) and child is not parent.test:
+            for item in ast.walk(parent.test):
+                text = dotted(item) if isinstance(item, (ast.Name, ast.Attribute)) else None
+                if text is not None and "version" in text.lower():
+                    return True
+        if isinstance(parent, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            break
+        child = parent
+    return False
+
+
 def under_type_checking(parents: tuple[ast.AST, ...]) -> bool:
     """Whether a node sits in an ``if TYPE_CHECKING:`` block (code that never runs)."""
     return any(isinstance(p, ast.If) and _last(dotted(p.test) or "") == "TYPE_CHECKING" for p in parents)

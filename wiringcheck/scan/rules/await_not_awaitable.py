@@ -18,7 +18,7 @@ from wiringcheck.scan.engine import Rule, finding
 from wiringcheck.scan.index import ClassEnt, ExternalEnt, Index
 from wiringcheck.scan.infer import FileContext
 from wiringcheck.scan.model import Func
-from wiringcheck.scan.rules._shared import caught, resolve_callee
+from wiringcheck.scan.rules._shared import caught, resolve_callee, under_version_check
 
 rule = Rule("WC303", __name__)
 
@@ -70,7 +70,7 @@ def await_(ctx: FileContext, node: ast.AST, parents: tuple[ast.AST, ...]) -> Ite
         return
     if any(alt.is_async or plain_result(ctx.index, callee.module, alt) is None for alt in callee.alternatives):
         return
-    if caught(parents, node, "type"):
+    if caught(parents, node, "type") or under_version_check(parents, node):
         return
     message = (
         f"await {callee.display}(...): {callee.display} is a plain def (at {callee.where}) that returns "

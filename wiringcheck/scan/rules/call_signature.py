@@ -18,7 +18,7 @@ from wiringcheck.findings import Finding
 from wiringcheck.scan.engine import Rule, finding
 from wiringcheck.scan.infer import FileContext
 from wiringcheck.scan.model import Func
-from wiringcheck.scan.rules._shared import caught, resolve_callee, signature_text
+from wiringcheck.scan.rules._shared import caught, resolve_callee, signature_text, under_version_check
 from wiringcheck.suggest import suggest
 
 rule = Rule("WC302", __name__)
@@ -84,7 +84,7 @@ def call(ctx: FileContext, node: ast.AST, parents: tuple[ast.AST, ...]) -> Itera
     for alternative in callee.alternatives:
         if not problems(alternative, callee.skip, len(node.args), keywords):
             return
-    if caught(parents, node, "type"):
+    if caught(parents, node, "type") or under_version_check(parents, node):
         return
     signature = signature_text(callee.func, callee.skip)
     kind = "async def" if callee.func.is_async else "def"

@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from wiringcheck.findings import Finding
 from wiringcheck.scan.engine import Rule, finding
 from wiringcheck.scan.infer import FileContext, Scope
-from wiringcheck.scan.rules._shared import Missing, caught, missing_member, text_of
+from wiringcheck.scan.rules._shared import Missing, caught, missing_member, text_of, under_version_check
 
 rule = Rule("WC301", __name__)
 
@@ -47,6 +47,8 @@ def attribute(ctx: FileContext, node: ast.AST, parents: tuple[ast.AST, ...]) -> 
     scope = ctx.scope_for(parents, node)
     receiver = text_of(node.value)
     if ctx.guarded(scope, receiver, name) or caught(parents, node, "attribute"):
+        return
+    if under_version_check(parents, node):
         return
     entity = ctx.infer(node.value, scope)
     called = bool(parents) and isinstance(parents[-1], ast.Call) and parents[-1].func is node

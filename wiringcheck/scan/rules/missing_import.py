@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from wiringcheck.findings import Finding
 from wiringcheck.scan.engine import Rule, finding
 from wiringcheck.scan.infer import FileContext
-from wiringcheck.scan.rules._shared import caught, under_type_checking
+from wiringcheck.scan.rules._shared import caught, under_type_checking, under_version_check
 from wiringcheck.suggest import suggest
 
 rule = Rule("WC305", __name__)
@@ -39,7 +39,7 @@ def import_from(ctx: FileContext, node: ast.AST, parents: tuple[ast.AST, ...]) -
     info = index.module(module)
     if info is None:
         return
-    if under_type_checking(parents) or caught(parents, node, "import"):
+    if under_type_checking(parents) or caught(parents, node, "import") or under_version_check(parents, node):
         return
     summary = info.summary
     for alias in node.names:
