@@ -26,9 +26,11 @@ from wiringcheck.scan import scan_paths
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--corpus", type=Path, default=None, help="reuse this corpus folder")
+    parser.add_argument("--packages", default=",".join(PACKAGES), help="comma-separated installed packages")
     args = parser.parse_args(argv)
-    root = args.corpus or make_corpus(Path(tempfile.mkdtemp(prefix="wiringcheck-precision-")) / "corpus")
-    counts = count_lines(root)
+    packages = tuple(name for name in args.packages.split(",") if name)
+    root = args.corpus or make_corpus(Path(tempfile.mkdtemp(prefix="wiringcheck-precision-")) / "corpus", packages)
+    counts = count_lines(root, packages)
     started = time.perf_counter()
     report = scan_paths([root], root=root, cache=False)
     elapsed = time.perf_counter() - started
@@ -40,7 +42,7 @@ def main(argv: list[str] | None = None) -> int:
         by_package[package] += 1
         by_code[finding.code] += 1
     print(f"{'package':12} {'lines':>8} {'findings':>9}")
-    for name in PACKAGES:
+    for name in packages:
         print(f"{name:12} {counts.get(name, 0):>8,} {by_package.get(name, 0):>9}")
     print(f"{'total':12} {sum(counts.values()):>8,} {len(report.findings):>9}   ({elapsed:.1f}s)")
     if by_code:
