@@ -51,3 +51,13 @@ def test_null_bytes(tmp_path: Path) -> None:
     report = scan(tmp_path, {}, paths=["pkg/nul.py"])
 
     assert ["WC300"] == [f.code for f in report.findings]
+
+
+def test_absurd_nesting_never_crashes(tmp_path: Path) -> None:
+    """Code too deeply nested for the parser is skipped with a warning, never a crash."""
+    deep = "x = " + "a." * 3000 + "b\n"
+    calls = "y = " + "f(" * 150 + ")" * 150 + "\n"
+    report = scan(tmp_path, {"pkg/deep.py": deep, "pkg/calls.py": calls})
+
+    assert all(f.code == "WC300" for f in report.findings)
+    assert report.ok

@@ -194,7 +194,13 @@ _BROKEN = ModuleSummary(dynamic_globals=True)
 
 
 def summary_of(parsed: Parsed) -> tuple[ModuleSummary, str]:
-    summary = summarize(parsed.tree) if parsed.tree is not None else _BROKEN
+    """The file's summary and its digest; a file that cannot be summarized counts as broken."""
+    try:
+        summary = summarize(parsed.tree) if parsed.tree is not None else _BROKEN
+    except Exception:  # RecursionError on absurd nesting, or a bug of ours: never stop the scan
+        if os.environ.get("WIRINGCHECK_DEBUG"):
+            raise
+        summary = _BROKEN
     digest = hashlib.blake2b(pickle.dumps(summary, protocol=pickle.HIGHEST_PROTOCOL), digest_size=16).hexdigest()
     return summary, digest
 
