@@ -4,8 +4,9 @@ A rule module under `wiringcheck.scan.rules` creates ``rule = Rule("WC301", __na
 and decorates functions with ``@rule.register(ast.Call)``; each function receives the
 file's `FileContext`, the node and the tuple of its ancestors, and yields findings.
 `visit` walks a tree iteratively, once, and dispatches every node by ``type(node)`` to
-the functions registered for it.  Project-level rules (those that look at the
-configuration rather than at one node) register with `Rule.project` instead.
+the functions registered for it.  The two project-level rules, WC306 and WC307, look at
+the configuration rather than at one node: their modules expose a ``check(...)``
+function that `wiringcheck.scan.project` calls once the files are checked.
 """
 
 from __future__ import annotations
