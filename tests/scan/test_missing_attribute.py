@@ -562,3 +562,36 @@ def test_only_requested_files_are_reported(tmp_path: Path) -> None:
     (found,) = check_finds(tmp_path, files, ["WC301"], paths=["pkg/app.py"])
 
     assert "pkg/app.py" == found.location.path
+
+
+@pytest.mark.parametrize(
+    "use",
+    [
+        "if bridge is not None:\n        bridge.notfy()",
+        "if bridge:\n        bridge.notfy()",
+        "if bridge is None:\n        pass\n    else:\n        bridge.notfy()",
+        "ok = bridge is not None and bridge.notfy()",
+        "x = bridge.notfy() if bridge is not None else None",
+    ],
+)
+def test_optional_checked_for_none(tmp_path: Path, use: str) -> None:
+    """A name annotated ``X | None`` is ``X`` where a test proved it is not None."""
+    code = f"class Bridge:\n    def notify(self): ...\n\ndef f(bridge: Bridge | None):\n    {use}\n"
+    (found,) = check_finds(tmp_path, code, ["WC301"])
+
+    assert "not None here" in found.message
+
+
+@pytest.mark.parametrize(
+    "use",
+    [
+        "bridge.notfy()",
+        "if bridge is None:\n        bridge.notfy()",
+        "if bridge is not None:\n        pass\n    else:\n        bridge.notfy()",
+        "if other is not None:\n        bridge.notfy()",
+    ],
+)
+def test_optional_not_checked_is_silent(tmp_path: Path, use: str) -> None:
+    """Without a test proving it is not None, a name annotated ``X | None`` stays unknown."""
+    code = f"class Bridge:\n    def notify(self): ...\n\ndef f(bridge: Bridge | None, other):\n    {use}\n"
+    check_silent(tmp_path, code, ["WC301"])

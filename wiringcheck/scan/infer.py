@@ -26,7 +26,7 @@ from wiringcheck.scan.index import (
     Lit,
     ModuleEnt,
 )
-from wiringcheck.scan.model import annotation_expr, dotted
+from wiringcheck.scan.model import annotation_expr, dotted, optional_inner
 
 __all__ = ["FileContext", "RolePath", "Scope"]
 
@@ -255,15 +255,22 @@ class FileContext:
 
     # inference -----------------------------------------------------------------------------
 
-    def infer(self, node: ast.AST, scope: Scope | None) -> Entity | None:
-        """What `node` evaluates to, when the rules above make it certain; else None."""
+    def infer(self, node: ast.AST, scope: Scope | None, parents: tuple[ast.AST, ...] = ()) -> Entity | None:
+        """What `node` evaluates to, when the rules above make it certain; else None.
+
+        With the `parents` of the expression, a name annotated ``X | None`` is ``X`` inside
+        ``if name is not None:`` (or ``if name:``, or after ``name is not None and``).
+        """
         kind = type(node)
         if kind is ast.Name:
             assert isinstance(node, ast.Name)
-            return self.infer_name(node.id, scope)
+            result = self.infer_name(node.id, scope)
+            if result is None and parents and scope is not None:
+                return self._checked_optional(node.id, scope, parents)
+            return result
         if kind is ast.Attribute:
             assert isinstance(node, ast.Attribute)
-            base = self.infer(node.value, scope)
+            base = self.infer(node.value, scope, parents)
             result = self.index.member(base, node.attr) if base is not None else None
             if result is None and self.roles and not isinstance(base, (ModuleEnt, ClassEnt)):
                 return self.role_of(node)
@@ -275,7 +282,7 @@ class FileContext:
                 expr = annotation_expr(node.args[0])
                 if expr is not None and expr[0] == "ann":
                     return self.index.eval(self.module, expr, origin=f"cast at {self.relpath}:{node.lineno}")
-            callee = self.infer(func, scope)
+            callee = self.infer(func, scope, parents)
             if callee is None or isinstance(callee, (Lit, Inst, ModuleEnt, ExternalEnt)):
                 return None
             return self.index.call_result(callee, origin=f"constructed at {self.relpath}:{node.lineno}")
@@ -283,17 +290,42 @@ class FileContext:
             assert isinstance(node, ast.Await)
             inner = node.value
             if isinstance(inner, ast.Call):
-                callee = self.infer(inner.func, scope)
+                callee = self.infer(inner.func, scope, parents)
                 if callee is not None:
                     return self.index.await_result(callee, origin=f"awaited at {self.relpath}:{node.lineno}")
             return None
         if kind is ast.NamedExpr:
             assert isinstance(node, ast.NamedExpr)
-            return self.infer(node.value, scope)
+            return self.infer(node.value, scope, parents)
         if kind is ast.Constant:
             assert isinstance(node, ast.Constant)
             return Lit(type(node.value).__name__ if node.value is not None else "None")
         return None
+
+    def _checked_optional(self, name: str, scope: Scope, parents: tuple[ast.AST, ...]) -> Entity | None:
+        """``X`` for a local annotated ``X | None`` used where a test proved it is not None."""
+        owner: Scope | None = scope
+        while owner is not None:
+            if name in owner.free or isinstance(owner.node, ast.ClassDef):
+                return None
+            if name in self._locals(owner):
+                break
+            owner = owner.parent
+        if owner is None or name in owner.narrowed:
+            return None
+        bindings = self._locals(owner)[name]
+        declared = [b for b in bindings if b[0] == "ann"]
+        if not declared:
+            return None
+        inners = {optional_inner(b[1]) for b in declared if isinstance(b[1], ast.AST)}
+        if len(inners) != 1:
+            return None
+        (inner,) = inners
+        if inner is None or not _proved_not_none(name, parents, owner.node):
+            return None
+        line = declared[0][-1]
+        result = self.index.eval(self.module, inner, origin=f"{name} annotated at {self.relpath}:{line}, not None here")
+        return result if isinstance(result, Inst) else None
 
     def role_of(self, node: ast.AST) -> Inst | None:
         text = dotted(node)
@@ -393,6 +425,59 @@ class FileContext:
             return False
         self._locals(scope)
         return (receiver, attr) in scope.guards
+
+
+def _is_name(node: ast.AST, name: str) -> bool:
+    return isinstance(node, ast.Name) and node.id == name
+
+
+def _not_none(test: ast.AST, name: str) -> bool:
+    """Whether `test` being true proves `name` is not None."""
+    if _is_name(test, name):
+        return True
+    if isinstance(test, ast.Compare) and len(test.ops) == 1 and _is_name(test.left, name):
+        right = test.comparators[0]
+        return isinstance(test.ops[0], ast.IsNot) and isinstance(right, ast.Constant) and right.value is None
+    if isinstance(test, ast.BoolOp) and isinstance(test.op, ast.And):
+        return any(_not_none(value, name) for value in test.values)
+    return False
+
+
+def _is_none(test: ast.AST, name: str) -> bool:
+    """Whether `test` being false proves `name` is not None."""
+    if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+        return _is_name(test.operand, name)
+    if isinstance(test, ast.Compare) and len(test.ops) == 1 and _is_name(test.left, name):
+        right = test.comparators[0]
+        return isinstance(test.ops[0], ast.Is) and isinstance(right, ast.Constant) and right.value is None
+    return False
+
+
+def _proved_not_none(name: str, parents: tuple[ast.AST, ...], boundary: ast.AST) -> bool:
+    """Whether an enclosing test (up to the function `boundary`) proves `name` is not None."""
+    child: ast.AST | None = None
+    for parent in reversed(parents):
+        if child is not None:
+            if isinstance(parent, (ast.If, ast.While)):
+                in_body = any(child is stmt for stmt in parent.body)
+                if in_body and _not_none(parent.test, name):
+                    return True
+                in_else = isinstance(parent, ast.If) and any(child is stmt for stmt in parent.orelse)
+                if in_else and _is_none(parent.test, name):
+                    return True
+            elif isinstance(parent, ast.IfExp):
+                if child is parent.body and _not_none(parent.test, name):
+                    return True
+                if child is parent.orelse and _is_none(parent.test, name):
+                    return True
+            elif isinstance(parent, ast.BoolOp) and isinstance(parent.op, ast.And):
+                index = next((i for i, value in enumerate(parent.values) if value is child), 0)
+                if any(_not_none(value, name) for value in parent.values[:index]):
+                    return True
+        if parent is boundary:
+            return False
+        child = parent
+    return False
 
 
 def _class_body_names(body: list[ast.stmt]) -> set[str]:

@@ -184,6 +184,29 @@ def annotation_expr(node: ast.AST | None) -> Expr | None:
     return None
 
 
+def optional_inner(node: ast.AST | None) -> Expr | None:
+    """``X`` for an annotation ``X | None``, ``Optional[X]`` or ``Union[X, None]``; else None."""
+    if node is None:
+        return None
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        try:
+            node = ast.parse(node.value.strip(), mode="eval").body
+        except (SyntaxError, ValueError):
+            return None
+    parts: list[ast.expr] = []
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):
+        parts = [node.left, node.right]
+    elif isinstance(node, ast.Subscript) and _last(dotted(node.value) or "") == "Optional":
+        parts = [node.slice, ast.Constant(None)]
+    elif isinstance(node, ast.Subscript) and _last(dotted(node.value) or "") == "Union":
+        parts = list(node.slice.elts) if isinstance(node.slice, ast.Tuple) else [node.slice]
+    others = [p for p in parts if not (isinstance(p, ast.Constant) and p.value is None)]
+    if len(parts) != 2 or len(others) != 1:
+        return None
+    inner = annotation_expr(others[0])
+    return inner if inner is not None and inner[0] == "ann" else None
+
+
 def value_expr(node: ast.AST | None) -> Expr | None:
     """The symbolic value of an assigned expression, when it is one the index can follow."""
     if node is None:

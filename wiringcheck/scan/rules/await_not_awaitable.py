@@ -59,7 +59,7 @@ def await_(ctx: FileContext, node: ast.AST, parents: tuple[ast.AST, ...]) -> Ite
     if not isinstance(call, ast.Call):
         return
     scope = ctx.scope_for(parents, node)
-    entity = ctx.infer(call.func, scope)
+    entity = ctx.infer(call.func, scope, parents)
     if entity is None or isinstance(entity, ClassEnt):
         return
     callee = resolve_callee(ctx, call, entity)

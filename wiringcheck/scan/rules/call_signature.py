@@ -71,7 +71,7 @@ def call(ctx: FileContext, node: ast.AST, parents: tuple[ast.AST, ...]) -> Itera
     if isinstance(func_node, ast.Name) and func_node.id in ("super", "type", "cast"):
         return
     scope = ctx.scope_for(parents, node)
-    entity = ctx.infer(func_node, scope)
+    entity = ctx.infer(func_node, scope, parents)
     if entity is None:
         return
     callee = resolve_callee(ctx, node, entity)

@@ -50,7 +50,7 @@ def attribute(ctx: FileContext, node: ast.AST, parents: tuple[ast.AST, ...]) -> 
         return
     if under_version_check(parents, node):
         return
-    entity = ctx.infer(node.value, scope)
+    entity = ctx.infer(node.value, scope, parents)
     called = bool(parents) and isinstance(parents[-1], ast.Call) and parents[-1].func is node
     missing = missing_member(ctx, entity, name, called=called)
     if missing is None:
@@ -136,7 +136,7 @@ def guard(ctx: FileContext, node: ast.AST, parents: tuple[ast.AST, ...]) -> Iter
     subject = node.args[0]
     if scope is not None and scope.self_kind and isinstance(subject, ast.Name) and subject.id == _first_param(scope):
         return  # reflective dispatch on self (getattr(self, "do_" + verb)) is how subclasses hook in
-    entity = ctx.infer(subject, scope)
+    entity = ctx.infer(subject, scope, parents)
     missing = missing_member(ctx, entity, name, called=_guards_a_call(parents, name))
     if missing is None:
         return

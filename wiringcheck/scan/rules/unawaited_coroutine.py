@@ -100,7 +100,7 @@ def call(ctx: FileContext, node: ast.AST, parents: tuple[ast.AST, ...]) -> Itera
     if how is None:
         return
     scope = ctx.scope_for(parents, node)
-    entity = ctx.infer(node.func, scope)
+    entity = ctx.infer(node.func, scope, parents)
     if entity is None or isinstance(entity, ClassEnt):
         return
     callee = resolve_callee(ctx, node, entity)
