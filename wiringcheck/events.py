@@ -12,12 +12,15 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from wiringcheck.findings import Finding
 from wiringcheck.report import EventRecord
 
-__all__ = ["Expectation", "Frame", "Recording", "Verdict", "attach_send_times", "check_events"]
+if TYPE_CHECKING:
+    from wiringcheck.config import ProbeSettings
+
+__all__ = ["Expectation", "Frame", "Recording", "Verdict", "attach_send_times", "check_events", "expectation_for"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +90,19 @@ class Verdict:
     @property
     def findings(self) -> list[Finding]:
         return [*self.general, *(f for findings in self.per_event.values() for f in findings)]
+
+
+def expectation_for(probe: ProbeSettings, *, latency: str = "send") -> Expectation:
+    """The `Expectation` a probe configuration describes (events, terminal, budget, field names)."""
+    return Expectation(
+        events=probe.events,
+        terminal=probe.terminal,
+        budget_ms=probe.budget_ms,
+        type_field=probe.type_field,
+        run_id_field=probe.run_id_field,
+        timestamp_field=probe.timestamp_field,
+        latency=latency,
+    )
 
 
 def attach_send_times(frames: Sequence[Frame], sends: Sequence[tuple[float, str | bytes]]) -> tuple[Frame, ...]:

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from wiringcheck.capture import Capture
 from wiringcheck.contract import Undecidable, compare_member, parse_member
 from wiringcheck.diagnose import describe_exception, innermost_error, pending_stacks
-from wiringcheck.events import Expectation, attach_send_times, check_events
+from wiringcheck.events import attach_send_times, check_events, expectation_for
 from wiringcheck.findings import CheckResult, Finding, Status
 from wiringcheck.probe import build_request, record_run
 from wiringcheck.report import Report
@@ -408,16 +408,7 @@ async def _probe(state: _Run, handle: Handle) -> None:
             state.skip(f"event: {event}", "probe", "the probe could not connect")
         return
 
-    expectation = Expectation(
-        events=probe.events,
-        terminal=probe.terminal,
-        budget_ms=probe.budget_ms,
-        type_field=probe.type_field,
-        run_id_field=probe.run_id_field,
-        timestamp_field=probe.timestamp_field,
-        latency=latency,
-    )
-    verdict = check_events(recording, expectation)
+    verdict = check_events(recording, expectation_for(probe, latency=latency))
     state.report.events = verdict.timeline
     state.report.timings = verdict.timings
     state.report.extra["other_runs"] = verdict.other_runs

@@ -25,8 +25,8 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
-from wiringcheck.config import DEFAULT_EVENTS, ProbeSettings, Settings
-from wiringcheck.events import Expectation, Recording, Verdict, attach_send_times, check_events
+from wiringcheck.config import DEFAULT_EVENTS, Settings
+from wiringcheck.events import Expectation, Recording, Verdict, attach_send_times, check_events, expectation_for
 from wiringcheck.suggest import suggest
 
 if TYPE_CHECKING:
@@ -99,19 +99,6 @@ def _remember(run_id: str, expectation: Expectation) -> None:
     _EXPECTATIONS[run_id] = expectation
     while len(_EXPECTATIONS) > _REMEMBERED:
         _EXPECTATIONS.popitem(last=False)
-
-
-def expectation_for(probe: ProbeSettings, *, latency: str = "send") -> Expectation:
-    """The `Expectation` a probe configuration describes (events, terminal, budget, field names)."""
-    return Expectation(
-        events=probe.events,
-        terminal=probe.terminal,
-        budget_ms=probe.budget_ms,
-        type_field=probe.type_field,
-        run_id_field=probe.run_id_field,
-        timestamp_field=probe.timestamp_field,
-        latency=latency,
-    )
 
 
 @dataclass(slots=True)
