@@ -148,13 +148,8 @@ class Backend:
 
         probe = replace(self.settings.probe, **changes) if changes else self.settings.probe
         request = build_request(self.handle.ws_url, probe, self.environ)
-        context = self.ssl_context
-        if context is None and self.handle.ws_url.startswith("wss://"):
-            import ssl
-
-            context = ssl.create_default_context()  # websockets rejects ssl=None for a wss:// URI
         async with asyncio.timeout(probe.connect_timeout + probe.deadline + 2.0):
-            recording = await record_run(request, probe, ssl_context=context)
+            recording = await record_run(request, probe, ssl_context=self.ssl_context)
         if self.handle.sends is not None:
             recording = replace(recording, frames=attach_send_times(recording.frames, self.handle.sends))
         _remember(recording.run_id, expectation_for(probe, latency=self.latency))

@@ -152,19 +152,13 @@ def _auth(configured: Auth, options: ProbeRequestOptions, environ: Mapping[str, 
 
 
 def ssl_context_for(url: str, cafile: Path | None) -> ssl.SSLContext | None:
-    """The TLS context for a ``wss://`` URL: the system's trust store, or the private CA in `cafile`.
-
-    Always a context for ``wss://``: `probe.record_run` hands ``ssl=None`` to websockets
-    unchanged, which websockets rejects for a ``wss://`` URI.
-    """
+    """The TLS context trusting the private CA in `cafile`, or None for the system's trust store."""
     if cafile is not None and not url.startswith("wss://"):
         raise ProbeError("--cafile is for wss:// URLs; this URL is not encrypted")
-    if not url.startswith("wss://"):
+    if cafile is None:
         return None
     import ssl
 
-    if cafile is None:
-        return ssl.create_default_context()
     try:
         return ssl.create_default_context(cafile=str(cafile))
     except FileNotFoundError:
