@@ -22,6 +22,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from wiringcheck.errors import ContractSyntaxError
 from wiringcheck.findings import Finding, Location
 from wiringcheck.suggest import suggest
 
@@ -29,10 +30,6 @@ __all__ = ["ContractSyntaxError", "MemberSpec", "Param", "Undecidable", "compare
 
 _MEMBER = re.compile(r"^\s*(?P<async>async\s+)?(?P<name>[A-Za-z_]\w*)\s*(?:\((?P<params>.*)\))?\s*$", re.DOTALL)
 _PARAM = re.compile(r"^(?P<stars>\*{0,2})(?P<name>[A-Za-z_]\w*)?\s*(?::[^=]*)?(?P<default>=.*)?$", re.DOTALL)
-
-
-class ContractSyntaxError(ValueError):
-    """A member spec that cannot be parsed."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,13 +12,10 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from wiringcheck.errors import ImportRefError
 from wiringcheck.suggest import suggest
 
 __all__ = ["ImportRefError", "import_ref", "prepend_paths"]
-
-
-class ImportRefError(Exception):
-    """A reference that does not resolve: the message names the part that failed and why."""
 
 
 def prepend_paths(paths: Iterable[Path]) -> None:

@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from wiringcheck.errors import WireSyntaxError
 from wiringcheck.findings import Finding
 from wiringcheck.suggest import suggest
 
@@ -25,10 +26,6 @@ __all__ = ["Wire", "WireSyntaxError", "check_wire", "parse_wire"]
 
 _TOKEN = re.compile(r"\s*(?:(?P<op>==|!=)|(?P<word>[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*)|(?P<bad>\S))")
 _CONSTANTS: dict[str, Any] = {"None": None, "True": True, "False": False}
-
-
-class WireSyntaxError(ValueError):
-    """A wire expression that does not fit the grammar."""
 
 
 @dataclass(frozen=True, slots=True)
