@@ -98,7 +98,7 @@ def test_inspect_of_a_backend_that_does_not_boot_exits_three(in_repo, capsys):
 
     err = capsys.readouterr().err
     assert ExitCode.BOOT_FAILED == code
-    assert "wiringcheck: error: boot: startup raised during lifespan: RuntimeError: redis connection refused" in err
+    assert "wiringcheck: error: boot: the lifespan's startup raised RuntimeError: redis connection refused" in err
 
 
 def test_inspect_refuses_a_url_target(tmp_path, monkeypatch, capsys):

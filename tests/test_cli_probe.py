@@ -15,12 +15,13 @@ from collections.abc import Iterator
 import pytest
 
 from wiringcheck.cli import main
-from wiringcheck.commands.probe import build_report, percentile, scrub, shown_url
+from wiringcheck.commands.probe import build_report
 from wiringcheck.config import ProbeSettings
-from wiringcheck.events import Frame, Recording
+from wiringcheck.events import Frame, Recording, percentile
 from wiringcheck.findings import Status
 from wiringcheck.render.console import ConsoleObserver, make_console
 from wiringcheck.report import ExitCode
+from wiringcheck.secrets import Secrets, mask_urls
 
 EVENTS = ("agent_started", "agent_thinking", "tool_executing", "tool_completed", "agent_completed")
 
@@ -44,15 +45,15 @@ def test_percentile_is_nearest_rank(values, name, expected):
 
 def test_shown_url_hides_every_query_value():
     """A URL is printed with its query values replaced, since any of them may be a token."""
-    assert "wss://h:1/ws?token=***&x=***" == shown_url("wss://h:1/ws?token=abc&x=1")
-    assert "ws://h/ws" == shown_url("ws://h/ws")
+    assert "wss://h:1/ws?token=***&x=***" == mask_urls("wss://h:1/ws?token=abc&x=1")
+    assert "ws://h/ws" == mask_urls("ws://h/ws")
 
 
 def test_scrub_replaces_the_token_and_its_url_encodings():
     """The token is replaced as written, percent-encoded and form-encoded."""
     secret = "a+b/c d"
 
-    text = scrub(f"1 {secret} 2 a%2Bb%2Fc%20d 3 a%2Bb%2Fc+d", [secret])
+    text = Secrets([secret]).scrub_text(f"1 {secret} 2 a%2Bb%2Fc%20d 3 a%2Bb%2Fc+d")
 
     assert "1 *** 2 *** 3 ***" == text
 

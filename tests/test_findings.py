@@ -74,11 +74,10 @@ def test_finding_title_and_why_come_from_the_catalog():
     assert (CODES["WC211"].title, CODES["WC211"].why) == (finding.title, finding.why)
 
 
-def test_finding_of_unknown_code_falls_back_to_the_code():
-    """A code missing from the catalog is its own title and has no reason, rather than an error."""
-    finding = Finding(code="WC999", message="something")
-
-    assert ("WC999", "") == (finding.title, finding.why)
+def test_finding_of_unknown_code_is_refused():
+    """A code missing from the catalog is a bug in wiringcheck: refused at once, never shown without its title."""
+    with pytest.raises(ValueError, match="'WC999' is not in the catalog"):
+        Finding(code="WC999", message="something")
 
 
 def test_finding_defaults():

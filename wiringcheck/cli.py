@@ -11,16 +11,18 @@ from __future__ import annotations
 
 import os
 import sys
-from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from wiringcheck.errors import UsageError, WiringcheckError, print_error
+from wiringcheck.render import Format, Outputs, write_outputs
 from wiringcheck.report import ExitCode
 
 if TYPE_CHECKING:
     from wiringcheck.config import Settings
+    from wiringcheck.render.console import ConsoleObserver
     from wiringcheck.report import Report
 
 __all__ = ["app", "main"]
@@ -33,25 +35,6 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
-
-
-class Format(StrEnum):
-    """Report formats for `--format`."""
-
-    console = "console"
-    json = "json"
-    github = "github"
-    junit = "junit"
-    sarif = "sarif"
-
-
-class UsageError(Exception):
-    """Bad input from the user: printed as one line, exit code 2."""
-
-
-def fail(message: str, code: ExitCode = ExitCode.USAGE_ERROR) -> typer.Exit:
-    print(f"wiringcheck: error: {message}", file=sys.stderr)
-    return typer.Exit(int(code))
 
 
 ConfigOption = Annotated[
@@ -69,61 +52,18 @@ JunitOption = Annotated[Path | None, typer.Option("--junit", help="Also write a 
 
 
 def load(config: Path | None) -> Settings:
-    from wiringcheck.config import ConfigError, load_settings
+    from wiringcheck.config import load_settings
 
-    try:
-        return load_settings(config)
-    except ConfigError as exc:
-        raise fail(str(exc)) from None
+    return load_settings(config)
 
 
-def render(report: Report, fmt: Format, *, verbosity: int) -> str:
-    if fmt is Format.json:
-        from wiringcheck.render.json import render as render_json
+def _observer(outputs: Outputs) -> ConsoleObserver | None:
+    """Live progress, when the report itself goes to the terminal as console text."""
+    if outputs.format is not Format.CONSOLE or outputs.output is not None:
+        return None
+    from wiringcheck.render.console import ConsoleObserver, make_console
 
-        return render_json(report)
-    if fmt is Format.junit:
-        from wiringcheck.render.junit import render as render_junit
-
-        return render_junit(report)
-    if fmt is Format.github:
-        from wiringcheck.render.github import render as render_github
-
-        return render_github(report)
-    if fmt is Format.sarif:
-        from wiringcheck.render.sarif import render as render_sarif
-
-        return str(render_sarif(report))
-    from wiringcheck.render.console import render as render_console
-
-    return render_console(report, verbosity=verbosity)
-
-
-def emit(report: Report, fmt: Format, output: Path | None, *, verbosity: int, observer: Any = None) -> None:
-    """Print or write the report in the chosen format."""
-    if output is not None:
-        write(output, render(report, fmt, verbosity=verbosity))
-        return
-    if fmt is Format.console:
-        from wiringcheck.render.console import print_report
-
-        print_report(observer.console if observer else _console(), report, verbosity=verbosity)
-        return
-    sys.stdout.write(render(report, fmt, verbosity=verbosity))
-
-
-def write(path: Path, text: str) -> None:
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise fail(f"cannot write {path}: {exc.strerror or exc}") from None
-
-
-def _console() -> Any:
-    from wiringcheck.render.console import make_console
-
-    return make_console()
+    return ConsoleObserver(make_console(), verbosity=outputs.verbosity)
 
 
 @app.command()
@@ -138,7 +78,7 @@ def run(
     deadline: DeadlineOption = None,
     startup_timeout: Annotated[float | None, typer.Option(help="Startup deadline in seconds.", min=0.001)] = None,
     trace: Annotated[bool, typer.Option(help="Trace calls on the roles' classes during boot.")] = True,
-    fmt: FormatOption = Format.console,
+    fmt: FormatOption = Format.CONSOLE,
     output: OutputOption = None,
     json_path: JsonOption = None,
     junit_path: JunitOption = None,
@@ -150,10 +90,10 @@ def run(
 
     settings = load(config)
     if url and not url.startswith(("ws://", "wss://")):
-        raise fail(f"--url must start with ws:// or wss://, got {url!r}")
+        raise UsageError(f"--url must start with ws:// or wss://, got {url!r}")
     settings = settings.with_target(app=app_ref, boot=boot, url=url)
     if settings.target_kind == "none":
-        raise fail("no target: set app, boot or url in the configuration, or pass --app/--boot/--url")
+        raise UsageError("no target: set app, boot or url in the configuration, or pass --app/--boot/--url")
     if startup_timeout is not None:
         settings = replace(settings, startup_timeout=startup_timeout)
     if not trace:
@@ -162,30 +102,18 @@ def run(
     if probe_changes:
         settings = settings.with_probe(**probe_changes)
 
-    verbosity = -1 if quiet else verbose
-    observer = None
-    if fmt is Format.console and output is None:
-        from wiringcheck.render.console import ConsoleObserver
-
-        observer = ConsoleObserver(_console(), verbosity=verbosity)
-    report = execute(settings, observer)
-    if json_path is not None:
-        write(json_path, render(report, Format.json, verbosity=verbosity))
-    if junit_path is not None:
-        write(junit_path, render(report, Format.junit, verbosity=verbosity))
-    emit(report, fmt, output, verbosity=verbosity, observer=observer)
+    outputs = Outputs(fmt, output, json_path, junit_path, verbosity=-1 if quiet else verbose)
+    report = execute(settings, _observer(outputs))
+    write_outputs(report, outputs)
     raise typer.Exit(int(report.exit_code))
 
 
-def execute(settings: Settings, observer: Any = None) -> Report:
-    """Run the checks, turning a bad import path into a usage error."""
-    from wiringcheck.importing import ImportRefError
+def execute(settings: Settings, observer: ConsoleObserver | None = None) -> Report:
+    """Run the checks, closing the live progress display whatever happens."""
     from wiringcheck.runner import run as run_checks
 
     try:
         return run_checks(settings, observer=observer)
-    except ImportRefError as exc:
-        raise fail(str(exc)) from None
     finally:
         if observer is not None:
             observer.close()
@@ -196,7 +124,7 @@ def scan(
     paths: Annotated[list[Path], typer.Argument(help="Files or folders to scan.")],
     root: Annotated[Path | None, typer.Option(help="Project root (default: from pyproject.toml).")] = None,
     config: ConfigOption = None,
-    fmt: FormatOption = Format.console,
+    fmt: FormatOption = Format.CONSOLE,
     baseline: Annotated[Path | None, typer.Option(help="Fail only on findings not in this baseline.")] = None,
     update_baseline: Annotated[
         bool, typer.Option("--update-baseline", help="Record today's findings into --baseline.")
@@ -236,12 +164,14 @@ def explain(code: Annotated[str, typer.Argument(help="A finding code, e.g. WC211
     if code not in CODES:
         guess = suggest(code, CODES)
         hint = f"; did you mean {guess}?" if guess else ""
-        raise fail(f"unknown code {code!r}{hint} (known: {min(CODES)}…{max(CODES)})")
+        raise UsageError(f"unknown code {code!r}{hint} (known: {min(CODES)}…{max(CODES)})")
     page = code_page(code)
     if sys.stdout.isatty():
         from rich.markdown import Markdown
 
-        _console().print(Markdown(page))
+        from wiringcheck.render.console import make_console
+
+        make_console().print(Markdown(page))
     else:
         sys.stdout.write(page)
 
@@ -275,7 +205,7 @@ def probe(
     percentile: Annotated[
         str | None, typer.Option(help="With --runs: the latency that must fit the budget: p50, p95 or max.")
     ] = None,
-    fmt: FormatOption = Format.console,
+    fmt: FormatOption = Format.CONSOLE,
     output: OutputOption = None,
     json_path: JsonOption = None,
     junit_path: JunitOption = None,
@@ -300,16 +230,8 @@ def probe(
         cafile=cafile,
         runs=runs,
     )
-    code = probe_command(
-        url,
-        options,
-        fmt=fmt.value,
-        output=output,
-        json_path=json_path,
-        junit_path=junit_path,
-        verbosity=-1 if quiet else verbose,
-    )
-    raise typer.Exit(code)
+    outputs = Outputs(fmt, output, json_path, junit_path, verbosity=-1 if quiet else verbose)
+    raise typer.Exit(probe_command(url, options, outputs))
 
 
 @app.command("inspect")
@@ -347,6 +269,8 @@ def main(argv: list[str] | None = None) -> int:
         return int(code) if isinstance(code, int) else 0
     except typer.Exit as exc:
         return int(exc.exit_code)
+    except WiringcheckError as exc:
+        return print_error(exc)
     except SystemExit as exc:  # click's own exits (--help)
         return int(exc.code or 0) if isinstance(exc.code, int | None) else 1
     except KeyboardInterrupt:
@@ -360,9 +284,8 @@ def main(argv: list[str] | None = None) -> int:
         show = getattr(exc, "show", None)  # ClickException's; TyperException declares none
         if callable(show):
             show()
-        else:
-            print(f"wiringcheck: error: {exc}", file=sys.stderr)
-        return ExitCode.USAGE_ERROR
+            return ExitCode.USAGE_ERROR
+        return print_error(UsageError(str(exc)))
     except Exception as exc:
         if os.environ.get("WIRINGCHECK_DEBUG"):
             raise

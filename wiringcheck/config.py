@@ -9,6 +9,7 @@ and no configuration text is ever evaluated as Python.
 
 from __future__ import annotations
 
+import enum
 import json
 import re
 import tomllib
@@ -17,9 +18,11 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from wiringcheck.contract import ContractSyntaxError, parse_member
+from wiringcheck.contract import parse_member
+from wiringcheck.errors import ConfigError, ContractSyntaxError, WireSyntaxError
+from wiringcheck.events import DEFAULT_BUDGET_MS, DEFAULT_EVENTS
 from wiringcheck.suggest import suggest
-from wiringcheck.wires import WireSyntaxError, parse_wire
+from wiringcheck.wires import parse_wire
 
 __all__ = [
     "DEFAULT_EVENTS",
@@ -28,31 +31,25 @@ __all__ = [
     "ProbeSettings",
     "RoleSpec",
     "Settings",
+    "TargetKind",
     "find_config",
     "load_settings",
     "parse_settings",
 ]
 
-DEFAULT_EVENTS = ("agent_started", "agent_thinking", "tool_executing", "tool_completed", "agent_completed")
-"""The five events a user must see during an agent run, in order; the last one is terminal."""
+
+class TargetKind(enum.StrEnum):
+    """How wiringcheck gets the backend: boot an ASGI app, enter a boot function, or connect to a URL."""
+
+    APP = "app"
+    BOOT = "boot"
+    URL = "url"
+    NONE = "none"
+
 
 _IMPORT_REF = re.compile(r"^[A-Za-z_][\w]*(\.[A-Za-z_]\w*)*:[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$")
 _PATH = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$")
 _WS_URL = re.compile(r"^wss?://[^\s/]+(/\S*)?$")
-
-
-class ConfigError(Exception):
-    """The configuration cannot be used; the message says where and why."""
-
-    def __init__(self, problem: str, *, source: Path | str | None = None, key: str = "") -> None:
-        self.problem = problem
-        self.source = str(source) if source is not None else None
-        self.key = key
-        super().__init__(problem)
-
-    def __str__(self) -> str:
-        where = ": ".join(part for part in (self.source, self.key) if part)
-        return f"{where}: {self.problem}" if where else self.problem
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,7 +95,7 @@ class ProbeSettings:
     type_field: str = "type"
     run_id_field: str = "run_id"
     timestamp_field: str = "timestamp"
-    budget_ms: float = 100.0
+    budget_ms: float = DEFAULT_BUDGET_MS
     deadline: float = 5.0
     connect_timeout: float = 5.0
     linger_ms: float = 50.0
@@ -138,8 +135,12 @@ class Settings:
     probe: ProbeSettings = ProbeSettings()
 
     @property
-    def target_kind(self) -> str:
-        return "app" if self.app else "boot" if self.boot else "url" if self.url else "none"
+    def target_kind(self) -> TargetKind:
+        if self.app:
+            return TargetKind.APP
+        if self.boot:
+            return TargetKind.BOOT
+        return TargetKind.URL if self.url else TargetKind.NONE
 
     @property
     def target(self) -> str:

@@ -8,7 +8,9 @@ recordings built by hand (an event at 5 ms and one at 300 ms against a 100 ms bu
 
 from __future__ import annotations
 
+import enum
 import json
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -16,11 +18,60 @@ from typing import TYPE_CHECKING, Any
 
 from wiringcheck.findings import Finding
 from wiringcheck.report import EventRecord
+from wiringcheck.secrets import shorten
 
 if TYPE_CHECKING:
     from wiringcheck.config import ProbeSettings
 
-__all__ = ["Expectation", "Frame", "Recording", "Verdict", "attach_send_times", "check_events", "expectation_for"]
+__all__ = [
+    "DEFAULT_BUDGET_MS",
+    "DEFAULT_EVENTS",
+    "PERCENTILES",
+    "Expectation",
+    "Frame",
+    "Latency",
+    "Recording",
+    "RecordingEnd",
+    "Verdict",
+    "attach_send_times",
+    "check_events",
+    "check_latency_summary",
+    "connect_finding",
+    "expectation_for",
+    "percentile",
+    "summarize_latencies",
+]
+
+DEFAULT_EVENTS = ("agent_started", "agent_thinking", "tool_executing", "tool_completed", "agent_completed")
+"""The five events a user must see during an agent run, in order; the last one is terminal."""
+
+DEFAULT_BUDGET_MS = 100.0
+"""The per-event delivery budget, in milliseconds, when the configuration names none."""
+
+PERCENTILES = ("p50", "p95", "max")
+"""The latency percentiles over several runs; `probe.percentile` names the one that must fit the budget."""
+
+
+class RecordingEnd(enum.StrEnum):
+    """Why the probe stopped recording a run."""
+
+    TERMINAL = "terminal"
+    """The terminal event arrived (and the linger after it elapsed)."""
+    DEADLINE = "deadline"
+    """The run deadline passed first."""
+    CLOSED = "closed"
+    """The server closed the connection first."""
+    CONNECT_FAILED = "connect_failed"
+    """No connection was made: nothing was sent."""
+
+
+class Latency(enum.StrEnum):
+    """How an event's delivery latency is measured."""
+
+    SEND = "send"
+    """From the backend's hand-off to its WebSocket layer (in-process targets), on one monotonic clock."""
+    TIMESTAMP = "timestamp"
+    """From the event's own timestamp field to the probe's wall clock (the server is another process)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,16 +96,14 @@ class Frame:
 class Recording:
     """Everything the probe saw of one run.
 
-    `end` says why recording stopped: ``terminal`` (the terminal event arrived and the
-    linger elapsed), ``deadline``, ``closed`` (the server closed the connection) or
-    ``connect_failed``.
+    `end` says why recording stopped (a `RecordingEnd`).
     """
 
     run_id: str
     trigger_at: float
     ended_at: float
     frames: tuple[Frame, ...] = ()
-    end: str = "terminal"
+    end: RecordingEnd = RecordingEnd.TERMINAL
     close_code: int | None = None
     close_reason: str = ""
     error: str = ""
@@ -64,17 +113,17 @@ class Recording:
 class Expectation:
     """What a healthy run delivers: the events in order, and how fast.
 
-    `latency` is ``"send"`` when frames carry the backend's send time (in-process
-    targets) and ``"timestamp"`` when only the event's own timestamp field can be used.
+    `latency` is `Latency.SEND` when frames carry the backend's send time (in-process
+    targets) and `Latency.TIMESTAMP` when only the event's own timestamp field can be used.
     """
 
     events: tuple[str, ...]
     terminal: str
-    budget_ms: float = 100.0
+    budget_ms: float = DEFAULT_BUDGET_MS
     type_field: str = "type"
     run_id_field: str = "run_id"
     timestamp_field: str = "timestamp"
-    latency: str = "send"
+    latency: Latency = Latency.SEND
 
 
 @dataclass(slots=True)
@@ -92,7 +141,7 @@ class Verdict:
         return [*self.general, *(f for findings in self.per_event.values() for f in findings)]
 
 
-def expectation_for(probe: ProbeSettings, *, latency: str = "send") -> Expectation:
+def expectation_for(probe: ProbeSettings, *, latency: Latency = Latency.SEND) -> Expectation:
     """The `Expectation` a probe configuration describes (events, terminal, budget, field names)."""
     return Expectation(
         events=probe.events,
@@ -171,7 +220,7 @@ def check_events(recording: Recording, expectation: Expectation) -> Verdict:
                     message=f"frame #{index} at {at:g} ms is binary ({len(frame.data)} bytes), not a JSON text frame",
                     hint="Send events as JSON text frames; clients that parse every frame as JSON break on this one.",
                     subject="probe",
-                    evidence=(f"#{index} +{at:g} ms: {frame.data[:60]!r}",),
+                    evidence=(f"#{index} +{at:g} ms: {shorten(repr(frame.data), 120)}",),
                 )
             )
             verdict.timeline.append(EventRecord(index, None, None, at, None, ours=False))
@@ -182,10 +231,10 @@ def check_events(recording: Recording, expectation: Expectation) -> Verdict:
             verdict.general.append(
                 Finding(
                     code="WC406",
-                    message=f"frame #{index} at {at:g} ms is not JSON: {frame.data[:60]!r}",
+                    message=f"frame #{index} at {at:g} ms is not JSON: {shorten(repr(frame.data), 60)}",
                     hint="Send only JSON frames on this socket, or move keep-alives to WebSocket ping frames.",
                     subject="probe",
-                    evidence=(f"#{index} +{at:g} ms: {frame.data[:120]!r}",),
+                    evidence=(f"#{index} +{at:g} ms: {shorten(repr(frame.data), 120)}",),
                 )
             )
             verdict.timeline.append(EventRecord(index, None, None, at, None, ours=False))
@@ -195,10 +244,13 @@ def check_events(recording: Recording, expectation: Expectation) -> Verdict:
             verdict.general.append(
                 Finding(
                     code="WC407",
-                    message=f"frame #{index} at {at:g} ms has no {expectation.type_field!r} field: {frame.data[:80]}",
+                    message=(
+                        f"frame #{index} at {at:g} ms has no {expectation.type_field!r} field: "
+                        f"{shorten(frame.data, 80)}"
+                    ),
                     hint=f"Give every event a {expectation.type_field!r} (or set probe.type_field to the field used).",
                     subject="probe",
-                    evidence=(f"#{index} +{at:g} ms: {frame.data[:120]}",),
+                    evidence=(f"#{index} +{at:g} ms: {shorten(frame.data, 120)}",),
                 )
             )
             verdict.timeline.append(EventRecord(index, None, None, at, None, ours=False))
@@ -226,7 +278,7 @@ def check_events(recording: Recording, expectation: Expectation) -> Verdict:
 
 
 def _latency(frame: Frame, message: dict[str, Any], expectation: Expectation) -> float | None:
-    if expectation.latency == "send":
+    if expectation.latency == Latency.SEND:
         return _ms(frame.received_at - frame.sent_at) if frame.sent_at is not None else None
     stamped = _parse_time(message.get(expectation.timestamp_field))
     if stamped is None or frame.received_wall is None:
@@ -341,7 +393,7 @@ def _check_end(recording: Recording, expectation: Expectation, ours: Sequence[_E
         if last
         else f"frames of any kind: {len(recording.frames)}"
     )
-    if recording.end == "closed":
+    if recording.end == RecordingEnd.CLOSED:
         reason = f" ({recording.close_reason})" if recording.close_reason else ""
         verdict.general.append(
             Finding(
@@ -353,7 +405,7 @@ def _check_end(recording: Recording, expectation: Expectation, ours: Sequence[_E
                 evidence=(arrived, last_activity),
             )
         )
-    elif recording.end == "deadline":
+    elif recording.end == RecordingEnd.DEADLINE:
         waited = _ms(recording.ended_at - recording.trigger_at)
         verdict.general.append(
             Finding(
@@ -364,3 +416,55 @@ def _check_end(recording: Recording, expectation: Expectation, ours: Sequence[_E
                 evidence=(arrived, last_activity),
             )
         )
+
+
+# -- the connection, and several runs --------------------------------------------------------------
+
+
+def connect_finding(recording: Recording, shown_url: str, *, hint: str) -> Finding:
+    """WC401 for a run whose connection failed: where it tried, what the client said, what to check."""
+    return Finding(
+        code="WC401",
+        message=f"cannot connect to {shown_url}: {recording.error}",
+        hint=hint,
+        subject="probe",
+    )
+
+
+def percentile(values: Sequence[float], name: str) -> float:
+    """The nearest-rank percentile (``p50``, ``p95``: a value that was measured) or ``max`` of non-empty `values`."""
+    ordered = sorted(values)
+    if name == "max":
+        return ordered[-1]
+    rank = math.ceil(float(name[1:]) / 100 * len(ordered))
+    return ordered[max(rank, 1) - 1]
+
+
+def summarize_latencies(samples: Sequence[float]) -> dict[str, float | int]:
+    """p50, p95 and max of one event's latencies over several runs, and how many runs measured it."""
+    return {**{key: round(percentile(samples, key), 3) for key in PERCENTILES}, "samples": len(samples)}
+
+
+def check_latency_summary(
+    event: str, samples: Sequence[float], expectation: Expectation, chosen: str
+) -> tuple[dict[str, float | int], list[Finding]]:
+    """The latency summary of `event` over several runs, and WC405 when its `chosen` percentile is over budget."""
+    summary = summarize_latencies(samples)
+    value = float(summary[chosen])
+    if value <= expectation.budget_ms:
+        return summary, []
+    return summary, [
+        Finding(
+            code="WC405",
+            message=(
+                f"{event} {chosen} latency {value:g} ms is over the {expectation.budget_ms:g} ms budget "
+                f"(p50 {summary['p50']:g}, p95 {summary['p95']:g}, max {summary['max']:g} ms "
+                f"over {summary['samples']} runs)"
+            ),
+            hint="Something holds the event loop or the connection between emission and delivery "
+            "on some runs: look for blocking calls near the emitter, or a slow per-connection queue.",
+            subject=f"event: {event}",
+            evidence=tuple(f"run latency {sample:g} ms" for sample in samples),
+            data={"latency_ms": value},
+        )
+    ]

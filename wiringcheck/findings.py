@@ -8,10 +8,11 @@ shown.  They are frozen: a finding is a fact about one run, never edited later.
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["CheckResult", "Finding", "Location", "Severity", "Status"]
+__all__ = ["CheckResult", "Finding", "Location", "Phase", "Severity", "Status"]
 
 
 class Status(enum.StrEnum):
@@ -24,6 +25,20 @@ class Status(enum.StrEnum):
     PASSED = "passed"
     FAILED = "failed"
     SKIPPED = "skipped"
+
+
+class Phase(enum.StrEnum):
+    """Where a check belongs: the phases of a run, in order, then the log summary and the static scan."""
+
+    BOOT = "boot"
+    ROLES = "roles"
+    CONTRACT = "contract"
+    WIRES = "wires"
+    STARTUP = "startup"
+    PROBE = "probe"
+    SHUTDOWN = "shutdown"
+    LOGS = "logs"
+    SCAN = "scan"
 
 
 class Severity(enum.StrEnum):
@@ -74,21 +89,25 @@ class Finding:
     severity: Severity = Severity.ERROR
     data: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
+    def __post_init__(self) -> None:
+        from wiringcheck.codes import CODES
+
+        if self.code not in CODES:
+            raise ValueError(f"{self.code!r} is not in the catalog of codes (wiringcheck.codes)")
+
     @property
     def title(self) -> str:
         """The catalog title of this finding's code."""
         from wiringcheck.codes import CODES
 
-        entry = CODES.get(self.code)
-        return entry.title if entry else self.code
+        return CODES[self.code].title
 
     @property
     def why(self) -> str:
         """Why this kind of finding matters, from the catalog."""
         from wiringcheck.codes import CODES
 
-        entry = CODES.get(self.code)
-        return entry.why if entry else ""
+        return CODES[self.code].why
 
     def oneline(self) -> str:
         """``path:line: subject: WC203 title: message``, as compilers and linters print."""
@@ -111,6 +130,19 @@ class CheckResult:
     findings: tuple[Finding, ...] = ()
     duration: float = 0.0
     reason: str = ""
+
+    @classmethod
+    def judged(cls, name: str, phase: str, findings: Iterable[Finding], *, duration: float = 0.0) -> CheckResult:
+        """A check that failed when one of its findings is an error, and passed otherwise."""
+        findings = tuple(findings)
+        failed = any(f.severity is Severity.ERROR for f in findings)
+        status = Status.FAILED if failed else Status.PASSED
+        return cls(name=name, phase=phase, status=status, findings=findings, duration=duration)
+
+    @classmethod
+    def skipped(cls, name: str, phase: str, reason: str) -> CheckResult:
+        """A check that could not run, and why: never counted as passed."""
+        return cls(name=name, phase=phase, status=Status.SKIPPED, reason=reason)
 
     @property
     def errors(self) -> tuple[Finding, ...]:

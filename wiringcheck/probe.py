@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from wiringcheck.events import Frame, Recording
+from wiringcheck.events import Frame, Recording, RecordingEnd
 
 if TYPE_CHECKING:
     import ssl
@@ -75,10 +75,6 @@ def build_request(
     return ProbeRequest(url=url, headers=tuple(headers), trigger=trigger, run_id=run_id, secret=secret)
 
 
-def _redact(text: str, secret: str | None) -> str:
-    return text.replace(secret, "***") if secret else text
-
-
 def _frame_type(data: str | bytes, type_field: str, run_id_field: str) -> tuple[Any, Any]:
     if isinstance(data, bytes):
         return None, None
@@ -129,11 +125,11 @@ async def record_run(
             run_id=request.run_id,
             trigger_at=start,
             ended_at=clock(),
-            end="connect_failed",
-            error=_redact(f"{type(exc).__name__}: {reason}", request.secret),
+            end=RecordingEnd.CONNECT_FAILED,
+            error=f"{type(exc).__name__}: {reason}",
         )
 
-    end, close_code, close_reason = "deadline", None, ""
+    end, close_code, close_reason = RecordingEnd.DEADLINE, None, ""
     async with connection:
         trigger_at = clock()
         deadline = trigger_at + probe.deadline
@@ -146,7 +142,7 @@ async def record_run(
                 )
                 remaining = until - clock()
                 if remaining <= 0:
-                    end = "deadline" if terminal_seen_at is None else "terminal"
+                    end = RecordingEnd.DEADLINE if terminal_seen_at is None else RecordingEnd.TERMINAL
                     break
                 try:
                     data = await asyncio.wait_for(connection.recv(), timeout=remaining)
@@ -158,13 +154,13 @@ async def record_run(
                     if event_type == probe.terminal and (run_id is None or str(run_id) == request.run_id):
                         terminal_seen_at = clock()
         except ConnectionClosed as closed:
-            end = "terminal" if terminal_seen_at is not None else "closed"
+            end = RecordingEnd.TERMINAL if terminal_seen_at is not None else RecordingEnd.CLOSED
             if closed.rcvd is not None:
                 close_code, close_reason = closed.rcvd.code, closed.rcvd.reason
             else:
                 close_code, close_reason = 1006, "connection lost without a close frame"
         except TimeoutError:
-            end = "deadline"
+            end = RecordingEnd.DEADLINE
     return Recording(
         run_id=request.run_id,
         trigger_at=trigger_at,

@@ -251,9 +251,9 @@ class _State:
             except _Invalid as exc:
                 self.run_error = str(exc)
             except Exception as exc:
-                from wiringcheck.importing import ImportRefError
+                from wiringcheck.errors import UsageError
 
-                if not isinstance(exc, ImportRefError):
+                if not isinstance(exc, UsageError):
                     raise
                 self.run_error = f"wiringcheck: {exc}"
         if self.run_error is not None:
@@ -341,7 +341,7 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
         owner = "" if event.ours else f" (other run {event.run_id})"
         terminalreporter.write_line(f"  {event.type or '(no type)'}{owner} at +{event.at_ms:g} ms{latency}")
     for finding in report.findings:
-        if finding.severity.value != "error":
+        if finding.severity != "error":
             terminalreporter.write_line(f"  {finding.severity.value}: {finding.code} {finding.message}")
     counts = ", ".join(f"{n} {status.value}" for status, n in report.counts().items() if n)
     verdict = "passed" if report.ok else "failed"
@@ -350,35 +350,16 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
 
 # -- the check as test items -----------------------------------------------------------------------
 
-_OPTIONAL = ("startup guards", "logs")
-"""Checks the runner adds only when they have findings; collected always, passed when absent."""
-
 
 def expected_checks(settings: Settings) -> list[str]:
-    """The names of the checks a run of `settings` reports, in order, known before it runs.
+    """The names of the checks a run of `settings` reports, in order (`wiringcheck.runner.plan`).
 
     Collection must not boot the backend (``pytest --co`` stays instant), so the items
-    are predicted from the configuration: boot, each role, each contract member, each
-    wire, the startup calls, the probe, each event and shutdown, plus the two checks
-    that appear only when they find something (``startup guards``, ``logs``).
+    come from the runner's plan of the configuration.
     """
-    from wiringcheck.contract import parse_member
+    from wiringcheck.runner import plan
 
-    in_process = settings.target_kind != "url"
-    names = ["boot"]
-    names += [f"role: {role}" for role in settings.roles]
-    names += [f"contract: {role.name}.{parse_member(m).name}" for role in settings.roles.values() for m in role.members]
-    names += [f"wire: {wire}" for wire in settings.wires]
-    if in_process:
-        names.append("startup: coroutines awaited")
-    names += [f"startup call: {call}" for call in settings.must_call]
-    traced = in_process and settings.trace and any(role.class_ref for role in settings.roles.values())
-    if traced:
-        names.append("startup guards")
-    names.append("probe")
-    names += [f"event: {event}" for event in settings.probe.events]
-    names += ["shutdown", "logs"]
-    return names
+    return plan(settings)
 
 
 class CheckFailed(Exception):
@@ -427,7 +408,7 @@ class WiringcheckItem(pytest.Item):
         return matches[self.occurrence] if self.occurrence < len(matches) else None
 
     def runtest(self) -> None:
-        from wiringcheck.findings import Status
+        from wiringcheck.findings import Severity, Status
 
         report = _state(self.config).run()
         check = self._result(report)
@@ -436,7 +417,9 @@ class WiringcheckItem(pytest.Item):
         if check is None:
             if report.boot_failed:
                 pytest.skip("the backend did not boot")
-            if self.check not in _OPTIONAL:
+            from wiringcheck.runner import OPTIONAL_CHECKS
+
+            if self.check not in OPTIONAL_CHECKS:
                 raise CheckFailed(f"wiringcheck reported no check named {self.check!r}")
         elif check.status is Status.SKIPPED:
             pytest.skip(check.reason or "skipped")
@@ -444,9 +427,9 @@ class WiringcheckItem(pytest.Item):
             raise CheckFailed(_check_text(check))
         if self.check == "logs":
             self._unlisted(report)
-        notes = [f for f in (check.findings if check else ()) if f.severity.value != "error"]
+        notes = [f for f in (check.findings if check else ()) if f.severity is not Severity.ERROR]
         if notes:
-            from wiringcheck.render.junit import finding_text
+            from wiringcheck.render import finding_text
 
             self.add_report_section("call", "wiringcheck", "\n\n".join(finding_text(f) for f in notes))
 
@@ -469,7 +452,7 @@ class WiringcheckItem(pytest.Item):
 
 
 def _check_text(check: CheckResult) -> str:
-    from wiringcheck.render.junit import finding_text
+    from wiringcheck.render import finding_text
 
     return "\n\n".join(finding_text(f) for f in check.findings) or check.reason or "failed"
 

@@ -25,39 +25,28 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
-from wiringcheck.config import DEFAULT_EVENTS, Settings
-from wiringcheck.events import Expectation, Recording, Verdict, attach_send_times, check_events, expectation_for
+from wiringcheck.config import Settings
+from wiringcheck.errors import BackendError, RoleNotFound
+from wiringcheck.events import (
+    DEFAULT_EVENTS,
+    Expectation,
+    Latency,
+    Recording,
+    Verdict,
+    attach_send_times,
+    check_events,
+    expectation_for,
+)
+from wiringcheck.findings import Severity
+from wiringcheck.secrets import Secrets
 from wiringcheck.suggest import suggest
 
 if TYPE_CHECKING:
     import ssl
 
-    from wiringcheck.targets import Handle, Target
+    from wiringcheck.targets import Handle
 
 __all__ = ["Backend", "BackendError", "RoleNotFound", "Roles", "assert_events", "booted", "expectation_for"]
-
-
-class BackendError(Exception):
-    """The backend could not be started or stopped; `phase` says which (``boot`` or ``shutdown``).
-
-    The backend's own exception, when there is one, is chained as the cause, so a
-    test's traceback shows the line of startup that raised.
-    """
-
-    def __init__(self, phase: str, problem: str) -> None:
-        self.phase = phase
-        self.problem = problem
-        super().__init__(problem)
-
-    def __str__(self) -> str:
-        return f"{self.phase}: {self.problem}"
-
-
-class RoleNotFound(KeyError):
-    """A role asked for by name that the backend does not offer; the message says why."""
-
-    def __str__(self) -> str:
-        return str(self.args[0]) if self.args else ""
 
 
 class Roles(Mapping[str, Any]):
@@ -89,14 +78,14 @@ class Roles(Mapping[str, Any]):
         return dict(self._missing)
 
 
-_EXPECTATIONS: OrderedDict[str, Expectation] = OrderedDict()
-"""The expectation of each recent probe run, by run id, so `assert_events(recording)` needs no other argument."""
+_EXPECTATIONS: OrderedDict[str, tuple[Expectation, Secrets]] = OrderedDict()
+"""The expectation and secrets of each recent probe run, by run id, so `assert_events(recording)` needs no more."""
 
 _REMEMBERED = 256
 
 
-def _remember(run_id: str, expectation: Expectation) -> None:
-    _EXPECTATIONS[run_id] = expectation
+def _remember(run_id: str, expectation: Expectation, secrets: Secrets) -> None:
+    _EXPECTATIONS[run_id] = (expectation, secrets)
     while len(_EXPECTATIONS) > _REMEMBERED:
         _EXPECTATIONS.popitem(last=False)
 
@@ -128,9 +117,9 @@ class Backend:
         return self.handle.root
 
     @property
-    def latency(self) -> str:
-        """How delivery latency is measured: ``send`` (in-process hand-off) or ``timestamp`` (event field)."""
-        return "send" if self.handle.sends is not None else "timestamp"
+    def latency(self) -> Latency:
+        """How delivery latency is measured: in-process hand-off (`SEND`) or the event's field (`TIMESTAMP`)."""
+        return Latency.SEND if self.handle.sends is not None else Latency.TIMESTAMP
 
     @property
     def expectation(self) -> Expectation:
@@ -152,30 +141,9 @@ class Backend:
             recording = await record_run(request, probe, ssl_context=self.ssl_context)
         if self.handle.sends is not None:
             recording = replace(recording, frames=attach_send_times(recording.frames, self.handle.sends))
-        _remember(recording.run_id, expectation_for(probe, latency=self.latency))
+        secrets = Secrets.from_settings(replace(self.settings, probe=probe), self.environ)
+        _remember(recording.run_id, expectation_for(probe, latency=self.latency), secrets)
         return recording
-
-
-def _resolve_roles(settings: Settings, handle: Handle, target: Target) -> Roles:
-    from wiringcheck.runner import resolve_path
-
-    found: dict[str, Any] = {}
-    missing: dict[str, str] = {}
-    for role in settings.roles.values():
-        if not target.in_process:
-            missing[role.name] = "a running URL exposes no in-process objects"
-            continue
-        try:
-            found[role.name] = resolve_path(handle.root, role.path)
-        except LookupError as exc:
-            missing[role.name] = f"not found at {role.path!r}: {exc}"
-    return Roles(found, missing)
-
-
-async def _abort(target: Target) -> None:
-    abort = getattr(target, "abort", None)
-    if abort is not None:
-        await abort()
 
 
 @asynccontextmanager
@@ -188,39 +156,27 @@ async def booted(
     """Start the configured backend, yield it with its roles resolved, and always shut it down.
 
     Startup and shutdown run under the configuration's `startup_timeout` and
-    `shutdown_timeout`. A `url` target is only connected to: it has no roles.
+    `shutdown_timeout` (`wiringcheck.lifecycle`). A `url` target is only connected
+    to: it has no roles.
 
     Raises:
         BackendError: startup raised or hung, or shutdown did (only when the body did not raise).
-        wiringcheck.importing.ImportRefError: the target's import path does not resolve.
+        wiringcheck.errors.ImportRefError: the target's import path does not resolve.
     """
-    from wiringcheck.diagnose import describe_exception
-    from wiringcheck.importing import ImportRefError
-    from wiringcheck.targets import BootError, make_target
+    from wiringcheck import lifecycle
+    from wiringcheck.targets import make_target
 
     target = make_target(settings)
-    try:
-        async with asyncio.timeout(settings.startup_timeout):
-            handle = await target.start()
-    except TimeoutError:
-        await _abort(target)
-        raise BackendError("boot", f"startup did not finish within {settings.startup_timeout:g} s") from None
-    except ImportRefError:
-        raise
-    except Exception as exc:
-        await _abort(target)
-        error = exc.error if isinstance(exc, BootError) else exc
-        where = f" during {exc.phase}" if isinstance(exc, BootError) else ""
-        headline, _ = describe_exception(error)
-        raise BackendError("boot", f"startup raised{where}: {headline}") from error
-    except BaseException:  # cancelled or interrupted: never leave the backend running
-        await _abort(target)
-        raise
-
+    started = await lifecycle.start(target, settings)
+    if started.handle is None:
+        assert started.finding is not None
+        raise BackendError("boot", started.finding.message) from started.error
+    handle = started.handle
+    found, missing = lifecycle.resolve_roles(settings, handle, target)
     backend = Backend(
         settings=settings,
         handle=handle,
-        roles=_resolve_roles(settings, handle, target),
+        roles=Roles(found, missing),
         environ=os.environ if environ is None else environ,
         ssl_context=ssl_context,
     )
@@ -231,19 +187,9 @@ async def booted(
         body_failed = True
         raise
     finally:
-        try:
-            async with asyncio.timeout(settings.shutdown_timeout):
-                await target.stop()
-        except TimeoutError:
-            await _abort(target)
-            if not body_failed:
-                raise BackendError(
-                    "shutdown", f"shutdown did not finish within {settings.shutdown_timeout:g} s"
-                ) from None
-        except Exception as exc:
-            if not body_failed:
-                headline, _ = describe_exception(exc)
-                raise BackendError("shutdown", f"shutdown raised: {headline}") from exc
+        stopped = await lifecycle.stop(target, settings)
+        if stopped.finding is not None and not body_failed:
+            raise BackendError("shutdown", stopped.finding.message) from stopped.error
 
 
 # -- assertions on a recording ---------------------------------------------------------------------
@@ -252,8 +198,8 @@ async def booted(
 def _latency_of(recording: Recording, expectation: Expectation) -> Expectation:
     """Measure latency the way the recording allows: send times when frames carry them."""
     has_send_times = any(frame.sent_at is not None for frame in recording.frames)
-    if expectation.latency == "send" and recording.frames and not has_send_times:
-        return replace(expectation, latency="timestamp")
+    if expectation.latency == Latency.SEND and recording.frames and not has_send_times:
+        return replace(expectation, latency=Latency.TIMESTAMP)
     return expectation
 
 
@@ -277,9 +223,11 @@ def assert_events(
         AssertionError: one block per finding, with what, where, why and what to do.
     """
     __tracebackhide__ = True
+    remembered = _EXPECTATIONS.get(recording.run_id)
+    secrets = remembered[1] if remembered is not None else Secrets()
     if expectation is None:
-        expectation = _EXPECTATIONS.get(recording.run_id) or Expectation(
-            events=DEFAULT_EVENTS, terminal=DEFAULT_EVENTS[-1]
+        expectation = (
+            remembered[0] if remembered is not None else Expectation(events=DEFAULT_EVENTS, terminal=DEFAULT_EVENTS[-1])
         )
     if events is not None:
         chosen = tuple(events)
@@ -290,9 +238,11 @@ def assert_events(
     if budget_ms is not None:
         expectation = replace(expectation, budget_ms=budget_ms)
     verdict = check_events(recording, _latency_of(recording, expectation))
-    errors = [finding for finding in verdict.findings if finding.severity.value == "error"]
+    errors = [finding for finding in verdict.findings if finding.severity is Severity.ERROR]
     if errors:
-        from wiringcheck.render.junit import finding_text
+        from wiringcheck.render import finding_text
+
+        errors = secrets.scrub(errors)
 
         blocks = "\n\n".join(finding_text(finding) for finding in errors)
         raise AssertionError(f"the run's events failed {len(errors)} check(s):\n\n{blocks}")

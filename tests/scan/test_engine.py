@@ -30,7 +30,7 @@ def test_every_scan_code_has_a_rule_module() -> None:
 
 def test_visit_dispatches_by_type_with_parents() -> None:
     """Each node reaches the callbacks registered for its type, with its ancestors, once."""
-    rule = Rule("WC999", "test")
+    rule = Rule("WC301", "test")
     seen: list[tuple[str, tuple[str, ...]]] = []
 
     @rule.register(ast.Name)

@@ -16,6 +16,7 @@ import tomllib
 from pathlib import Path
 
 from wiringcheck.config import DEFAULT_EVENTS, ProbeSettings
+from wiringcheck.errors import UsageError
 from wiringcheck.report import ExitCode
 
 __all__ = ["APP_REF", "init_command", "starter_table"]
@@ -96,9 +97,9 @@ def init_command(path: Path, *, app: str | None = None) -> int:
     """Append the starter table to `path` (created when missing); returns the exit code."""
     text, refusal = _existing(path)
     if refusal is not None:
-        return _error(refusal)
+        raise UsageError(refusal)
     if app is not None and not APP_REF.match(app):
-        return _error(f"--app {app!r} is not of the form package.module:attribute")
+        raise UsageError(f"--app {app!r} is not of the form package.module:attribute")
     if app is None:
         app = _ask_app()
     separator = "" if not text or text.endswith("\n") else "\n"
@@ -106,7 +107,7 @@ def init_command(path: Path, *, app: str | None = None) -> int:
         with path.open("a", encoding="utf-8") as file:
             file.write(separator + starter_table(app).lstrip("\n" if not text else ""))
     except OSError as exc:
-        return _error(f"cannot write {path}: {exc.strerror or exc}")
+        raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
     action = "added [tool.wiringcheck] to" if text else "created"
     sys.stdout.write(
         f"{action} {path}\n"
@@ -114,8 +115,3 @@ def init_command(path: Path, *, app: str | None = None) -> int:
         "(`wiringcheck inspect` shows them), then run `wiringcheck run`\n"
     )
     return ExitCode.OK
-
-
-def _error(message: str) -> int:
-    sys.stderr.write(f"wiringcheck: error: {message}\n")
-    return int(ExitCode.USAGE_ERROR)

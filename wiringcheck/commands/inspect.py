@@ -240,7 +240,7 @@ def _role_node(root: Node, role: RoleSpec, backend: Backend, *, private: bool) -
         except Undecidable as exc:
             verdicts[spec.name] = f"contract ? {exc}"
             continue
-        errors = [f for f in findings if f.severity.value == "error"]
+        errors = [f for f in findings if f.severity == "error"]
         verdicts[spec.name] = f"contract ✓ {spec}" if not errors else f"contract ✗ {errors[0].code} {errors[0].message}"
 
     listed: set[str] = set()
@@ -345,31 +345,28 @@ async def _build(settings: Settings, *, private: bool) -> Node:
 
 
 def inspect_command(settings: Settings, *, private: bool = False) -> int:
-    """Boot, build the tree, shut down, print; returns the exit code (3 when the backend does not boot)."""
+    """Boot, build the tree, shut down, print; returns the exit code.
+
+    Raises:
+        UsageError: the target cannot be booted in-process, or its import path does not resolve.
+        BackendError: the backend did not boot (exit 3) or did not shut down (exit 1).
+    """
     import asyncio
 
-    from wiringcheck.importing import ImportRefError
+    from wiringcheck.errors import BackendError, UsageError
     from wiringcheck.render.console import interactive, make_console
-    from wiringcheck.session import BackendError
 
     if settings.target_kind == "url":
-        return _error("inspect boots the backend in-process: configure app or boot, not url", ExitCode.USAGE_ERROR)
+        raise UsageError("inspect boots the backend in-process: configure app or boot, not url")
     if settings.target_kind == "none":
-        return _error("no target: set app or boot in the configuration, or pass --app/--boot", ExitCode.USAGE_ERROR)
+        raise UsageError("no target: set app or boot in the configuration, or pass --app/--boot")
     try:
         tree = asyncio.run(_build(settings, private=private))
-    except ImportRefError as exc:
-        return _error(str(exc), ExitCode.USAGE_ERROR)
     except BackendError as exc:
-        code = ExitCode.BOOT_FAILED if exc.phase == "boot" else ExitCode.CHECK_FAILED
-        return _error(f"{exc} (run `wiringcheck run` for the full diagnosis)", code)
+        exc.problem += " (run `wiringcheck run` for the full diagnosis)"
+        raise
     if interactive(sys.stdout):
         make_console().print(_render_rich(tree))
     else:
         sys.stdout.write(render_plain(tree) + "\n")
     return ExitCode.OK
-
-
-def _error(message: str, code: ExitCode) -> int:
-    sys.stderr.write(f"wiringcheck: error: {message}\n")
-    return int(code)

@@ -11,13 +11,13 @@ import sys
 from typing import IO, TYPE_CHECKING, Any, TextIO
 
 from wiringcheck.findings import CheckResult, Finding, Severity, Status
-from wiringcheck.render import shown_location
+from wiringcheck.render import finding_lines, shown_location
 from wiringcheck.report import Report
 
 if TYPE_CHECKING:
     from rich.console import Console
 
-__all__ = ["ConsoleObserver", "make_console", "print_report", "render"]
+__all__ = ["ConsoleObserver", "make_console", "print_report", "render", "render_scan"]
 
 _MARKS = {Status.PASSED: ("ok", "green"), Status.FAILED: ("FAIL", "bold red"), Status.SKIPPED: ("skip", "yellow")}
 
@@ -110,14 +110,11 @@ def _escape(text: str) -> str:
 def _finding_block(console: Console, finding: Finding, *, verbose: bool) -> None:
     style = "bold red" if finding.severity is Severity.ERROR else "bold yellow"
     console.print(f"[{style}]{finding.code}[/] [bold]{_escape(finding.title)}[/]  [dim]{_escape(finding.subject)}[/]")
-    console.print(f"    what   {_escape(finding.message)}")
-    where = shown_location(finding.location)
-    if where:
-        console.print(f"    where  [cyan]{_escape(where)}[/]")
-    if finding.why:
-        console.print(f"    why    {_escape(finding.why)}")
-    if finding.hint:
-        console.print(f"    do     {_escape(finding.hint)}")
+    lines = finding_lines(finding)
+    labelled = [(label, text) for label, text in lines if label]
+    for label, text in labelled:
+        shown = f"[cyan]{_escape(text)}[/]" if label == "where" else _escape(text)
+        console.print(f"    {label:<6} {shown}")
     evidence = finding.evidence if verbose else finding.evidence[:6]
     for line in evidence:
         console.print(f"           [dim]{_escape(line)}[/]")
@@ -267,10 +264,41 @@ def _verdict(console: Console, report: Report) -> None:
         console.print(f"[bold red]FAILED[/] {summary}; {errors} finding(s){seconds} (exit {int(report.exit_code)})")
 
 
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def render_scan(report: Report, *, verbosity: int = 0) -> str:
+    """A scan's findings one per line, as linters print them (``path:line: subject: WC301 title: message``)."""
+    lines: list[str] = []
+    for finding in report.findings:
+        lines.append(finding.oneline())
+        if verbosity > 0:
+            if finding.hint:
+                lines.append(f"    hint: {finding.hint}")
+            lines.extend(f"    {item}" for item in finding.evidence)
+    errors = sum(len(check.errors) for check in report.checks)
+    warnings = len(report.findings) - errors
+    summary = (
+        f"wiringcheck scan: {_plural(errors, 'error')}, {_plural(warnings, 'warning')} "
+        f"in {_plural(len(report.checks), 'file')} ({report.extra.get('lines', 0)} lines, {report.duration:.2f}s"
+    )
+    skipped = report.counts()[Status.SKIPPED]
+    if skipped:
+        summary += f", {skipped} skipped"
+    baseline = report.extra.get("baseline")
+    if isinstance(baseline, dict):
+        summary += f", {baseline.get('excused', 0)} in baseline"
+    lines.append(summary + ")")
+    return "\n".join(lines) + "\n"
+
+
 def render(report: Report, *, verbosity: int = 0, color: bool = False) -> str:
     """The console report as a string (for files and tests)."""
     import io
 
+    if report.kind == "scan":
+        return render_scan(report, verbosity=verbosity)
     buffer = io.StringIO()
     print_report(make_console(buffer, color=color), report, verbosity=verbosity)
     return buffer.getvalue()

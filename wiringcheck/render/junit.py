@@ -8,25 +8,11 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
-from wiringcheck.findings import CheckResult, Finding, Severity, Status
-from wiringcheck.render import shown_location
+from wiringcheck.findings import CheckResult, Severity, Status
+from wiringcheck.render import finding_text
 from wiringcheck.report import Report
 
-__all__ = ["render"]
-
-
-def finding_text(finding: Finding) -> str:
-    """The what / where / why / do block of a finding, as plain text."""
-    lines = [f"{finding.code} {finding.title}: {finding.message}"]
-    where = shown_location(finding.location)
-    if where:
-        lines.append(f"where: {where}")
-    if finding.why:
-        lines.append(f"why:   {finding.why}")
-    if finding.hint:
-        lines.append(f"do:    {finding.hint}")
-    lines.extend(f"  {line}" for line in finding.evidence)
-    return "\n".join(lines)
+__all__ = ["finding_text", "render"]
 
 
 def _classname(check: CheckResult) -> str:

@@ -7,26 +7,21 @@ that does not exist, a bad baseline or configuration) prints one line,
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 from typing import Any
 
-from wiringcheck.findings import Finding
-from wiringcheck.report import ExitCode, Report
+from wiringcheck.errors import UsageError, print_error
+from wiringcheck.report import ExitCode
 
 __all__ = ["scan_command"]
 
 FORMATS = ("console", "json", "sarif", "github", "junit")
-
-
-class _UsageError(Exception):
-    pass
+"""The formats `scan` writes: every `wiringcheck.render.Format`."""
 
 
 def _error(message: str) -> int:
-    sys.stderr.write(f"wiringcheck: error: {message}\n")
-    return int(ExitCode.USAGE_ERROR)
+    return print_error(UsageError(message))
 
 
 def _find_config(paths: list[Path]) -> Path | None:
@@ -43,96 +38,12 @@ def _find_config(paths: list[Path]) -> Path | None:
 
 
 def _settings(paths: list[Path], config: Path | None) -> Any:
-    from wiringcheck.config import ConfigError, load_settings
+    from wiringcheck.config import load_settings
 
-    try:
-        if config is not None:
-            return load_settings(config)
-        found = _find_config(paths)
-        return load_settings(found) if found is not None else None
-    except ConfigError as exc:
-        raise _UsageError(str(exc)) from None
-
-
-def _render(report: Report, fmt: str, verbose: int) -> str:
-    if fmt == "json":
-        try:
-            from wiringcheck.render.json import render as render_json
-        except ImportError:  # pragma: no cover - render/json.py ships with the package
-            return _json(report)
-        return render_json(report)
-    if fmt == "sarif":
-        from wiringcheck.render.sarif import render as render_sarif
-
-        return render_sarif(report)
-    if fmt == "github":
-        from wiringcheck.render.github import render as render_github
-
-        return render_github(report)
-    if fmt == "junit":
-        from wiringcheck.render.junit import render as render_junit
-
-        return render_junit(report)
-    return _console(report, verbose)
-
-
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}" if n == 1 else f"{n} {word}s"
-
-
-def _console(report: Report, verbose: int) -> str:
-    lines: list[str] = []
-    for finding in report.findings:
-        lines.append(finding.oneline())
-        if verbose:
-            if finding.hint:
-                lines.append(f"    hint: {finding.hint}")
-            for item in finding.evidence:
-                lines.append(f"    {item}")
-    counts = report.counts()
-    errors = sum(len(check.errors) for check in report.checks)
-    warnings = len(report.findings) - errors
-    files = len(report.checks)
-    lines_scanned = report.extra.get("lines", 0)
-    summary = (
-        f"wiringcheck scan: {_plural(errors, 'error')}, {_plural(warnings, 'warning')} "
-        f"in {_plural(files, 'file')} ({lines_scanned} lines, {report.duration:.2f}s"
-    )
-    if counts:
-        skipped = counts.get(next(iter(counts)).__class__("skipped"), 0)
-        if skipped:
-            summary += f", {skipped} skipped"
-    baseline = report.extra.get("baseline")
-    if isinstance(baseline, dict):
-        summary += f", {baseline.get('excused', 0)} in baseline"
-    lines.append(summary + ")")
-    return "\n".join(lines) + "\n"
-
-
-def _json(report: Report) -> str:
-    def finding(f: Finding) -> dict[str, Any]:
-        return {
-            "code": f.code,
-            "title": f.title,
-            "message": f.message,
-            "path": f.location.path if f.location else None,
-            "line": f.location.line if f.location else None,
-            "column": f.location.column if f.location else None,
-            "subject": f.subject,
-            "hint": f.hint,
-            "severity": f.severity.value,
-        }
-
-    document = {
-        "kind": report.kind,
-        "target": report.target,
-        "ok": report.ok,
-        "checks": [
-            {"name": c.name, "status": c.status.value, "findings": [finding(f) for f in c.findings]}
-            for c in report.checks
-        ],
-    }
-    return json.dumps(document, indent=2) + "\n"
+    if config is not None:
+        return load_settings(config)
+    found = _find_config(paths)
+    return load_settings(found) if found is not None else None
 
 
 def scan_command(
@@ -149,6 +60,7 @@ def scan_command(
     verbose: int,
 ) -> int:
     """Run ``wiringcheck scan`` and return its exit code (0 clean, 1 findings, 2 usage error)."""
+    from wiringcheck.render import Format, Outputs, write_outputs
     from wiringcheck.scan import ScanError, scan_paths
     from wiringcheck.scan.baseline import BaselineError, apply_baseline, load_baseline, write_baseline
 
@@ -168,7 +80,7 @@ def scan_command(
     try:
         settings = _settings(paths, config)
         known = load_baseline(baseline) if baseline is not None and not update_baseline else None
-    except (_UsageError, BaselineError) as exc:
+    except (UsageError, BaselineError) as exc:
         return _error(str(exc))
 
     roles: dict[str, Any] = {}
@@ -202,17 +114,13 @@ def scan_command(
             count = write_baseline(baseline, report.findings)
         except BaselineError as exc:
             return _error(str(exc))
-        sys.stderr.write(f"wiringcheck: recorded {_plural(count, 'finding')} in {baseline}\n")
+        sys.stderr.write(f"wiringcheck: recorded {count} finding{'' if count == 1 else 's'} in {baseline}\n")
         return int(ExitCode.OK)
     if known is not None:
         report = apply_baseline(report, known)
 
-    text = _render(report, fmt, verbose)
-    if output is not None:
-        try:
-            output.write_text(text, encoding="utf-8")
-        except OSError as exc:
-            return _error(f"cannot write {output}: {exc.strerror or exc}")
-    else:
-        sys.stdout.write(text)
+    try:
+        write_outputs(report, Outputs(format=Format(fmt), output=output, verbosity=verbose))
+    except UsageError as exc:
+        return print_error(exc)
     return int(report.exit_code)

@@ -14,19 +14,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
+from wiringcheck.errors import BootError
+
 if TYPE_CHECKING:
     from wiringcheck.config import Settings
 
 __all__ = ["BootError", "Handle", "Target", "make_target"]
-
-
-class BootError(Exception):
-    """The backend failed while starting; `phase` says where (import, factory, lifespan, serve)."""
-
-    def __init__(self, phase: str, error: BaseException) -> None:
-        self.phase = phase
-        self.error = error
-        super().__init__(f"{phase}: {type(error).__name__}: {error}")
 
 
 @dataclass(slots=True)
@@ -50,7 +43,11 @@ class Handle:
 
 
 class Target(Protocol):
-    """A backend wiringcheck can start and stop. `start` and `stop` are run under deadlines."""
+    """A backend wiringcheck can start and stop (see `wiringcheck.lifecycle`, which runs them under deadlines).
+
+    `abort` cancels whatever a failed or timed-out `start` or `stop` left running; it
+    must be safe to call at any point, more than once.
+    """
 
     kind: str
     in_process: bool
@@ -58,6 +55,8 @@ class Target(Protocol):
     async def start(self) -> Handle: ...
 
     async def stop(self) -> None: ...
+
+    async def abort(self) -> None: ...
 
 
 def make_target(settings: Settings) -> Target:

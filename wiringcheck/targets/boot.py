@@ -6,6 +6,7 @@ The handle is what roles are found on.  The WebSocket URL comes from the handle
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
@@ -59,3 +60,12 @@ class BootTarget:
         if self._manager is not None:
             manager, self._manager = self._manager, None
             await manager.__aexit__(None, None, None)
+
+    async def abort(self) -> None:
+        """Exit the boot manager as if its block had been cancelled, giving it one second."""
+        if self._manager is not None:
+            manager, self._manager = self._manager, None
+            error = asyncio.CancelledError()
+            with contextlib.suppress(Exception, asyncio.CancelledError):
+                async with asyncio.timeout(1.0):
+                    await manager.__aexit__(type(error), error, None)

@@ -27,3 +27,6 @@ class UrlTarget:
 
     async def stop(self) -> None:
         return None
+
+    async def abort(self) -> None:
+        return None
