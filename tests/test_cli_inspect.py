@@ -13,6 +13,7 @@ from wiringcheck.cli import main
 from wiringcheck.commands.inspect import contract_line, format_signature, members_of
 from wiringcheck.report import ExitCode
 
+from .conftest import MS
 from .integration.helpers import FAULTS, REPO
 
 
@@ -79,7 +80,7 @@ def test_inspect_shuts_the_backend_down(healthy_tree):
     _, lines = healthy_tree
     port = int(re.search(r"served at ws://127\.0\.0\.1:(\d+)/ws", lines[0])[1])
 
-    with pytest.raises(ConnectionRefusedError), socket.create_connection(("127.0.0.1", port), timeout=5):
+    with pytest.raises(ConnectionRefusedError), socket.create_connection(("127.0.0.1", port), timeout=5000 * MS):
         pass
 
 

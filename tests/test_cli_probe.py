@@ -23,6 +23,8 @@ from wiringcheck.render.console import ConsoleObserver, make_console
 from wiringcheck.report import ExitCode
 from wiringcheck.secrets import Secrets, mask_urls
 
+from .conftest import MS
+
 EVENTS = ("agent_started", "agent_thinking", "tool_executing", "tool_completed", "agent_completed")
 
 
@@ -151,7 +153,7 @@ def _echo_url() -> Iterator[str]:
     from websockets.sync.server import serve
 
     def handler(connection):
-        trigger = json.loads(connection.recv(timeout=5))
+        trigger = json.loads(connection.recv(timeout=5000 * MS))
         connection.send(json.dumps({"echo": connection.request.path}))  # no type: shown as evidence
         for event in EVENTS:
             connection.send(json.dumps({"type": event, "run_id": trigger["run_id"]}))
@@ -163,7 +165,7 @@ def _echo_url() -> Iterator[str]:
             yield f"ws://127.0.0.1:{server.socket.getsockname()[1]}/ws"
         finally:
             server.shutdown()
-            thread.join(timeout=5)
+            thread.join(timeout=5000 * MS)
 
 
 @pytest.mark.parametrize("fmt", ["console", "json", "junit", "github"])

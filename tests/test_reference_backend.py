@@ -28,6 +28,8 @@ from fixtures.agentchat.app import UNAUTHORIZED, create_app
 from fixtures.agentchat.auth import parse_tokens
 from fixtures.faults.legacy_setter.app import create_app as create_legacy_setter_app
 
+from .conftest import MS
+
 ROOT = Path(__file__).resolve().parent.parent
 FAULTS = sorted(p.parent.name for p in (ROOT / "fixtures" / "faults").glob("*/wiringcheck.toml"))
 EVENTS = ["agent_started", "agent_thinking", "tool_executing", "tool_completed", "agent_completed"]
@@ -42,15 +44,15 @@ async def serve(app: Starlette) -> AsyncIterator[str]:
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
     try:
-        async with asyncio.timeout(2):
+        async with asyncio.timeout(2000 * MS):
             while not server.started:
                 assert not task.done(), "uvicorn stopped during startup"
-                await asyncio.sleep(0.005)
+                await asyncio.sleep(5 * MS)
         port = server.servers[0].sockets[0].getsockname()[1]
         yield f"ws://127.0.0.1:{port}"
     finally:
         server.should_exit = True
-        async with asyncio.timeout(2):
+        async with asyncio.timeout(2000 * MS):
             await task
 
 
@@ -59,7 +61,7 @@ def trigger(run_id: str, text: str = "What is 6 times 7?") -> str:
 
 
 async def recv_json(ws: ClientConnection) -> dict[str, Any]:
-    async with asyncio.timeout(1):
+    async with asyncio.timeout(1000 * MS):
         frame = await ws.recv()
     message: dict[str, Any] = json.loads(frame)
     return message
@@ -79,7 +81,7 @@ async def test_run_events_reach_only_their_user_in_order() -> None:
         connect(f"{base}/ws?token=dev-token") as alice,
         connect(f"{base}/ws", additional_headers={"Authorization": "Bearer other-token"}) as bob,
     ):
-        async with asyncio.timeout(1):
+        async with asyncio.timeout(1000 * MS):
             await alice.send(trigger("run-1"))
         events = [await recv_json(alice) for _ in EVENTS]
         await assert_silent(bob)
@@ -103,7 +105,7 @@ async def test_bad_token_is_closed_with_4401(query: str) -> None:
     """A missing or unknown token is accepted, then closed with code 4401."""
     async with serve(create_app(tokens=TOKENS)) as base, connect(f"{base}/ws{query}") as ws:
         with pytest.raises(ConnectionClosed) as closed:
-            async with asyncio.timeout(1):
+            async with asyncio.timeout(1000 * MS):
                 await ws.recv()
     assert closed.value.rcvd is not None
     assert closed.value.rcvd.code == UNAUTHORIZED
@@ -122,10 +124,10 @@ async def test_garbage_gets_error_frames_and_the_connection_survives() -> None:
     async with serve(create_app(tokens=TOKENS)) as base, connect(f"{base}/ws?token=dev-token") as ws:
         replies = []
         for frame in garbage:
-            async with asyncio.timeout(1):
+            async with asyncio.timeout(1000 * MS):
                 await ws.send(frame)
             replies.append(await recv_json(ws))
-        async with asyncio.timeout(1):
+        async with asyncio.timeout(1000 * MS):
             await ws.send(trigger("run-3"))
         events = [await recv_json(ws) for _ in EVENTS]
 
@@ -163,7 +165,7 @@ async def test_legacy_setter_drops_every_event(monkeypatch: pytest.MonkeyPatch) 
     try:
         async with serve(app) as base, connect(f"{base}/ws?token=dev-token") as ws:
             assert app.state.agent_websocket_bridge.websocket_manager is None
-            async with asyncio.timeout(1):
+            async with asyncio.timeout(1000 * MS):
                 await ws.send(trigger("run-4"))
                 await dropped.complete.wait()
             await assert_silent(ws)
@@ -180,7 +182,7 @@ async def test_shutdown_cancels_runs_in_flight() -> None:
     """Shutdown cancels and awaits a run that is still in progress, leaving no task behind."""
     app = create_app(tokens=TOKENS, delays=Delays(think=30.0, tool=30.0))
     async with serve(app) as base, connect(f"{base}/ws?token=dev-token") as ws:
-        async with asyncio.timeout(1):
+        async with asyncio.timeout(1000 * MS):
             await ws.send(trigger("run-5"))
         started = await recv_json(ws)
         assert app.state.agent_supervisor.active_runs == ["run-5"]
@@ -200,7 +202,7 @@ async def test_health_and_wiring_after_startup() -> None:
         assert state.agent_supervisor.registry.websocket_manager is state.websocket_manager
         assert state.agent_websocket_bridge.websocket_manager is state.websocket_manager
         host, port = base.removeprefix("ws://").split(":")
-        async with asyncio.timeout(1):
+        async with asyncio.timeout(1000 * MS):
             reader, writer = await asyncio.open_connection(host, int(port))
             writer.write(b"GET /health HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n")
             response = await reader.read()

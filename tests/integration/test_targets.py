@@ -16,6 +16,7 @@ from wiringcheck.findings import Status
 from wiringcheck.report import ExitCode
 from wiringcheck.runner import run
 
+from ..conftest import MS
 from .helpers import REPO, healthy_settings
 
 IN_PROCESS_PHASES = {"boot", "roles", "contract", "wires", "startup", "shutdown"}
@@ -47,7 +48,7 @@ def _served_by_hand():
         yield f"ws://127.0.0.1:{port}/ws"
     finally:
         process.terminate()
-        process.wait(timeout=10)
+        process.wait(timeout=10_000 * MS)
         if process.stdout is not None:
             process.stdout.close()
 

@@ -1,0 +1,179 @@
+"""The package's drawing stays true: layers import only downward, no module cycle, no stray finding code.
+
+docs/architecture.md draws the layers; this test reads every import of every module
+(lazy imports inside functions included, since a cycle through a lazy import is still
+a cycle) and checks them against that drawing, the way test_purity.py keeps the core
+free of I/O.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+import pytest
+
+from wiringcheck.codes import CODES
+
+PACKAGE = Path(__file__).resolve().parent.parent / "wiringcheck"
+
+LAYERS = (
+    # 0: the pure core, no I/O
+    {
+        "codes",
+        "errors",
+        "findings",
+        "suggest",
+        "secrets",
+        "report",
+        "events",
+        "contract",
+        "wires",
+        "config",
+        "protocol",
+    },
+    # 1: thin I/O edges
+    {
+        "importing",
+        "diagnose",
+        "capture",
+        "tracer",
+        "targets",
+        "probe",
+        "setup_steps",
+        "lifecycle",
+        "docs",
+        "render",
+        "scan",
+    },
+    # 2: the one runner, and the session the fixtures and inspect share
+    {"runner", "session"},
+    # 3: commands
+    {"commands", "load"},
+    # 4: entry points
+    {"cli", "pytest_plugin", "__main__", "__init__", "locust"},
+)
+"""Each top-level module or subpackage of wiringcheck, by layer; a module imports only its layer or below."""
+
+_LAYER_OF = {name: index for index, names in enumerate(LAYERS) for name in names}
+
+
+def _modules() -> dict[str, Path]:
+    return {
+        ".".join(path.relative_to(PACKAGE.parent).with_suffix("").parts).removesuffix(".__init__"): path
+        for path in PACKAGE.rglob("*.py")
+    }
+
+
+def _imports(module: str, path: Path) -> set[str]:
+    """Every wiringcheck module `module` imports, anywhere in its body."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    package = module if path.name == "__init__.py" else module.rpartition(".")[0]
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names if alias.name.startswith("wiringcheck"))
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                parts = package.split(".")
+                base = ".".join(parts[: len(parts) - node.level + 1] + ([base] if base else []))
+            if not base.startswith("wiringcheck"):
+                continue
+            found.add(base)
+            found.update(f"{base}.{alias.name}" for alias in node.names)
+    modules = _modules()
+    # The package itself only re-exports lazily (wiringcheck/__init__.py): importing it costs nothing.
+    return {name for name in found if name in modules and name not in (module, "wiringcheck")}
+
+
+def _top(module: str) -> str:
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 else "__init__"
+
+
+def _is_type_only(module: str, path: Path, imported: str) -> bool:
+    """Whether every import of `imported` in `module` sits under `if TYPE_CHECKING:`."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    typing_blocks = [
+        node
+        for node in ast.walk(tree)
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test)
+    ]
+    guarded = {id(child) for block in typing_blocks for child in ast.walk(block)}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom | ast.Import) and id(node) not in guarded:
+            names = {node.module or ""} if isinstance(node, ast.ImportFrom) else {a.name for a in node.names}
+            if isinstance(node, ast.ImportFrom):
+                names |= {f"{node.module}.{a.name}" for a in node.names}
+            if imported in names:
+                return False
+    return True
+
+
+def test_every_module_has_a_layer():
+    """A new module is placed in the drawing (here and in docs/architecture.md) before it is used."""
+    unplaced = sorted({_top(module) for module in _modules()} - set(_LAYER_OF))
+
+    assert [] == unplaced
+
+
+def test_no_module_imports_a_layer_above_its_own():
+    """The core never imports an edge, an edge never the runner, the runner never a command or the CLI."""
+    upward = []
+    modules = _modules()
+    for module, path in modules.items():
+        layer = _LAYER_OF.get(_top(module))
+        for imported in _imports(module, path):
+            if _top(imported) == _top(module) or _is_type_only(module, path, imported):
+                continue
+            if layer is not None and _LAYER_OF.get(_top(imported), 0) > layer:
+                upward.append(f"{module} -> {imported}")
+
+    assert [] == sorted(upward)
+
+
+@pytest.mark.xfail(
+    strict=True, reason="scan.project <-> scan.rules (resolve_class_ref): moved where the index lives by the scan rework"
+)
+def test_no_import_cycle_between_modules():
+    """No module reaches itself through the imports of others (type-only imports excepted)."""
+    modules = _modules()
+    graph = {
+        module: {imported for imported in _imports(module, path) if not _is_type_only(module, path, imported)}
+        for module, path in modules.items()
+    }
+    # A package importing its own submodules (re-exports) is not a cycle of design.
+    for module in graph:
+        graph[module] = {m for m in graph[module] if not m.startswith(module + ".")}
+    cycles: list[list[str]] = []
+    state: dict[str, int] = {}
+
+    def visit(node: str, stack: list[str]) -> None:
+        state[node] = 1
+        stack.append(node)
+        for nxt in sorted(graph.get(node, ())):
+            if state.get(nxt) == 1:
+                cycles.append([*stack[stack.index(nxt) :], nxt])
+            elif nxt not in state:
+                visit(nxt, stack)
+        stack.pop()
+        state[node] = 2
+
+    for module in sorted(graph):
+        if module not in state:
+            visit(module, [])
+
+    assert [] == [" -> ".join(cycle) for cycle in cycles]
+
+
+_CODE = re.compile(r"""["'](WC\d{3})["']""")
+
+
+@pytest.mark.parametrize("path", sorted(PACKAGE.rglob("*.py")), ids=lambda p: str(p.relative_to(PACKAGE)))
+def test_every_code_literal_is_in_the_catalog(path):
+    """A finding code written in the source exists in wiringcheck.codes (no silent fallback for a typo)."""
+    unknown = sorted(set(_CODE.findall(path.read_text(encoding="utf-8"))) - set(CODES))
+
+    assert [] == unknown
