@@ -97,9 +97,7 @@ def _is_type_only(module: str, path: Path, imported: str) -> bool:
     """Whether every import of `imported` in `module` sits under `if TYPE_CHECKING:`."""
     tree = ast.parse(path.read_text(encoding="utf-8"))
     typing_blocks = [
-        node
-        for node in ast.walk(tree)
-        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test)
+        node for node in ast.walk(tree) if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test)
     ]
     guarded = {id(child) for block in typing_blocks for child in ast.walk(block)}
     for node in ast.walk(tree):
@@ -135,7 +133,7 @@ def test_no_module_imports_a_layer_above_its_own():
 
 
 @pytest.mark.xfail(
-    strict=True, reason="scan.project <-> scan.rules (resolve_class_ref): moved where the index lives by the scan rework"
+    strict=True, reason="scan.project <-> scan.rules (resolve_class_ref): moved to the index by the scan rework"
 )
 def test_no_import_cycle_between_modules():
     """No module reaches itself through the imports of others (type-only imports excepted)."""
