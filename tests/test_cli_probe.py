@@ -109,7 +109,7 @@ def test_a_single_run_reads_like_wiringcheck_run():
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["probe", "http://127.0.0.1:9/ws"], "URL must start with ws:// or wss://"),
+        (["probe", "http://127.0.0.1:9/ws"], "URL: 'http://127.0.0.1:9/ws' is not of the form"),
         (
             ["probe", "ws://127.0.0.1:9/ws", "--token-env", "WC_UNSET_VARIABLE"],
             "WC_UNSET_VARIABLE (named by --token-env) is not set",

@@ -304,7 +304,11 @@ def error_of(table, *, source=SOURCE, prefix=""):
         ({"ws_url": "ws:/h"}, "ws_url", '\'ws:/h\' is not of the form "ws://host:port/path" or "wss://..."'),
         ({"ws_path": "ws"}, "ws_path", "must start with '/', got 'ws'"),
         # scalar types
-        ({"startup_timeout": 0}, "startup_timeout", "must be greater than 0, got 0"),
+        (
+            {"startup_timeout": 0},
+            "startup_timeout",
+            "must be a finite number of seconds, greater than 0 and at most 3600, got 0",
+        ),
         ({"shutdown_timeout": True}, "shutdown_timeout", "expected a number, got a boolean"),
         ({"trace": "yes"}, "trace", "expected true or false, got the string 'yes'"),
         ({"factory": 1}, "factory", "expected true or false, got an integer"),
@@ -377,9 +381,37 @@ def error_of(table, *, source=SOURCE, prefix=""):
         ({"probe": {"events": ["a", 1]}}, "probe.events", "expected a list of non-empty strings, got a list"),
         ({"probe": {"events": ["a", "b"], "terminal": "c"}}, "probe.terminal", "'c' is not one of the expected"),
         ({"probe": {"terminal": "agent_done"}}, "probe.terminal", "'agent_done' is not one of the expected events"),
-        ({"probe": {"budget_ms": 0}}, "probe.budget_ms", "must be greater than 0, got 0"),
+        (
+            {"probe": {"budget_ms": 0}},
+            "probe.budget_ms",
+            "must be a finite number of milliseconds, greater than 0 and at most 600000, got 0",
+        ),
+        (
+            {"probe": {"budget_ms": float("nan")}},
+            "probe.budget_ms",
+            "must be a finite number of milliseconds, greater than 0 and at most 600000, got nan",
+        ),
+        (
+            {"probe": {"deadline": float("inf")}},
+            "probe.deadline",
+            "must be a finite number of seconds, greater than 0 and at most 3600, got inf",
+        ),
+        (
+            {"probe": {"deadline": 1e12}},
+            "probe.deadline",
+            "must be a finite number of seconds, greater than 0 and at most 3600, got 1000000000000.0",
+        ),
+        (
+            {"probe": {"linger_ms": -1}},
+            "probe.linger_ms",
+            "must be a finite number of milliseconds, 0 or more and at most 60000, got -1",
+        ),
         ({"probe": {"budget_ms": "100ms"}}, "probe.budget_ms", "expected a number, got the string '100ms'"),
-        ({"probe": {"deadline": -1}}, "probe.deadline", "must be greater than 0, got -1"),
+        (
+            {"probe": {"deadline": -1}},
+            "probe.deadline",
+            "must be a finite number of seconds, greater than 0 and at most 3600, got -1",
+        ),
         ({"probe": {"percentile": "p99"}}, "probe.percentile", "expected one of p50, p95, max, got 'p99'"),
     ],
 )

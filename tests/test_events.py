@@ -516,3 +516,63 @@ def test_check_events_never_raises(items, end, latency):
     verdict = check_events(recording(*items, end=end, close_code=1000), expectation)
 
     assert len(items) == len(verdict.timeline)
+
+
+# -- hostile servers: floods, the probe's own closes, absurd timestamps -----------------------------
+
+
+def test_a_flood_of_bad_frames_is_one_finding_with_a_count():
+    """A thousand frames that are not JSON are one WC406 with a count and three examples, not a thousand."""
+    verdict = check_events(recording(*frames(*["x"] * 1000), end="deadline"), Expectation(EVENTS, EVENTS[-1]))
+
+    (bad,) = [f for f in verdict.general if f.code == "WC406"]
+    assert (1000, 4) == (bad.data["count"], len(bad.evidence))
+
+
+def test_overflow_is_wc411_with_the_first_frames():
+    """A run that hit the probe's frame limit is WC411, and the evidence shows the first frames."""
+    verdict = check_events(run_of(*EVENTS, end="overflow"), Expectation(EVENTS, EVENTS[-1]))
+
+    (overflow,) = [f for f in verdict.general if f.code == "WC411"]
+    assert overflow.evidence[0].startswith("#0: ")
+
+
+def test_a_close_by_the_probe_is_wc410_not_the_servers_close():
+    """1009 sent by the client: the probe refused a frame; the finding says so, never 'the server closed'."""
+    verdict = check_events(
+        run_of("agent_started", end="probe_closed", close_code=1009, close_reason="message too big"),
+        Expectation(EVENTS, EVENTS[-1]),
+    )
+
+    (closed,) = [f for f in verdict.general if f.code == "WC410"]
+    assert "larger than the client accepts" in closed.message
+    assert "WC408" not in [f.code for f in verdict.general]
+
+
+@pytest.mark.parametrize(
+    ("stamp", "expected_ms"),
+    [
+        (NOON - 0.005, 5.0),  # epoch seconds
+        ((NOON - 0.005) * 1e3, 5.0),  # epoch milliseconds (AG-UI, JavaScript)
+        ((NOON - 0.005) * 1e6, 5.0),  # epoch microseconds
+    ],
+)
+def test_numeric_timestamps_are_read_in_the_unit_that_fits(stamp, expected_ms):
+    """Seconds, milliseconds and microseconds since the epoch all give the same latency."""
+    frame = Frame(received_at=TRIGGER_AT + 0.01, received_wall=NOON, data=event("agent_started", timestamp=stamp))
+    verdict = check_events(recording(frame), Expectation(("agent_started",), "agent_started", latency="timestamp"))
+
+    assert expected_ms == pytest.approx(verdict.timeline[0].latency_ms, abs=0.01)
+
+
+@pytest.mark.parametrize("stamp", [float("inf"), float("-inf"), float("nan"), -1.0, 1e400, "NaN", "yesterday"])
+def test_a_timestamp_that_is_no_time_leaves_the_event_untimed(stamp):
+    """Infinite, NaN, negative or unparsable timestamps are 'not timed', never a latency that passes."""
+    frame = Frame(
+        received_at=TRIGGER_AT + 0.01,
+        received_wall=1_000.0,
+        data=json.dumps({"type": "agent_started", "run_id": RUN_ID, "timestamp": stamp}),
+    )
+    verdict = check_events(recording(frame), Expectation(("agent_started",), "agent_started", latency="timestamp"))
+
+    assert None is verdict.timeline[0].latency_ms

@@ -43,6 +43,8 @@ LAYERS = (
         "probe",
         "setup_steps",
         "lifecycle",
+        "containment",
+        "watchdog",
         "docs",
         "render",
         "scan",

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
     from wiringcheck.config import Settings
     from wiringcheck.render.console import ConsoleObserver
     from wiringcheck.report import Report
+    from wiringcheck.runner import Observer
 
 __all__ = ["app", "main"]
 
@@ -45,8 +47,28 @@ FormatOption = Annotated[Format, typer.Option("--format", "-f", help="How to pri
 OutputOption = Annotated[Path | None, typer.Option("--output", "-o", help="Write the report here, not to stdout.")]
 VerboseOption = Annotated[int, typer.Option("--verbose", "-v", count=True, help="Show the full evidence.")]
 QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="Print the verdict only.")]
-BudgetOption = Annotated[float | None, typer.Option(help="Per-event delivery budget in ms.", min=0.001)]
-DeadlineOption = Annotated[float | None, typer.Option(help="Run deadline in seconds.", min=0.001)]
+
+
+def _limited(name: str) -> Callable[[float | None], float | None]:
+    """A flag's check: the same limits as the configuration file (`config.LIMITS`), NaN and inf refused."""
+
+    def check(value: float | None) -> float | None:
+        if value is None:
+            return None
+        from wiringcheck.config import check_number
+
+        try:
+            return check_number(name, value)
+        except ValueError as exc:
+            raise typer.BadParameter(str(exc)) from None
+
+    return check
+
+
+BudgetOption = Annotated[
+    float | None, typer.Option(help="Per-event delivery budget in ms.", callback=_limited("budget_ms"))
+]
+DeadlineOption = Annotated[float | None, typer.Option(help="Run deadline in seconds.", callback=_limited("deadline"))]
 JsonOption = Annotated[Path | None, typer.Option("--json", help="Also write the JSON report here.")]
 JunitOption = Annotated[Path | None, typer.Option("--junit", help="Also write a JUnit XML report here.")]
 
@@ -55,6 +77,15 @@ def load(config: Path | None) -> Settings:
     from wiringcheck.config import load_settings
 
     return load_settings(config)
+
+
+def _check_url(flag: str, url: str) -> None:
+    from wiringcheck.config import check_ws_url
+
+    try:
+        check_ws_url(url)
+    except ValueError as exc:
+        raise UsageError(f"{flag}: {exc}") from None
 
 
 def _observer(outputs: Outputs) -> ConsoleObserver | None:
@@ -76,7 +107,9 @@ def run(
     url: Annotated[str | None, typer.Option(help="Probe a running backend at this ws:// or wss:// URL.")] = None,
     budget_ms: BudgetOption = None,
     deadline: DeadlineOption = None,
-    startup_timeout: Annotated[float | None, typer.Option(help="Startup deadline in seconds.", min=0.001)] = None,
+    startup_timeout: Annotated[
+        float | None, typer.Option(help="Startup deadline in seconds.", callback=_limited("startup_timeout"))
+    ] = None,
     trace: Annotated[bool, typer.Option(help="Trace calls on the roles' classes during boot.")] = True,
     fmt: FormatOption = Format.CONSOLE,
     output: OutputOption = None,
@@ -89,8 +122,8 @@ def run(
     from dataclasses import replace
 
     settings = load(config)
-    if url and not url.startswith(("ws://", "wss://")):
-        raise UsageError(f"--url must start with ws:// or wss://, got {url!r}")
+    if url is not None:
+        _check_url("--url", url)
     settings = settings.with_target(app=app_ref, boot=boot, url=url)
     if settings.target_kind == "none":
         raise UsageError("no target: set app, boot or url in the configuration, or pass --app/--boot/--url")
@@ -103,20 +136,24 @@ def run(
         settings = settings.with_probe(**probe_changes)
 
     outputs = Outputs(fmt, output, json_path, junit_path, verbosity=-1 if quiet else verbose)
-    report = execute(settings, _observer(outputs))
+    from wiringcheck.watchdog import Watchdog
+
+    observer = _observer(outputs)
+    with Watchdog(settings, outputs, observer) as watchdog:
+        report = execute(settings, watchdog, observer)
     write_outputs(report, outputs)
     raise typer.Exit(int(report.exit_code))
 
 
-def execute(settings: Settings, observer: ConsoleObserver | None = None) -> Report:
+def execute(settings: Settings, observer: Observer, display: ConsoleObserver | None = None) -> Report:
     """Run the checks, closing the live progress display whatever happens."""
     from wiringcheck.runner import run as run_checks
 
     try:
         return run_checks(settings, observer=observer)
     finally:
-        if observer is not None:
-            observer.close()
+        if display is not None:
+            display.close()
 
 
 @app.command()
@@ -201,7 +238,9 @@ def probe(
     terminal: Annotated[str | None, typer.Option(help="The event that ends a run (default: the last).")] = None,
     budget_ms: BudgetOption = None,
     deadline: DeadlineOption = None,
-    connect_timeout: Annotated[float | None, typer.Option(help="Connection timeout in seconds.", min=0.001)] = None,
+    connect_timeout: Annotated[
+        float | None, typer.Option(help="Connection timeout in seconds.", callback=_limited("connect_timeout"))
+    ] = None,
     percentile: Annotated[
         str | None, typer.Option(help="With --runs: the latency that must fit the budget: p50, p95 or max.")
     ] = None,
@@ -230,6 +269,7 @@ def probe(
         cafile=cafile,
         runs=runs,
     )
+    _check_url("URL", url)
     outputs = Outputs(fmt, output, json_path, junit_path, verbosity=-1 if quiet else verbose)
     raise typer.Exit(probe_command(url, options, outputs))
 
@@ -298,4 +338,12 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def entry() -> None:
-    sys.exit(main())
+    """Run `main` and exit with its code, even when the backend left non-daemon threads running (WC109)."""
+    import threading
+
+    code = main()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    if any(t.is_alive() and not t.daemon for t in threading.enumerate() if t is not threading.main_thread()):
+        os._exit(code)  # the interpreter would wait for those threads forever; the report is already written
+    sys.exit(code)

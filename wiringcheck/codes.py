@@ -57,6 +57,17 @@ _ENTRIES = (
         "guard on a missing attribute",
         "A hasattr()/getattr() guard looked for a member that does not exist, so the guarded wiring was skipped.",
     ),
+    Code(
+        "WC108",
+        "backend exited",
+        "A backend that calls sys.exit() (or raises KeyboardInterrupt) would end the gate with its own exit code; "
+        "in production it kills the worker.",
+    ),
+    Code(
+        "WC109",
+        "threads left behind",
+        "Threads the backend started and never stopped keep a process alive after shutdown, and leak between tests.",
+    ),
     # -- roles, contract, wires ----------------------------------------------------------------
     Code("WC201", "role not found", "Startup did not build the object, or stored it under another name."),
     Code(
@@ -113,6 +124,18 @@ _ENTRIES = (
     Code("WC407", "event without type", "Clients cannot dispatch an event that does not say what it is."),
     Code("WC408", "connection closed early", "The server closed the WebSocket before the run finished."),
     Code("WC409", "run deadline reached", "The run did not reach its terminal event in time."),
+    Code(
+        "WC410",
+        "probe closed the connection",
+        "The server sent something a WebSocket client must refuse (a frame too big, invalid UTF-8): "
+        "browsers close the connection the same way.",
+    ),
+    Code(
+        "WC411",
+        "frame limit reached",
+        "The server sent more frames or bytes for one run than any client should have to read; "
+        "the probe stopped listening to bound its time and memory.",
+    ),
 )
 
 CODES: dict[str, Code] = {entry.code: entry for entry in _ENTRIES}

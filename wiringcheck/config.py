@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import enum
 import json
+import math
 import re
 import tomllib
 from collections.abc import Mapping
@@ -26,12 +27,15 @@ from wiringcheck.wires import parse_wire
 
 __all__ = [
     "DEFAULT_EVENTS",
+    "LIMITS",
     "Auth",
     "ConfigError",
     "ProbeSettings",
     "RoleSpec",
     "Settings",
     "TargetKind",
+    "check_number",
+    "check_ws_url",
     "find_config",
     "load_settings",
     "parse_settings",
@@ -154,6 +158,77 @@ class Settings:
 
     def with_probe(self, **changes: Any) -> Settings:
         return replace(self, probe=replace(self.probe, **changes))
+
+
+# -- numbers -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Limit:
+    """The values a numeric setting accepts: finite, above `low` (or at it, when `zero_ok`), at most `high`."""
+
+    unit: str
+    high: float
+    zero_ok: bool = False
+
+    def describe(self) -> str:
+        lowest = "0 or more" if self.zero_ok else "greater than 0"
+        return f"a finite number of {self.unit}, {lowest} and at most {self.high:g}"
+
+
+LIMITS: dict[str, Limit] = {
+    "startup_timeout": Limit("seconds", 3600),
+    "shutdown_timeout": Limit("seconds", 3600),
+    "deadline": Limit("seconds", 3600),
+    "connect_timeout": Limit("seconds", 600),
+    "budget_ms": Limit("milliseconds", 600_000),
+    "linger_ms": Limit("milliseconds", 60_000, zero_ok=True),
+}
+"""Every numeric setting and its bounds: the same rules for the file, the flags, the environment and the marker.
+
+The upper bounds are an hour of startup, shutdown or run, ten minutes to connect and
+ten minutes of budget: past those, the number is a typo, and a gate waiting on it
+looks like a hang.
+"""
+
+
+def check_number(name: str, value: object) -> float:
+    """`value` as the float setting `name` accepts.
+
+    Raises:
+        ValueError: it is not a number, not finite, or outside `LIMITS[name]`; the message says what is accepted.
+    """
+    limit = LIMITS[name]
+    try:
+        if isinstance(value, bool):
+            raise ValueError
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise ValueError(f"expected {limit.describe()}, got {value!r}") from None
+    low_ok = number >= 0 if limit.zero_ok else number > 0
+    if not (math.isfinite(number) and low_ok and number <= limit.high):
+        raise ValueError(f"must be {limit.describe()}, got {value!r}")
+    return number
+
+
+def check_ws_url(url: str) -> str:
+    """`url` when it is a usable ``ws://`` or ``wss://`` URL.
+
+    Raises:
+        ValueError: it is not; the message says what is wrong with it.
+    """
+    from urllib.parse import urlsplit
+
+    if not _WS_URL.match(url):
+        raise ValueError(f"{url!r} is not of the form {_FORMS[_WS_URL]}")
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018  (parsing the port is what validates it)
+    except ValueError as exc:
+        raise ValueError(f"{url!r} is not a valid URL: {exc}") from None
+    if not parts.hostname:
+        raise ValueError(f"{url!r} has no host")
+    return url
 
 
 # -- loading -------------------------------------------------------------------------------------
@@ -281,13 +356,23 @@ class _Reader:
             raise self.error(name, f"{value!r} is not of the form {_FORMS[pattern]}")
         return value
 
-    def number(self, name: str, default: float, *, positive: bool = True) -> float:
+    def number(self, name: str, default: float) -> float:
         value = self.table.get(name, default)
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise self.error(name, f"expected a number, got {_kind(value)}")
-        if positive and value <= 0:
-            raise self.error(name, f"must be greater than 0, got {value}")
-        return float(value)
+        try:
+            return check_number(name, value)
+        except ValueError as exc:
+            raise self.error(name, str(exc)) from None
+
+    def url(self, name: str) -> str | None:
+        value: str | None = self.string(name)
+        if value is not None:
+            try:
+                check_ws_url(value)
+            except ValueError as exc:
+                raise self.error(name, str(exc)) from None
+        return value
 
     def boolean(self, name: str, default: bool | None) -> Any:
         value = self.table.get(name, default)
@@ -324,7 +409,7 @@ def parse_settings(table: Mapping[str, Any], *, source: Path | None = None, pref
 
     app = top.string("app", pattern=_IMPORT_REF)
     boot = top.string("boot", pattern=_IMPORT_REF)
-    url = top.string("url", pattern=_WS_URL)
+    url = top.url("url")
     given = [name for name, value in (("app", app), ("boot", boot), ("url", url)) if value]
     if len(given) > 1:
         raise top.error(given[1], f"give one target, not both {given[0]!r} and {given[1]!r}")
@@ -387,7 +472,7 @@ def parse_settings(table: Mapping[str, Any], *, source: Path | None = None, pref
         boot=boot,
         url=url,
         ws_path=ws_path,
-        ws_url=top.string("ws_url", pattern=_WS_URL),
+        ws_url=top.url("ws_url"),
         pythonpath=pythonpath,
         startup_timeout=top.number("startup_timeout", Settings().startup_timeout),
         shutdown_timeout=top.number("shutdown_timeout", Settings().shutdown_timeout),
@@ -452,7 +537,7 @@ def _parse_probe(probe: _Reader) -> ProbeSettings:
         budget_ms=probe.number("budget_ms", defaults.budget_ms),
         deadline=probe.number("deadline", defaults.deadline),
         connect_timeout=probe.number("connect_timeout", defaults.connect_timeout),
-        linger_ms=probe.number("linger_ms", defaults.linger_ms, positive=False),
+        linger_ms=probe.number("linger_ms", defaults.linger_ms),
         user_id=probe.string("user_id", defaults.user_id),
         percentile=percentile,
     )

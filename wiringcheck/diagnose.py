@@ -28,7 +28,23 @@ _LIBRARY_ROOTS = tuple(
     for path in {sysconfig.get_paths()["stdlib"], sysconfig.get_paths()["platstdlib"]}
     if path
 )
-_FRAMEWORKS = ("wiringcheck", "starlette", "uvicorn", "anyio", "websockets", "fastapi", "h11", "_pytest", "pluggy")
+_FRAMEWORKS = (
+    "wiringcheck",
+    "starlette",
+    "uvicorn",
+    "anyio",
+    "websockets",
+    "fastapi",
+    "h11",
+    "httpx",
+    "httpcore",
+    "_pytest",
+    "pytest",
+    "pluggy",
+    "typer",
+    "click",
+    "rich",
+)
 
 
 def is_user_file(path: str) -> bool:

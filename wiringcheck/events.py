@@ -12,7 +12,7 @@ import enum
 import json
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -63,6 +63,10 @@ class RecordingEnd(enum.StrEnum):
     """The server closed the connection first."""
     CONNECT_FAILED = "connect_failed"
     """No connection was made: nothing was sent."""
+    PROBE_CLOSED = "probe_closed"
+    """The probe closed the connection: the server sent what a client must refuse (1009, 1007)."""
+    OVERFLOW = "overflow"
+    """The server sent more frames or bytes than the probe records for one run."""
 
 
 class Latency(enum.StrEnum):
@@ -172,9 +176,19 @@ def attach_send_times(frames: Sequence[Frame], sends: Sequence[tuple[float, str 
 
 
 def _parse_time(value: Any) -> float | None:
-    """An event timestamp (ISO 8601 text, or epoch seconds) as epoch seconds."""
+    """An event timestamp (ISO 8601 text, or epoch seconds, milliseconds or microseconds) as epoch seconds.
+
+    A number is read in the unit that puts it within a few centuries of 1970 (AG-UI and
+    JavaScript servers send epoch milliseconds); anything else is no timestamp at all.
+    """
     if isinstance(value, int | float) and not isinstance(value, bool):
-        return float(value)
+        number = float(value)
+        if not math.isfinite(number) or number <= 0:
+            return None
+        for scale in (1.0, 1e3, 1e6, 1e9):
+            if number / scale < _EPOCH_SECONDS_LIMIT:
+                return number / scale
+        return None
     if isinstance(value, str):
         try:
             moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
@@ -182,6 +196,10 @@ def _parse_time(value: Any) -> float | None:
             return None
         return moment.timestamp() if moment.tzinfo is not None else None
     return None
+
+
+_EPOCH_SECONDS_LIMIT = 1e10
+"""Epoch seconds below this (the year 2286) are seconds; bigger numbers are read as ms, µs or ns."""
 
 
 def _ms(seconds: float) -> float:
@@ -268,6 +286,7 @@ def check_events(recording: Recording, expectation: Expectation) -> Verdict:
     _check_presence_and_order(recording, expectation, ours, verdict)
     _check_budget(expectation, ours, verdict)
     _check_end(recording, expectation, ours, verdict)
+    verdict.general = _collapse(verdict.general)
 
     terminal = next((e for e in ours if e.type == expectation.terminal), None)
     verdict.timings = {
@@ -283,7 +302,8 @@ def _latency(frame: Frame, message: dict[str, Any], expectation: Expectation) ->
     stamped = _parse_time(message.get(expectation.timestamp_field))
     if stamped is None or frame.received_wall is None:
         return None
-    return _ms(frame.received_wall - stamped)
+    latency = _ms(frame.received_wall - stamped)
+    return latency if math.isfinite(latency) else None
 
 
 def _arrived(events: Sequence[_Event], recording: Recording) -> str:
@@ -360,6 +380,34 @@ def _check_budget(expectation: Expectation, ours: Sequence[_Event], verdict: Ver
 
 
 def _check_end(recording: Recording, expectation: Expectation, ours: Sequence[_Event], verdict: Verdict) -> None:
+    if recording.end == RecordingEnd.OVERFLOW:
+        received = sum(len(frame.data) for frame in recording.frames)
+        verdict.general.append(
+            Finding(
+                code="WC411",
+                message=(
+                    f"the server sent {len(recording.frames)} frames ({received} bytes) for one run; "
+                    "the probe stopped listening there"
+                ),
+                hint="Find the emitter that floods the socket (the first frames are below) and bound it.",
+                subject="probe",
+                evidence=tuple(
+                    f"#{index}: {shorten(_text(frame.data), 120)}" for index, frame in enumerate(recording.frames[:5])
+                ),
+            )
+        )
+    elif recording.end == RecordingEnd.PROBE_CLOSED:
+        reason = f" ({recording.close_reason})" if recording.close_reason else ""
+        verdict.general.append(
+            Finding(
+                code="WC410",
+                message=f"the probe closed the connection with code {recording.close_code}{reason}: "
+                f"{_CLIENT_CLOSES.get(recording.close_code or 0, 'the server broke the protocol')}",
+                hint="Keep every event under the client's size limit, as valid UTF-8 JSON text.",
+                subject="probe",
+                evidence=(f"arrived: {_arrived(ours, recording)}",),
+            )
+        )
     terminal_at = next((p for p, e in enumerate(ours) if e.type == expectation.terminal), None)
     if terminal_at is not None:
         # The terminal itself counts as seen: a second terminal is an event after the terminal.
@@ -416,6 +464,44 @@ def _check_end(recording: Recording, expectation: Expectation, ours: Sequence[_E
                 evidence=(arrived, last_activity),
             )
         )
+
+
+_COLLAPSE_AFTER = 3
+"""More findings of one code about the frames than this become one finding with a count."""
+
+
+def _collapse(findings: list[Finding]) -> list[Finding]:
+    """Repeated findings of one code as one, with their count and the first few examples (a flood stays readable)."""
+    by_code: dict[str, list[Finding]] = {}
+    for finding in findings:
+        by_code.setdefault(finding.code, []).append(finding)
+    collapsed: list[Finding] = []
+    for finding in findings:
+        group = by_code[finding.code]
+        if len(group) <= _COLLAPSE_AFTER:
+            collapsed.append(finding)
+        elif finding is group[0]:
+            examples = [line for example in group[:_COLLAPSE_AFTER] for line in example.evidence]
+            collapsed.append(
+                replace(
+                    finding,
+                    message=f"{len(group)} frames: {finding.message}, and {len(group) - 1} more like it",
+                    evidence=(*examples, f"… {len(group) - _COLLAPSE_AFTER} more {finding.code} finding(s)"),
+                    data={**finding.data, "count": len(group)},
+                )
+            )
+    return collapsed
+
+
+_CLIENT_CLOSES = {
+    1002: "the server broke the WebSocket protocol",
+    1007: "a text frame was not valid UTF-8",
+    1009: "a message was larger than the client accepts (16 MiB)",
+}
+
+
+def _text(data: str | bytes) -> str:
+    return data if isinstance(data, str) else repr(data)
 
 
 # -- the connection, and several runs --------------------------------------------------------------

@@ -15,16 +15,17 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from wiringcheck.containment import BackendExit, Overrun, exit_code_of, interrupting_after
 from wiringcheck.diagnose import FrameInfo, describe_exception, innermost_error, pending_stacks
 from wiringcheck.errors import BootError, ImportRefError
-from wiringcheck.findings import Finding
+from wiringcheck.findings import Finding, Phase
 from wiringcheck.suggest import suggest
 
 if TYPE_CHECKING:
     from wiringcheck.config import Settings
     from wiringcheck.targets import Handle, Target
 
-__all__ = ["Outcome", "abort", "resolve_path", "resolve_roles", "start", "stop"]
+__all__ = ["Outcome", "abort", "exit_finding", "resolve_path", "resolve_roles", "start", "stop"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,42 +41,56 @@ class Outcome:
         return self.finding is None
 
 
+_GRACE = 0.5
+"""Seconds past a deadline before blocked code is interrupted: the loop's own timeout fires first when it can."""
+
+
 async def start(target: Target, settings: Settings) -> Outcome:
     """Start `target` within `settings.startup_timeout`; abort whatever it left running when it fails.
+
+    A startup that blocks the event loop (a sleeping factory, a blocking socket) is
+    interrupted just after the deadline too (`containment.interrupting_after`), and a
+    startup that exits the process (`sys.exit`) is a finding, never wiringcheck's exit.
 
     Raises:
         ImportRefError: the target's import path does not resolve (a usage error, not the backend's fault).
     """
+    timeout = settings.startup_timeout
     before = set(asyncio.all_tasks())
     try:
-        async with asyncio.timeout(settings.startup_timeout):
-            handle = await target.start()
+        with interrupting_after(timeout + _GRACE):
+            async with asyncio.timeout(timeout):
+                handle = await target.start()
     except TimeoutError:
         current = asyncio.current_task()
         stacks = pending_stacks(t for t in asyncio.all_tasks() if t not in before and t is not current)
         await abort(target)
-        return Outcome(finding=_hang_finding(settings.startup_timeout, stacks))
+        return Outcome(finding=_hang_finding(timeout, stacks))
     except ImportRefError:
         await abort(target)
         raise
+    except (SystemExit, KeyboardInterrupt, Overrun) as exc:
+        await abort(target)
+        return Outcome(finding=_failure(Phase.BOOT, "startup", exc, timeout), error=exc)
     except BootError as exc:
         await abort(target)
-        return Outcome(finding=_crash_finding(exc.phase, exc.error), error=exc.error)
+        return Outcome(finding=_failure(Phase.BOOT, exc.phase, exc.error, timeout), error=exc.error)
     except Exception as exc:
         await abort(target)
-        return Outcome(finding=_crash_finding("startup", exc), error=exc)
-    except BaseException:  # cancelled or interrupted: never leave the backend running
+        return Outcome(finding=_failure(Phase.BOOT, "startup", exc, timeout), error=exc)
+    except BaseException:  # cancelled: never leave the backend running
         await abort(target)
         raise
     return Outcome(handle=handle)
 
 
 async def stop(target: Target, settings: Settings) -> Outcome:
-    """Stop `target` within `settings.shutdown_timeout`; abort it when it hangs."""
+    """Stop `target` within `settings.shutdown_timeout`; abort it when it hangs, blocks or exits."""
     timeout = settings.shutdown_timeout
     try:
-        async with asyncio.timeout(timeout):
-            await target.stop()
+        with interrupting_after(timeout + _GRACE):
+            async with asyncio.timeout(timeout):
+                await target.stop()
     except TimeoutError:
         await abort(target)
         return Outcome(
@@ -86,20 +101,64 @@ async def stop(target: Target, settings: Settings) -> Outcome:
                 subject="shutdown",
             )
         )
+    except (SystemExit, KeyboardInterrupt, Overrun) as exc:
+        await abort(target)
+        return Outcome(finding=_failure(Phase.SHUTDOWN, "shutdown", exc, timeout), error=exc)
     except Exception as exc:
-        headline, frames = describe_exception(exc)
-        return Outcome(
-            finding=Finding(
-                code="WC103",
-                message=f"shutdown raised {headline}",
-                location=frames[-1].location if frames else None,
-                hint="Make shutdown tolerate the state startup left behind.",
-                subject="shutdown",
-                evidence=tuple(str(frame) for frame in frames),
-            ),
-            error=exc,
-        )
+        return Outcome(finding=_failure(Phase.SHUTDOWN, "shutdown", exc, timeout), error=exc)
     return Outcome()
+
+
+def _failure(phase: Phase, step: str, error: BaseException, timeout: float) -> Finding:
+    """The finding for a start or stop that raised: an exit (WC108), a blocked loop, or a crash."""
+    inner = innermost_error(error)
+    if isinstance(inner, BootError):
+        inner = innermost_error(inner.error)
+    if isinstance(inner, SystemExit | KeyboardInterrupt | BackendExit):
+        return exit_finding(phase, inner)
+    if isinstance(inner, Overrun):
+        return _blocked_finding(phase, timeout, inner.stack)
+    if phase is Phase.SHUTDOWN:
+        headline, frames = describe_exception(error)
+        return Finding(
+            code="WC103",
+            message=f"shutdown raised {headline}",
+            location=frames[-1].location if frames else None,
+            hint="Make shutdown tolerate the state startup left behind.",
+            subject="shutdown",
+            evidence=tuple(str(frame) for frame in frames),
+        )
+    return _crash_finding(step, error)
+
+
+def exit_finding(phase: Phase, error: BaseException) -> Finding:
+    """WC108: the backend tried to end the process; where, and what it would have exited with."""
+    exit_error = error.exit if isinstance(error, BackendExit) else error
+    _, frames = describe_exception(exit_error)
+    return Finding(
+        code="WC108",
+        message=f"the backend called {exit_code_of(error)} during {phase}; wiringcheck kept running to report it",
+        location=frames[-1].location if frames else None,
+        hint="Raise an exception instead of exiting: a server that exits takes every user's connection with it.",
+        subject=str(phase),
+        evidence=tuple(f"  {frame}" for frame in frames),
+    )
+
+
+def _blocked_finding(phase: Phase, timeout: float, stack: list[FrameInfo]) -> Finding:
+    """WC102 (boot) or WC103 (shutdown) for code that blocked the event loop past the deadline."""
+    innermost = stack[-1] if stack else None
+    where = f"; blocked in `{innermost.code}`" if innermost and innermost.code else ""
+    step = "startup" if phase is Phase.BOOT else "shutdown"
+    return Finding(
+        code="WC102" if phase is Phase.BOOT else "WC103",
+        message=f"{step} blocked the event loop past its {timeout:g} s deadline{where}",
+        location=innermost.location if innermost else None,
+        hint="Never block the event loop: await an async client, or run the blocking call in a thread "
+        "(asyncio.to_thread) under a timeout.",
+        subject="boot" if phase is Phase.BOOT else "shutdown",
+        evidence=("where the event loop was stuck (backend frames, innermost last):", *(f"  {f}" for f in stack)),
+    )
 
 
 _SHUTDOWN_HINTS = {

@@ -9,14 +9,16 @@ Every await is bounded; a timeout is recorded in the `Recording`, never raised.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from wiringcheck.containment import interrupting_after
 from wiringcheck.events import Frame, Recording, RecordingEnd
 
 if TYPE_CHECKING:
@@ -87,6 +89,32 @@ def _frame_type(data: str | bytes, type_field: str, run_id_field: str) -> tuple[
     return message.get(type_field), message.get(run_id_field)
 
 
+@contextlib.asynccontextmanager
+async def _interrupting(seconds: float) -> AsyncIterator[None]:
+    with interrupting_after(seconds):
+        yield
+
+
+MAX_FRAMES = 10_000
+"""Frames recorded per run at most: past it the probe stops listening (WC411), so a flood cannot stall the verdict."""
+
+MAX_BYTES = 32 * 1024 * 1024
+"""Bytes recorded per run at most, for the same reason (a frame itself is at most 16 MiB)."""
+
+
+def _closed(closed: Exception, terminal_seen: bool) -> tuple[RecordingEnd, int | None, str]:
+    """How a closed connection ended the recording: who closed it, with which code and reason."""
+    sent, rcvd = getattr(closed, "sent", None), getattr(closed, "rcvd", None)
+    probe_first = sent is not None and (rcvd is None or getattr(closed, "rcvd_then_sent", None) is False)
+    if sent is not None and probe_first and sent.code not in (1000, 1001):
+        # The client refused what the server sent (1009 too big, 1007 invalid UTF-8): not the server's close.
+        return RecordingEnd.PROBE_CLOSED, sent.code, sent.reason
+    end = RecordingEnd.TERMINAL if terminal_seen else RecordingEnd.CLOSED
+    if rcvd is not None:
+        return end, rcvd.code, rcvd.reason
+    return end, 1006, "connection lost without a close frame"
+
+
 async def record_run(
     request: ProbeRequest,
     probe: ProbeSettings,
@@ -130,12 +158,16 @@ async def record_run(
         )
 
     end, close_code, close_reason = RecordingEnd.DEADLINE, None, ""
-    async with connection:
+    received_bytes = 0
+    # A backend in this process that blocks the event loop would stop the deadline from firing.
+    async with connection, _interrupting(probe.deadline + 0.5):
         trigger_at = clock()
         deadline = trigger_at + probe.deadline
         terminal_seen_at: float | None = None
         try:
-            await asyncio.wait_for(connection.send(request.trigger), timeout=probe.deadline)
+            # When the server closed first, what it sent before the close is still to be read below.
+            with contextlib.suppress(ConnectionClosed):
+                await asyncio.wait_for(connection.send(request.trigger), timeout=probe.deadline)
             while True:
                 until = (
                     deadline if terminal_seen_at is None else min(deadline, terminal_seen_at + probe.linger_ms / 1000)
@@ -149,16 +181,16 @@ async def record_run(
                 except TimeoutError:
                     continue
                 frames.append(Frame(received_at=clock(), data=data, received_wall=time.time()))
+                received_bytes += len(data)
+                if len(frames) >= MAX_FRAMES or received_bytes >= MAX_BYTES:
+                    end = RecordingEnd.OVERFLOW
+                    break
                 if terminal_seen_at is None:
                     event_type, run_id = _frame_type(data, probe.type_field, probe.run_id_field)
                     if event_type == probe.terminal and (run_id is None or str(run_id) == request.run_id):
                         terminal_seen_at = clock()
         except ConnectionClosed as closed:
-            end = RecordingEnd.TERMINAL if terminal_seen_at is not None else RecordingEnd.CLOSED
-            if closed.rcvd is not None:
-                close_code, close_reason = closed.rcvd.code, closed.rcvd.reason
-            else:
-                close_code, close_reason = 1006, "connection lost without a close frame"
+            end, close_code, close_reason = _closed(closed, terminal_seen_at is not None)
         except TimeoutError:
             end = RecordingEnd.DEADLINE
     return Recording(

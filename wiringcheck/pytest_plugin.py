@@ -35,7 +35,6 @@ check item; under pytest-xdist each worker that receives check items runs it onc
 
 from __future__ import annotations
 
-import math
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -131,15 +130,12 @@ def _validate(option: _Option, raw: Any, source: str, *, base: Path) -> Value:
         if not path.is_file():
             raise _Invalid(f"{where}: file not found ({path})")
         return Value(path, source)
+    from wiringcheck.config import check_number
+
     try:
-        if isinstance(raw, bool):
-            raise ValueError
-        number = float(raw)
-    except (TypeError, ValueError):
-        number = math.nan
-    if not (number > 0 and math.isfinite(number)):
-        raise _Invalid(f"{where}: expected a number of {option.unit} greater than 0")
-    return Value(number, source)
+        return Value(check_number(option.name, raw), source)
+    except ValueError as exc:
+        raise _Invalid(f"{where}: {exc}") from None
 
 
 def _session_values(config: pytest.Config) -> dict[str, Value]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import threading
 import time
 from collections.abc import Callable, Mapping
 from contextlib import AsyncExitStack
@@ -21,6 +22,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from wiringcheck import lifecycle
 from wiringcheck.capture import Capture
+from wiringcheck.containment import Containment, Overrun, interrupting_after, new_threads
 from wiringcheck.contract import Undecidable, compare_member, parse_member
 from wiringcheck.events import (
     Latency,
@@ -31,7 +33,7 @@ from wiringcheck.events import (
     connect_finding,
     expectation_for,
 )
-from wiringcheck.findings import CheckResult, Finding, Phase
+from wiringcheck.findings import CheckResult, Finding, Phase, Severity
 from wiringcheck.probe import build_request, record_run
 from wiringcheck.report import Report
 from wiringcheck.secrets import Secrets, mask_urls
@@ -112,6 +114,7 @@ class _Run:
     secrets: Secrets
     report: Report
     capture: Capture = field(default_factory=Capture)
+    containment: Containment = field(default_factory=Containment)
     roles: dict[str, Any] = field(default_factory=dict)
     missing_roles: set[str] = field(default_factory=set)
     tracer: Any = None
@@ -121,6 +124,11 @@ class _Run:
         # Progress is output too: it shows the check as the report will, scrubbed.
         self.observer.check_finished(self.secrets.scrub(check))
         return check
+
+    def enter(self, phase: Phase) -> None:
+        """Announce `phase` to the observer; exits the backend attempts from now on belong to it."""
+        self.containment.phase = phase
+        self.observer.phase_started(phase)
 
     def skip(self, name: str, phase: Phase, reason: str) -> None:
         self.add(CheckResult.skipped(name, phase, reason))
@@ -162,19 +170,21 @@ async def run_async(
         ),
     )
     began = clock()
-    handle = await _boot(state, target)
-    try:
-        if handle is not None:
-            state.report.extra["ws_url"] = mask_urls(handle.ws_url)
-        _check_objects(state, target, handle)
-        if handle is None:
-            state.skip("probe", Phase.PROBE, "the backend did not boot")
-            for event in settings.probe.events:
-                state.skip(f"event: {event}", Phase.PROBE, "the backend did not boot")
-        else:
-            await _probe(state, handle)
-    finally:
-        await _shutdown(state, target, booted=handle is not None)
+    threads_before = set(threading.enumerate())
+    with state.containment.installed(asyncio.get_running_loop()):
+        handle = await _boot(state, target)
+        try:
+            if handle is not None:
+                state.report.extra["ws_url"] = mask_urls(handle.ws_url)
+            _check_objects(state, target, handle)
+            if handle is None:
+                state.skip("probe", Phase.PROBE, "the backend did not boot")
+                for event in settings.probe.events:
+                    state.skip(f"event: {event}", Phase.PROBE, "the backend did not boot")
+            else:
+                await _probe(state, handle)
+        finally:
+            await _shutdown(state, target, booted=handle is not None, threads_before=threads_before)
     _logs(state)
     state.report.duration = clock() - began
     return secrets.scrub(state.report)
@@ -185,7 +195,7 @@ async def run_async(
 
 async def _boot(state: _Run, target: Target) -> Handle | None:
     settings = state.settings
-    state.observer.phase_started(Phase.BOOT)
+    state.enter(Phase.BOOT)
     if not target.in_process:
         state.skip("boot", Phase.BOOT, f"{mask_urls(settings.target)} is already running: nothing to boot")
         return await target.start()
@@ -223,7 +233,7 @@ def _check_objects(state: _Run, target: Target, handle: Handle | None) -> None:
     settings = state.settings
     if handle is None or not target.in_process:
         reason = "the backend did not boot" if target.in_process else "a running URL exposes no in-process objects"
-        state.observer.phase_started(Phase.ROLES)
+        state.enter(Phase.ROLES)
         for role in settings.roles.values():
             state.skip(f"role: {role.name}", Phase.ROLES, reason)
         if target.in_process:
@@ -238,7 +248,7 @@ def _check_objects(state: _Run, target: Target, handle: Handle | None) -> None:
             state.skip(f"startup call: {call}", Phase.STARTUP, reason)
         return
 
-    state.observer.phase_started(Phase.ROLES)
+    state.enter(Phase.ROLES)
     found, missing = lifecycle.resolve_roles(settings, handle, target)
     state.roles.update(found)
     state.missing_roles.update(missing)
@@ -260,7 +270,7 @@ def _check_objects(state: _Run, target: Target, handle: Handle | None) -> None:
 
 
 def _check_contracts(state: _Run, *, unavailable: str = "") -> None:
-    state.observer.phase_started(Phase.CONTRACT)
+    state.enter(Phase.CONTRACT)
     for role in state.settings.roles.values():
         subject, on_class = _contract_subject(state, role)
         for text in role.members:
@@ -285,7 +295,7 @@ def _check_contracts(state: _Run, *, unavailable: str = "") -> None:
 
 def _check_wires_and_calls(state: _Run) -> None:
     settings = state.settings
-    state.observer.phase_started(Phase.WIRES)
+    state.enter(Phase.WIRES)
     for text in settings.wires:
         wire = parse_wire(text)
         missing = sorted({path[0] for path in wire.paths} & state.missing_roles)
@@ -295,7 +305,7 @@ def _check_wires_and_calls(state: _Run) -> None:
         started = state.clock()
         state.result(f"wire: {text}", Phase.WIRES, check_wire(wire, state.roles), started)
 
-    state.observer.phase_started(Phase.STARTUP)
+    state.enter(Phase.STARTUP)
     # Boot completed, so an unawaited setter is a wiring failure, not a boot failure.
     unawaited = [f for f in state.capture.findings() if f.code == "WC104"]
     state.result("startup: coroutines awaited", Phase.STARTUP, unawaited, state.clock())
@@ -317,17 +327,24 @@ def _check_wires_and_calls(state: _Run) -> None:
 
 async def _probe(state: _Run, handle: Handle) -> None:
     probe = state.settings.probe
-    state.observer.phase_started(Phase.PROBE)
+    state.enter(Phase.PROBE)
     started = state.clock()
     request = build_request(handle.ws_url, probe, state.environ)
     state.report.extra["run_id"] = request.run_id
+    bound = probe.connect_timeout + probe.deadline + 1.0
+    blocked: list[Finding] = []
     with state.capture.logs(Phase.PROBE):
         try:
-            async with asyncio.timeout(probe.connect_timeout + probe.deadline + 1.0):
-                recording = await record_run(request, probe, ssl_context=state.ssl_context, clock=state.clock)
-        except TimeoutError:  # record_run bounds its own awaits; this is the last line of defence
+            with interrupting_after(bound):
+                async with asyncio.timeout(bound):
+                    recording = await record_run(request, probe, ssl_context=state.ssl_context, clock=state.clock)
+        except (TimeoutError, Overrun):  # record_run bounds its own awaits; this is the last line of defence
             now = state.clock()
             recording = Recording(run_id=request.run_id, trigger_at=started, ended_at=now, end=RecordingEnd.DEADLINE)
+            blocked = [_blocked_run(bound, overrun) for overrun in state.containment.take_overruns(Phase.PROBE)]
+    exits = [lifecycle.exit_finding(Phase.PROBE, item) for item in state.containment.take(Phase.PROBE)]
+    if not blocked:
+        blocked = [_blocked_run(probe.deadline, overrun) for overrun in state.containment.take_overruns(Phase.PROBE)]
     if handle.sends is not None:
         recording = replace(recording, frames=attach_send_times(recording.frames, handle.sends))
     latency = Latency.SEND if handle.latency == Latency.SEND else Latency.TIMESTAMP
@@ -343,7 +360,7 @@ async def _probe(state: _Run, handle: Handle) -> None:
             hint="Check ws_path, the auth settings (query parameter or header, and the token's variable), "
             "and that the server accepts WebSocket upgrades there.",
         )
-        state.result("probe", Phase.PROBE, [finding], started)
+        state.result("probe", Phase.PROBE, [*exits, finding], started)
         for event in probe.events:
             state.skip(f"event: {event}", Phase.PROBE, "the probe could not connect")
         return
@@ -352,7 +369,7 @@ async def _probe(state: _Run, handle: Handle) -> None:
     state.report.events = verdict.timeline
     state.report.timings = verdict.timings
     state.report.extra["other_runs"] = verdict.other_runs
-    state.result("probe", Phase.PROBE, verdict.general, started)
+    state.result("probe", Phase.PROBE, [*exits, *blocked, *verdict.general], started)
     # An event's check takes as long as its delivery did: that is what JUnit shows as its time.
     latencies: dict[str | None, float] = {
         e.type: e.latency_ms for e in reversed(verdict.timeline) if e.ours and e.latency_ms is not None
@@ -366,8 +383,8 @@ async def _probe(state: _Run, handle: Handle) -> None:
 # -- shutdown and logs -----------------------------------------------------------------------------
 
 
-async def _shutdown(state: _Run, target: Target, *, booted: bool) -> None:
-    state.observer.phase_started(Phase.SHUTDOWN)
+async def _shutdown(state: _Run, target: Target, *, booted: bool, threads_before: set[threading.Thread]) -> None:
+    state.enter(Phase.SHUTDOWN)
     if not booted or not target.in_process:
         reason = "nothing was booted" if not target.in_process else "the backend did not boot (aborted)"
         state.skip("shutdown", Phase.SHUTDOWN, reason)
@@ -375,7 +392,46 @@ async def _shutdown(state: _Run, target: Target, *, booted: bool) -> None:
     started = state.clock()
     with state.capture.logs(Phase.SHUTDOWN):
         outcome = await lifecycle.stop(target, state.settings)
-    state.result("shutdown", Phase.SHUTDOWN, [outcome.finding] if outcome.finding else [], started)
+    exits = [lifecycle.exit_finding(Phase.SHUTDOWN, item) for item in state.containment.take(Phase.SHUTDOWN)]
+    # An exit in the lifespan's shutdown also fails the shutdown itself: say it once, as the exit.
+    findings = exits or ([outcome.finding] if outcome.finding else [])
+    findings += _left_threads(threads_before)
+    state.result("shutdown", Phase.SHUTDOWN, findings, started)
+
+
+def _left_threads(before: set[threading.Thread]) -> list[Finding]:
+    """WC109 for threads the backend started and did not stop, after a short grace to let them end."""
+    deadline = time.monotonic() + 0.2
+    left = new_threads(before)
+    while left and time.monotonic() < deadline:
+        left[0].join(timeout=max(deadline - time.monotonic(), 0))
+        left = new_threads(before)
+    if not left:
+        return []
+    names = ", ".join(f"{thread.name!r}{'' if thread.daemon else ' (non-daemon)'}" for thread in left)
+    return [
+        Finding(
+            code="WC109",
+            message=f"{len(left)} thread(s) the backend started were still running after shutdown: {names}",
+            hint="Stop and join them in shutdown (or make them daemon threads); "
+            "wiringcheck exits anyway once its report is written.",
+            subject="shutdown",
+            severity=Severity.WARNING,
+        )
+    ]
+
+
+def _blocked_run(bound: float, overrun: Overrun) -> Finding:
+    innermost = overrun.stack[-1] if overrun.stack else None
+    where = f" in `{innermost.code}`" if innermost and innermost.code else ""
+    return Finding(
+        code="WC409",
+        message=f"the backend blocked the event loop{where}; the run was interrupted after {bound:g} s",
+        location=innermost.location if innermost else None,
+        hint="Never block the event loop during a run: await async clients, or use asyncio.to_thread.",
+        subject="probe",
+        evidence=tuple(f"  {frame}" for frame in overrun.stack),
+    )
 
 
 def _logs(state: _Run) -> None:

@@ -23,14 +23,14 @@ import dataclasses
 import enum
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import parse_qsl, quote, quote_plus, urlsplit
 
 if TYPE_CHECKING:
     from wiringcheck.config import Settings
 
-__all__ = ["ELLIPSIS", "MIN_SECRET_LENGTH", "REDACTED", "Secrets", "mask_urls", "shorten"]
+__all__ = ["ELLIPSIS", "MIN_SECRET_LENGTH", "REDACTED", "Secrets", "map_strings", "mask_urls", "shorten"]
 
 REDACTED = "***"
 """What a secret is replaced with."""
@@ -153,23 +153,29 @@ class Secrets:
 
     def scrub(self, value: _T) -> _T:
         """A copy of `value` (a report, a finding, any dataclass, mapping or sequence) with every string scrubbed."""
-        return self._scrub(value)  # type: ignore[no-any-return]
+        return map_strings(value, self.scrub_text)
 
-    def _scrub(self, value: Any) -> Any:
-        if isinstance(value, enum.Enum) or value is None or isinstance(value, bool | int | float | bytes):
-            return value
-        if isinstance(value, str):
-            return self.scrub_text(value)
-        if dataclasses.is_dataclass(value) and not isinstance(value, type):
-            changes = {f.name: self._scrub(getattr(value, f.name)) for f in dataclasses.fields(value) if f.init}
-            return dataclasses.replace(value, **changes)
-        if isinstance(value, dict):
-            return {self._scrub(key): self._scrub(item) for key, item in value.items()}
-        if isinstance(value, list):
-            return [self._scrub(item) for item in value]
-        if isinstance(value, tuple):
-            return tuple(self._scrub(item) for item in value)
+
+def map_strings(value: _T, change: Callable[[str], str]) -> _T:
+    """A copy of `value` with `change` applied to every string in it, through dataclasses, mappings and sequences."""
+    return _map(value, change)  # type: ignore[no-any-return]
+
+
+def _map(value: Any, change: Callable[[str], str]) -> Any:
+    if isinstance(value, enum.Enum) or value is None or isinstance(value, bool | int | float | bytes):
         return value
+    if isinstance(value, str):
+        return change(value)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        changes = {f.name: _map(getattr(value, f.name), change) for f in dataclasses.fields(value) if f.init}
+        return dataclasses.replace(value, **changes)
+    if isinstance(value, dict):
+        return {_map(key, change): _map(item, change) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_map(item, change) for item in value]
+    if isinstance(value, tuple):
+        return tuple(_map(item, change) for item in value)
+    return value
 
 
 def url_secrets(url: str | None) -> list[str]:

@@ -44,7 +44,7 @@ from wiringcheck.suggest import suggest
 if TYPE_CHECKING:
     import ssl
 
-    from wiringcheck.targets import Handle
+    from wiringcheck.targets import Handle, Target
 
 __all__ = ["Backend", "BackendError", "RoleNotFound", "Roles", "assert_events", "booted", "expectation_for"]
 
@@ -163,10 +163,21 @@ async def booted(
         BackendError: startup raised or hung, or shutdown did (only when the body did not raise).
         wiringcheck.errors.ImportRefError: the target's import path does not resolve.
     """
-    from wiringcheck import lifecycle
+    from wiringcheck.containment import Containment
     from wiringcheck.targets import make_target
 
     target = make_target(settings)
+    with Containment().installed(asyncio.get_running_loop()):
+        async with _booted(settings, target, environ, ssl_context) as backend:
+            yield backend
+
+
+@asynccontextmanager
+async def _booted(
+    settings: Settings, target: Target, environ: Mapping[str, str] | None, ssl_context: ssl.SSLContext | None
+) -> AsyncIterator[Backend]:
+    from wiringcheck import lifecycle
+
     started = await lifecycle.start(target, settings)
     if started.handle is None:
         assert started.finding is not None

@@ -24,7 +24,16 @@ from wiringcheck.findings import Finding, Location
 if TYPE_CHECKING:
     from wiringcheck.report import Report
 
-__all__ = ["Format", "Outputs", "finding_lines", "finding_text", "shown_location", "shown_path", "write_outputs"]
+__all__ = [
+    "Format",
+    "Outputs",
+    "finding_lines",
+    "finding_text",
+    "printable",
+    "shown_location",
+    "shown_path",
+    "write_outputs",
+]
 
 
 class Format(enum.StrEnum):
@@ -37,7 +46,16 @@ class Format(enum.StrEnum):
     SARIF = "sarif"
 
     def render(self, report: Report, *, verbosity: int = 0, color: bool = False) -> str:
-        """The report as text in this format."""
+        """The report as text in this format.
+
+        Text formats read by people and by CI runners get the report's strings made
+        printable first (`printable`): a server's close reason or frame must never
+        write a line of its own into a CI log.
+        """
+        if self in (Format.CONSOLE, Format.GITHUB, Format.JUNIT):
+            from wiringcheck.secrets import map_strings
+
+            report = map_strings(report, printable)
         if self is Format.CONSOLE:
             from wiringcheck.render import console
 
@@ -92,6 +110,27 @@ def _write(path: Path, text: str) -> None:
         path.write_text(text, encoding="utf-8")
     except OSError as exc:
         raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
+
+
+def printable(text: str) -> str:
+    """`text` on one line with every control and format character visible as an escape (``\\n``, ``\\x1b``).
+
+    Text from the backend or its server (close reasons, frames, log lines) reaches the
+    console, GitHub's workflow-command parser and XML; a newline in it could start a
+    line of its own (``::warning::``, a fake ``PASSED``), and a control character could
+    rewrite the terminal or break the XML.
+    """
+    if text.isprintable():
+        return text
+    return "".join(char if char.isprintable() or char == " " else _escape(char) for char in text)
+
+
+def _escape(char: str) -> str:
+    escapes = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+    if char in escapes:
+        return escapes[char]
+    code = ord(char)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
 
 
 # -- shared by every renderer ----------------------------------------------------------------------

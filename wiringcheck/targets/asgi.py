@@ -16,6 +16,7 @@ import inspect
 import time
 from typing import TYPE_CHECKING, Any
 
+from wiringcheck.containment import contain_exit
 from wiringcheck.importing import import_ref, prepend_paths
 from wiringcheck.targets import BootError, Handle
 
@@ -153,6 +154,13 @@ class AsgiTarget:
         return port
 
     async def _stamp_sends(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await self._serve_one(scope, receive, send)
+        except (SystemExit, KeyboardInterrupt) as exc:
+            # uvicorn would log the exit and carry on: record it, so the run reports it (WC108).
+            raise contain_exit(exc) from exc
+
+    async def _serve_one(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "websocket":
             await self.app(scope, receive, send)
             return

@@ -1,0 +1,74 @@
+"""containment.py: a backend's exit in a task is recorded, not obeyed; blocked code is interrupted; threads are seen."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import threading
+import time
+
+import pytest
+
+from wiringcheck.containment import BackendExit, Containment, Overrun, interrupting_after, new_threads
+
+from .conftest import MS
+
+
+def test_an_exit_in_a_task_becomes_an_exception_of_that_task():
+    """sys.exit() in a task would end the event loop; contained, the task fails with BackendExit instead."""
+    containment = Containment(phase="probe")
+
+    async def backend() -> None:
+        sys.exit(3)
+
+    async def main() -> BaseException | None:
+        with containment.installed(asyncio.get_running_loop()):
+            task = asyncio.create_task(backend())
+            await asyncio.wait({task})
+        return task.exception()
+
+    error = asyncio.run(main())
+
+    assert isinstance(error, BackendExit)
+    assert ["sys.exit(3)"] == [str(item) for item in containment.take("probe")]
+    assert [] == containment.exits
+
+
+def test_the_task_factory_is_restored():
+    """After the block, the loop creates plain tasks again."""
+
+    async def main() -> object:
+        loop = asyncio.get_running_loop()
+        with Containment().installed(loop):
+            pass
+        return loop.get_task_factory()
+
+    assert None is asyncio.run(main())
+
+
+@pytest.mark.skipif(not hasattr(__import__("signal"), "setitimer"), reason="needs POSIX interval timers")
+def test_blocking_backend_code_is_interrupted_with_where_it_was():
+    """time.sleep in the backend's code, past the deadline, raises Overrun naming the blocked line."""
+    started = time.monotonic()
+
+    with pytest.raises(Overrun) as caught, interrupting_after(50 * MS):
+        time.sleep(5000 * MS)  # the blocking call
+
+    assert time.monotonic() - started < 2500 * MS
+    assert "time.sleep(5000 * MS)" in caught.value.stack[-1].code
+
+
+def test_threads_started_since_are_listed_without_wiringchecks_own():
+    """A thread the backend left running is found; wiringcheck's own threads are not the backend's."""
+    before = set(threading.enumerate())
+    stop = threading.Event()
+    leaked = threading.Thread(target=stop.wait, name="leaky")
+    ours = threading.Thread(target=stop.wait, name="wiringcheck-watchdog")
+    leaked.start()
+    ours.start()
+    try:
+        assert [leaked] == new_threads(before)
+    finally:
+        stop.set()
+        leaked.join()
+        ours.join()

@@ -1,0 +1,91 @@
+"""secrets.py: every form of a secret is scrubbed, URL credentials are masked, truncation never leaks a prefix."""
+
+from __future__ import annotations
+
+import base64
+import json
+import string
+from urllib.parse import quote, quote_plus
+from xml.sax.saxutils import escape
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from wiringcheck.findings import CheckResult, Finding, Phase, Status
+from wiringcheck.report import Report
+from wiringcheck.secrets import REDACTED, Secrets, mask_urls, shorten, url_secrets
+
+TOKEN = "tok&<>\"'%\\n-é-12345"
+
+
+def forms(secret: str) -> list[str]:
+    raw = secret.encode()
+    return [
+        secret,
+        quote(secret, safe=""),
+        quote_plus(secret),
+        json.dumps(secret)[1:-1],
+        json.dumps(secret, ensure_ascii=False)[1:-1],
+        repr(secret)[1:-1],
+        escape(secret),
+        escape(secret, {'"': "&quot;"}),
+        base64.b64encode(raw).decode(),
+        base64.urlsafe_b64encode(raw).decode().rstrip("="),
+    ]
+
+
+def test_every_encoded_form_of_the_token_is_scrubbed():
+    """Raw, URL-, JSON-, repr-, XML-escaped and base64 forms all become the redaction mark."""
+    secrets = Secrets([TOKEN])
+
+    assert [f"<{REDACTED}>"] * len(forms(TOKEN)) == [secrets.scrub_text(f"<{form}>") for form in forms(TOKEN)]
+
+
+def test_a_prefix_cut_by_truncation_is_scrubbed():
+    """A secret cut short by `shorten` leaves no readable start behind."""
+    text = shorten("close reason: " + TOKEN + " and more", 24)
+
+    assert TOKEN[:4] not in Secrets([TOKEN]).scrub_text(text)
+
+
+def test_short_values_are_not_secrets():
+    """Replacing every 'a' in a report would destroy it: values under three characters are ignored."""
+    assert "a b" == Secrets(["a", "", None]).scrub_text("a b")
+
+
+def test_mask_urls_hides_passwords_and_query_values():
+    """Every URL in a text keeps its shape but loses its password and query values."""
+    text = "cannot connect to ws://alice:pw1@h:1/ws?token=abc&x=1 then https://h/p"
+
+    assert "cannot connect to ws://alice:***@h:1/ws?token=***&x=*** then https://h/p" == mask_urls(text)
+
+
+def test_url_secrets_are_the_password_and_query_values():
+    """A url target's credentials become secrets, so they are scrubbed even outside a URL."""
+    assert ["pw1", "abc", "1"] == url_secrets("ws://alice:pw1@h/ws?token=abc&x=1")
+
+
+def test_scrub_reaches_every_string_of_a_report():
+    """Findings, evidence, check names and reasons, logs and extra data are all scrubbed; enums survive."""
+    finding = Finding(code="WC408", message=f"closed: {TOKEN}", evidence=(f"frame {TOKEN}",))
+    report = Report(kind="run", target=f"url ws://h/ws?token={TOKEN}")
+    report.add(CheckResult("probe", Phase.PROBE, Status.FAILED, findings=(finding,), reason=TOKEN))
+    report.extra["ws_url"] = TOKEN
+
+    scrubbed = Secrets([TOKEN]).scrub(report)
+
+    assert TOKEN not in repr(scrubbed)
+    assert (Status.FAILED, "WC408") == (scrubbed.checks[0].status, scrubbed.checks[0].findings[0].code)
+
+
+@given(
+    token=st.text(
+        alphabet=st.sampled_from(string.ascii_letters + string.digits + "&<>\"'%\\/+= é日"), min_size=8, max_size=24
+    )
+)
+def test_any_token_in_any_form_is_scrubbed(token):
+    """Whatever characters a token has, none of its forms survives scrubbing."""
+    secrets = Secrets([token])
+
+    for form in forms(token):
+        assert form not in secrets.scrub_text(f"x{form}y"), form
