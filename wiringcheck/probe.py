@@ -177,7 +177,9 @@ async def record_run(
                     end = RecordingEnd.DEADLINE if terminal_seen_at is None else RecordingEnd.TERMINAL
                     break
                 try:
-                    data = await asyncio.wait_for(connection.recv(), timeout=remaining)
+                    # asyncio.timeout, not wait_for: no task per frame, which a flood would pay 10,000 times.
+                    async with asyncio.timeout(remaining):
+                        data = await connection.recv()
                 except TimeoutError:
                     continue
                 frames.append(Frame(received_at=clock(), data=data, received_wall=time.time()))

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import functools
 import inspect as pyinspect
+import os
 import sys
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -355,6 +356,7 @@ def inspect_command(settings: Settings, *, private: bool = False) -> int:
 
     from wiringcheck.errors import BackendError, UsageError
     from wiringcheck.render.console import interactive, make_console
+    from wiringcheck.secrets import Secrets
 
     if settings.target_kind == "url":
         raise UsageError("inspect boots the backend in-process: configure app or boot, not url")
@@ -365,6 +367,8 @@ def inspect_command(settings: Settings, *, private: bool = False) -> int:
     except BackendError as exc:
         exc.problem += " (run `wiringcheck run` for the full diagnosis)"
         raise
+    # A role's attribute may hold the token (a client's api key): the tree is output like any report.
+    tree = Secrets.from_settings(settings, os.environ).scrub(tree)
     if interactive(sys.stdout):
         make_console().print(_render_rich(tree))
     else:

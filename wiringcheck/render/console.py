@@ -122,6 +122,10 @@ def _finding_block(console: Console, finding: Finding, *, verbose: bool) -> None
         console.print(f"           [dim]… {len(finding.evidence) - len(evidence)} more line(s) with -v[/]")
 
 
+_TIMELINE_ROWS = 40
+"""Frames the console's timeline shows at most: the first ones and the last five; JSON keeps them all."""
+
+
 def _timeline(console: Console, report: Report) -> None:
     from rich.table import Table
 
@@ -132,14 +136,19 @@ def _timeline(console: Console, report: Report) -> None:
     table.add_column("latency", justify="right")
     table.add_column("")
     budget = report.budget_ms
-    for event in report.events:
-        latency = "" if event.latency_ms is None else f"{event.latency_ms:.1f} ms"
+    events = report.events
+    shown = events if len(events) <= _TIMELINE_ROWS else [*events[: _TIMELINE_ROWS - 5], *events[-5:]]
+    for position, event in enumerate(shown):
+        if position == _TIMELINE_ROWS - 5 and len(shown) < len(events):
+            hidden = len(events) - len(shown)
+            table.add_row("", f"[dim]… {hidden} more frames (all of them in --format json)[/]", "", "", "")
+        latency = "[dim]not timed[/]" if event.latency_ms is None else f"{event.latency_ms:.1f} ms"
         verdict = ""
         if event.latency_ms is not None and budget is not None:
             verdict = "[green]within budget[/]" if event.latency_ms <= budget else f"[red]over {budget:g} ms[/]"
-        name = event.type or "[red](no type)[/]"
+        name = _escape(event.type) if event.type else "[red](no type)[/]"
         if not event.ours:
-            name = f"[dim]{name} (other run {event.run_id})[/]" if event.type else name
+            name = f"[dim]{name} (other run {_escape(str(event.run_id))})[/]" if event.type else name
         table.add_row(str(event.index), name, f"+{event.at_ms:.1f} ms", latency, verdict)
     console.print(table)
     first, terminal = report.timings.get("time_to_first_event_ms"), report.timings.get("time_to_terminal_ms")
