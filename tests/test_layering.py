@@ -32,6 +32,7 @@ LAYERS = (
         "wires",
         "config",
         "protocol",
+        "identifiers",
     },
     # 1: thin I/O edges
     {

@@ -166,8 +166,6 @@ def test_wire_holds(text, wired):
         "bridge.websocket_manager is not None",
         "registry.websocket_manager != None",
         "registry.count == bridge.count",
-        "registry.ready is True",
-        "bridge.closed == False",
         "registry.websocket_manager",
     ],
 )
@@ -178,6 +176,29 @@ def test_wire_does_not_hold(text, unwired):
     assert [("WC211", f"wire: {text}", f"wire does not hold: {text}")] == [
         (f.code, f.subject, f.message) for f in findings
     ]
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("registry.ready is True", "registry.ready is False (expected is True)"),
+        ("bridge.closed == False", "bridge.closed is True (expected == False)"),
+    ],
+)
+def test_a_status_wire_that_does_not_hold_is_wc213_with_the_value(text, message):
+    """A recorded state (a flag, an error slot) gets its own code and shows the value startup stored."""
+    roles = {"registry": SimpleNamespace(ready=False), "bridge": SimpleNamespace(closed=True)}
+
+    assert [("WC213", message)] == [(f.code, f.message) for f in check_wire(parse_wire(text), roles)]
+
+
+def test_a_recorded_startup_error_is_shown():
+    """`startup_error is None` failing shows the error startup caught and stored."""
+    roles = {"registry": SimpleNamespace(startup_error=RuntimeError("redis down"))}
+
+    (finding,) = check_wire(parse_wire("registry.startup_error is None"), roles)
+
+    assert "registry.startup_error is RuntimeError('redis down') (expected is None)" == finding.message
 
 
 def test_identity_of_two_nones_does_not_hold(unwired):

@@ -39,6 +39,23 @@ app = typer.Typer(
 )
 
 
+def _show_version(value: bool) -> None:
+    if value:
+        from wiringcheck import __version__
+
+        print(f"wiringcheck {__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_show_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
+) -> None:
+    """Boot an agent backend, check its startup wiring, and probe its WebSocket events."""
+
+
 ConfigOption = Annotated[
     Path | None,
     typer.Option("--config", "-c", help="wiringcheck.toml or pyproject.toml (default: found from the cwd up)."),

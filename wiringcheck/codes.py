@@ -40,7 +40,8 @@ _ENTRIES = (
     Code(
         "WC104",
         "coroutine never awaited during boot",
-        "An async setter called without await does nothing: the wiring silently never happens.",
+        "An async method called without await never runs: whatever boot needed it to do (often wiring) "
+        "silently never happens.",
     ),
     Code(
         "WC105",
@@ -68,6 +69,12 @@ _ENTRIES = (
         "threads left behind",
         "Threads the backend started and never stopped keep a process alive after shutdown, and leak between tests.",
     ),
+    Code(
+        "WC115",
+        "wired late",
+        "Startup finished, and the app accepted connections, before the wiring was made: "
+        "the first users after every deploy get nothing.",
+    ),
     # -- roles, contract, wires ----------------------------------------------------------------
     Code("WC201", "role not found", "Startup did not build the object, or stored it under another name."),
     Code(
@@ -93,6 +100,11 @@ _ENTRIES = (
     ),
     Code("WC211", "wire not made", "Startup did not connect two objects that must be connected."),
     Code("WC212", "wire cannot be evaluated", "A path in the wire expression does not exist on the live objects."),
+    Code(
+        "WC213",
+        "startup recorded a failure",
+        "Startup stored an error or a wrong state and carried on: the app reports healthy but is not.",
+    ),
     # -- static scan ---------------------------------------------------------------------------
     Code("WC300", "file skipped", "The file could not be read or parsed, so it was not scanned."),
     Code(
@@ -135,6 +147,11 @@ _ENTRIES = (
         "frame limit reached",
         "The server sent more frames or bytes for one run than any client should have to read; "
         "the probe stopped listening to bound its time and memory.",
+    ),
+    Code(
+        "WC440",
+        "identifier used in another's place",
+        "Events addressed by the wrong id reach nobody (or someone else): the chat stays silent for the user.",
     ),
 )
 

@@ -25,7 +25,9 @@ import contextlib
 import contextvars
 import os
 import signal
+import sys
 import threading
+import weakref
 from collections.abc import Callable, Coroutine, Generator, Iterator
 from dataclasses import dataclass, field
 from types import FrameType
@@ -90,6 +92,12 @@ class Containment:
     phase: str = ""
     exits: list[BackendExit] = field(default_factory=list)
     overruns: list[tuple[str, Overrun]] = field(default_factory=list)
+    origins: weakref.WeakKeyDictionary[Any, FrameInfo] = field(default_factory=weakref.WeakKeyDictionary)
+    """Where the backend's code created each task: a call made late is told by the task that made it."""
+
+    def origin_of(self, task: asyncio.Task[Any] | None) -> FrameInfo | None:
+        """The line of the backend's code that created `task`, when the backend created it."""
+        return self.origins.get(task) if task is not None else None
 
     @staticmethod
     def current() -> Containment | None:
@@ -103,9 +111,15 @@ class Containment:
 
         def factory(loop: asyncio.AbstractEventLoop, coro: Any, **kwargs: Any) -> Any:
             wrapped = self._contained(coro) if asyncio.iscoroutine(coro) else coro
-            if previous is not None:
-                return previous(loop, wrapped, **kwargs)
-            return asyncio.Task(wrapped, loop=loop, **kwargs)
+            task = (
+                previous(loop, wrapped, **kwargs)
+                if previous is not None
+                else asyncio.Task(wrapped, loop=loop, **kwargs)
+            )
+            origin = _creation_site()
+            if origin is not None:
+                self.origins[task] = origin
+            return task
 
         loop.set_task_factory(factory)
         # Set and restored, not reset with a token: a fixture may enter and leave this block in two tasks.
@@ -154,6 +168,21 @@ _LOOP_FUNCTIONS = {"_run", "_run_once"}
 
 def _is_loop(frame: FrameType) -> bool:
     return frame.f_code.co_name in _LOOP_FUNCTIONS and frame.f_code.co_filename.endswith(_LOOP_FILES)
+
+
+def _creation_site() -> FrameInfo | None:
+    """The innermost frame of the backend's own code on the stack that is creating a task."""
+    import linecache
+
+    frame: FrameType | None = sys._getframe(2)
+    while frame is not None:
+        path = frame.f_code.co_filename
+        if is_user_file(path):
+            return FrameInfo(
+                path, frame.f_lineno, frame.f_code.co_name, linecache.getline(path, frame.f_lineno).strip()
+            )
+        frame = frame.f_back
+    return None
 
 
 def _can_interrupt() -> bool:

@@ -92,13 +92,18 @@ async def stop(target: Target, settings: Settings) -> Outcome:
             async with asyncio.timeout(timeout):
                 await target.stop()
     except TimeoutError:
+        current = asyncio.current_task()
+        stacks = pending_stacks(t for t in asyncio.all_tasks() if t is not current)
         await abort(target)
+        stuck = f"; stuck awaiting `{stacks[0][1][-1].code}`" if stacks else ""
         return Outcome(
             finding=Finding(
                 code="WC103",
-                message=f"shutdown did not finish within {timeout:g} s",
+                message=f"shutdown did not finish within {timeout:g} s{stuck}",
+                location=stacks[0][1][-1].location if stacks else None,
                 hint=_SHUTDOWN_HINTS.get(target.kind, _SHUTDOWN_HINTS["app"]),
                 subject="shutdown",
+                evidence=tuple(line for name, frames in stacks for line in _task_lines(name, frames)),
             )
         )
     except (SystemExit, KeyboardInterrupt, Overrun) as exc:
@@ -202,14 +207,21 @@ _PHASES = {
 }
 
 
+def _task_lines(name: str, frames: list[FrameInfo]) -> list[str]:
+    """Where one task waits: its innermost await, then its backend frames."""
+    innermost = frames[-1]
+    return [
+        f"task {name!r} stuck awaiting `{innermost.code}` at {innermost.path}:{innermost.line}",
+        *(f"  {frame}" for frame in frames),
+    ]
+
+
 def _hang_finding(timeout: float, stacks: list[tuple[str, list[FrameInfo]]]) -> Finding:
     evidence: list[str] = []
     location = None
     for name, frames in stacks:
-        innermost = frames[-1]
-        location = location or innermost.location
-        evidence.append(f"task {name!r} stuck awaiting `{innermost.code}` at {innermost.path}:{innermost.line}")
-        evidence.extend(f"  {frame}" for frame in frames)
+        location = location or frames[-1].location
+        evidence.extend(_task_lines(name, frames))
     stuck = f"; stuck awaiting `{stacks[0][1][-1].code}`" if stacks else ""
     return Finding(
         code="WC102",

@@ -38,6 +38,8 @@ class ProbeRequest:
     trigger: str
     run_id: str
     secret: str | None = None
+    ids: tuple[tuple[str, str], ...] = ()
+    """The ids this run sent, by kind (user, thread, run), for the identifier cross-check."""
 
 
 def render_trigger(template: Any, values: Mapping[str, str]) -> Any:
@@ -74,7 +76,8 @@ def build_request(
     elif secret is not None and probe.auth.header:
         value = f"{probe.auth.scheme} {secret}".strip() if probe.auth.header.lower() == "authorization" else secret
         headers.append((probe.auth.header, value))
-    return ProbeRequest(url=url, headers=tuple(headers), trigger=trigger, run_id=run_id, secret=secret)
+    ids = (("user", probe.user_id), ("thread", values["thread_id"]), ("run", run_id))
+    return ProbeRequest(url=url, headers=tuple(headers), trigger=trigger, run_id=run_id, secret=secret, ids=ids)
 
 
 def _frame_type(data: str | bytes, type_field: str, run_id_field: str) -> tuple[Any, Any]:

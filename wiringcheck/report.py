@@ -17,9 +17,9 @@ import enum
 from dataclasses import dataclass, field
 from typing import Any
 
-from wiringcheck.findings import CheckResult, Finding, Status
+from wiringcheck.findings import CheckResult, Finding, Phase, Status
 
-__all__ = ["SCHEMA_VERSION", "EventRecord", "ExitCode", "LogRecord", "Report"]
+__all__ = ["SCHEMA_VERSION", "EventRecord", "ExitCode", "LogRecord", "Report", "cause_rank"]
 
 SCHEMA_VERSION = 1
 """Version of the JSON report's schema; bumped on any incompatible change."""
@@ -68,6 +68,26 @@ class LogRecord:
     count: int = 1
 
 
+_CAUSE_RANKS = {
+    Phase.BOOT: 0,
+    Phase.STARTUP: 1,
+    Phase.ROLES: 2,
+    Phase.CONTRACT: 3,
+    Phase.WIRES: 4,
+    Phase.PROBE: 5,
+    Phase.SHUTDOWN: 7,
+    Phase.LOGS: 8,
+}
+_EVENTS_RANK = 6
+
+
+def cause_rank(check: CheckResult) -> int:
+    """Where a check stands in the chain from cause to symptom (the connection before the events it carries)."""
+    if check.phase == Phase.PROBE and check.name != "probe":
+        return _EVENTS_RANK
+    return _CAUSE_RANKS.get(Phase(check.phase), 0) if check.phase in _CAUSE_RANKS else 0
+
+
 @dataclass(slots=True)
 class Report:
     """Everything one `wiringcheck` invocation found.
@@ -88,6 +108,21 @@ class Report:
 
     def add(self, check: CheckResult) -> None:
         self.checks.append(check)
+
+    def sort_by_cause(self) -> None:
+        """Order the checks causes first, so every format leads with what to fix.
+
+        Boot, then what startup called (or failed to), then the objects it built and
+        their wires, then the connection, then the events, then shutdown and the logs:
+        five missing events are the symptom of one unmade wire, and must not bury it.
+        The sort is stable, so checks of one kind keep the order the run made them in.
+        """
+        self.checks.sort(key=cause_rank)
+
+    @property
+    def first_cause(self) -> Finding | None:
+        """The first error finding in cause order: what the headline names."""
+        return next((f for check in sorted(self.checks, key=cause_rank) for f in check.errors), None)
 
     @property
     def findings(self) -> list[Finding]:

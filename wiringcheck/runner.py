@@ -16,7 +16,7 @@ import os
 import threading
 import time
 from collections.abc import Callable, Mapping
-from contextlib import AsyncExitStack
+from contextlib import AsyncExitStack, ExitStack
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -33,8 +33,10 @@ from wiringcheck.events import (
     connect_finding,
     expectation_for,
 )
-from wiringcheck.findings import CheckResult, Finding, Phase, Severity
+from wiringcheck.findings import CheckResult, Finding, Location, Phase, Severity, Status
+from wiringcheck.identifiers import Text, swapped_ids
 from wiringcheck.probe import build_request, record_run
+from wiringcheck.render import shown_path
 from wiringcheck.report import Report
 from wiringcheck.secrets import Secrets, mask_urls
 from wiringcheck.targets import Handle, make_target
@@ -118,6 +120,8 @@ class _Run:
     roles: dict[str, Any] = field(default_factory=dict)
     missing_roles: set[str] = field(default_factory=set)
     tracer: Any = None
+    ready_at: float | None = None
+    """When startup completed: wiring after it is late (WC115)."""
 
     def add(self, check: CheckResult) -> CheckResult:
         self.report.add(check)
@@ -171,7 +175,14 @@ async def run_async(
     )
     began = clock()
     threads_before = set(threading.enumerate())
-    with state.containment.installed(asyncio.get_running_loop()):
+    with ExitStack() as stack:
+        stack.enter_context(state.containment.installed(asyncio.get_running_loop()))
+        if target.in_process and settings.trace and any(role.class_ref for role in settings.roles.values()):
+            from wiringcheck.tracer import Tracer
+
+            # Traced from boot to shutdown: a wiring call made late, by a background task, is seen too.
+            state.tracer = Tracer.for_settings(settings, clock=clock)
+            stack.enter_context(state.tracer.installed())
         handle = await _boot(state, target)
         try:
             if handle is not None:
@@ -183,10 +194,12 @@ async def run_async(
                     state.skip(f"event: {event}", Phase.PROBE, "the backend did not boot")
             else:
                 await _probe(state, handle)
+                _recheck_late_wiring(state)
         finally:
             await _shutdown(state, target, booted=handle is not None, threads_before=threads_before)
     _logs(state)
     state.report.duration = clock() - began
+    state.report.sort_by_cause()
     return secrets.scrub(state.report)
 
 
@@ -203,13 +216,10 @@ async def _boot(state: _Run, target: Target) -> Handle | None:
     async with AsyncExitStack() as stack:
         stack.enter_context(state.capture.logs(Phase.BOOT))
         stack.enter_context(state.capture.python_warnings())
-        if settings.trace and any(role.class_ref for role in settings.roles.values()):
-            from wiringcheck.tracer import Tracer
-
-            state.tracer = Tracer.for_settings(settings)
-            stack.enter_context(state.tracer.installed())
         outcome = await lifecycle.start(target, settings)
     state.result("boot", Phase.BOOT, [outcome.finding] if outcome.finding else [], started)
+    if outcome.handle is not None:
+        state.ready_at = outcome.handle.ready_at if outcome.handle.ready_at is not None else state.clock()
     return outcome.handle
 
 
@@ -315,7 +325,7 @@ def _check_wires_and_calls(state: _Run) -> None:
             state.skip(name, Phase.STARTUP, "tracing is off, or the role names no `class` to trace")
             continue
         started = state.clock()
-        state.result(name, Phase.STARTUP, state.tracer.check_must_call(call), started)
+        state.result(name, Phase.STARTUP, state.tracer.check_must_call(call, state.ready_at), started)
     if state.tracer is not None:
         guard_findings = state.tracer.guard_findings()
         if guard_findings:
@@ -365,19 +375,89 @@ async def _probe(state: _Run, handle: Handle) -> None:
             state.skip(f"event: {event}", Phase.PROBE, "the probe could not connect")
         return
 
+    swapped = _swapped_ids(state, request.ids, recording)
     verdict = check_events(recording, expectation_for(probe, latency=latency))
     state.report.events = verdict.timeline
     state.report.timings = verdict.timings
     state.report.extra["other_runs"] = verdict.other_runs
-    state.result("probe", Phase.PROBE, [*exits, *blocked, *verdict.general], started)
+    state.result("probe", Phase.PROBE, [*exits, *blocked, *swapped, *verdict.general], started)
     # An event's check takes as long as its delivery did: that is what JUnit shows as its time.
     latencies: dict[str | None, float] = {
         e.type: e.latency_ms for e in reversed(verdict.timeline) if e.ours and e.latency_ms is not None
     }
+    untimed = (
+        "not timed: the hand-off was not seen"
+        if latency == Latency.SEND
+        else f"not timed: the event has no usable {probe.timestamp_field!r} field"
+    )
     for event, findings in verdict.per_event.items():
         delivered = latencies.get(event)
         duration = delivered / 1000 if delivered is not None else 0.0
-        state.result(f"event: {event}", Phase.PROBE, findings, 0.0, duration=duration)
+        check = CheckResult.judged(f"event: {event}", Phase.PROBE, findings, duration=duration)
+        arrived = any(record.ours and record.type == event for record in verdict.timeline)
+        state.add(replace(check, reason=untimed) if arrived and delivered is None else check)
+
+
+# -- late wiring -----------------------------------------------------------------------------------
+
+
+def _recheck_late_wiring(state: _Run) -> None:
+    """Wires and required calls that failed at boot, checked again after the run: made late is its own cause.
+
+    A setter that startup hands to a background task runs after the app accepts
+    connections; the first users (and the probe) meet the unwired backend. Both
+    halves of that story ("never called", "not made") are half true; WC115 says it whole.
+    """
+    if state.tracer is None or state.ready_at is None:
+        return
+    ready_at = state.ready_at
+    for index, check in enumerate(state.report.checks):
+        if check.status is not Status.FAILED:
+            continue
+        if check.phase == Phase.STARTUP and check.name.startswith("startup call: "):
+            call = check.name.removeprefix("startup call: ")
+            made = state.tracer.late_call(call, ready_at)
+            if made is not None:
+                finding = _late_finding(
+                    f"startup did not call {call} before it completed; {made.role}.{made.method}"
+                    f" was called {_after(made, ready_at)}",
+                    made,
+                    call,
+                )
+                state.report.checks[index] = replace(check, findings=(finding,))
+        elif check.phase == Phase.WIRES:
+            text = check.name.removeprefix("wire: ")
+            wire = parse_wire(text)
+            if check_wire(wire, state.roles):
+                continue  # still not made after the run: the boot finding stands
+            names = {name for path in wire.paths for name in path[1:]}
+            calls = state.tracer.calls_after(set(state.tracer.classes), ready_at)
+            # The call that made the wire names what it sets (set_websocket_manager for .websocket_manager);
+            # the others are ordinary traffic on the same objects.
+            made = next((c for c in calls if any(name in c.method for name in names)), calls[0] if calls else None)
+            how = f"; {made} made it {_after(made, ready_at)}" if made else ""
+            finding = _late_finding(
+                f"wire {text!r} did not hold when startup completed, but held after the run{how}", made, text
+            )
+            state.report.checks[index] = replace(check, findings=(finding,))
+
+
+def _after(call: Any, ready_at: float) -> str:
+    origin = call.task_origin
+    where = f", from a task created at {shown_path(origin.path)}:{origin.line}" if origin else ""
+    return f"{max(call.at - ready_at, 0) * 1000:.0f} ms after startup completed{where}"
+
+
+def _late_finding(message: str, call: Any, subject: str) -> Finding:
+    return Finding(
+        code="WC115",
+        message=message,
+        location=call.location if call is not None else None,
+        hint="Await the wiring in startup itself (not in a task it starts), so the app accepts no connection "
+        "before it is wired.",
+        subject=subject,
+        evidence=(f"called {call}",) if call is not None else (),
+    )
 
 
 # -- shutdown and logs -----------------------------------------------------------------------------
@@ -419,6 +499,26 @@ def _left_threads(before: set[threading.Thread]) -> list[Finding]:
             severity=Severity.WARNING,
         )
     ]
+
+
+def _swapped_ids(state: _Run, ids: tuple[tuple[str, str], ...], recording: Recording) -> list[Finding]:
+    """WC440 when the run's log lines or frames show one of the probe's ids used as another kind of id."""
+    texts = [
+        Text(record.message, f"log {record.level} from {record.logger}", _location(record.location))
+        for record in state.capture.log_records()
+        if record.phase == Phase.PROBE
+    ]
+    texts += [
+        Text(frame.data, f"frame #{index}")
+        for index, frame in enumerate(recording.frames[:1000])
+        if isinstance(frame.data, str)
+    ]
+    return swapped_ids(dict(ids), texts)
+
+
+def _location(text: str) -> Location | None:
+    path, _, line = text.rpartition(":")
+    return Location(path, int(line)) if path and line.isdigit() else None
 
 
 def _blocked_run(bound: float, overrun: Overrun) -> Finding:

@@ -21,13 +21,14 @@ import inspect
 import linecache
 import reprlib
 import sys
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
-from wiringcheck.diagnose import is_user_file
+from wiringcheck.diagnose import FrameInfo, is_user_file
 from wiringcheck.findings import Finding, Location, Severity
 from wiringcheck.importing import import_ref, prepend_paths
 from wiringcheck.render import shown_location
@@ -46,13 +47,17 @@ _repr.maxother = 40
 
 @dataclass(frozen=True, slots=True)
 class Call:
-    """One call of a traced method during boot."""
+    """One call of a traced method: who, with what, from where, when, and in which phase of the run."""
 
     role: str
     method: str
     args: str
     location: Location | None
     guarded: bool = False
+    at: float = 0.0
+    phase: str = "boot"
+    task_origin: FrameInfo | None = None
+    """Where the backend created the task that made the call (a setter handed to a background task)."""
 
     def __str__(self) -> str:
         where = f" at {shown_location(self.location)}" if self.location else ""
@@ -91,6 +96,22 @@ def _guarded(location: Location | None, method: str) -> bool:
     return False
 
 
+def _context() -> dict[str, Any]:
+    """The phase of the run and the task the current call runs in, from the containment in force."""
+    from wiringcheck.containment import Containment
+
+    current = Containment.current()
+    if current is None:
+        return {}
+    try:
+        import asyncio
+
+        task = asyncio.current_task()
+    except RuntimeError:  # no running loop: a call from a thread
+        task = None
+    return {"phase": current.phase or "boot", "task_origin": current.origin_of(task)}
+
+
 def _short(value: Any) -> str:
     """Plain values as a short repr; objects as `<ClassName>`, which is what a reader needs."""
     if value is None or isinstance(value, str | bytes | int | float | bool | list | tuple | dict | set):
@@ -108,12 +129,13 @@ class Tracer:
     """Records calls and failed lookups on the roles' classes during boot."""
 
     classes: dict[str, type]
+    clock: Callable[[], float] = time.monotonic
     calls: list[Call] = field(default_factory=list)
     lookups: list[Lookup] = field(default_factory=list)
     _saved: list[tuple[type, str, Any]] = field(default_factory=list)
 
     @classmethod
-    def for_settings(cls, settings: Settings) -> Tracer:
+    def for_settings(cls, settings: Settings, *, clock: Callable[[], float] = time.monotonic) -> Tracer:
         """Import each role's `class` (a usage error when it does not resolve)."""
         prepend_paths(settings.pythonpath)
         classes: dict[str, type] = {}
@@ -125,7 +147,7 @@ class Tracer:
 
                     raise ImportRefError(f"{role.class_ref} (class of role {role.name!r}) is not a class")
                 classes[role.name] = value
-        return cls(classes=classes)
+        return cls(classes=classes, clock=clock)
 
     def _role_of(self, instance: Any) -> str | None:
         for role, cls in self.classes.items():
@@ -189,7 +211,17 @@ class Tracer:
             role = tracer._role_of(instance)
             if role is not None:
                 location = _caller(1)
-                tracer.calls.append(Call(role, name, _summary(args, kwargs), location, _guarded(location, name)))
+                tracer.calls.append(
+                    Call(
+                        role,
+                        name,
+                        _summary(args, kwargs),
+                        location,
+                        _guarded(location, name),
+                        at=tracer.clock(),
+                        **_context(),
+                    )
+                )
             return function(instance, *args, **kwargs)
 
         # The wrapper stays a plain def, so that a call startup forgets to await is still recorded;
@@ -221,14 +253,24 @@ class Tracer:
 
     # -- findings --------------------------------------------------------------------------------
 
-    def check_must_call(self, call: str) -> list[Finding]:
-        """WC106 when startup never called `role.method`, with what it called on that role instead."""
+    def late_call(self, call: str, ready_at: float) -> Call | None:
+        """The first call of `role.method` made after startup completed at `ready_at` (from a background task, say)."""
         role, _, method = call.partition(".")
-        if any(c.role == role and c.method == method for c in self.calls):
+        return next((c for c in self.calls if c.role == role and c.method == method and c.at > ready_at), None)
+
+    def calls_after(self, roles: set[str], ready_at: float) -> list[Call]:
+        """Calls on these roles made after startup completed at `ready_at`, in order."""
+        return [c for c in self.calls if c.role in roles and c.at > ready_at]
+
+    def check_must_call(self, call: str, ready_at: float | None = None) -> list[Finding]:
+        """WC106 when startup never called `role.method` before `ready_at`, with what it called on that role instead."""
+        role, _, method = call.partition(".")
+        booting = [c for c in self.calls if ready_at is None or c.at <= ready_at]
+        if any(c.role == role and c.method == method for c in booting):
             return []
         # The most telling call first: a guarded one, or one whose name is close to the missing one.
         others = sorted(
-            (c for c in self.calls if c.role == role),
+            (c for c in booting if c.role == role),
             key=lambda c: (not c.guarded, suggest(method, [c.method]) is None),
         )
         instead = f"; it called {others[0]}" if others else f"; it called nothing on {role}"

@@ -20,6 +20,7 @@ from typing import Any
 
 from wiringcheck.errors import WireSyntaxError
 from wiringcheck.findings import Finding
+from wiringcheck.secrets import shorten
 from wiringcheck.suggest import suggest
 
 __all__ = ["Wire", "WireSyntaxError", "check_wire", "parse_wire"]
@@ -108,7 +109,24 @@ def _resolve(path: tuple[str, ...], roles: Mapping[str, Any]) -> Any:
 def _describe(value: Any) -> str:
     if value is None or isinstance(value, bool | int | float | str):
         return repr(value)
+    if isinstance(value, BaseException):  # a recorded error: what it says is the diagnosis
+        return f"{type(value).__name__}({shorten(str(value), 200)!r})"
     return f"<{type(value).__module__}.{type(value).__qualname__} at {id(value):#x}>"
+
+
+def _is_status(wire: Wire) -> bool:
+    """Whether a wire checks a recorded state (``startup_error is None``, ``status == "ready"``), not an edge.
+
+    ``x.manager is not None``, ``x.manager`` and ``a.x is b.y`` say two objects were connected
+    (WC211); a path compared with another constant (``x.error is None``, ``x.status == "ready"``)
+    says startup recorded a state (WC213).
+    """
+    if wire.op is None:
+        return False  # `registry.websocket_manager` alone: "is set", an edge
+    constants = [operand for operand in (wire.left, wire.right) if not isinstance(operand, tuple)]
+    if len(constants) != 1:
+        return False
+    return not (wire.op in ("is not", "!=") and constants[0] is None)
 
 
 def check_wire(wire: Wire, roles: Mapping[str, Any]) -> list[Finding]:
@@ -153,6 +171,24 @@ def check_wire(wire: Wire, roles: Mapping[str, Any]) -> list[Finding]:
         for operand, value in zip(operands, values, strict=True)
         if isinstance(operand, tuple)
     )
+    if _is_status(wire):
+        path = wire.left if isinstance(wire.left, tuple) else wire.right
+        value = values[0] if isinstance(wire.left, tuple) else values[1]
+        expected = (
+            f" (expected {wire.op} {_describe(wire.right if path is wire.left else wire.left)})" if wire.op else ""
+        )
+        return [
+            Finding(
+                code="WC213",
+                message=f"{'.'.join(path)} is {_describe(value)}{expected}",
+                hint=(
+                    "Startup recorded this state instead of failing: find where it is set (the value above is "
+                    "often the error it caught), fix the cause, and let startup raise rather than carry on."
+                ),
+                subject=f"wire: {wire.text}",
+                evidence=evidence,
+            )
+        ]
     return [
         Finding(
             code="WC211",

@@ -23,14 +23,36 @@ CATALOG = {
     "bad_frames": (ExitCode.CHECK_FAILED, {"WC406", "WC407"}),
     "boot_crash": (ExitCode.BOOT_FAILED, {"WC101"}),
     "boot_hang": (ExitCode.BOOT_FAILED, {"WC102"}),
+    "late_wiring": (ExitCode.CHECK_FAILED, {"WC105", "WC115", "WC402", "WC409"}),
+    "swapped_ids": (ExitCode.CHECK_FAILED, {"WC105", "WC402", "WC409", "WC440"}),
 }
 
 
+FIRST_CAUSE = {
+    "legacy_setter": "WC106",
+    "guarded_missing": "WC106",
+    "unguarded_rename": "WC101",
+    "unawaited_setter": "WC104",
+    "signature_drift": "WC101",
+    "swallowed_error": "WC211",
+    "missing_event": "WC402",
+    "slow_event": "WC405",
+    "out_of_order": "WC403",
+    "after_terminal": "WC404",
+    "bad_frames": "WC406",
+    "boot_crash": "WC101",
+    "boot_hang": "WC102",
+    "late_wiring": "WC115",
+    "swapped_ids": "WC440",
+}
+"""The code every report must lead with: the cause, never one of its symptoms (a missing event, the deadline)."""
+
+
 def test_catalog_covers_every_fault_folder():
-    """Every folder under fixtures/faults has an entry here, and every entry a folder."""
+    """Every folder under fixtures/faults has an entry here, and every entry a folder and a first cause."""
     folders = {p.name for p in FAULTS.iterdir() if (p / "wiringcheck.toml").is_file()}
 
-    assert set(CATALOG) == folders
+    assert (folders, folders) == (set(CATALOG), set(FIRST_CAUSE))
 
 
 @pytest.mark.parametrize("name", sorted(CATALOG))
@@ -41,6 +63,19 @@ def test_fault_is_reported_with_its_exit_code_and_codes(name):
     report = run(fault_settings(name))
 
     assert (expected_exit, expected_codes) == (report.exit_code, codes(report))
+
+
+@pytest.mark.parametrize("name", sorted(FIRST_CAUSE))
+def test_fault_report_leads_with_its_cause(name):
+    """The first failing finding, in every format's order, is the fault's cause; the console headline names it."""
+    from wiringcheck.render import Format
+
+    report = run(fault_settings(name))
+    console = Format.CONSOLE.render(report)
+
+    assert FIRST_CAUSE[name] == report.first_cause.code
+    assert FIRST_CAUSE[name] == next(f.code for f in report.findings if f.severity == "error")
+    assert f"first cause: {FIRST_CAUSE[name]}" in console.splitlines()[1]
 
 
 # Faults seen only on the wire: the frames do not say which backend line emitted them.
@@ -82,3 +117,13 @@ def test_healthy_backend_passes_fifty_runs_in_a_row():
     failures = [report for report in (run(settings) for _ in range(50)) if not report.ok]
 
     assert [] == failures
+
+
+def test_late_wiring_names_the_task_that_wired_and_when():
+    """Wired late: the required call and the wire say how long after startup, and which task made them."""
+    report = run(fault_settings("late_wiring"))
+
+    late = [f for f in report.findings if f.code == "WC115"]
+    assert 3 == len(late)
+    assert all("ms after startup completed" in f.message for f in late)
+    assert "from a task created at fixtures/faults/late_wiring/app.py:" in late[0].message

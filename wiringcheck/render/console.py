@@ -10,6 +10,7 @@ import os
 import sys
 from typing import IO, TYPE_CHECKING, Any, TextIO
 
+from wiringcheck import __version__
 from wiringcheck.findings import CheckResult, Finding, Severity, Status
 from wiringcheck.render import finding_lines, shown_location
 from wiringcheck.report import Report
@@ -94,7 +95,8 @@ class ConsoleObserver:
 
 def _check_line(check: CheckResult) -> str:
     mark, style = _MARKS[check.status]
-    duration = f"{check.duration * 1000:7.1f} ms" if check.status is not Status.SKIPPED else " " * 10
+    timed = check.status is not Status.SKIPPED and not check.reason.startswith("not timed")
+    duration = f"{check.duration * 1000:7.1f} ms" if timed else " " * 10
     reason = f"  [dim]({check.reason})[/]" if check.reason else ""
     warnings = [f for f in check.findings if f.severity is not Severity.ERROR]
     note = f"  [yellow]{len(warnings)} warning(s)[/]" if warnings and check.status is not Status.FAILED else ""
@@ -197,7 +199,10 @@ def _latency_table(console: Console, report: Report) -> None:
 def print_report(console: Console, report: Report, *, verbosity: int = 0) -> None:
     """Print the report: checks, the event timeline, failure blocks, and the verdict."""
     if verbosity >= 0:
-        console.print(f"[bold]wiringcheck {report.kind}[/] {_escape(report.target)}")
+        console.print(f"[bold]wiringcheck {report.kind}[/] {_escape(report.target)}  [dim]({__version__})[/]")
+        cause = report.first_cause
+        if cause is not None:
+            console.print(f"[bold red]FAILED[/] first cause: [bold]{cause.code}[/] {_escape(cause.message)}")
         shown = report.checks if verbosity > 0 or len(report.checks) <= 40 else _interesting(report.checks)
         for check in shown:
             console.print(_check_line(check))

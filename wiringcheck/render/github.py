@@ -6,6 +6,7 @@ See https://docs.github.com/actions/reference/workflow-commands-for-github-actio
 
 from __future__ import annotations
 
+from wiringcheck import __version__
 from wiringcheck.findings import Finding, Severity
 from wiringcheck.render import shown_path
 from wiringcheck.report import Report
@@ -44,5 +45,6 @@ def render(report: Report) -> str:
         level = "error" if any(f.severity is Severity.ERROR for f in unplaced) else "notice"
         lines.append(f"::{level} title=wiringcheck::{_escape_data(summary)}")
     verdict = "passed" if report.ok else "failed"
-    lines.append(f"wiringcheck {verdict}: " + ", ".join(f"{n} {s.value}" for s, n in report.counts().items()))
+    counts = ", ".join(f"{n} {s.value}" for s, n in report.counts().items())
+    lines.append(f"wiringcheck {__version__} {verdict}: {counts}")
     return "\n".join(lines) + "\n"

@@ -9,6 +9,7 @@ import json
 import math
 from typing import Any
 
+from wiringcheck import __version__
 from wiringcheck.findings import CheckResult, Finding
 from wiringcheck.render import shown_path
 from wiringcheck.report import SCHEMA_VERSION, Report
@@ -50,6 +51,7 @@ def to_dict(report: Report) -> dict[str, Any]:
     return {
         "schema_version": SCHEMA_VERSION,
         "tool": "wiringcheck",
+        "version": __version__,
         "kind": report.kind,
         "target": report.target,
         "ok": report.ok,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
+from wiringcheck import __version__
 from wiringcheck.findings import CheckResult, Severity, Status
 from wiringcheck.render import finding_text
 from wiringcheck.report import Report
@@ -32,6 +33,7 @@ def render(report: Report) -> str:
     )
     properties = ET.SubElement(suite, "properties")
     ET.SubElement(properties, "property", name="target", value=report.target)
+    ET.SubElement(properties, "property", name="version", value=__version__)
     if report.clock:
         ET.SubElement(properties, "property", name="clock", value=report.clock)
     for check in report.checks:

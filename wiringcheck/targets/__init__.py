@@ -39,6 +39,8 @@ class Handle:
     sends: list[tuple[float, str | bytes]] | None = None
     latency: str = "timestamp"
     description: str = ""
+    ready_at: float | None = None
+    """When startup completed (monotonic): calls after it did not happen during startup. None: when start returned."""
     extra: dict[str, Any] = field(default_factory=dict)
 
 

@@ -92,9 +92,17 @@ class AsgiTarget:
     async def start(self) -> Handle:
         self.app = self.load()
         await self._startup()
+        ready_at = self.clock()  # the app says it is ready: from here on, a server would accept connections
         port = await self._serve()
         url = f"ws://127.0.0.1:{port}{self.settings.ws_path}"
-        return Handle(ws_url=url, root=self.app, sends=self.sends, latency="send", description=self.settings.app or "")
+        return Handle(
+            ws_url=url,
+            root=self.app,
+            sends=self.sends,
+            latency="send",
+            description=self.settings.app or "",
+            ready_at=ready_at,
+        )
 
     async def _startup(self) -> None:
         scope = {"type": "lifespan", "asgi": {"version": "3.0", "spec_version": "2.0"}, "state": self.state}
