@@ -262,8 +262,9 @@ def _role_node(root: Node, role: RoleSpec, backend: Backend, *, private: bool) -
         elif member.kind.endswith(("def", "staticmethod", "classmethod")):
             line.add(f'contract: "{member.contract}"', "dim")
     for name, verdict in verdicts.items():
-        if name not in listed:
-            node.add(f"✗ {name}: {verdict}", "red")
+        if name not in listed:  # a member the contract names that the listing hides (private, or dynamic)
+            ok = verdict.startswith("contract ✓")
+            node.add(f"{name}: {verdict}", "green" if ok else "red")
 
 
 def _path_value(path: tuple[str, ...], backend: Backend) -> str:

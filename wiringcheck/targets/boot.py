@@ -43,7 +43,10 @@ class BootTarget:
                 f"{self.settings.boot} returned {type(manager).__name__}, not an async context manager: "
                 "decorate it with contextlib.asynccontextmanager"
             )
-        handle = await manager.__aenter__()
+        try:
+            handle = await manager.__aenter__()
+        except Exception as exc:
+            raise BootError("boot", exc) from exc
         self._manager = manager
         url = getattr(handle, "ws_url", None)
         if url is None and isinstance(handle, Mapping):
