@@ -12,6 +12,7 @@ wiringcheck, and outside the server and framework layers it runs under.
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 import sysconfig
 import traceback
@@ -47,8 +48,12 @@ _FRAMEWORKS = (
 )
 
 
+@functools.lru_cache(maxsize=4096)
 def is_user_file(path: str) -> bool:
-    """Whether a frame in `path` belongs to the backend rather than to Python or the framework."""
+    """Whether a frame in `path` belongs to the backend rather than to Python or the framework.
+
+    Cached: it resolves symlinks, and the tracer and the task factory ask it for every call.
+    """
     if not path or path.startswith("<"):
         return False
     real = os.path.realpath(path)
