@@ -51,7 +51,7 @@ LAYERS = (
         "scan",
     },
     # 2: the one runner, and the session the fixtures and inspect share
-    {"runner", "session"},
+    {"runner", "session", "live"},
     # 3: commands
     {"commands", "load"},
     # 4: entry points
