@@ -89,3 +89,10 @@ def test_any_token_in_any_form_is_scrubbed(token):
 
     for form in forms(token):
         assert form not in secrets.scrub_text(f"x{form}y"), form
+
+
+def test_mask_urls_keeps_the_punctuation_after_a_url():
+    """A URL followed by a colon or a bracket in a message keeps them; only the query value goes."""
+    assert "to ws://h:9/ws?token=***: refused (see https://h/x)." == mask_urls(
+        "to ws://h:9/ws?token=abc: refused (see https://h/x)."
+    )

@@ -46,7 +46,8 @@ _PREFIX_BEFORE_CUT = 4
 
 _T = TypeVar("_T")
 
-_URL = re.compile(r"(?i)\b(?:wss?|https?)://[^\s'\"<>`]+")
+_URL = re.compile(r"(?i)\b(?:wss?|https?)://[^\s'\"<>`]*[^\s'\"<>`:,.;!?)\]}]")
+"""A URL in prose: it never ends with the punctuation that follows it (``ws://h/ws?token=x: refused``)."""
 
 
 def shorten(text: str, limit: int) -> str:
