@@ -1,0 +1,39 @@
+"""Fixtures of the adversarial suite: the hostile server, shared by every test that needs one."""
+
+from __future__ import annotations
+
+import contextlib
+import warnings
+from collections.abc import Iterator
+
+import pytest
+
+from .servers import HostileServer, hostile_server
+
+# When a hypothesis test fails, hypothesis's pytest plugin imports this module (for its
+# "explicit example" patch) while pytest makes the report; it imports libcst, which
+# triggers a DeprecationWarning from mypy_extensions, and `filterwarnings = ["error"]`
+# turns that into an INTERNALERROR that ends the whole session.  Importing it here,
+# with that one warning ignored, lets a failing property fail like any other test.
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore", DeprecationWarning)
+    with contextlib.suppress(ImportError):  # no libcst: the plugin then skips the patch quietly
+        import hypothesis.extra._patching  # noqa: F401
+
+
+@pytest.fixture(name="server", scope="session")
+def _server() -> Iterator[HostileServer]:
+    """The hostile WebSocket server (`servers.ROUTES`), on 127.0.0.1, for the whole session."""
+    with hostile_server() as server:
+        yield server
+
+
+@pytest.fixture(name="closed_url")
+def _closed_url() -> str:
+    """A ws:// URL on a loopback port nothing listens on (bound, then released)."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    return f"ws://127.0.0.1:{port}/ws"

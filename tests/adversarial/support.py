@@ -1,0 +1,304 @@
+"""Helpers of the adversarial suite: scratch configurations, the entry points, and the leak detector.
+
+- `write_config` writes a ``wiringcheck.toml`` from keyword values (numbers may be
+  ``nan`` or ``inf``: TOML spells them, and an attacker's file can too).
+- `cli` runs ``python -m wiringcheck`` in a subprocess with a hard timeout and
+  measures its wall time; `in_process` calls `wiringcheck.cli.main` and captures
+  everything it writes.
+- `leaks` finds a secret in any text, in every form an output could carry it:
+  raw, URL-, JSON-, XML-, GitHub-escaped, base64, a Python repr, escaped twice, and
+  as its first characters right before a truncation mark.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import html
+import io
+import json
+import math
+import os
+import re
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, quote_plus
+
+from wiringcheck.cli import main
+
+from ..conftest import MS
+from ..integration.helpers import REPO
+
+__all__ = [
+    "MS",
+    "REPO",
+    "TOKEN_ENV",
+    "Outcome",
+    "cli",
+    "in_process",
+    "leaks",
+    "output_lines",
+    "write_config",
+]
+
+TOKEN_ENV = "WC_ADV_TOKEN"
+"""The variable the suite's configurations name as `token_env`."""
+
+SUBPROCESS_TIMEOUT = 60.0
+"""Seconds any subprocess may take before the test kills it and fails (a hang is a failure, not a wait)."""
+
+
+# -- configurations --------------------------------------------------------------------------------
+
+
+def _toml(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        if isinstance(value, float) and math.isnan(value):
+            return "nan"
+        if isinstance(value, float) and math.isinf(value):
+            return "inf" if value > 0 else "-inf"
+        return repr(value)
+    if isinstance(value, str):
+        return json.dumps(value)  # a JSON string is a TOML basic string
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_toml(item) for item in value) + "]"
+    if isinstance(value, Mapping):
+        return "{ " + ", ".join(f"{key} = {_toml(item)}" for key, item in value.items()) + " }"
+    raise TypeError(f"cannot write {value!r} as TOML")
+
+
+def write_config(folder: Path, *, probe: Mapping[str, Any] | None = None, **top: Any) -> Path:
+    """A ``wiringcheck.toml`` in `folder` with `top` keys and a ``[probe]`` table; imports resolve in the repo.
+
+    Values already spelled as TOML can be given as `Raw` (``deadline=Raw("nan")``).
+    """
+    lines = [f"pythonpath = {_toml([str(REPO)])}"]
+    lines += [f"{key} = {value.text if isinstance(value, Raw) else _toml(value)}" for key, value in top.items()]
+    if probe:
+        lines.append("[probe]")
+        lines += [f"{key} = {value.text if isinstance(value, Raw) else _toml(value)}" for key, value in probe.items()]
+    path = folder / "wiringcheck.toml"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+@dataclass(frozen=True)
+class Raw:
+    """A value written into the TOML file exactly as given (``nan``, ``-inf``, ``1e12``)."""
+
+    text: str
+
+
+# -- entry points ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What an invocation did: its exit code, its output streams, its wall time, and the files it left."""
+
+    code: int
+    stdout: str
+    stderr: str
+    elapsed: float
+    files: dict[str, str]
+
+    @property
+    def everything(self) -> str:
+        """Every byte of output, streams and files, as one text to search."""
+        return "\n".join([self.stdout, self.stderr, *self.files.values()])
+
+    def json_report(self, name: str = "report.json") -> Any:
+        """The JSON report file, parsed strictly (NaN and Infinity are not JSON)."""
+        return json.loads(self.files[name], parse_constant=_reject_constant)
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"the JSON report contains {name}, which is not JSON")
+
+
+def _read(paths: Iterable[Path]) -> dict[str, str]:
+    return {path.name: path.read_text(encoding="utf-8", errors="replace") for path in paths if path.is_file()}
+
+
+def cli(
+    args: list[str],
+    *,
+    env: Mapping[str, str] | None = None,
+    files: Iterable[Path] = (),
+    timeout: float = SUBPROCESS_TIMEOUT,
+    cwd: Path = REPO,
+) -> Outcome:
+    """``python -m wiringcheck ARGS`` in a subprocess killed after `timeout` seconds (which fails the test)."""
+    environment = {**os.environ, "PYTHONUNBUFFERED": "1", "NO_COLOR": "1", **(env or {})}
+    environment.pop("WIRINGCHECK_DEBUG", None)
+    started = time.monotonic()
+    try:
+        completed = subprocess.run(
+            [sys.executable, "-m", "wiringcheck", *args],
+            cwd=cwd,
+            env=environment,
+            capture_output=True,
+            text=True,
+            encoding="utf-8",
+            errors="replace",
+            timeout=timeout,
+            check=False,
+        )
+    except subprocess.TimeoutExpired as exc:
+        raise AssertionError(f"`wiringcheck {' '.join(args)}` was still running after {timeout:g} s") from exc
+    elapsed = time.monotonic() - started
+    return Outcome(completed.returncode, completed.stdout, completed.stderr, elapsed, _read(files))
+
+
+def in_process(args: list[str], *, env: Mapping[str, str] | None = None, files: Iterable[Path] = ()) -> Outcome:
+    """`wiringcheck.cli.main(args)` in this process, with stdout and stderr captured and `env` set."""
+    stdout, stderr = io.StringIO(), io.StringIO()
+    saved = {name: os.environ.get(name) for name in (env or {})}
+    os.environ.update(env or {})
+    started = time.monotonic()
+    try:
+        with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
+            code = main(args)
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+    elapsed = time.monotonic() - started
+    return Outcome(code, stdout.getvalue(), stderr.getvalue(), elapsed, _read(files))
+
+
+def output_lines(text: str) -> list[str]:
+    """The lines a log viewer shows: split on every line break a terminal or GitHub's log honours."""
+    return re.split(r"\r\n|\r|\n|\x0b|\x0c|\x85|\u2028|\u2029", text)
+
+
+# -- leaks -----------------------------------------------------------------------------------------
+
+_ELLIPSES = ("…", "...", "\\u2026", "&#8230;", "&#x2026;", "%E2%80%A6")
+"""A truncation mark as it appears raw, JSON-escaped, XML character references, URL-encoded."""
+
+
+def _encoders() -> list[Callable[[str], str]]:
+    def xml_minimal(text: str) -> str:
+        return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+    def xml_quotes(text: str) -> str:
+        return xml_minimal(text).replace('"', "&quot;").replace("'", "&apos;")
+
+    def xml_ascii(text: str) -> str:
+        return xml_quotes(text).encode("ascii", "xmlcharrefreplace").decode("ascii")
+
+    def github_data(text: str) -> str:
+        return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+    def github_property(text: str) -> str:
+        return github_data(text).replace(":", "%3A").replace(",", "%2C")
+
+    def b64(encode: Callable[[bytes], bytes], *, pad: bool) -> Callable[[str], str]:
+        def encoder(text: str) -> str:
+            encoded = encode(text.encode("utf-8")).decode("ascii")
+            return encoded if pad else encoded.rstrip("=")
+
+        return encoder
+
+    return [
+        lambda text: quote(text, safe=""),
+        quote,
+        quote_plus,
+        lambda text: json.dumps(text)[1:-1],
+        lambda text: json.dumps(text, ensure_ascii=False)[1:-1],
+        lambda text: repr(text)[1:-1],
+        lambda text: ascii(text)[1:-1],
+        xml_minimal,
+        xml_quotes,
+        xml_ascii,
+        lambda text: html.escape(text, quote=True),
+        github_data,
+        github_property,
+        b64(base64.b64encode, pad=True),
+        b64(base64.b64encode, pad=False),
+        b64(base64.urlsafe_b64encode, pad=True),
+        b64(base64.urlsafe_b64encode, pad=False),
+    ]
+
+
+_ENCODERS = _encoders()
+
+
+def secret_forms(secret: str) -> set[str]:
+    """`secret` raw and in every form one or two of the encoders above make of it."""
+    once = {secret} | {encode(secret) for encode in _ENCODERS}
+    twice = {encode(form) for form in once for encode in _ENCODERS}
+    return {form for form in once | twice if len(form) >= 4}
+
+
+_PREFIX = 4
+"""A secret's first characters this long, right before a truncation mark, are a leak."""
+
+
+def leaks(secret: str, text: str) -> list[str]:
+    """Every form of `secret` found in `text` (empty when it does not leak), as short excerpts.
+
+    Console output may wrap a long line, so the text is also searched with each line
+    break and the indentation after it removed.
+    """
+    joined = re.sub(r"\n[ \t]*", "", text)
+    forms = sorted(secret_forms(secret), key=len, reverse=True)
+    found: list[str] = []
+    for haystack in (text, joined):
+        for form in forms:
+            at = haystack.find(form)
+            if at >= 0:
+                found.append(f"{form!r} in …{haystack[max(at - 40, 0) : at + len(form) + 10]!r}…")
+        if found:
+            return found
+    prefixes = {form[:length] for form in forms for length in range(_PREFIX, len(form))}
+    longest = max(map(len, prefixes), default=0)
+    for haystack in (text, joined):
+        for mark in _ELLIPSES:
+            for match in re.finditer(re.escape(mark), haystack):
+                end = match.start()
+                if end > 0 and haystack[end - 1] in "'\"":
+                    end -= 1
+                for length in range(_PREFIX, min(longest, end) + 1):
+                    if haystack[end - length : end] in prefixes:
+                        excerpt = haystack[max(end - length - 40, 0) : end + 10]
+                        found.append(f"prefix {haystack[end - length : end]!r} before a cut in …{excerpt!r}…")
+                        break
+        if found:
+            return found
+    return _residues(secret, text)
+
+
+_RESIDUE = 5
+"""Characters of a secret's middle that may not follow a redaction mark (a secret scrubbed only in part)."""
+
+
+def _residues(secret: str, text: str) -> list[str]:
+    """A secret's rest right after ``***``: the scrubber replaced its start and left the remainder."""
+    forms = {secret} | {encode(secret) for encode in _ENCODERS}
+    infixes = {
+        form[start:end]
+        for form in forms
+        for start in range(1, len(form))
+        for end in range(start + _RESIDUE, len(form) + 1)
+    }
+    longest = max(map(len, infixes), default=0)
+    found = []
+    for match in re.finditer(re.escape("***"), text):
+        after = text[match.end() : match.end() + longest]
+        for length in range(len(after), _RESIDUE - 1, -1):
+            if after[:length] in infixes:
+                excerpt = text[max(match.start() - 30, 0) : match.end() + length + 10]
+                found.append(f"the rest of a partly scrubbed secret, {after[:length]!r}, in …{excerpt!r}…")
+                break
+    return found

@@ -1,0 +1,269 @@
+"""Secrets never leak: not from `run`, `probe` or `pytest --wiringcheck`, in no format, in no escaped form.
+
+The hostile server and backend echo the token they received everywhere a careless
+server could: a close reason (``code 4401 (unauthorized token=…)``), frames shown as
+evidence (raw, base64, URL-, JSON- and XML-escaped, and placed so that a 60-character
+cut shows only its first characters), an event's field, and a warning the backend
+logs (WC105).  Tokens in a target URL's query and passwords in its userinfo are
+secrets too, in passing runs as much as failing ones.  Every output is searched:
+stdout, stderr, the --output, --json and --junit files, and pytest's own --junitxml.
+"""
+
+from __future__ import annotations
+
+import string
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
+
+from wiringcheck.render import Format
+
+from .support import TOKEN_ENV, Outcome, in_process, leaks, write_config
+
+pytest_plugins = ["pytester"]
+
+NASTY_TOKENS = [
+    "tok&<>\"'%\\é€-9f3a",
+    "plain-secret-7d1e40c9b2",
+    "Zm9v+/==ü日🙂;q=1",
+]
+"""Tokens with every character an escaping output changes, and one that looks like nothing special."""
+
+AUTH = {"query": "token", "token_env": TOKEN_ENV}
+
+ALL_FORMATS = tuple(Format)
+
+
+def assert_no_leak(secret: str, outcomes: list[Outcome]) -> None:
+    for outcome in outcomes:
+        found = leaks(secret, outcome.everything)
+        assert not found, f"the secret leaked (exit {outcome.code}): {found[:3]}"
+
+
+def every_format(args: list[str], folder: Path, *, env: dict[str, str], formats=ALL_FORMATS) -> list[Outcome]:
+    """`wiringcheck ARGS` once per format, in process; the console run also writes --json and --junit files."""
+    outcomes = []
+    for fmt in formats:
+        files = [folder / f"out.{fmt.value}"]
+        extra = ["--output", str(files[0])]
+        if fmt is Format.CONSOLE:
+            files += [folder / "report.json", folder / "report.xml"]
+            extra = ["--json", str(files[1]), "--junit", str(files[2])]
+        outcomes.append(in_process([*args, "--format", fmt.value, "-vv", *extra], env=env, files=files))
+        if fmt is Format.CONSOLE:
+            outcomes.append(in_process([*args, "--format", fmt.value, "-vv"], env=env))  # to stdout
+    return outcomes
+
+
+def pytest_outcome(pytester, config: Path, *extra: str) -> Outcome:
+    """`pytest --wiringcheck` (in this process) on `config`, with pytest's own --junitxml."""
+    junit = pytester.path / "pytest-junit.xml"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1")
+        result = pytester.runpytest(
+            "-p",
+            "wiringcheck.pytest_plugin",
+            "--wiringcheck",
+            f"--wiringcheck-config={config}",
+            "-v",
+            "-rA",
+            f"--junitxml={junit}",
+            *extra,
+        )
+    files = {junit.name: junit.read_text(encoding="utf-8")} if junit.is_file() else {}
+    return Outcome(int(result.ret), result.stdout.str(), result.stderr.str(), 0.0, files)
+
+
+# -- the token echoed by the server or logged by the backend -------------------------------------
+
+
+@pytest.mark.parametrize("token", NASTY_TOKENS)
+def test_run_app_never_shows_the_token_the_backend_logs_and_echoes(token, tmp_path):
+    """`run` on an in-process backend that logs the token (WC105), echoes it and closes with it: no output has it."""
+    config = write_config(tmp_path, app="tests.adversarial.backends:echo_token", probe={"auth": AUTH, "deadline": 1.0})
+
+    outcomes = every_format(["run", "--config", str(config)], tmp_path, env={TOKEN_ENV: token})
+
+    report = outcomes[0].json_report()
+    codes = {f["code"] for check in report["checks"] for f in check["findings"]}
+    assert {1} == {o.code for o in outcomes}
+    assert {"WC105", "WC406", "WC408"} <= codes  # the attack happened: logged, echoed in frames, closed
+    assert_no_leak(token, outcomes)
+
+
+@pytest.mark.parametrize("token", NASTY_TOKENS)
+def test_run_url_never_shows_the_token_the_server_echoes(token, server, tmp_path):
+    """`run` against a running server that echoes the token in frames and its close reason: no output has it."""
+    config = write_config(tmp_path, url=server.url("echo"), probe={"auth": AUTH, "deadline": 1.0})
+
+    outcomes = every_format(["run", "--config", str(config)], tmp_path, env={TOKEN_ENV: token})
+
+    assert {1} == {o.code for o in outcomes}
+    assert "4401" in outcomes[0].stdout
+    assert_no_leak(token, outcomes)
+
+
+@pytest.mark.parametrize("token", NASTY_TOKENS)
+def test_probe_never_shows_the_token_the_server_echoes(token, server, tmp_path):
+    """`probe URL --token-env` against the echoing server: no output has the token, even escaped or cut."""
+    args = ["probe", server.url("echo"), "--token-env", TOKEN_ENV, "--deadline", "1"]
+
+    outcomes = every_format(args, tmp_path, env={TOKEN_ENV: token})
+
+    assert {1} == {o.code for o in outcomes}
+    assert_no_leak(token, outcomes)
+
+
+@pytest.mark.parametrize("token", NASTY_TOKENS[:2])
+def test_pytest_plugin_never_shows_the_token(token, pytester, monkeypatch):
+    """`pytest --wiringcheck` on the echoing backend: the terminal, and pytest's --junitxml, never carry it."""
+    monkeypatch.setenv(TOKEN_ENV, token)
+    config = write_config(
+        pytester.path, app="tests.adversarial.backends:echo_token", probe={"auth": AUTH, "deadline": 1.0}
+    )
+
+    outcome = pytest_outcome(pytester, config)
+
+    assert 1 == outcome.code
+    assert "WC105" in outcome.stdout
+    assert_no_leak(token, [outcome])
+
+
+def test_pytest_plugin_never_shows_the_token_a_running_server_echoes(pytester, server, monkeypatch):
+    """`pytest --wiringcheck` with a url target whose server echoes the token: no output carries it."""
+    token = NASTY_TOKENS[0]
+    monkeypatch.setenv(TOKEN_ENV, token)
+    config = write_config(pytester.path, url=server.url("echo"), probe={"auth": AUTH, "deadline": 1.0})
+
+    outcome = pytest_outcome(pytester, config)
+
+    assert 1 == outcome.code
+    assert "4401" in outcome.stdout
+    assert_no_leak(token, [outcome])
+
+
+# -- secrets in the target's URL -------------------------------------------------------------------
+
+URL_SECRET = "q-s3cr3t&<é>-5c1b"
+
+
+def test_token_in_the_config_url_never_leaks_from_a_passing_run(server, tmp_path):
+    """``url = "ws://…/ws?token=…"``: the run passes, and "skip boot (… is already running)" masks the token."""
+    config = write_config(tmp_path, url=server.url("healthy", token=URL_SECRET), probe={"deadline": 2.0})
+
+    outcomes = every_format(["run", "--config", str(config)], tmp_path, env={})
+
+    assert {0} == {o.code for o in outcomes}, outcomes[0].stdout
+    assert_no_leak(URL_SECRET, outcomes)
+
+
+def test_token_in_the_url_flag_and_the_probe_url_never_leaks(server, tmp_path):
+    """`run --url …?token=…` and `probe …?token=…` pass without printing the token."""
+    config = write_config(tmp_path, probe={"deadline": 2.0})
+    url = server.url("healthy", token=URL_SECRET)
+
+    outcomes = every_format(["run", "--config", str(config), "--url", url], tmp_path, env={})
+    outcomes += every_format(["probe", url, "--config", str(config)], tmp_path, env={})
+
+    assert {0} == {o.code for o in outcomes}, outcomes[0].stdout
+    assert_no_leak(URL_SECRET, outcomes)
+
+
+PASSWORD = "pa55&w<o>rd-é-91aa"
+
+
+def test_password_in_userinfo_never_leaks_from_a_passing_run(server, tmp_path):
+    """``ws://user:password@host``: the run and the probe pass, and the password is nowhere in their outputs."""
+    config = write_config(tmp_path, probe={"deadline": 2.0})
+    url = server.url("healthy", userinfo=f"alice:{PASSWORD.replace('&', '%26').replace('<', '%3C')}")
+
+    outcomes = every_format(["run", "--config", str(config), "--url", url], tmp_path, env={})
+    outcomes += every_format(["probe", url, "--config", str(config)], tmp_path, env={})
+
+    assert {0} == {o.code for o in outcomes}, outcomes[0].stdout
+    assert_no_leak(PASSWORD, outcomes)
+    assert_no_leak(PASSWORD.replace("&", "%26").replace("<", "%3C"), outcomes)
+
+
+def test_password_in_userinfo_never_leaks_from_a_connect_failure(closed_url, tmp_path):
+    """``ws://user:password@host`` that refuses the connection: WC401 names the URL with the password masked."""
+    config = write_config(tmp_path, probe={"deadline": 1.0})
+    url = closed_url.replace("ws://", f"ws://alice:{PASSWORD.replace('&', '%26').replace('<', '%3C')}@")
+
+    outcomes = every_format(["run", "--config", str(config), "--url", url], tmp_path, env={})
+    outcomes += every_format(["probe", url, "--config", str(config)], tmp_path, env={})
+
+    assert {1} == {o.code for o in outcomes}
+    assert "WC401" in outcomes[0].stdout
+    assert_no_leak(PASSWORD, outcomes)
+    assert_no_leak(PASSWORD.replace("&", "%26").replace("<", "%3C"), outcomes)
+
+
+# -- random tokens ---------------------------------------------------------------------------------
+
+_ALPHABET = "&<>\"'%\\" + "éü€日🙂ß" + "abcdefghkmnpqrstuvwyz" + string.digits + "-_.~+/=;"
+"""Characters of the random tokens: every escaping-sensitive one, non-ASCII, and ordinary ones (no ``x``,
+which pads the echoed frames, so a token's prefix is never mistaken for padding)."""
+
+tokens = (
+    st.text(alphabet=_ALPHABET, min_size=8, max_size=24)
+    .filter(lambda token: len(set(token)) >= 5)
+    .filter(lambda token: len(token.encode("utf-8")) <= 96)  # fits a close reason after "unauthorized token="
+)
+
+QUICK = settings(
+    max_examples=4,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    phases=[Phase.explicit, Phase.generate],
+    report_multiple_bugs=False,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+"""A few examples per entry point (each runs the whole entry point several times), not shrunk: a
+failing token is shown as drawn, since shrinking would rerun the entry point hundreds of times."""
+
+SOME_FORMATS = (Format.CONSOLE, Format.GITHUB, Format.SARIF)
+"""The console run also writes the JSON and JUnit files, so these three cover every format."""
+
+
+@QUICK
+@given(token=tokens)
+def test_random_tokens_never_leak_from_run(token, server, tmp_path_factory):
+    """`run` against the echoing server, for random tokens with special and non-ASCII characters."""
+    folder = tmp_path_factory.mktemp("run")
+    config = write_config(folder, url=server.url("echo"), probe={"auth": AUTH, "deadline": 1.0})
+
+    outcomes = every_format(["run", "--config", str(config)], folder, env={TOKEN_ENV: token}, formats=SOME_FORMATS)
+
+    assert {1} == {o.code for o in outcomes}
+    assert_no_leak(token, outcomes)
+
+
+@QUICK
+@given(token=tokens)
+def test_random_tokens_never_leak_from_probe(token, server, tmp_path_factory):
+    """`probe URL --token-env` against the echoing server, for random tokens."""
+    folder = tmp_path_factory.mktemp("probe")
+    args = ["probe", server.url("echo"), "--token-env", TOKEN_ENV, "--deadline", "1"]
+
+    outcomes = every_format(args, folder, env={TOKEN_ENV: token}, formats=SOME_FORMATS)
+
+    assert {1} == {o.code for o in outcomes}
+    assert_no_leak(token, outcomes)
+
+
+@settings(QUICK, max_examples=3)
+@given(token=tokens)
+def test_random_tokens_never_leak_from_the_pytest_plugin(token, server, pytester):
+    """`pytest --wiringcheck` with a url target on the echoing server, for random tokens."""
+    config = write_config(pytester.path, url=server.url("echo"), probe={"auth": AUTH, "deadline": 1.0})
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv(TOKEN_ENV, token)
+        outcome = pytest_outcome(pytester, config)
+
+    assert 1 == outcome.code
+    assert_no_leak(token, [outcome])
