@@ -40,6 +40,7 @@ from websockets.datastructures import Headers
 from websockets.http11 import Request, Response
 
 __all__ = [
+    "BIG_FRAMES",
     "EVENTS",
     "FLOOD_FRAMES",
     "INJECTION",
@@ -62,6 +63,9 @@ HANDLER_LIMIT = 30.0
 
 FLOOD_FRAMES = 200_000
 """How many frames the ``flood`` route writes after the trigger."""
+
+BIG_FRAMES = 1_000
+"""How many 48 KiB frames the ``flood-bytes`` route writes after the trigger."""
 
 INJECTION = "\n::warning::pwned\nPASSED\n"
 """Text that would forge a GitHub workflow command and a verdict line if printed raw."""
@@ -202,6 +206,16 @@ async def flood(connection: ServerConnection) -> None:
     await _linger(connection)
 
 
+async def flood_bytes(connection: ServerConnection) -> None:
+    """`BIG_FRAMES` frames of 48 KiB in one write: more bytes than any sane per-run cap (about 48 MiB)."""
+    await _trigger(connection)
+    frame = raw_frame(b"z" * (48 * 1024))
+    assert connection.transport is not None
+    for _ in range(BIG_FRAMES):
+        connection.transport.write(frame)
+    await _linger(connection)
+
+
 async def inject(connection: ServerConnection) -> None:
     """Workflow commands, fake verdicts and control characters in frames, an event field and the close reason."""
     run_id = (await _trigger(connection)).get("run_id")
@@ -255,6 +269,7 @@ ROUTES: dict[str, Callable[[ServerConnection], Awaitable[None]]] = {
     "binary": binary,
     "close-mid-run": close_mid_run,
     "flood": flood,
+    "flood-bytes": flood_bytes,
     "inject": inject,
     "timestamps": timestamps,
     "huge": huge,
