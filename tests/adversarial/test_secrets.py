@@ -213,8 +213,9 @@ tokens = (
     .filter(lambda token: len(token.encode("utf-8")) <= 96)  # fits a close reason after "unauthorized token="
 )
 
-FOUND = ("\\w2c1üw7-é.8nmhnr~hkfm=-", "€8_%q5'krc&'h=ha")
-"""Tokens hypothesis found leaking (a prefix scrubbed, the rest shown before a cut), kept as explicit examples."""
+FOUND = "\\w2c1üw7-é.8nmhnr~hkfm=-"
+"""A token hypothesis found leaking (its first characters scrubbed, the rest shown before a cut), kept as an
+explicit example: which random draws expose that leak depends on their first characters."""
 
 QUICK = settings(
     max_examples=3,
@@ -234,8 +235,7 @@ SOME_FORMATS = (Format.CONSOLE, Format.GITHUB, Format.SARIF)
 
 @QUICK
 @given(token=tokens)
-@example(token=FOUND[0])
-@example(token=FOUND[1])
+@example(token=FOUND)
 def test_random_tokens_never_leak_from_run(token, server, tmp_path_factory):
     """`run` against the echoing server, for random tokens with special and non-ASCII characters."""
     folder = tmp_path_factory.mktemp("run")
@@ -249,8 +249,7 @@ def test_random_tokens_never_leak_from_run(token, server, tmp_path_factory):
 
 @QUICK
 @given(token=tokens)
-@example(token=FOUND[0])
-@example(token=FOUND[1])
+@example(token=FOUND)
 def test_random_tokens_never_leak_from_probe(token, server, tmp_path_factory):
     """`probe URL --token-env` against the echoing server, for random tokens."""
     folder = tmp_path_factory.mktemp("probe")
@@ -264,8 +263,7 @@ def test_random_tokens_never_leak_from_probe(token, server, tmp_path_factory):
 
 @settings(QUICK, max_examples=2)
 @given(token=tokens)
-@example(token=FOUND[0])
-@example(token=FOUND[1])
+@example(token=FOUND)
 def test_random_tokens_never_leak_from_the_pytest_plugin(token, server, pytester):
     """`pytest --wiringcheck` with a url target on the echoing server, for random tokens."""
     config = write_config(pytester.path, url=server.url("echo"), probe={"auth": AUTH, "deadline": 1.0})
