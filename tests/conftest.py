@@ -8,13 +8,16 @@ unit tests of the pure core never pay for them.
 Sections:
 
 - time: ``MS``, the unit of every real wait and timeout in the tests.
+- hypothesis: a failing property must fail like any other test.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import time
+import warnings
 
 __all__ = ["MS"]
 
@@ -64,3 +67,16 @@ Assert lower bounds or generous upper bounds in units of ``MS``, never a value n
 a budget. The unit tests of the pure core need none of this: they build recordings
 with explicit times (``received_at=100.005``), so they never wait.
 """
+
+
+# -- hypothesis ------------------------------------------------------------------------------------
+
+# When a hypothesis test fails, hypothesis's pytest plugin imports this module (for its
+# "explicit example" patch) while pytest makes the report; it imports libcst, which
+# triggers a DeprecationWarning from mypy_extensions, and `filterwarnings = ["error"]`
+# turns that into an INTERNALERROR that ends the whole session.  Importing it here,
+# with that one warning ignored, lets a failing property fail like any other test.
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore", DeprecationWarning)
+    with contextlib.suppress(ImportError):  # no libcst: the plugin then skips the patch quietly
+        import hypothesis.extra._patching  # noqa: F401

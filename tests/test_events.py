@@ -390,20 +390,23 @@ def test_latency_from_event_timestamp(stamp, delay, expected, by_timestamp):
 
 
 @pytest.mark.parametrize(
-    ("stamp", "received_wall"),
+    ("stamp", "received_wall", "codes"),
     [
-        pytest.param("2025-01-01T12:00:00", NOON + 1, id="naive timestamp"),
-        pytest.param("yesterday", NOON + 1, id="not a timestamp"),
-        pytest.param(None, NOON + 1, id="null timestamp"),
-        pytest.param(True, NOON + 1, id="boolean timestamp"),
-        pytest.param("2025-01-01T12:00:00Z", None, id="no wall-clock receive time"),
+        pytest.param("2025-01-01T12:00:00", NOON + 1, ["WC441"], id="naive timestamp"),
+        pytest.param("yesterday", NOON + 1, ["WC441"], id="not a timestamp"),
+        pytest.param(True, NOON + 1, ["WC441"], id="boolean timestamp"),
+        pytest.param(None, NOON + 1, [], id="null timestamp"),
+        pytest.param("2025-01-01T12:00:00Z", None, [], id="no wall-clock receive time"),
     ],
 )
-def test_latency_unknown_from_unusable_timestamp(stamp, received_wall, by_timestamp):
-    """A timestamp without a timezone, unparsable or missing gives no latency rather than a guess."""
+def test_latency_unknown_from_unusable_timestamp(stamp, received_wall, codes, by_timestamp):
+    """No latency rather than a guess; a timestamp that is there but is no time fails the gate (WC441)."""
     verdict = check_events(timestamped(stamp, received_wall), by_timestamp)
 
-    assert ([], [None]) == (verdict.per_event["agent_started"], [record.latency_ms for record in verdict.timeline])
+    assert (codes, [None]) == (
+        [f.code for f in verdict.per_event["agent_started"]],
+        [record.latency_ms for record in verdict.timeline],
+    )
 
 
 # -- how the recording ended -----------------------------------------------------------------------

@@ -14,15 +14,16 @@ import re
 import sys
 import warnings
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from wiringcheck.diagnose import is_user_file
 from wiringcheck.findings import Finding, Location, Severity
 from wiringcheck.report import LogRecord
+from wiringcheck.secrets import Secrets
 
-__all__ = ["Capture"]
+__all__ = ["Capture", "scrubbed_logs"]
 
 _IGNORED_LOGGERS = ("wiringcheck", "uvicorn.access", "websockets.client", "asyncio")
 _ORIGIN_DEPTH = 32
@@ -53,6 +54,58 @@ class _Handler(logging.Handler):
         if key not in self.sink.first_message:
             self.sink.first_message[key] = message
         self.sink.log_counts[key] += 1
+
+
+class _Scrubbing(logging.Filter):
+    """Rewrites each record, before any handler formats it, with the run's secrets removed."""
+
+    def __init__(self, secrets: Secrets) -> None:
+        super().__init__()
+        self.secrets = secrets
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except Exception:  # a broken format string in the backend must not break the run
+            message = str(record.msg)
+        record.msg, record.args = self.secrets.scrub_text(message), None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = self.secrets.scrub_text(record.exc_text)
+        return True
+
+
+def _handlers() -> list[logging.Handler]:
+    loggers = [
+        logging.getLogger(),
+        *(item for item in logging.Logger.manager.loggerDict.values() if isinstance(item, logging.Logger)),
+    ]
+    return [handler for logger in loggers for handler in logger.handlers]
+
+
+@contextmanager
+def scrubbed_logs(secrets: Secrets) -> Iterator[Callable[[], None]]:
+    """Scrub the run's secrets from every log record any handler writes (the backend's, pytest's), for the block.
+
+    Yields a function that covers handlers added since (a backend configures logging in its startup).
+    """
+    scrubbing = _Scrubbing(secrets)
+    covered: list[logging.Handler] = []
+
+    def cover() -> None:
+        for handler in _handlers():
+            if scrubbing not in handler.filters:
+                handler.addFilter(scrubbing)
+                covered.append(handler)
+
+    if secrets:
+        cover()
+    try:
+        yield cover if secrets else (lambda: None)
+    finally:
+        for handler in covered:
+            handler.removeFilter(scrubbing)
 
 
 @dataclass(slots=True)

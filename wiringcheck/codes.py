@@ -153,6 +153,11 @@ _ENTRIES = (
         "identifier used in another's place",
         "Events addressed by the wrong id reach nobody (or someone else): the chat stays silent for the user.",
     ),
+    Code(
+        "WC441",
+        "timestamp is no time",
+        "An event whose timestamp is not a time breaks the clients that show it, and its latency cannot be checked.",
+    ),
 )
 
 CODES: dict[str, Code] = {entry.code: entry for entry in _ENTRIES}

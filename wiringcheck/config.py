@@ -228,6 +228,17 @@ def check_ws_url(url: str) -> str:
         raise ValueError(f"{url!r} is not a valid URL: {exc}") from None
     if not parts.hostname:
         raise ValueError(f"{url!r} has no host")
+    host = parts.netloc.rpartition("@")[2]
+    bracketed = re.fullmatch(r"\[([^\]]+)\](?::\d+)?", host)
+    if host.startswith("["):
+        import ipaddress
+
+        try:
+            ipaddress.IPv6Address(bracketed.group(1) if bracketed else "")
+        except ValueError:
+            raise ValueError(f"{url!r} is not a valid URL: {host!r} is not an IPv6 address and port") from None
+    elif not re.fullmatch(r"[A-Za-z0-9._~%-]+(?::\d+)?", host):
+        raise ValueError(f"{url!r} is not a valid URL: {host!r} is not a host name and port")
     return url
 
 

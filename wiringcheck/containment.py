@@ -119,6 +119,7 @@ class Containment:
             origin = _creation_site()
             if origin is not None:
                 self.origins[task] = origin
+            task.add_done_callback(_retrieve_contained)
             return task
 
         loop.set_task_factory(factory)
@@ -154,6 +155,15 @@ class Containment:
         taken = [overrun for at, overrun in self.overruns if at == phase]
         self.overruns = [(at, overrun) for at, overrun in self.overruns if at != phase]
         return taken
+
+
+def _retrieve_contained(task: Any) -> None:
+    """Mark an exit or an interruption as seen: wiringcheck reports it, asyncio need not print it to stderr."""
+    if not task.cancelled():
+        error = task.exception()
+        if error is not None and not isinstance(error, BackendExit | Overrun):
+            # Anything else stays unretrieved for the backend's own handling, as without containment.
+            task._log_traceback = True
 
 
 def contain_exit(exc: SystemExit | KeyboardInterrupt) -> BaseException:

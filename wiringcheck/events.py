@@ -282,6 +282,8 @@ def check_events(recording: Recording, expectation: Expectation) -> Verdict:
             verdict.other_runs += 1
             continue
         ours.append(_Event(index, event_type, run_id, frame, latency))
+        if latency is None and event_type in verdict.per_event and frame.received_wall is not None:
+            verdict.per_event[event_type].extend(_unusable_timestamp(index, message, expectation))
 
     _check_presence_and_order(recording, expectation, ours, verdict)
     _check_budget(expectation, ours, verdict)
@@ -306,10 +308,35 @@ def _latency(frame: Frame, message: dict[str, Any], expectation: Expectation) ->
     return latency if math.isfinite(latency) else None
 
 
+def _unusable_timestamp(index: int, message: dict[str, Any], expectation: Expectation) -> list[Finding]:
+    """WC441 when an event carries a timestamp that is no time (1e400, "NaN", a date without a zone)."""
+    value = message.get(expectation.timestamp_field)
+    if expectation.latency != Latency.TIMESTAMP or value is None or _parse_time(value) is not None:
+        return []  # no timestamp at all (or no wall clock to compare with): untimed, not wrong
+    return [
+        Finding(
+            code="WC441",
+            message=f"frame #{index} has {expectation.timestamp_field!r} = {shorten(repr(value), 60)}, "
+            "which is no time: its delivery could not be timed",
+            hint="Send epoch seconds or milliseconds, or ISO 8601 with a time zone; clients that show times break "
+            "on this value, and the budget cannot be checked.",
+            subject="probe",
+        )
+    ]
+
+
+_ARRIVED_SHOWN = 20
+"""Events an "arrived:" evidence line lists at most: the first ones, then a count."""
+
+
 def _arrived(events: Sequence[_Event], recording: Recording) -> str:
     if not events:
         return "nothing arrived for this run"
-    return ", ".join(f"{e.type} (+{_ms(e.frame.received_at - recording.trigger_at):g} ms)" for e in events)
+    shown = ", ".join(
+        f"{e.type} (+{_ms(e.frame.received_at - recording.trigger_at):g} ms)" for e in events[:_ARRIVED_SHOWN]
+    )
+    more = len(events) - _ARRIVED_SHOWN
+    return f"{shown}, and {more} more" if more > 0 else shown
 
 
 def _check_presence_and_order(

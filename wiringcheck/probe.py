@@ -98,6 +98,9 @@ async def _interrupting(seconds: float) -> AsyncIterator[None]:
         yield
 
 
+CLOSE_TIMEOUT = 0.25
+"""Seconds the closing handshake may take after the verdict is recorded: it decides nothing."""
+
 MAX_FRAMES = 10_000
 """Frames recorded per run at most: past it the probe stops listening (WC411), so a flood cannot stall the verdict."""
 
@@ -144,7 +147,7 @@ async def record_run(
                 additional_headers=list(request.headers),
                 **tls,
                 open_timeout=None,
-                close_timeout=1.0,
+                close_timeout=CLOSE_TIMEOUT,
                 max_size=16 * 1024 * 1024,
                 proxy=None,
             )
@@ -189,6 +192,8 @@ async def record_run(
                 received_bytes += len(data)
                 if len(frames) >= MAX_FRAMES or received_bytes >= MAX_BYTES:
                     end = RecordingEnd.OVERFLOW
+                    # A flooding server would answer our close frame only after everything it queued.
+                    connection.transport.abort()
                     break
                 if terminal_seen_at is None:
                     event_type, run_id = _frame_type(data, probe.type_field, probe.run_id_field)

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Protocol
 
 from wiringcheck import lifecycle
-from wiringcheck.capture import Capture
+from wiringcheck.capture import Capture, scrubbed_logs
 from wiringcheck.containment import Containment, Overrun, interrupting_after, new_threads
 from wiringcheck.contract import Undecidable, compare_member, parse_member
 from wiringcheck.events import (
@@ -122,6 +122,7 @@ class _Run:
     tracer: Any = None
     ready_at: float | None = None
     """When startup completed: wiring after it is late (WC115)."""
+    cover_log_handlers: Callable[[], None] = lambda: None
 
     def add(self, check: CheckResult) -> CheckResult:
         self.report.add(check)
@@ -132,6 +133,7 @@ class _Run:
     def enter(self, phase: Phase) -> None:
         """Announce `phase` to the observer; exits the backend attempts from now on belong to it."""
         self.containment.phase = phase
+        self.cover_log_handlers()  # handlers the backend added in the phase before
         self.observer.phase_started(phase)
 
     def skip(self, name: str, phase: Phase, reason: str) -> None:
@@ -177,6 +179,8 @@ async def run_async(
     threads_before = set(threading.enumerate())
     with ExitStack() as stack:
         stack.enter_context(state.containment.installed(asyncio.get_running_loop()))
+        # Log lines are output too (the backend's own handlers, pytest's captured logs).
+        state.cover_log_handlers = stack.enter_context(scrubbed_logs(secrets))
         if target.in_process and settings.trace and any(role.class_ref for role in settings.roles.values()):
             from wiringcheck.tracer import Tracer
 

@@ -61,8 +61,9 @@ def _mask_url(match: re.Match[str]) -> str:
     url = match.group(0)
     try:
         parts = urlsplit(url)
-    except ValueError:
-        return url
+    except ValueError:  # malformed (a bad IPv6 host): mask by shape, never show it whole
+        url = re.sub(r"(//[^/@\s:]*:)[^/@\s]*@", rf"\g<1>{REDACTED}@", url)
+        return re.sub(r"([?&][^=&#\s]*=)[^&#\s]*", rf"\g<1>{REDACTED}", url)
     shown = url
     if parts.password:
         shown = shown.replace(f":{parts.password}@", f":{REDACTED}@", 1)
@@ -141,7 +142,8 @@ class Secrets:
         prefixes = (
             re.escape(form[:length]) for form in forms for length in range(len(form) - 1, _PREFIX_BEFORE_CUT - 1, -1)
         )
-        return [re.compile("|".join(prefixes) + r"(?=['\"]?(?:…|\.\.\.))")]
+        # Grouped, so the look-ahead (a cut follows) applies to every prefix, not just the last one.
+        return [re.compile("(?:" + "|".join(prefixes) + r")(?=['\"]?(?:…|\.\.\.))")]
 
     def scrub_text(self, text: str) -> str:
         """`text` with every form of every secret, a secret's prefix before a cut, and URL credentials masked."""

@@ -2,23 +2,11 @@
 
 from __future__ import annotations
 
-import contextlib
-import warnings
 from collections.abc import Iterator
 
 import pytest
 
 from .servers import HostileServer, hostile_server
-
-# When a hypothesis test fails, hypothesis's pytest plugin imports this module (for its
-# "explicit example" patch) while pytest makes the report; it imports libcst, which
-# triggers a DeprecationWarning from mypy_extensions, and `filterwarnings = ["error"]`
-# turns that into an INTERNALERROR that ends the whole session.  Importing it here,
-# with that one warning ignored, lets a failing property fail like any other test.
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore", DeprecationWarning)
-    with contextlib.suppress(ImportError):  # no libcst: the plugin then skips the patch quietly
-        import hypothesis.extra._patching  # noqa: F401
 
 
 @pytest.fixture(name="server", scope="session")
