@@ -607,7 +607,9 @@ def _parse_load(load: _Reader, probe: ProbeSettings) -> LoadSettings:
     token = load.string("token")
     tokens_env = load.string("tokens_env")
     if token and tokens_env:
-        raise load.error("tokens_env", "give per-user tokens as a template (token) or a variable (tokens_env), not both")
+        raise load.error(
+            "tokens_env", "give per-user tokens as a template (token) or a variable (tokens_env), not both"
+        )
     if (token or tokens_env) and not probe.auth.enabled:
         raise load.error(
             "token" if token else "tokens_env",

@@ -478,7 +478,7 @@ def build_report(
                 name="load: cross-talk",
                 phase="load",
                 status=Status.SKIPPED,
-                reason="every user has the same token: give each its own ([load] token or tokens_env) to check",
+                reason="every user has the same token: give each its own (load.token or load.tokens_env) to check",
             )
         )
     else:

@@ -36,7 +36,19 @@ __all__ = [
     "parse_threshold",
 ]
 
-EVENT_STATS = ("count", "p50", "p90", "p95", "p99", "max", "mean", "missing", "out_of_order", "duplicates", "over_budget")
+EVENT_STATS = (
+    "count",
+    "p50",
+    "p90",
+    "p95",
+    "p99",
+    "max",
+    "mean",
+    "missing",
+    "out_of_order",
+    "duplicates",
+    "over_budget",
+)
 """What can be asked of each event, as ``<event>.<stat>``."""
 
 LATENCY_STATS = ("p50", "p90", "p95", "p99", "max", "mean")
