@@ -11,7 +11,18 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 
-CORE = ("findings", "codes", "config", "contract", "wires", "events", "report", "suggest")
+CORE = (
+    "findings",
+    "codes",
+    "config",
+    "contract",
+    "wires",
+    "events",
+    "report",
+    "suggest",
+    "load.thresholds",
+    "load.summary",
+)
 """The modules that never perform I/O (see the package layout in the style guide)."""
 
 FORBIDDEN = ("asyncio", "websockets", "uvicorn", "rich", "typer", "starlette")
