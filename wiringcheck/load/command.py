@@ -21,7 +21,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from wiringcheck.config import Auth, LoadSettings, Settings
+from wiringcheck.config import Auth, LoadSettings, ProbeSettings, Settings
 from wiringcheck.events import expectation_for
 from wiringcheck.load.summary import ClientStats, build_report, default_thresholds, summarize
 from wiringcheck.load.thresholds import parse_threshold
@@ -100,33 +100,54 @@ def resolve_options(
 _SPLIT = re.compile(r"[,\s]+")
 
 
+def user_tokens(load: LoadSettings, environ: Mapping[str, str], users: int) -> list[str] | None:
+    """The per-user tokens of `tokens_env`, or None when tokens do not come from a variable.
+
+    Raises:
+        LoadError: the variable is unset or holds fewer tokens than users.
+    """
+    if not load.tokens_env:
+        return None
+    tokens = [token for token in _SPLIT.split(environ.get(load.tokens_env, "")) if token]
+    if len(tokens) < users:
+        raise LoadError(
+            f"the environment variable {load.tokens_env} (named by [load] tokens_env) holds {len(tokens)} "
+            f"token(s) for {users} users; give one per user, separated by commas"
+        )
+    return tokens
+
+
+def user_probe(settings: Settings, number: int, environ: Mapping[str, str], tokens: list[str] | None) -> ProbeSettings:
+    """The probe settings of user `number` (from 1): its id in the trigger, and its own token when configured."""
+    load, probe = settings.load, settings.probe
+    changes: dict[str, Any] = {"user_id": load.user_id.replace("{n}", str(number))}
+    if probe.auth.enabled:
+        token: str | None
+        if tokens:
+            token = tokens[number - 1]
+        elif load.token:
+            token = load.token.replace("{n}", str(number))
+        else:
+            token = probe.auth.resolve(environ)
+        changes["auth"] = Auth(query=probe.auth.query, header=probe.auth.header, scheme=probe.auth.scheme, token=token)
+    return replace(probe, **changes)
+
+
 def plan_users(settings: Settings, options: LoadOptions, environ: Mapping[str, str]) -> list[UserPlan]:
     """Each user's number, start offset (the ramp) and probe settings (its id and token).
 
     Raises:
         LoadError: `tokens_env` is unset or holds fewer tokens than users.
     """
-    load, probe = settings.load, settings.probe
-    tokens: list[str] | None = None
-    if load.tokens_env:
-        raw = environ.get(load.tokens_env, "")
-        tokens = [token for token in _SPLIT.split(raw) if token]
-        if len(tokens) < options.users:
-            raise LoadError(
-                f"the environment variable {load.tokens_env} (named by [load] tokens_env) holds {len(tokens)} "
-                f"token(s) for {options.users} users; give one per user, separated by commas"
-            )
-    shared = probe.auth.resolve(environ) if probe.auth.enabled else None
-    plans = []
-    for number in range(1, options.users + 1):
-        changes: dict[str, Any] = {"user_id": load.user_id.replace("{n}", str(number))}
-        token = tokens[number - 1] if tokens else load.token.replace("{n}", str(number)) if load.token else shared
-        if probe.auth.enabled:
-            changes["auth"] = Auth(
-                query=probe.auth.query, header=probe.auth.header, scheme=probe.auth.scheme, token=token
-            )
-        plans.append(UserPlan(number=number, offset=(number - 1) / options.spawn_rate, probe=replace(probe, **changes)))
-    return plans
+    tokens = user_tokens(settings.load, environ, options.users)
+    return [
+        UserPlan(
+            number=number,
+            offset=(number - 1) / options.spawn_rate,
+            probe=user_probe(settings, number, environ, tokens),
+        )
+        for number in range(1, options.users + 1)
+    ]
 
 
 def secrets_of(users: list[UserPlan]) -> list[str]:
