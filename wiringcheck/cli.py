@@ -319,7 +319,7 @@ def load_test(
     ] = None,
     budget_ms: BudgetOption = None,
     deadline: DeadlineOption = None,
-    fmt: FormatOption = Format.console,
+    fmt: FormatOption = Format.CONSOLE,
     output: OutputOption = None,
     json_path: JsonOption = None,
     junit_path: JunitOption = None,
@@ -331,10 +331,10 @@ def load_test(
 
     settings = load(config)
     if url and not url.startswith(("ws://", "wss://")):
-        raise fail(f"--url must start with ws:// or wss://, got {url!r}")
+        raise UsageError(f"--url must start with ws:// or wss://, got {url!r}")
     settings = settings.with_target(app=app_ref, boot=boot, url=url)
     if settings.target_kind == "none":
-        raise fail("no target: set app, boot or url in the configuration, or pass --app/--boot/--url")
+        raise UsageError("no target: set app, boot or url in the configuration, or pass --app/--boot/--url")
     probe_changes = {k: v for k, v in (("budget_ms", budget_ms), ("deadline", deadline)) if v is not None}
     if probe_changes:
         settings = settings.with_probe(**probe_changes)
@@ -346,11 +346,7 @@ def load_test(
         runs=runs,
         workers=workers,
         grace=grace,
-        fmt=fmt.value,
-        output=output,
-        json_path=json_path,
-        junit_path=junit_path,
-        verbosity=-1 if quiet else verbose,
+        outputs=Outputs(fmt, output, json_path, junit_path, verbosity=-1 if quiet else verbose),
     )
     raise typer.Exit(code)
 

@@ -20,10 +20,10 @@ from pathlib import Path
 from typing import Any
 
 from wiringcheck.contract import parse_member
-from wiringcheck.errors import ConfigError, ContractSyntaxError, WireSyntaxError
+from wiringcheck.errors import ConfigError, ContractSyntaxError, ThresholdError, WireSyntaxError
 from wiringcheck.events import DEFAULT_BUDGET_MS, DEFAULT_EVENTS
-from wiringcheck.load.thresholds import ThresholdError, parse_threshold
 from wiringcheck.suggest import suggest
+from wiringcheck.thresholds import parse_threshold
 from wiringcheck.wires import parse_wire
 
 __all__ = [

@@ -34,7 +34,7 @@ from typing import Any, ClassVar
 from locust import User, task
 
 from wiringcheck.config import Settings, find_config, load_settings
-from wiringcheck.events import check_events, expectation_for
+from wiringcheck.events import Latency, check_events, expectation_for
 from wiringcheck.findings import Severity
 from wiringcheck.load.command import user_probe, user_tokens
 from wiringcheck.probe import build_request, record_run_sync
@@ -86,7 +86,7 @@ class WiringcheckUser(User):
         self.url = self.host or settings.url or settings.ws_url
         if not self.url:
             raise ValueError("no WebSocket URL: pass --host ws://host:port/path, or set url in the configuration")
-        self.expectation = expectation_for(settings.probe, latency="timestamp")
+        self.expectation = expectation_for(settings.probe, latency=Latency.TIMESTAMP)
         self.cross_talk_counts = settings.load.per_user_identity or not settings.probe.auth.enabled
 
     @task

@@ -140,7 +140,8 @@ class Secrets:
         prefixes = (
             re.escape(form[:length]) for form in forms for length in range(len(form) - 1, _PREFIX_BEFORE_CUT - 1, -1)
         )
-        return [re.compile("|".join(prefixes) + r"(?=['\"]?(?:…|\.\.\.))")]
+        # One group: the lookahead must apply to every prefix, not only to the last alternative.
+        return [re.compile("(?:" + "|".join(prefixes) + r")(?=['\"]?(?:…|\.\.\.))")]
 
     def scrub_text(self, text: str) -> str:
         """`text` with every form of every secret, a secret's prefix before a cut, and URL credentials masked."""

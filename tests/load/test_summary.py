@@ -16,7 +16,7 @@ from wiringcheck.load.summary import (
     outcome_of,
     summarize,
 )
-from wiringcheck.load.thresholds import parse_threshold
+from wiringcheck.thresholds import parse_threshold
 
 EXPECT = Expectation(events=DEFAULT_EVENTS, terminal=DEFAULT_EVENTS[-1], latency="send")
 
@@ -165,3 +165,12 @@ def test_a_saturated_client_is_a_warning_not_a_failure():
 
     assert report.ok
     assert [("WC506", Severity.WARNING)] == [(f.code, f.severity) for f in report.findings]
+
+
+def test_scrubbing_tokens_leaves_words_that_share_their_prefix():
+    """A token's prefix is masked only right before a cut mark, so 'load' survives a 'load-token-1' secret."""
+    from wiringcheck.secrets import Secrets
+
+    secrets = Secrets(["load-token-1"])
+
+    assert "kind load; cut ***…; whole ***" == secrets.scrub_text("kind load; cut load-tok…; whole load-token-1")

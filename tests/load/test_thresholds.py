@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from wiringcheck.config import DEFAULT_EVENTS
-from wiringcheck.load.thresholds import Threshold, ThresholdError, evaluate, parse_threshold
+from wiringcheck.errors import ThresholdError
+from wiringcheck.thresholds import Threshold, evaluate, parse_threshold
 
 
 @pytest.mark.parametrize(

@@ -18,18 +18,19 @@ import re
 import sys
 import time
 from dataclasses import dataclass, replace
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from wiringcheck.config import Auth, LoadSettings, ProbeSettings, Settings
-from wiringcheck.events import expectation_for
+from wiringcheck.errors import LoadError, UsageError, WiringcheckError
+from wiringcheck.events import Latency, expectation_for
 from wiringcheck.load.summary import ClientStats, build_report, default_thresholds, summarize
-from wiringcheck.load.thresholds import parse_threshold
 from wiringcheck.load.worker import UserPlan, WorkerPlan, WorkerResult
+from wiringcheck.thresholds import parse_threshold
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
+    from wiringcheck.render import Outputs
     from wiringcheck.report import Report
 
 __all__ = [
@@ -45,14 +46,6 @@ __all__ = [
 
 SPAWN_TIMEOUT = 60.0
 """How long the client processes may take to start and import wiringcheck."""
-
-
-class LoadError(Exception):
-    """`wiringcheck load` cannot go on: printed as one line; `exit_code` 2 for bad input, 4 for a client crash."""
-
-    def __init__(self, message: str, *, exit_code: int = 2) -> None:
-        super().__init__(message)
-        self.exit_code = exit_code
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,7 +73,7 @@ def resolve_options(
 ) -> LoadOptions:
     """Flags over the [load] table; a test with neither duration nor runs does one run per user."""
     if duration is not None and runs is not None:
-        raise LoadError("give --duration or --runs, not both")
+        raise UsageError("give --duration or --runs, not both")
     users = users if users is not None else load.users
     if duration is None and runs is None:
         duration, runs = load.duration, load.runs
@@ -104,13 +97,13 @@ def user_tokens(load: LoadSettings, environ: Mapping[str, str], users: int) -> l
     """The per-user tokens of `tokens_env`, or None when tokens do not come from a variable.
 
     Raises:
-        LoadError: the variable is unset or holds fewer tokens than users.
+        UsageError: the variable is unset or holds fewer tokens than users.
     """
     if not load.tokens_env:
         return None
     tokens = [token for token in _SPLIT.split(environ.get(load.tokens_env, "")) if token]
     if len(tokens) < users:
-        raise LoadError(
+        raise UsageError(
             f"the environment variable {load.tokens_env} (named by [load] tokens_env) holds {len(tokens)} "
             f"token(s) for {users} users; give one per user, separated by commas"
         )
@@ -137,7 +130,7 @@ def plan_users(settings: Settings, options: LoadOptions, environ: Mapping[str, s
     """Each user's number, start offset (the ramp) and probe settings (its id and token).
 
     Raises:
-        LoadError: `tokens_env` is unset or holds fewer tokens than users.
+        UsageError: `tokens_env` is unset or holds fewer tokens than users.
     """
     tokens = user_tokens(settings.load, environ, options.users)
     return [
@@ -157,7 +150,7 @@ def secrets_of(users: list[UserPlan]) -> list[str]:
 
 def plan_workers(url: str, settings: Settings, options: LoadOptions, users: list[UserPlan]) -> list[WorkerPlan]:
     """Deal the users to the workers in turn, so each worker ramps up at the same pace."""
-    expectation = expectation_for(settings.probe, latency="timestamp")
+    expectation = expectation_for(settings.probe, latency=Latency.TIMESTAMP)
     return [
         WorkerPlan(
             index=index,
@@ -205,14 +198,14 @@ async def _drive(plans: list[WorkerPlan], options: LoadOptions, progress: Any) -
         give_up = time.monotonic() + SPAWN_TIMEOUT
         while len(ready) < len(plans):
             if time.monotonic() > give_up:
-                raise LoadError(f"the client processes did not start within {SPAWN_TIMEOUT:g} s", exit_code=4)
+                raise LoadError(f"the client processes did not start within {SPAWN_TIMEOUT:g} s")
             message = await _get(queue, 0.2)
             if message is None:
                 continue
             if message[0] == "ready":
                 ready.add(message[1])
             elif message[0] == "failed":
-                raise LoadError(f"client process {message[1]} failed: {message[2]}", exit_code=4)
+                raise LoadError(f"client process {message[1]} failed: {message[2]}")
         start.value = time.time() + 0.05
         go.set()
         began = time.monotonic()
@@ -227,7 +220,7 @@ async def _drive(plans: list[WorkerPlan], options: LoadOptions, progress: Any) -
         )
         while len(results) < len(plans):
             if time.monotonic() - began > bound:
-                raise LoadError(f"the client processes did not finish within {bound:g} s", exit_code=4)
+                raise LoadError(f"the client processes did not finish within {bound:g} s")
             message = await _get(queue, 0.2)
             if progress is not None:
                 progress.update(
@@ -243,7 +236,7 @@ async def _drive(plans: list[WorkerPlan], options: LoadOptions, progress: Any) -
             elif kind == "done":
                 results[index] = message[2]
             elif kind == "failed":
-                raise LoadError(f"client process {index} failed: {message[2]}", exit_code=4)
+                raise LoadError(f"client process {index} failed: {message[2]}")
         elapsed = time.monotonic() - began
     finally:
         go.set()
@@ -266,8 +259,9 @@ async def run_load(
     """Boot the target once, run the users in client processes, and report.
 
     Raises:
-        LoadError: bad input (tokens) or client processes that failed.
-        wiringcheck.session.BackendError: the backend did not boot.
+        UsageError: bad input (tokens, an import path).
+        LoadError: client processes that failed.
+        BackendError: the backend did not boot.
     """
     from wiringcheck.session import booted
 
@@ -280,7 +274,7 @@ async def run_load(
     async with booted(settings, environ=env) as backend:
         plans = plan_workers(backend.ws_url, settings, options, users)
         results, elapsed = await _drive(plans, options, progress)
-    expectation = expectation_for(settings.probe, latency="timestamp")
+    expectation = expectation_for(settings.probe, latency=Latency.TIMESTAMP)
     summary = summarize(
         (outcome for result in results for outcome in result.outcomes),
         expectation,
@@ -313,9 +307,9 @@ async def run_load(
 
 
 def _shown(target: str) -> str:
-    from wiringcheck.commands.probe import shown_url
+    from wiringcheck.secrets import mask_urls
 
-    return shown_url(target) if target.startswith(("ws://", "wss://")) else target
+    return mask_urls(target)
 
 
 def load_command(
@@ -327,23 +321,20 @@ def load_command(
     runs: int | None = None,
     workers: int | None = None,
     grace: float | None = None,
-    fmt: str = "console",
-    output: Path | None = None,
-    json_path: Path | None = None,
-    junit_path: Path | None = None,
-    verbosity: int = 0,
+    outputs: Outputs | None = None,
     environ: Mapping[str, str] | None = None,
 ) -> int:
-    """Run the load test and write the report; returns the exit code (0, 1 a check failed, 2, 3, 4)."""
-    from wiringcheck.cli import Format, render
-    from wiringcheck.commands.probe import scrub
-    from wiringcheck.importing import ImportRefError
-    from wiringcheck.report import ExitCode
-    from wiringcheck.session import BackendError
+    """Run the load test and write the report; returns the exit code (0, 1 a check failed, 2, 3, 4).
+
+    Every token the users send is scrubbed from the report, the progress and the errors.
+    """
+    from wiringcheck.errors import print_error
+    from wiringcheck.render import Format, Outputs, write_outputs
+    from wiringcheck.secrets import Secrets
 
     env = os.environ if environ is None else environ
-    secrets: list[str] = []
-    chosen = Format(fmt)
+    outputs = outputs or Outputs()
+    secrets = Secrets.from_settings(settings, env)
     progress = None
     try:
         options = resolve_options(
@@ -356,46 +347,19 @@ def load_command(
             grace=grace,
             deadline=settings.probe.deadline,
         )
-        secrets = secrets_of(plan_users(settings, options, env))
-        if chosen is Format.console and output is None and verbosity >= 0:
+        secrets = secrets.with_values(*secrets_of(plan_users(settings, options, env)))
+        if outputs.format is Format.CONSOLE and outputs.output is None and outputs.verbosity >= 0:
             from wiringcheck.render.console import LoadProgress, make_console
 
             progress = LoadProgress(make_console(sys.stderr), users=options.users)
         try:
-            report = asyncio.run(run_load(settings, options, environ=env, progress=progress))
+            report = secrets.scrub(asyncio.run(run_load(settings, options, environ=env, progress=progress)))
         finally:
             if progress is not None:
                 progress.close()
-    except LoadError as exc:
-        _error(scrub(str(exc), secrets))
-        return exc.exit_code
-    except ImportRefError as exc:
-        _error(scrub(str(exc), secrets))
-        return ExitCode.USAGE_ERROR
-    except BackendError as exc:
-        _error(scrub(f"the backend did not start: {exc}", secrets))
-        return ExitCode.BOOT_FAILED
-
-    def text(kind: Format) -> str:
-        if kind is Format.console:
-            from wiringcheck.render.console import render as render_console
-
-            to_terminal = output is None and sys.stdout.isatty() and "NO_COLOR" not in os.environ
-            return scrub(render_console(report, verbosity=verbosity, color=to_terminal), secrets)
-        return scrub(render(report, kind, verbosity=verbosity), secrets)
-
-    try:
-        for path, kind in ((json_path, Format.json), (junit_path, Format.junit), (output, chosen)):
-            if path is not None:
-                path.parent.mkdir(parents=True, exist_ok=True)
-                path.write_text(text(kind), encoding="utf-8")
-    except OSError as exc:
-        _error(scrub(f"cannot write {exc.filename}: {exc.strerror or exc}", secrets))
-        return ExitCode.USAGE_ERROR
-    if output is None:
-        sys.stdout.write(text(chosen))
+        write_outputs(report, outputs)
+    except WiringcheckError as exc:
+        scrubbed = WiringcheckError(secrets.scrub_text(str(exc)))
+        scrubbed.exit_code = exc.exit_code
+        return print_error(scrubbed)
     return int(report.exit_code)
-
-
-def _error(message: str) -> None:
-    sys.stderr.write(f"wiringcheck: error: {message}\n")

@@ -22,8 +22,8 @@ from typing import Any
 
 from wiringcheck.events import Expectation, Recording, Verdict
 from wiringcheck.findings import CheckResult, Finding, Severity, Status
-from wiringcheck.load.thresholds import Threshold, ThresholdResult, evaluate
 from wiringcheck.report import Report
+from wiringcheck.thresholds import Threshold, ThresholdResult, evaluate
 
 __all__ = [
     "ClientStats",

@@ -77,7 +77,7 @@ class WorkerResult:
 
 
 async def _one_run(plan: WorkerPlan, user: UserPlan) -> RunOutcome:
-    from wiringcheck.events import Recording
+    from wiringcheck.events import Recording, RecordingEnd
     from wiringcheck.probe import build_request, record_run
 
     probe = user.probe
@@ -87,7 +87,7 @@ async def _one_run(plan: WorkerPlan, user: UserPlan) -> RunOutcome:
             recording = await record_run(request, probe)
     except TimeoutError:
         now = time.monotonic()
-        recording = Recording(run_id=request.run_id, trigger_at=now, ended_at=now, end="deadline")
+        recording = Recording(run_id=request.run_id, trigger_at=now, ended_at=now, end=RecordingEnd.DEADLINE)
     return outcome_of(recording, check_events(recording, plan.expectation), plan.expectation, user=user.number)
 
 

@@ -23,6 +23,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
+from wiringcheck.errors import ThresholdError
 from wiringcheck.suggest import suggest
 
 __all__ = [
@@ -82,10 +83,6 @@ _FORM = re.compile(
     r"(?P<op><=|>=|==|!=|<|>)\s*"
     r"(?P<value>[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?)\s*(?P<unit>ms|%)?\s*$"
 )
-
-
-class ThresholdError(ValueError):
-    """A threshold that cannot be read; the message names it and says what was expected."""
 
 
 @dataclass(frozen=True, slots=True)
