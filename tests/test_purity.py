@@ -21,7 +21,7 @@ CORE = (
     "events",
     "report",
     "suggest",
-    "load.thresholds",
+    "thresholds",
     "load.summary",
 )
 """The modules that never perform I/O (see the package layout in the style guide)."""
