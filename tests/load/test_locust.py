@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import importlib.util
 import os
 import socket
 import subprocess
@@ -19,7 +20,11 @@ import pytest
 
 from ..conftest import MS
 
-pytest.importorskip("locust", reason="locust is not installed (pip install 'wiringcheck[load]')")
+# Never import locust here: importing it monkey-patches this whole test process with gevent
+# (threads become greenlets, and a later fork in another test deadlocks). Only look it up.
+pytestmark = pytest.mark.skipif(
+    importlib.util.find_spec("locust") is None, reason="locust is not installed (pip install 'wiringcheck[load]')"
+)
 
 REPO = Path(__file__).resolve().parents[2]
 EVENTS = {"agent_started", "agent_thinking", "tool_executing", "tool_completed", "agent_completed"}
@@ -119,3 +124,11 @@ def test_locust_master_and_worker_report_each_event(tmp_path):
     assert {"WS"} == {row["Type"] for row in rows}
     assert all(int(row["Request Count"]) > 0 for row in rows)
     assert 0 == sum(int(row["Failure Count"]) for row in rows)
+
+
+def test_this_process_is_not_monkey_patched():
+    """The Locust test runs Locust in subprocesses: gevent never patches the test process (or `run`)."""
+    import threading
+
+    assert "gevent" not in sys.modules
+    assert "gevent" not in type(threading.Lock()).__module__
