@@ -219,6 +219,8 @@ LIMITS: dict[str, Limit] = {
     "connect_timeout": Limit("seconds", 600),
     "budget_ms": Limit("milliseconds", 600_000),
     "linger_ms": Limit("milliseconds", 60_000, zero_ok=True),
+    "spawn_rate": Limit("users per second", 100_000),
+    "duration": Limit("seconds", 86_400),
 }
 """Every numeric setting and its bounds: the same rules for the file, the flags, the environment and the marker.
 
