@@ -606,3 +606,67 @@ def test_find_config_starts_in_the_working_directory(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
 
     assert (tmp_path / "wiringcheck.toml").resolve() == find_config()
+
+
+# -- [load] ----------------------------------------------------------------------------------------
+
+
+def test_load_table_is_read():
+    """[load] gives the users, the test's shape, each user's identity and the thresholds."""
+    table = {
+        "probe": {"auth": {"query": "token", "token": "dev"}},
+        "load": {
+            "users": 20,
+            "spawn_rate": 5,
+            "duration": 3,
+            "user_id": "u-{n}",
+            "token": "t-{n}",
+            "thresholds": ["agent_thinking.p95 < 100", "errors == 0"],
+        },
+    }
+
+    load = parse_settings(table).load
+
+    assert (20, 5.0, 3.0, None) == (load.users, load.spawn_rate, load.duration, load.runs)
+    assert ("u-{n}", "t-{n}", True) == (load.user_id, load.token, load.per_user_identity)
+    assert ("agent_thinking.p95 < 100", "errors == 0") == load.thresholds
+
+
+def test_load_defaults_share_the_probes_identity():
+    """Without [load], ten users run once each with the probe's own token (no per-user identity)."""
+    load = parse_settings({}).load
+
+    assert (10, None, None, False) == (load.users, load.duration, load.runs, load.per_user_identity)
+
+
+@pytest.mark.parametrize(
+    ("load", "message"),
+    [
+        ({"usres": 3}, "load.usres: unknown key; did you mean 'users'?"),
+        ({"users": 0}, "load.users: must be at least 1, got 0"),
+        ({"users": 2.5}, "load.users: expected a whole number, got a number"),
+        ({"duration": 3, "runs": 2}, "load.runs: give a duration or a number of runs per user, not both"),
+        (
+            {"thresholds": ["agent_thinkng.p95 < 100"]},
+            "load.thresholds[0]: threshold 'agent_thinkng.p95 < 100': unknown event 'agent_thinkng'; "
+            "did you mean 'agent_thinking'?",
+        ),
+        ({"thresholds": ["errors = 0"]}, "load.thresholds[0]: threshold 'errors = 0' is not of the form"),
+        ({"token": "t-{n}"}, "load.token: the probe sends no token"),
+    ],
+)
+def test_load_table_errors_name_the_key(load, message):
+    """A bad [load] key is a ConfigError naming its key path, with a did-you-mean where one helps."""
+    with pytest.raises(ConfigError) as raised:
+        parse_settings({"load": load})
+
+    assert str(raised.value).startswith(message)
+
+
+def test_load_thresholds_know_the_configured_events():
+    """Thresholds are checked against probe.events, so a renamed event is caught at load time."""
+    table = {"probe": {"events": ["start", "done"]}, "load": {"thresholds": ["done.p99 < 50"]}}
+
+    assert ("done.p99 < 50",) == parse_settings(table).load.thresholds
+    with pytest.raises(ConfigError, match="unknown event 'agent_started'"):
+        parse_settings({**table, "load": {"thresholds": ["agent_started.p99 < 50"]}})

@@ -33,6 +33,7 @@ LAYERS = (
         "config",
         "protocol",
         "identifiers",
+        "thresholds",
     },
     # 1: thin I/O edges
     {

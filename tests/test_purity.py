@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -11,7 +12,18 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 
-CORE = ("findings", "codes", "config", "contract", "wires", "events", "report", "suggest")
+CORE = (
+    "findings",
+    "codes",
+    "config",
+    "contract",
+    "wires",
+    "events",
+    "report",
+    "suggest",
+    "thresholds",
+    "load.summary",
+)
 """The modules that never perform I/O (see the package layout in the style guide)."""
 
 FORBIDDEN = ("asyncio", "websockets", "uvicorn", "rich", "typer", "starlette")
@@ -42,3 +54,15 @@ def test_core_module_imports_no_io_library(module):
     assert completed.returncode == 0, completed.stderr
 
     assert [] == json.loads(completed.stdout)
+
+
+def test_only_the_locust_module_imports_locust_or_gevent():
+    """gevent's monkey patching must never reach `run`: only wiringcheck/locust.py imports locust or gevent."""
+    pattern = re.compile(r"^\s*(?:from|import)\s+(?:locust|gevent)\b", re.MULTILINE)
+    offenders = [
+        str(path.relative_to(ROOT))
+        for path in sorted((ROOT / "wiringcheck").rglob("*.py"))
+        if path.name != "locust.py" and pattern.search(path.read_text(encoding="utf-8"))
+    ]
+
+    assert [] == offenders

@@ -230,6 +230,9 @@ def test_fault_config_differs_from_the_healthy_one_only_where_the_fault_does(nam
     assert config.pop("app") == f"{module}:create_app"
     assert config.pop("pythonpath") == ["../../.."]
     assert config.pop("startup_timeout", None) == (1.0 if name == "boot_hang" else None)
+    # A load-only fault also says how many users with which tokens; its thresholds make it fail.
+    assert ("load" in config) == (name == "drops_under_load")
+    config.pop("load", None)
     registry_class = config["roles"]["registry"].pop("class")
     expected_class = f"{module}:AgentRegistry" if name in OWN_REGISTRY else healthy["roles"]["registry"]["class"]
     assert registry_class == expected_class

@@ -291,6 +291,66 @@ def probe(
     raise typer.Exit(probe_command(url, options, outputs))
 
 
+@app.command("load")
+def load_test(
+    config: ConfigOption = None,
+    app_ref: Annotated[
+        str | None, typer.Option("--app", help="ASGI app or factory, 'pkg.mod:attr' (overrides the config).")
+    ] = None,
+    boot: Annotated[str | None, typer.Option(help="Boot async context manager, 'pkg.mod:attr'.")] = None,
+    url: Annotated[str | None, typer.Option(help="Load a running backend at this ws:// or wss:// URL.")] = None,
+    users: Annotated[
+        int | None, typer.Option("--users", "-u", help="Concurrent users (default: [load] users).", min=1)
+    ] = None,
+    spawn_rate: Annotated[
+        float | None,
+        typer.Option("--spawn-rate", "-r", help="Users started per second (default: all in 1 s).", min=0.001),
+    ] = None,
+    duration: Annotated[
+        float | None, typer.Option("--duration", "-t", help="Seconds the test lasts, ramp included.", min=0.001)
+    ] = None,
+    runs: Annotated[int | None, typer.Option(help="Runs per user, instead of a duration.", min=1)] = None,
+    workers: Annotated[
+        int | None, typer.Option("--workers", "-w", help="Client processes (default: one per CPU).", min=1)
+    ] = None,
+    grace: Annotated[
+        float | None,
+        typer.Option(help="Seconds runs in flight at the end may take to finish (default: the run deadline).", min=0),
+    ] = None,
+    budget_ms: BudgetOption = None,
+    deadline: DeadlineOption = None,
+    fmt: FormatOption = Format.CONSOLE,
+    output: OutputOption = None,
+    json_path: JsonOption = None,
+    junit_path: JunitOption = None,
+    verbose: VerboseOption = 0,
+    quiet: QuietOption = False,
+) -> None:
+    """Many users at once: each runs the probe in a loop; report per-event percentiles and judge thresholds."""
+    from wiringcheck.load.command import load_command
+
+    settings = load(config)
+    if url and not url.startswith(("ws://", "wss://")):
+        raise UsageError(f"--url must start with ws:// or wss://, got {url!r}")
+    settings = settings.with_target(app=app_ref, boot=boot, url=url)
+    if settings.target_kind == "none":
+        raise UsageError("no target: set app, boot or url in the configuration, or pass --app/--boot/--url")
+    probe_changes = {k: v for k, v in (("budget_ms", budget_ms), ("deadline", deadline)) if v is not None}
+    if probe_changes:
+        settings = settings.with_probe(**probe_changes)
+    code = load_command(
+        settings,
+        users=users,
+        spawn_rate=spawn_rate,
+        duration=duration,
+        runs=runs,
+        workers=workers,
+        grace=grace,
+        outputs=Outputs(fmt, output, json_path, junit_path, verbosity=-1 if quiet else verbose),
+    )
+    raise typer.Exit(code)
+
+
 @app.command("inspect")
 def inspect_backend(
     config: ConfigOption = None,

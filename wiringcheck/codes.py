@@ -7,7 +7,8 @@ wiringcheck raises them:
 - ``WC1xx`` boot and shutdown of the backend, and what startup did while booting;
 - ``WC2xx`` the objects startup built: roles, their contract, the wires between them;
 - ``WC3xx`` the static scan;
-- ``WC4xx`` the events a real agent run delivers over the WebSocket.
+- ``WC4xx`` the events a real agent run delivers over the WebSocket;
+- ``WC5xx`` the same events with many users at once (`wiringcheck load`).
 
 Each code has a page, ``docs/codes/WCnnn.md``, that `wiringcheck explain` prints.
 """
@@ -157,6 +158,34 @@ _ENTRIES = (
         "WC441",
         "timestamp is no time",
         "An event whose timestamp is not a time breaks the clients that show it, and its latency cannot be checked.",
+    ),
+    # -- load ----------------------------------------------------------------------------------
+    Code("WC501", "load threshold failed", "The backend misses a target the team set for many users at once."),
+    Code(
+        "WC502",
+        "event missing under load",
+        "Some users never see this step when others chat at the same time: the evening peak breaks the chat.",
+    ),
+    Code(
+        "WC503",
+        "event out of order under load",
+        "Under concurrency, some users' clients show the run in the wrong state.",
+    ),
+    Code(
+        "WC504", "event duplicated under load", "Users see the same step twice; clients that append messages repeat it."
+    ),
+    Code(
+        "WC505", "cross-talk between users", "A user receives another user's agent run: a privacy leak, not just a bug."
+    ),
+    Code(
+        "WC506",
+        "client saturated",
+        "The load generator itself was too busy, so its latencies include its own delay, not only the backend's.",
+    ),
+    Code(
+        "WC507",
+        "runs failed under load",
+        "Runs that cannot connect, are closed or never finish are lost conversations.",
     ),
 )
 

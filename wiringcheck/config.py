@@ -20,9 +20,10 @@ from pathlib import Path
 from typing import Any
 
 from wiringcheck.contract import parse_member
-from wiringcheck.errors import ConfigError, ContractSyntaxError, WireSyntaxError
+from wiringcheck.errors import ConfigError, ContractSyntaxError, ThresholdError, WireSyntaxError
 from wiringcheck.events import DEFAULT_BUDGET_MS, DEFAULT_EVENTS
 from wiringcheck.suggest import suggest
+from wiringcheck.thresholds import parse_threshold
 from wiringcheck.wires import parse_wire
 
 __all__ = [
@@ -30,6 +31,7 @@ __all__ = [
     "LIMITS",
     "Auth",
     "ConfigError",
+    "LoadSettings",
     "ProbeSettings",
     "RoleSpec",
     "Settings",
@@ -108,6 +110,39 @@ class ProbeSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class LoadSettings:
+    """`wiringcheck load`: how many users, for how long, with which identities, and the pass/fail thresholds.
+
+    Attributes:
+        users: concurrent users.
+        spawn_rate: users started per second (None: all of them within one second).
+        duration: seconds the test lasts, ramp included (None: `runs` per user instead).
+        runs: runs per user, when `duration` is not set.
+        workers: client processes (None: one per CPU).
+        user_id: each user's id, ``{n}`` replaced by its number from 1 (the trigger's ``{user_id}``).
+        token: each user's token, ``{n}`` replaced by its number (non-secret test tokens).
+        tokens_env: environment variable holding one token per user, separated by commas or newlines.
+        thresholds: ``"agent_thinking.p95 < 100"``-style conditions the test must meet; empty means the
+            default (every event's p99 within the budget).
+    """
+
+    users: int = 10
+    spawn_rate: float | None = None
+    duration: float | None = None
+    runs: int | None = None
+    workers: int | None = None
+    user_id: str = "wc-load-user-{n}"
+    token: str | None = None
+    tokens_env: str | None = None
+    thresholds: tuple[str, ...] = ()
+
+    @property
+    def per_user_identity(self) -> bool:
+        """Whether each user presents its own token (so another user's frame is cross-talk)."""
+        return bool(self.tokens_env or (self.token and "{n}" in self.token))
+
+
+@dataclass(frozen=True, slots=True)
 class RoleSpec:
     """An object startup built, where to find it, and the members it must have."""
 
@@ -137,6 +172,7 @@ class Settings:
     wires: tuple[str, ...] = ()
     must_call: tuple[str, ...] = ()
     probe: ProbeSettings = ProbeSettings()
+    load: LoadSettings = LoadSettings()
 
     @property
     def target_kind(self) -> TargetKind:
@@ -183,6 +219,8 @@ LIMITS: dict[str, Limit] = {
     "connect_timeout": Limit("seconds", 600),
     "budget_ms": Limit("milliseconds", 600_000),
     "linger_ms": Limit("milliseconds", 60_000, zero_ok=True),
+    "spawn_rate": Limit("users per second", 100_000),
+    "duration": Limit("seconds", 86_400),
 }
 """Every numeric setting and its bounds: the same rules for the file, the flags, the environment and the marker.
 
@@ -309,6 +347,7 @@ _TOP_KEYS = {
     "wires",
     "must_call",
     "probe",
+    "load",
 }
 _ROLE_KEYS = {"path", "class", "members"}
 _PROBE_KEYS = {
@@ -326,6 +365,7 @@ _PROBE_KEYS = {
     "user_id",
     "percentile",
 }
+_LOAD_KEYS = {"users", "spawn_rate", "duration", "runs", "workers", "user_id", "token", "tokens_env", "thresholds"}
 _AUTH_KEYS = {"query", "header", "scheme", "token_env", "token"}
 _PERCENTILES = ("p50", "p95", "max")
 
@@ -389,6 +429,16 @@ class _Reader:
         value = self.table.get(name, default)
         if value is not None and not isinstance(value, bool):
             raise self.error(name, f"expected true or false, got {_kind(value)}")
+        return value
+
+    def integer(self, name: str, default: int | None) -> Any:
+        value = self.table.get(name, default)
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise self.error(name, f"expected a whole number, got {_kind(value)}")
+        if value < 1:
+            raise self.error(name, f"must be at least 1, got {value}")
         return value
 
     def strings(self, name: str, default: tuple[str, ...] = ()) -> tuple[str, ...]:
@@ -474,6 +524,7 @@ def parse_settings(table: Mapping[str, Any], *, source: Path | None = None, pref
             raise top.error(f"must_call[{index}]", f"{role_name!r} is not a role defined under [roles]{hint}")
 
     pythonpath = tuple((root / entry).resolve() for entry in top.strings("pythonpath", (".",)))
+    probe = _parse_probe(top.sub("probe"))
 
     return Settings(
         source=source,
@@ -491,7 +542,8 @@ def parse_settings(table: Mapping[str, Any], *, source: Path | None = None, pref
         roles=roles,
         wires=wires,
         must_call=must_call,
-        probe=_parse_probe(top.sub("probe")),
+        probe=probe,
+        load=_parse_load(top.sub("load"), probe),
     )
 
 
@@ -551,4 +603,40 @@ def _parse_probe(probe: _Reader) -> ProbeSettings:
         linger_ms=probe.number("linger_ms", defaults.linger_ms),
         user_id=probe.string("user_id", defaults.user_id),
         percentile=percentile,
+    )
+
+
+def _parse_load(load: _Reader, probe: ProbeSettings) -> LoadSettings:
+    load.check_keys(_LOAD_KEYS)
+    defaults = LoadSettings()
+    if "duration" in load.table and "runs" in load.table:
+        raise load.error("runs", "give a duration or a number of runs per user, not both")
+    thresholds = load.strings("thresholds")
+    for index, text in enumerate(thresholds):
+        try:
+            parse_threshold(text, probe.events)
+        except ThresholdError as exc:
+            raise load.error(f"thresholds[{index}]", str(exc)) from None
+    token = load.string("token")
+    tokens_env = load.string("tokens_env")
+    if token and tokens_env:
+        raise load.error(
+            "tokens_env", "give per-user tokens as a template (token) or a variable (tokens_env), not both"
+        )
+    if (token or tokens_env) and not probe.auth.enabled:
+        raise load.error(
+            "token" if token else "tokens_env",
+            "the probe sends no token: say how under [probe] auth (query = 'token' or header = ...)",
+        )
+    spawn_rate = load.table.get("spawn_rate")
+    return LoadSettings(
+        users=load.integer("users", defaults.users),
+        spawn_rate=load.number("spawn_rate", 1.0) if spawn_rate is not None else None,
+        duration=load.number("duration", 1.0) if "duration" in load.table else None,
+        runs=load.integer("runs", None),
+        workers=load.integer("workers", None),
+        user_id=load.string("user_id", defaults.user_id),
+        token=token,
+        tokens_env=tokens_env,
+        thresholds=thresholds,
     )

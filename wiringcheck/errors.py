@@ -10,7 +10,9 @@ command line returns for it::
     │   ├── ConfigError              the configuration file (names the file and the key path)
     │   ├── ImportRefError           a "package.module:attribute" that does not resolve
     │   ├── ContractSyntaxError      a contract member that does not parse
-    │   └── WireSyntaxError          a wire expression that does not parse
+    │   ├── WireSyntaxError          a wire expression that does not parse
+    │   └── ThresholdError           a load threshold that does not parse ("agent_thinking.p95 < 100")
+    ├── LoadError                    `wiringcheck load`'s client processes failed to start, crashed or hung
     ├── BootError                    the backend failed while starting (internal to the targets)
     └── BackendError                 a booted backend could not start or stop (exit 3 for boot)
         └── RoleNotFound             a role asked for by name that the backend does not offer
@@ -30,7 +32,9 @@ __all__ = [
     "ConfigError",
     "ContractSyntaxError",
     "ImportRefError",
+    "LoadError",
     "RoleNotFound",
+    "ThresholdError",
     "UsageError",
     "WireSyntaxError",
     "WiringcheckError",
@@ -75,6 +79,17 @@ class ContractSyntaxError(UsageError, ValueError):
 
 class WireSyntaxError(UsageError, ValueError):
     """A wire expression that does not parse; the message points at the offending column."""
+
+
+class ThresholdError(UsageError, ValueError):
+    """A load threshold that does not parse or names an unknown metric; the message quotes it."""
+
+
+class LoadError(WiringcheckError):
+    """The client processes of `wiringcheck load` failed to start, crashed or hung: wiringcheck's own error.
+
+    Bad input to a load test (flags, tokens) is a `UsageError` instead.
+    """
 
 
 class BootError(WiringcheckError):

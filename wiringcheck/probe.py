@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
     from wiringcheck.config import ProbeSettings
 
-__all__ = ["ProbeRequest", "build_request", "record_run", "render_trigger"]
+__all__ = ["ProbeRequest", "build_request", "record_run", "record_run_sync", "render_trigger"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -203,6 +203,91 @@ async def record_run(
             end, close_code, close_reason = _closed(closed, terminal_seen_at is not None)
         except TimeoutError:
             end = RecordingEnd.DEADLINE
+    return Recording(
+        run_id=request.run_id,
+        trigger_at=trigger_at,
+        ended_at=clock(),
+        frames=tuple(frames),
+        end=end,
+        close_code=close_code,
+        close_reason=close_reason,
+    )
+
+
+def record_run_sync(
+    request: ProbeRequest,
+    probe: ProbeSettings,
+    *,
+    ssl_context: ssl.SSLContext | None = None,
+    clock: Callable[[], float] = time.monotonic,
+) -> Recording:
+    """`record_run` with the synchronous `websockets.sync` client, for gevent (the Locust user) and threads.
+
+    Same contract and limits: never raises for anything the server does; stops at the
+    terminal event plus the linger, the deadline, a close, or `MAX_FRAMES`/`MAX_BYTES`.
+    Under gevent's monkey patching its blocking socket calls yield to other greenlets,
+    where ``asyncio.run()`` would fail with "cannot be called from a running event loop".
+    """
+    from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
+    from websockets.sync.client import connect
+
+    frames: list[Frame] = []
+    start = clock()
+    try:
+        tls: dict[str, Any] = {"ssl": ssl_context} if ssl_context is not None else {}
+        connection = connect(
+            request.url,
+            additional_headers=list(request.headers),
+            **tls,
+            open_timeout=probe.connect_timeout,
+            close_timeout=1.0,
+            max_size=16 * 1024 * 1024,
+            proxy=None,
+        )
+    except (OSError, InvalidHandshake, InvalidURI, TimeoutError, ValueError) as exc:
+        reason = (
+            "timed out during opening handshake" if isinstance(exc, TimeoutError) else str(exc) or type(exc).__name__
+        )
+        return Recording(
+            run_id=request.run_id,
+            trigger_at=start,
+            ended_at=clock(),
+            end=RecordingEnd.CONNECT_FAILED,
+            error=f"{type(exc).__name__}: {reason}",
+        )
+
+    end, close_code, close_reason = RecordingEnd.DEADLINE, None, ""
+    received_bytes = 0
+    with connection:
+        trigger_at = clock()
+        deadline = trigger_at + probe.deadline
+        terminal_seen_at: float | None = None
+        try:
+            with contextlib.suppress(ConnectionClosed):
+                connection.send(request.trigger)
+            while True:
+                until = (
+                    deadline if terminal_seen_at is None else min(deadline, terminal_seen_at + probe.linger_ms / 1000)
+                )
+                remaining = until - clock()
+                if remaining <= 0:
+                    end = RecordingEnd.DEADLINE if terminal_seen_at is None else RecordingEnd.TERMINAL
+                    break
+                try:
+                    data = connection.recv(timeout=remaining)
+                except TimeoutError:
+                    continue
+                frames.append(Frame(received_at=clock(), data=data, received_wall=time.time()))
+                received_bytes += len(data)
+                if len(frames) >= MAX_FRAMES or received_bytes >= MAX_BYTES:
+                    end = RecordingEnd.OVERFLOW
+                    break
+                if terminal_seen_at is None:
+                    event_type, run_id = _frame_type(data, probe.type_field, probe.run_id_field)
+                    if event_type == probe.terminal and (run_id is None or str(run_id) == request.run_id):
+                        terminal_seen_at = clock()
+        except ConnectionClosed as closed:
+            end, close_code, close_reason = _closed(closed, terminal_seen_at is not None)
     return Recording(
         run_id=request.run_id,
         trigger_at=trigger_at,

@@ -93,6 +93,41 @@ class ConsoleObserver:
             self._status = None
 
 
+class LoadProgress:
+    """Live progress of `wiringcheck load`: a rich status line on a terminal, a plain line every 5 s elsewhere."""
+
+    PLAIN_EVERY = 5.0
+
+    def __init__(self, console: Console, *, users: int) -> None:
+        self.console = console
+        self.users = users
+        self.live = interactive(console.file) if hasattr(console.file, "isatty") else False
+        self._status: Any = None
+        self._printed_at = 0.0
+
+    def _text(self, elapsed: float, runs: int, failed: int) -> str:
+        rate = runs / elapsed if elapsed > 0 else 0.0
+        failures = f"[red]{failed} failed[/]" if failed else "0 failed"
+        return f"load: {elapsed:5.1f} s, {self.users} users, {runs} runs, {failures}, {rate:.0f} runs/s"
+
+    def update(self, *, elapsed: float, runs: int, failed: int) -> None:
+        text = self._text(elapsed, runs, failed)
+        if self.live:
+            if self._status is None:
+                self._status = self.console.status(text)
+                self._status.start()
+            else:
+                self._status.update(text)
+        elif elapsed - self._printed_at >= self.PLAIN_EVERY:
+            self._printed_at = elapsed
+            self.console.print(f"[dim]… {text}[/]")
+
+    def close(self) -> None:
+        if self._status is not None:
+            self._status.stop()
+            self._status = None
+
+
 def _check_line(check: CheckResult) -> str:
     mark, style = _MARKS[check.status]
     timed = check.status is not Status.SKIPPED and not check.reason.startswith("not timed")
@@ -196,6 +231,47 @@ def _latency_table(console: Console, report: Report) -> None:
         console.print(f"[yellow]{_escape(str(report.extra['stopped']))}[/]")
 
 
+def _ms(value: Any) -> str:
+    return "-" if value is None else f"{value:.1f}"
+
+
+def _load_table(console: Console, report: Report) -> None:
+    """Per-event counts and latency percentiles of a load test, and the test's totals."""
+    from rich.table import Table
+
+    load = report.extra["load"]
+    table = Table(
+        title=f"{load['runs']} runs of {load['users']} users in {load['duration_s']:g} s (latency in ms)",
+        title_justify="left",
+        box=None,
+        pad_edge=False,
+        show_edge=False,
+    )
+    table.add_column("event")
+    for column in ("count", "p50", "p95", "p99", "max", "missing", "order", "dup"):
+        table.add_column(column, justify="right")
+    for event, stats in load["events"].items():
+        table.add_row(
+            _escape(event),
+            str(stats["count"]),
+            *(_ms(stats[key]) for key in ("p50", "p95", "p99", "max")),
+            *(str(stats[key]) for key in ("missing", "out_of_order", "duplicates")),
+        )
+    console.print(table)
+    rate = load["completion_rate"]
+    completion = "-" if rate is None else f"{rate * 100:.1f}%"
+    client = load["client"]
+    lag = client["loop_lag_ms"]
+    console.print(
+        f"completion {completion}, {load['errors']} failed, {load['cut_off']} cut off at the end, "
+        f"cross-talk {load['cross_talk']}, {load['runs_per_second']} runs/s; "
+        f"client: {client['workers']} process(es), {client['cpu_ms_per_run']} ms CPU per run, "
+        f"loop lag p99 {_ms(lag['p99'])} ms"
+    )
+    if report.extra.get("thresholds"):
+        console.print(f"[dim]thresholds: {_escape(', '.join(report.extra['thresholds']))}[/]")
+
+
 def print_report(console: Console, report: Report, *, verbosity: int = 0) -> None:
     """Print the report: checks, the event timeline, failure blocks, and the verdict."""
     if verbosity >= 0:
@@ -212,6 +288,9 @@ def print_report(console: Console, report: Report, *, verbosity: int = 0) -> Non
         if report.extra.get("latency_ms") and int(report.extra.get("runs", 1)) > 1:
             console.print()
             _latency_table(console, report)
+        if report.kind == "load" and report.extra.get("load"):
+            console.print()
+            _load_table(console, report)
         problems = [f for f in report.findings if f.severity is Severity.ERROR or verbosity > 0]
         warnings = [f for f in report.findings if f.severity is not Severity.ERROR]
         if problems or warnings:

@@ -1,0 +1,134 @@
+"""The Locust user, headless with a master and one worker on 127.0.0.1, against the reference backend.
+
+Locust runs in subprocesses (its gevent monkey patching must never reach this test
+process); the test reads Locust's own CSV: one row per event, no failures.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import importlib.util
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from ..conftest import MS
+
+# Never import locust here: importing it monkey-patches this whole test process with gevent
+# (threads become greenlets, and a later fork in another test deadlocks). Only look it up.
+pytestmark = pytest.mark.skipif(
+    importlib.util.find_spec("locust") is None, reason="locust is not installed (pip install 'wiringcheck[load]')"
+)
+
+REPO = Path(__file__).resolve().parents[2]
+EVENTS = {"agent_started", "agent_thinking", "tool_executing", "tool_completed", "agent_completed"}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def wait_for_port(port: int, process: subprocess.Popen[bytes], timeout: float) -> None:
+    give_up = time.monotonic() + timeout
+    while time.monotonic() < give_up:
+        assert process.poll() is None, "the backend exited before listening"
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.5):
+            return
+        time.sleep(50 * MS)
+    raise AssertionError(f"nothing listens on 127.0.0.1:{port} after {timeout:g} s")
+
+
+@contextlib.contextmanager
+def started(args: list[str], env: dict[str, str], log: Path):
+    """A subprocess of this test, always ended (by its own id) when the block exits."""
+    with log.open("wb") as out:
+        process = subprocess.Popen(args, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT)
+        try:
+            yield process
+        finally:
+            if process.poll() is None:
+                process.terminate()
+                try:
+                    process.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait(timeout=10)
+
+
+def test_locust_master_and_worker_report_each_event(tmp_path):
+    """3 s of Locust (master + 1 worker, 5 users): five event names in the CSV, zero failures."""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])}
+    env.pop("AGENTCHAT_TOKENS", None)
+    backend_port, master_port = free_port(), free_port()
+    locust = [sys.executable, "-m", "locust", "-f", str(REPO / "docs" / "locustfile.py")]
+    backend = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "--factory",
+        "fixtures.agentchat.app:create_app",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(backend_port),
+        "--log-level",
+        "warning",
+    ]
+    master = [
+        *locust,
+        "--headless",
+        "--master",
+        "--master-bind-host",
+        "127.0.0.1",
+        "--master-bind-port",
+        str(master_port),
+        "--expect-workers",
+        "1",
+        "--expect-workers-max-wait",
+        "60",
+        "-u",
+        "5",
+        "-r",
+        "5",
+        "-t",
+        "3s",
+        "--host",
+        f"ws://127.0.0.1:{backend_port}/ws",
+        "--csv",
+        str(tmp_path / "run"),
+    ]
+    worker = [*locust, "--worker", "--master-host", "127.0.0.1", "--master-port", str(master_port)]
+
+    with started(backend, env, tmp_path / "backend.log") as server:
+        wait_for_port(backend_port, server, timeout=30)
+        with (
+            started(master, env, tmp_path / "master.log") as head,
+            started(worker, env, tmp_path / "worker.log"),
+        ):
+            head.wait(timeout=90)
+    log = (tmp_path / "master.log").read_text(errors="replace")
+
+    assert 0 == head.returncode, log[-2000:]
+    with (tmp_path / "run_stats.csv").open(encoding="utf-8") as stats:
+        rows = [row for row in csv.DictReader(stats) if row["Name"] != "Aggregated"]
+    assert EVENTS == {row["Name"] for row in rows}
+    assert {"WS"} == {row["Type"] for row in rows}
+    assert all(int(row["Request Count"]) > 0 for row in rows)
+    assert 0 == sum(int(row["Failure Count"]) for row in rows)
+
+
+def test_this_process_is_not_monkey_patched():
+    """The Locust test runs Locust in subprocesses: gevent never patches the test process (or `run`)."""
+    import threading
+
+    assert "gevent" not in sys.modules
+    assert "gevent" not in type(threading.Lock()).__module__

@@ -1,0 +1,365 @@
+"""`wiringcheck load`: boot the backend once, here, and run the users in client processes.
+
+The backend (an in-process app or boot target) runs in this process's event loop,
+exactly as `wiringcheck run` boots it (`session.booted`); the users run in
+``--workers`` processes started with the ``spawn`` method, each with its own asyncio
+loop, so the figures measure the backend and not a client sharing its loop. A `url`
+target is only connected to.
+
+Latency is the event's own timestamp field to the client's receive time: the
+backend and the clients are separate processes on one machine, sharing its clock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import sys
+import time
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
+
+from wiringcheck.config import Auth, LoadSettings, ProbeSettings, Settings
+from wiringcheck.errors import LoadError, UsageError, WiringcheckError
+from wiringcheck.events import Latency, expectation_for
+from wiringcheck.load.summary import ClientStats, build_report, default_thresholds, summarize
+from wiringcheck.load.worker import UserPlan, WorkerPlan, WorkerResult
+from wiringcheck.thresholds import parse_threshold
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from wiringcheck.render import Outputs
+    from wiringcheck.report import Report
+
+__all__ = [
+    "LoadError",
+    "LoadOptions",
+    "load_command",
+    "plan_users",
+    "plan_workers",
+    "resolve_options",
+    "run_load",
+    "secrets_of",
+]
+
+SPAWN_TIMEOUT = 60.0
+"""How long the client processes may take to start and import wiringcheck."""
+
+
+@dataclass(frozen=True, slots=True)
+class LoadOptions:
+    """The test's shape, after the flags have replaced the configuration's [load] keys."""
+
+    users: int
+    spawn_rate: float
+    duration: float | None
+    runs: int | None
+    workers: int
+    grace: float
+
+
+def resolve_options(
+    load: LoadSettings,
+    *,
+    users: int | None = None,
+    spawn_rate: float | None = None,
+    duration: float | None = None,
+    runs: int | None = None,
+    workers: int | None = None,
+    grace: float | None = None,
+    deadline: float = 5.0,
+) -> LoadOptions:
+    """Flags over the [load] table; a test with neither duration nor runs does one run per user."""
+    if duration is not None and runs is not None:
+        raise UsageError("give --duration or --runs, not both")
+    users = users if users is not None else load.users
+    if duration is None and runs is None:
+        duration, runs = load.duration, load.runs
+    if duration is None and runs is None:
+        runs = 1
+    chosen_workers = workers if workers is not None else load.workers or os.cpu_count() or 1
+    return LoadOptions(
+        users=users,
+        spawn_rate=spawn_rate if spawn_rate is not None else load.spawn_rate or float(users),
+        duration=duration,
+        runs=runs,
+        workers=max(1, min(chosen_workers, users)),
+        grace=grace if grace is not None else deadline,
+    )
+
+
+_SPLIT = re.compile(r"[,\s]+")
+
+
+def user_tokens(load: LoadSettings, environ: Mapping[str, str], users: int) -> list[str] | None:
+    """The per-user tokens of `tokens_env`, or None when tokens do not come from a variable.
+
+    Raises:
+        UsageError: the variable is unset or holds fewer tokens than users.
+    """
+    if not load.tokens_env:
+        return None
+    tokens = [token for token in _SPLIT.split(environ.get(load.tokens_env, "")) if token]
+    if len(tokens) < users:
+        raise UsageError(
+            f"the environment variable {load.tokens_env} (named by [load] tokens_env) holds {len(tokens)} "
+            f"token(s) for {users} users; give one per user, separated by commas"
+        )
+    return tokens
+
+
+def user_probe(settings: Settings, number: int, environ: Mapping[str, str], tokens: list[str] | None) -> ProbeSettings:
+    """The probe settings of user `number` (from 1): its id in the trigger, and its own token when configured."""
+    load, probe = settings.load, settings.probe
+    changes: dict[str, Any] = {"user_id": load.user_id.replace("{n}", str(number))}
+    if probe.auth.enabled:
+        token: str | None
+        if tokens:
+            token = tokens[number - 1]
+        elif load.token:
+            token = load.token.replace("{n}", str(number))
+        else:
+            token = probe.auth.resolve(environ)
+        changes["auth"] = Auth(query=probe.auth.query, header=probe.auth.header, scheme=probe.auth.scheme, token=token)
+    return replace(probe, **changes)
+
+
+def plan_users(settings: Settings, options: LoadOptions, environ: Mapping[str, str]) -> list[UserPlan]:
+    """Each user's number, start offset (the ramp) and probe settings (its id and token).
+
+    Raises:
+        UsageError: `tokens_env` is unset or holds fewer tokens than users.
+    """
+    tokens = user_tokens(settings.load, environ, options.users)
+    return [
+        UserPlan(
+            number=number,
+            offset=(number - 1) / options.spawn_rate,
+            probe=user_probe(settings, number, environ, tokens),
+        )
+        for number in range(1, options.users + 1)
+    ]
+
+
+def secrets_of(users: list[UserPlan]) -> list[str]:
+    """Every token the users send, to scrub from all output."""
+    return sorted({u.probe.auth.token for u in users if u.probe.auth.token}, key=len, reverse=True)
+
+
+def plan_workers(url: str, settings: Settings, options: LoadOptions, users: list[UserPlan]) -> list[WorkerPlan]:
+    """Deal the users to the workers in turn, so each worker ramps up at the same pace."""
+    expectation = expectation_for(settings.probe, latency=Latency.TIMESTAMP)
+    return [
+        WorkerPlan(
+            index=index,
+            url=url,
+            users=tuple(users[index :: options.workers]),
+            expectation=expectation,
+            duration=options.duration,
+            runs=options.runs,
+            grace=options.grace,
+        )
+        for index in range(options.workers)
+    ]
+
+
+async def _get(queue: Any, wait: float) -> Any:
+    import queue as queues
+
+    try:
+        return await asyncio.to_thread(queue.get, True, wait)
+    except queues.Empty:
+        return None
+
+
+async def _drive(plans: list[WorkerPlan], options: LoadOptions, progress: Any) -> tuple[list[WorkerResult], float]:
+    """Start the client processes, give the go, collect their results; always stop them."""
+    import multiprocessing
+
+    from wiringcheck.load import worker
+
+    context = multiprocessing.get_context("spawn")
+    queue = context.Queue()
+    go = context.Event()
+    start = context.Value("d", 0.0)
+    processes = [
+        context.Process(target=worker.main, args=(plan, queue, go, start), name=f"wiringcheck-load-{plan.index}")
+        for plan in plans
+    ]
+    results: dict[int, WorkerResult] = {}
+    counts: dict[int, tuple[int, int]] = {}
+    try:
+        for process in processes:
+            process.daemon = True
+            process.start()
+        ready: set[int] = set()
+        give_up = time.monotonic() + SPAWN_TIMEOUT
+        while len(ready) < len(plans):
+            if time.monotonic() > give_up:
+                raise LoadError(f"the client processes did not start within {SPAWN_TIMEOUT:g} s")
+            message = await _get(queue, 0.2)
+            if message is None:
+                continue
+            if message[0] == "ready":
+                ready.add(message[1])
+            elif message[0] == "failed":
+                raise LoadError(f"client process {message[1]} failed: {message[2]}")
+        start.value = time.time() + 0.05
+        go.set()
+        began = time.monotonic()
+        ramp = (options.users - 1) / options.spawn_rate
+        bound = (
+            ramp + options.duration + options.grace + 10.0
+            if options.duration is not None
+            else ramp
+            + (options.runs or 1)
+            * max(p.users[0].probe.deadline + p.users[0].probe.connect_timeout + 2.5 for p in plans if p.users)
+            + 10.0
+        )
+        while len(results) < len(plans):
+            if time.monotonic() - began > bound:
+                raise LoadError(f"the client processes did not finish within {bound:g} s")
+            message = await _get(queue, 0.2)
+            if progress is not None:
+                progress.update(
+                    elapsed=time.monotonic() - began,
+                    runs=sum(r for r, _ in counts.values()),
+                    failed=sum(f for _, f in counts.values()),
+                )
+            if message is None:
+                continue
+            kind, index = message[0], message[1]
+            if kind == "progress":
+                counts[index] = (message[2], message[3])
+            elif kind == "done":
+                results[index] = message[2]
+            elif kind == "failed":
+                raise LoadError(f"client process {index} failed: {message[2]}")
+        elapsed = time.monotonic() - began
+    finally:
+        go.set()
+        for process in processes:
+            process.join(timeout=5.0)
+            if process.is_alive():
+                process.terminate()
+                process.join(timeout=5.0)
+        queue.close()
+    return [results[index] for index in sorted(results)], elapsed
+
+
+async def run_load(
+    settings: Settings,
+    options: LoadOptions,
+    *,
+    environ: Mapping[str, str] | None = None,
+    progress: Any = None,
+) -> Report:
+    """Boot the target once, run the users in client processes, and report.
+
+    Raises:
+        UsageError: bad input (tokens, an import path).
+        LoadError: client processes that failed.
+        BackendError: the backend did not boot.
+    """
+    from wiringcheck.session import booted
+
+    env = os.environ if environ is None else environ
+    users = plan_users(settings, options, env)
+    thresholds = [
+        parse_threshold(text, settings.probe.events)
+        for text in settings.load.thresholds or default_thresholds(expectation_for(settings.probe))
+    ]
+    async with booted(settings, environ=env) as backend:
+        plans = plan_workers(backend.ws_url, settings, options, users)
+        results, elapsed = await _drive(plans, options, progress)
+    expectation = expectation_for(settings.probe, latency=Latency.TIMESTAMP)
+    summary = summarize(
+        (outcome for result in results for outcome in result.outcomes),
+        expectation,
+        users=options.users,
+        duration=elapsed,
+        cut_off=sum(r.cut_off for r in results),
+        shared_identity=settings.probe.auth.enabled and not settings.load.per_user_identity,
+        client=ClientStats(
+            lag_ms=tuple(lag for r in results for lag in r.lag_ms),
+            cpu_seconds=sum(r.cpu_seconds for r in results),
+            workers=len(results),
+        ),
+    )
+    mode = f"{options.duration:g} s" if options.duration is not None else f"{options.runs} run(s) per user"
+    return build_report(
+        summary,
+        thresholds,
+        target=f"{settings.target_kind} {_shown(settings.target)}",
+        clock=(
+            f"the event's {settings.probe.timestamp_field!r} field to the client's receive time "
+            "(one machine, one clock)"
+        ),
+        extra={
+            "users": options.users,
+            "workers": options.workers,
+            "spawn_rate": options.spawn_rate,
+            "mode": mode,
+        },
+    )
+
+
+def _shown(target: str) -> str:
+    from wiringcheck.secrets import mask_urls
+
+    return mask_urls(target)
+
+
+def load_command(
+    settings: Settings,
+    *,
+    users: int | None = None,
+    spawn_rate: float | None = None,
+    duration: float | None = None,
+    runs: int | None = None,
+    workers: int | None = None,
+    grace: float | None = None,
+    outputs: Outputs | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> int:
+    """Run the load test and write the report; returns the exit code (0, 1 a check failed, 2, 3, 4).
+
+    Every token the users send is scrubbed from the report, the progress and the errors.
+    """
+    from wiringcheck.errors import print_error
+    from wiringcheck.render import Format, Outputs, write_outputs
+    from wiringcheck.secrets import Secrets
+
+    env = os.environ if environ is None else environ
+    outputs = outputs or Outputs()
+    secrets = Secrets.from_settings(settings, env)
+    progress = None
+    try:
+        options = resolve_options(
+            settings.load,
+            users=users,
+            spawn_rate=spawn_rate,
+            duration=duration,
+            runs=runs,
+            workers=workers,
+            grace=grace,
+            deadline=settings.probe.deadline,
+        )
+        secrets = secrets.with_values(*secrets_of(plan_users(settings, options, env)))
+        if outputs.format is Format.CONSOLE and outputs.output is None and outputs.verbosity >= 0:
+            from wiringcheck.render.console import LoadProgress, make_console
+
+            progress = LoadProgress(make_console(sys.stderr), users=options.users)
+        try:
+            report = secrets.scrub(asyncio.run(run_load(settings, options, environ=env, progress=progress)))
+        finally:
+            if progress is not None:
+                progress.close()
+        write_outputs(report, outputs)
+    except WiringcheckError as exc:
+        scrubbed = WiringcheckError(secrets.scrub_text(str(exc)))
+        scrubbed.exit_code = exc.exit_code
+        return print_error(scrubbed)
+    return int(report.exit_code)

@@ -1,0 +1,517 @@
+"""From many runs' verdicts to one load report: pure aggregation, no I/O.
+
+Each run is judged by the one event checker (`wiringcheck.events.check_events`), and
+`outcome_of` keeps only what the aggregate needs (first-arrival latency per event,
+what was missing, out of order, duplicated, or another user's), so a client process
+can send thousands of outcomes home cheaply. `summarize` turns outcomes into per-event
+counts and percentiles (`statistics.quantiles`, never hand-written rank math) and the
+test's metrics; `build_report` turns a summary and the thresholds into a `Report`
+(kind ``load``), so every renderer and exit code works unchanged.
+
+Runs cut off by the end of the test are counted apart (``cut_off``) and never as
+missing events: a run stopped mid-way says nothing about the backend.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from wiringcheck.events import Expectation, Recording, Verdict
+from wiringcheck.findings import CheckResult, Finding, Severity, Status
+from wiringcheck.report import Report
+from wiringcheck.thresholds import Threshold, ThresholdResult, evaluate
+
+__all__ = [
+    "ClientStats",
+    "EventStats",
+    "LoadSummary",
+    "RunOutcome",
+    "build_report",
+    "latency_stats",
+    "outcome_of",
+    "summarize",
+]
+
+_ACCOUNTED = {"WC402", "WC403", "WC405"}
+"""Per-run codes the load report counts per event (missing, out of order, over budget), not as run errors."""
+
+
+@dataclass(frozen=True, slots=True)
+class RunOutcome:
+    """What one run of one user contributes to the load report.
+
+    Attributes:
+        user: the user's number (1-based).
+        run_id: the run's id.
+        duration: seconds from the trigger to the end of recording.
+        completed: the terminal event arrived.
+        latencies: first-arrival delivery latency (ms) of each expected event that arrived
+            and could be measured.
+        arrived: the expected events that arrived.
+        missing: expected events that never arrived.
+        out_of_order: expected events whose first arrival broke the protocol order.
+        over_budget: expected events whose delivery took longer than the budget.
+        duplicates: (event, extra copies) for expected events delivered more than once.
+        cross_talk: frames of another run on this user's socket.
+        errors: (code, message) of the run's other error findings (connect failed, closed early...).
+    """
+
+    user: int
+    run_id: str
+    duration: float
+    completed: bool
+    latencies: tuple[tuple[str, float], ...] = ()
+    arrived: tuple[str, ...] = ()
+    missing: tuple[str, ...] = ()
+    out_of_order: tuple[str, ...] = ()
+    over_budget: tuple[str, ...] = ()
+    duplicates: tuple[tuple[str, int], ...] = ()
+    cross_talk: int = 0
+    errors: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def failed(self) -> bool:
+        """Whether the run had an error finding (events over budget alone are judged by thresholds)."""
+        return bool(self.errors or self.missing or self.out_of_order or self.duplicates)
+
+
+def outcome_of(recording: Recording, verdict: Verdict, expectation: Expectation, *, user: int) -> RunOutcome:
+    """Keep what the aggregate needs of one judged run."""
+    first: dict[str, float | None] = {}
+    seen: Counter[str] = Counter()
+    for record in verdict.timeline:
+        if not record.ours or record.type not in expectation.events:
+            continue
+        seen[record.type] += 1
+        first.setdefault(record.type, record.latency_ms)
+    codes_by_event = {
+        event: {finding.code for finding in findings if finding.severity is Severity.ERROR}
+        for event, findings in verdict.per_event.items()
+    }
+    errors = tuple(
+        (finding.code, finding.message)
+        for finding in verdict.general
+        if finding.severity is Severity.ERROR and finding.code not in _ACCOUNTED
+    )
+    if recording.end == "connect_failed":
+        errors = (("WC401", f"cannot connect: {recording.error}"), *errors)
+    return RunOutcome(
+        user=user,
+        run_id=recording.run_id,
+        duration=max(recording.ended_at - recording.trigger_at, 0.0),
+        completed=expectation.terminal in first,
+        latencies=tuple((event, value) for event, value in first.items() if value is not None),
+        arrived=tuple(first),
+        missing=tuple(e for e in expectation.events if "WC402" in codes_by_event.get(e, ())),
+        out_of_order=tuple(e for e in expectation.events if "WC403" in codes_by_event.get(e, ())),
+        over_budget=tuple(e for e in expectation.events if "WC405" in codes_by_event.get(e, ())),
+        duplicates=tuple((event, count - 1) for event, count in seen.items() if count > 1),
+        cross_talk=verdict.other_runs,
+        errors=errors,
+    )
+
+
+# -- aggregation -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class EventStats:
+    """One event over the whole test: how often it arrived, how fast, and what went wrong."""
+
+    count: int
+    p50: float | None = None
+    p90: float | None = None
+    p95: float | None = None
+    p99: float | None = None
+    max: float | None = None
+    mean: float | None = None
+    missing: int = 0
+    out_of_order: int = 0
+    duplicates: int = 0
+    over_budget: int = 0
+    samples: int = 0
+
+
+def latency_stats(samples: Sequence[float]) -> dict[str, float | None]:
+    """p50/p90/p95/p99/max/mean of latency samples (ms), None for each when there is none.
+
+    Percentiles use `statistics.quantiles` with the inclusive method (the sample's own
+    range, as Locust and k6 report it); one sample is its own every percentile.
+    """
+    if not samples:
+        return dict.fromkeys(("p50", "p90", "p95", "p99", "max", "mean"))
+    if len(samples) == 1:
+        only = float(samples[0])
+        return {"p50": only, "p90": only, "p95": only, "p99": only, "max": only, "mean": only}
+    cuts = statistics.quantiles(samples, n=100, method="inclusive")
+    return {
+        "p50": round(cuts[49], 3),
+        "p90": round(cuts[89], 3),
+        "p95": round(cuts[94], 3),
+        "p99": round(cuts[98], 3),
+        "max": round(max(samples), 3),
+        "mean": round(statistics.fmean(samples), 3),
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class ClientStats:
+    """How busy the client processes were: their loop lag and CPU time.
+
+    Attributes:
+        lag_ms: samples of each client loop's lag (how late a periodic timer fired), in ms.
+        cpu_seconds: CPU time the client processes spent (user + system).
+        workers: number of client processes.
+    """
+
+    lag_ms: tuple[float, ...] = ()
+    cpu_seconds: float = 0.0
+    workers: int = 1
+
+
+@dataclass(slots=True)
+class LoadSummary:
+    """The whole test, aggregated."""
+
+    users: int
+    events: tuple[str, ...]
+    budget_ms: float
+    duration: float
+    runs: int
+    completed: int
+    failed: int
+    cut_off: int
+    cross_talk: int
+    shared_identity: bool
+    per_event: dict[str, EventStats]
+    errors: dict[str, tuple[int, str]] = field(default_factory=dict)
+    client: ClientStats = field(default_factory=ClientStats)
+    examples: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def completion_rate(self) -> float | None:
+        return self.completed / self.runs if self.runs else None
+
+    @property
+    def client_lag(self) -> dict[str, float | None]:
+        stats = latency_stats(self.client.lag_ms)
+        return {"p99": stats["p99"], "max": stats["max"]}
+
+    def metrics(self) -> dict[str, float | None]:
+        """Every metric a threshold can name, with its value (None when nothing was measured)."""
+        lag = self.client_lag
+        values: dict[str, float | None] = {
+            "runs": self.runs,
+            "completed": self.completed,
+            "completion_rate": self.completion_rate,
+            "errors": self.failed,
+            "error_rate": self.failed / self.runs if self.runs else None,
+            "cross_talk": 0 if self.shared_identity else self.cross_talk,
+            "cut_off": self.cut_off,
+            "runs_per_second": round(self.runs / self.duration, 3) if self.duration > 0 else None,
+            "client_lag_p99": lag["p99"],
+            "client_lag_max": lag["max"],
+        }
+        for event, stats in self.per_event.items():
+            for name in ("count", "p50", "p90", "p95", "p99", "max", "mean", "missing", "out_of_order"):
+                values[f"{event}.{name}"] = getattr(stats, name)
+            values[f"{event}.duplicates"] = stats.duplicates
+            values[f"{event}.over_budget"] = stats.over_budget
+        return values
+
+    def as_dict(self) -> dict[str, Any]:
+        """The summary as JSON-ready data (``report.extra["load"]``)."""
+        return {
+            "users": self.users,
+            "duration_s": round(self.duration, 3),
+            "runs": self.runs,
+            "completed": self.completed,
+            "completion_rate": self.completion_rate,
+            "errors": self.failed,
+            "cut_off": self.cut_off,
+            "cross_talk": self.cross_talk,
+            "shared_identity": self.shared_identity,
+            "runs_per_second": self.metrics()["runs_per_second"],
+            "events": {
+                event: {
+                    key: getattr(stats, key)
+                    for key in (
+                        "count",
+                        "p50",
+                        "p90",
+                        "p95",
+                        "p99",
+                        "max",
+                        "mean",
+                        "missing",
+                        "out_of_order",
+                        "duplicates",
+                        "over_budget",
+                    )
+                }
+                for event, stats in self.per_event.items()
+            },
+            "client": {
+                "workers": self.client.workers,
+                "cpu_seconds": round(self.client.cpu_seconds, 3),
+                "cpu_ms_per_run": round(1000 * self.client.cpu_seconds / self.runs, 3) if self.runs else None,
+                "cpu_ms_per_user": round(1000 * self.client.cpu_seconds / self.users, 3) if self.users else None,
+                "loop_lag_ms": self.client_lag,
+            },
+        }
+
+
+def summarize(
+    outcomes: Iterable[RunOutcome],
+    expectation: Expectation,
+    *,
+    users: int,
+    duration: float,
+    cut_off: int = 0,
+    shared_identity: bool = False,
+    client: ClientStats | None = None,
+) -> LoadSummary:
+    """Aggregate the outcomes of every finished run (cut-off runs are only counted in `cut_off`)."""
+    samples: dict[str, list[float]] = {event: [] for event in expectation.events}
+    counters: dict[str, Counter[str]] = {event: Counter() for event in expectation.events}
+    errors: dict[str, list[Any]] = {}
+    examples: dict[str, str] = {}
+    runs = completed = failed = cross_talk = 0
+    for outcome in outcomes:
+        runs += 1
+        completed += outcome.completed
+        failed += outcome.failed
+        cross_talk += outcome.cross_talk
+        if outcome.cross_talk and "cross_talk" not in examples:
+            examples["cross_talk"] = f"user {outcome.user}, run {outcome.run_id}: {outcome.cross_talk} frame(s)"
+        for event, value in outcome.latencies:
+            samples[event].append(value)
+        for event in outcome.arrived:
+            counters[event]["count"] += 1
+        for kind in ("missing", "out_of_order", "over_budget"):
+            for event in getattr(outcome, kind):
+                counters[event][kind] += 1
+                examples.setdefault(f"{event}.{kind}", f"user {outcome.user}, run {outcome.run_id}")
+        for event, extra in outcome.duplicates:
+            if event in counters:
+                counters[event]["duplicates"] += extra
+                examples.setdefault(f"{event}.duplicates", f"user {outcome.user}, run {outcome.run_id}")
+        for code, message in outcome.errors:
+            entry = errors.setdefault(code, [0, f"user {outcome.user}, run {outcome.run_id}: {message}"])
+            entry[0] += 1
+    per_event = {}
+    for event in expectation.events:
+        stats = latency_stats(samples[event])
+        counts = counters[event]
+        per_event[event] = EventStats(
+            count=counts["count"],
+            missing=counts["missing"],
+            out_of_order=counts["out_of_order"],
+            duplicates=counts["duplicates"],
+            over_budget=counts["over_budget"],
+            samples=len(samples[event]),
+            **stats,
+        )
+    return LoadSummary(
+        users=users,
+        events=expectation.events,
+        budget_ms=expectation.budget_ms,
+        duration=duration,
+        runs=runs,
+        completed=completed,
+        failed=failed,
+        cut_off=cut_off,
+        cross_talk=cross_talk,
+        shared_identity=shared_identity,
+        per_event=per_event,
+        errors={code: (count, example) for code, (count, example) in errors.items()},
+        client=client or ClientStats(),
+        examples=examples,
+    )
+
+
+# -- the report ------------------------------------------------------------------------------------
+
+SATURATED_LAG_FRACTION = 0.25
+"""The client is saturated when its loop's p99 lag exceeds this fraction of the event budget."""
+
+
+def default_thresholds(expectation: Expectation) -> tuple[str, ...]:
+    """The thresholds of a test that configures none: every event's p99 within the budget."""
+    return tuple(f"{event}.p99 < {expectation.budget_ms:g}" for event in expectation.events)
+
+
+def _of(count: int, runs: int) -> str:
+    return f"{count} of {runs} run{'s' if runs != 1 else ''}"
+
+
+def _threshold_finding(result: ThresholdResult, subject: str) -> Finding:
+    threshold = result.threshold
+    actual = "no value (nothing was measured)" if result.actual is None else f"{result.actual:g}"
+    return Finding(
+        code="WC501",
+        message=f"threshold {threshold.text!r} failed: {threshold.metric} is {actual}",
+        hint=(
+            "Find what slows or fails under concurrency (a shared lock, a blocking call, a small pool), "
+            "or relax the threshold in [load] thresholds if the target was wrong."
+        ),
+        subject=subject,
+        evidence=(f"{threshold.metric} = {actual}", f"required: {threshold.metric} {threshold.op} {threshold.value:g}"),
+        data={"actual": result.actual, "threshold": threshold.text},
+    )
+
+
+def build_report(
+    summary: LoadSummary,
+    thresholds: Sequence[Threshold],
+    *,
+    target: str,
+    clock: str = "",
+    extra: Mapping[str, Any] | None = None,
+) -> Report:
+    """The load test's `Report`: one check per event, one for the runs, one for cross-talk, one for the client."""
+    report = Report(kind="load", target=target, budget_ms=summary.budget_ms, duration=summary.duration)
+    report.clock = clock
+    report.extra["load"] = summary.as_dict()
+    report.extra["thresholds"] = [t.text for t in thresholds]
+    report.extra.update(extra or {})
+    results = evaluate(thresholds, summary.metrics())
+    runs = summary.runs
+
+    run_findings: list[Finding] = []
+    if runs == 0:
+        run_findings.append(
+            Finding(
+                code="WC507",
+                message="no run finished during the test"
+                + (f" ({summary.cut_off} cut off when it ended)" if summary.cut_off else ""),
+                hint="Give the test more time (--duration, --grace) or check that the backend answers at all.",
+                subject="load: runs",
+            )
+        )
+    for code, (count, example) in sorted(summary.errors.items()):
+        run_findings.append(
+            Finding(
+                code="WC507",
+                message=f"{_of(count, runs)} failed with {code}",
+                hint=f"Run `wiringcheck explain {code}`; the example run below shows the first occurrence.",
+                subject="load: runs",
+                evidence=(f"first: {example}",),
+                data={"code": code, "count": count},
+            )
+        )
+    run_findings += [
+        _threshold_finding(r, "load: runs") for r in results if "." not in r.threshold.metric and not r.passed
+    ]
+    report.add(_check("load: runs", run_findings, summary.duration))
+
+    for event, stats in summary.per_event.items():
+        findings: list[Finding] = []
+        for kind, code, what, hint in (
+            (
+                "missing",
+                "WC502",
+                "never arrived",
+                "An event lost only under concurrency points at shared state: a bounded queue that drops, a "
+                "per-process 'current run' variable, load shedding, or a connection map keyed by the wrong id.",
+            ),
+            (
+                "out_of_order",
+                "WC503",
+                "arrived out of protocol order",
+                "Events of one run must be sent from one task in order; under load, concurrent senders "
+                "(a task per event, a thread pool) overtake each other.",
+            ),
+            (
+                "duplicates",
+                "WC504",
+                "arrived more than once",
+                "A run's event was delivered twice: a retry without an idempotency check, or a user "
+                "registered twice in the connection map.",
+            ),
+        ):
+            count = getattr(stats, kind)
+            if count:
+                example = summary.examples.get(f"{event}.{kind}", "")
+                message = (
+                    f"{event} {what} in {_of(count, runs)}"
+                    if kind != "duplicates"
+                    else f"{event} {what}: {count} extra cop{'ies' if count != 1 else 'y'} over {_of(runs, runs)}"
+                )
+                findings.append(
+                    Finding(
+                        code=code,
+                        message=message,
+                        hint=hint,
+                        subject=f"event: {event}",
+                        evidence=(f"first: {example}",) if example else (),
+                        data={"count": count},
+                    )
+                )
+        findings += [
+            _threshold_finding(r, f"event: {event}")
+            for r in results
+            if r.threshold.metric.partition(".")[0] == event and not r.passed
+        ]
+        report.add(_check(f"event: {event}", findings, (stats.p99 or 0) / 1000))
+
+    talk: list[Finding] = []
+    if summary.cross_talk and not summary.shared_identity:
+        talk.append(
+            Finding(
+                code="WC505",
+                message=f"{summary.cross_talk} frame(s) of another user's run arrived on a user's socket",
+                hint="Events must be routed by the run's owner: look for a broadcast, a connection map keyed by "
+                "something users share, or a 'current user' kept in a global.",
+                subject="load: cross-talk",
+                evidence=(f"first: {summary.examples.get('cross_talk', '')}",),
+                data={"count": summary.cross_talk},
+            )
+        )
+    if summary.shared_identity:
+        report.add(
+            CheckResult(
+                name="load: cross-talk",
+                phase="load",
+                status=Status.SKIPPED,
+                reason="every user has the same token: give each its own (load.token or load.tokens_env) to check",
+            )
+        )
+    else:
+        report.add(_check("load: cross-talk", talk, 0.0))
+
+    lag = summary.client_lag
+    client: list[Finding] = []
+    limit = SATURATED_LAG_FRACTION * summary.budget_ms
+    if lag["p99"] is not None and lag["p99"] > limit:
+        client.append(
+            Finding(
+                code="WC506",
+                message=(
+                    f"the client processes were saturated: their loop lag p99 was {lag['p99']:g} ms "
+                    f"(max {lag['max']:g} ms), over {limit:g} ms; latencies include the client's own delay"
+                ),
+                hint="Use more --workers, fewer --users per machine, or spread the users over machines with "
+                "the Locust user (wiringcheck.locust).",
+                subject="load: client",
+                severity=Severity.WARNING,
+                data={"lag_p99_ms": lag["p99"]},
+            )
+        )
+    report.add(_check("load: client", client, 0.0))
+    return report
+
+
+def _check(name: str, findings: list[Finding], duration: float) -> CheckResult:
+    failed = any(f.severity is Severity.ERROR for f in findings)
+    return CheckResult(
+        name=name,
+        phase="load",
+        status=Status.FAILED if failed else Status.PASSED,
+        findings=tuple(findings),
+        duration=duration,
+    )
