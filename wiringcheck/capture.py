@@ -68,7 +68,9 @@ class _Scrubbing(logging.Filter):
             message = record.getMessage()
         except Exception:  # a broken format string in the backend must not break the run
             message = str(record.msg)
-        record.msg, record.args = self.secrets.scrub_text(message), None
+        clean = self.secrets.scrub_text(message)
+        if clean != message:  # rewritten only when it must be: records of one format string stay grouped
+            record.msg, record.args = clean, None
         if record.exc_info and not record.exc_text:
             record.exc_text = logging.Formatter().formatException(record.exc_info)
         if record.exc_text:

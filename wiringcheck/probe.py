@@ -181,6 +181,9 @@ async def record_run(
                 remaining = until - clock()
                 if remaining <= 0:
                     end = RecordingEnd.DEADLINE if terminal_seen_at is None else RecordingEnd.TERMINAL
+                    if end == RecordingEnd.DEADLINE:
+                        # A server that missed the deadline may be hung or flooding: it would not answer a close.
+                        connection.transport.abort()
                     break
                 try:
                     # asyncio.timeout, not wait_for: no task per frame, which a flood would pay 10,000 times.
@@ -272,6 +275,9 @@ def record_run_sync(
                 remaining = until - clock()
                 if remaining <= 0:
                     end = RecordingEnd.DEADLINE if terminal_seen_at is None else RecordingEnd.TERMINAL
+                    if end == RecordingEnd.DEADLINE:
+                        # A server that missed the deadline may be hung or flooding: it would not answer a close.
+                        connection.transport.abort()
                     break
                 try:
                     data = connection.recv(timeout=remaining)
