@@ -25,7 +25,7 @@ __all__ = [
     "value_expr",
 ]
 
-SUMMARY_VERSION = 6
+SUMMARY_VERSION = 7
 """Bumped whenever the shape or meaning of a summary changes; part of every cache key."""
 
 REDEFINED = "<redefined>"
@@ -509,7 +509,18 @@ class _Summarizer:
 
     # functions -----------------------------------------------------------------------------
 
-    def function(self, node: ast.FunctionDef | ast.AsyncFunctionDef, qualname: str, cls: ClassInfo | None) -> Func:
+    def function(
+        self,
+        node: ast.FunctionDef | ast.AsyncFunctionDef,
+        qualname: str,
+        cls: ClassInfo | None,
+        closure: tuple[ClassInfo, str] | None = None,
+    ) -> Func:
+        """Summarize one function; `closure` is the enclosing method's class and ``self`` name.
+
+        A closure may store on the enclosing method's ``self``: it is walked once, with that
+        class and name, so each node of the tree is visited once whatever the nesting depth.
+        """
         func = make_func(node, qualname)
         if cls is None:
             if qualname in self.summary.functions:
@@ -522,6 +533,9 @@ class _Summarizer:
             positional = func.positional
             if positional:
                 self_name = positional[0]
+        walk_cls = cls
+        if cls is None and closure is not None:
+            walk_cls, self_name = closure
         annotated = {
             arg.arg: annotation_expr(arg.annotation) for arg in _all_args(node.args) if arg.annotation is not None
         }
@@ -531,7 +545,7 @@ class _Summarizer:
             self.walk_expressions(default, cls=None, func=None, self_name=None)
         state = _FuncState(func, annotated)
         for stmt in node.body:
-            self.walk_expressions(stmt, cls=cls, func=state, self_name=self_name)
+            self.walk_expressions(stmt, cls=walk_cls, func=state, self_name=self_name)
         if state.returns_value:
             func.return_kind = "value" if state.returns_nonliteral else "literal"
         return func
@@ -614,13 +628,11 @@ class _Summarizer:
             elif kind in _FUNC_NODES:
                 assert isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
                 owner = func.func.qualname if func is not None else "?"
-                inner = self.function(node, f"{owner}.<locals>.{node.name}", cls=None)
+                # closures may store on the enclosing method's self
+                closure = (cls, self_name) if cls is not None and self_name is not None else None
+                inner = self.function(node, f"{owner}.<locals>.{node.name}", cls=None, closure=closure)
                 if func is None:
                     self.summary.functions.pop(inner.qualname, None)
-                # closures may store on the enclosing method's self
-                if cls is not None and self_name is not None:
-                    for stmt in node.body:
-                        self.walk_expressions(stmt, cls=cls, func=None, self_name=self_name)
                 continue
             elif kind is ast.ClassDef:
                 assert isinstance(node, ast.ClassDef)
