@@ -595,3 +595,67 @@ def test_optional_not_checked_is_silent(tmp_path: Path, use: str) -> None:
     """Without a test proving it is not None, a name annotated ``X | None`` stays unknown."""
     code = f"class Bridge:\n    def notify(self): ...\n\ndef f(bridge: Bridge | None, other):\n    {use}\n"
     check_silent(tmp_path, code, ["WC301"])
+
+
+def test_test_code_never_excuses_application_code(tmp_path: Path) -> None:
+    """A store on a mock and a subclass that exists only in tests do not hide a missing method."""
+    files = {
+        "pkg/registry.py": """
+            class Registry:
+                def register(self, agent): ...
+
+            def wire(registry: Registry):
+                registry.configure(1)
+                registry.send_message("hi")
+        """,
+        "tests/test_registry.py": """
+            from pkg.registry import Registry
+
+            class FakeRegistry(Registry):
+                def send_message(self, text): ...
+
+            def test_wire(mocker):
+                registry = Registry()
+                registry.configure = mocker.Mock()
+        """,
+    }
+    found = check_finds(tmp_path, files, ["WC301", "WC301"])
+
+    assert ["registry.configure", "registry.send_message"] == [f.subject for f in found]
+
+
+def test_test_code_is_judged_too_but_excused_by_its_own(tmp_path: Path) -> None:
+    """In a test file, the test's own subclass still counts; a store onto a mock never does."""
+    files = {
+        "pkg/registry.py": "class Registry:\n    def register(self, agent): ...\n",
+        "tests/conftest.py": """
+            from pkg.registry import Registry
+
+            class Recording(Registry):
+                def replay(self): ...
+
+            def use(registry: Registry, mock_bridge):
+                registry.replay()
+                mock_bridge.connect = None
+                registry.connect()
+        """,
+    }
+    (found,) = check_finds(tmp_path, files, ["WC301"])
+
+    assert "registry.connect" == found.subject
+
+
+def test_a_subclass_with_getattr_does_not_stop_the_arity_check(tmp_path: Path) -> None:
+    """An unrelated subclass defining __getattr__ (but not the method) leaves the base's signature certain."""
+    code = """
+        class Base:
+            def run(self, task): ...
+
+        class Lazy(Base):
+            def __getattr__(self, name):
+                return 1
+
+        def go(base: Base):
+            base.run()
+    """
+    check_finds(tmp_path, code, ["WC302"])

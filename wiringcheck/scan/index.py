@@ -27,6 +27,7 @@ __all__ = [
     "Lit",
     "ModuleEnt",
     "ModuleInfo",
+    "is_test_path",
 ]
 
 
@@ -89,6 +90,20 @@ class BoundMethod:
 Entity = ModuleEnt | ClassEnt | FuncEnt | ExternalEnt | Lit | Inst | BoundMethod
 
 
+def is_test_path(relpath: str) -> bool:
+    """Whether a file is test code: under ``tests/``/``test/``, ``test_*.py``, ``*_test.py``, ``conftest.py``.
+
+    Test code is scanned and judged like any other, but what it defines (a subclass that
+    exists only for a test, an attribute assigned onto a mock) never excuses a finding in
+    application code.
+    """
+    parts = relpath.replace("\\", "/").split("/")
+    filename = parts[-1]
+    if filename == "conftest.py" or filename.startswith("test_") or filename.endswith("_test.py"):
+        return True
+    return any(part in ("tests", "test", "testing") for part in parts[:-1])
+
+
 @dataclass(slots=True)
 class ModuleInfo:
     name: str
@@ -96,6 +111,10 @@ class ModuleInfo:
     relpath: str
     is_package: bool
     summary: ModuleSummary
+
+    @property
+    def is_test(self) -> bool:
+        return is_test_path(self.relpath)
 
 
 # Bases outside the tree whose members are known, and which add nothing dynamic.
@@ -189,7 +208,7 @@ class Index:
         self._in_progress: set[tuple[str, str]] = set()
         self._views: dict[ClassEnt, ClassView] = {}
         self._subclasses: dict[ClassEnt, list[ClassEnt]] | None = None
-        self._attr_stores: frozenset[str] | None = None
+        self._attr_stores: tuple[frozenset[str], frozenset[str]] | None = None
         self._member_names: frozenset[str] | None = None
         self.contract_names: frozenset[str] = frozenset()
 
@@ -433,16 +452,21 @@ class Index:
                 return member.func
         return None
 
-    def overrides(self, cls: ClassEnt, name: str) -> list[tuple[ClassEnt, Member]] | None:
-        """Redefinitions of `name` in known subclasses of `cls`; None if a subclass is dynamic."""
+    def overrides(self, cls: ClassEnt, name: str, *, tests: bool = True) -> list[tuple[ClassEnt, Member]] | None:
+        """Redefinitions of `name` in known subclasses of `cls`; None if a subclass is dynamic.
+
+        A subclass whose only trick is ``__getattr__`` does not count: Python calls it only
+        for names that normal lookup misses, and the base defines `name`.  With
+        ``tests=False``, subclasses defined in test code are left out.
+        """
         result: list[tuple[ClassEnt, Member]] = []
-        for sub in self.subclasses(cls):
+        for sub in self.subclasses(cls, tests=tests):
             info = self.class_info(sub)
             if info is None:
                 continue
-            if info.dynamic:
-                return None
             member = info.members.get(name) or info.attrs.get(name)
+            if info.dynamic and not (info.dynamic == "__getattr__" and member is None):
+                return None
             if member is not None:
                 result.append((sub, member))
         return result
@@ -635,8 +659,8 @@ class Index:
             for qualname, cls in info.summary.classes.items():
                 yield ClassEnt(name, qualname), cls
 
-    def subclasses(self, cls: ClassEnt) -> list[ClassEnt]:
-        """Every known class that derives from `cls`, directly or not."""
+    def subclasses(self, cls: ClassEnt, *, tests: bool = True) -> list[ClassEnt]:
+        """Every known class that derives from `cls`, directly or not (``tests=False``: not in test code)."""
         if self._subclasses is None:
             direct: dict[ClassEnt, list[ClassEnt]] = {}
             for ent, _info in self.iter_classes():
@@ -652,9 +676,14 @@ class Index:
             if sub in seen:
                 continue
             seen.add(sub)
-            result.append(sub)
+            if tests or not self.is_test_module(sub.module):
+                result.append(sub)
             stack.extend(self._subclasses.get(sub, ()))
         return result
+
+    def is_test_module(self, name: str) -> bool:
+        info = self.modules.get(name)
+        return info is not None and info.is_test
 
     def member_names(self) -> frozenset[str]:
         """Every name any class of the project defines (a rename leaves the old name somewhere)."""
@@ -667,14 +696,20 @@ class Index:
             self._member_names = frozenset(names)
         return self._member_names
 
-    def attr_stores(self) -> frozenset[str]:
-        """Attribute names stored on some object other than ``self`` anywhere in the project."""
+    def attr_stores(self, *, tests: bool = True) -> frozenset[str]:
+        """Attribute names stored on some object other than ``self`` anywhere in the project.
+
+        With ``tests=False``, stores made by test code (``mock.configure = ...``) are left out.
+        """
         if self._attr_stores is None:
-            names: set[str] = set()
+            everywhere: set[str] = set()
+            outside_tests: set[str] = set()
             for info in self.modules.values():
-                names.update(info.summary.attr_stores)
-            self._attr_stores = frozenset(names)
-        return self._attr_stores
+                everywhere.update(info.summary.attr_stores)
+                if not info.is_test:
+                    outside_tests.update(info.summary.attr_stores)
+            self._attr_stores = (frozenset(everywhere), frozenset(outside_tests))
+        return self._attr_stores[0] if tests else self._attr_stores[1]
 
     def describe(self, cls: ClassEnt) -> str:
         """``AgentRegistry (registry.py:12)``."""

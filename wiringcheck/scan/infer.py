@@ -25,6 +25,7 @@ from wiringcheck.scan.index import (
     Inst,
     Lit,
     ModuleEnt,
+    is_test_path,
 )
 from wiringcheck.scan.model import annotation_expr, dotted, optional_inner
 
@@ -88,6 +89,8 @@ class FileContext:
         self.source = source
         self.index = index
         self.roles = roles
+        self.is_test = is_test_path(relpath)
+        """Test code: judged like any other, but only test code is excused by test code."""
         self._scopes: dict[int, Scope] = {}
         self._in_progress: set[tuple[int, str]] = set()
         self._lines: list[str] | None = None

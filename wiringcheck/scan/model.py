@@ -25,7 +25,7 @@ __all__ = [
     "value_expr",
 ]
 
-SUMMARY_VERSION = 7
+SUMMARY_VERSION = 8
 """Bumped whenever the shape or meaning of a summary changes; part of every cache key."""
 
 REDEFINED = "<redefined>"
@@ -565,7 +565,7 @@ class _Summarizer:
                     value = node.value
                     if cls is not None and isinstance(value, ast.Name) and value.id == self_name:
                         pass  # handled by the statement that stores
-                    else:
+                    elif not _is_mock(value):
                         attr_stores.add(node.attr)
                 elif (
                     node.attr == "__dict__"
@@ -588,7 +588,8 @@ class _Summarizer:
                         name = _const_str(node.args[1]) if len(node.args) > 1 else None
                         first = node.args[0]
                         if name is not None:
-                            attr_stores.add(name)
+                            if not _is_mock(first):
+                                attr_stores.add(name)
                             if cls is not None and isinstance(first, ast.Name) and first.id == self_name:
                                 cls.attrs.setdefault(name, Member("attr", node.lineno))
                         elif (
@@ -605,7 +606,7 @@ class _Summarizer:
                     isinstance(callee, ast.Attribute) and callee.attr in ("setattr", "delattr") and len(node.args) >= 2
                 ):
                     name = _const_str(node.args[1])
-                    if name is not None:
+                    if name is not None and not _is_mock(node.args[0]):
                         attr_stores.add(name)
                 elif isinstance(callee, ast.Attribute) and callee.attr == "__setattr__" and len(node.args) >= 3:
                     name = _const_str(node.args[1])
@@ -782,6 +783,20 @@ def _const_str(node: ast.AST) -> str | None:
     if isinstance(node, ast.Constant) and isinstance(node.value, str):
         return node.value
     return None
+
+
+def _is_mock(node: ast.AST) -> bool:
+    """A receiver named like a mock (``mock_registry``, ``self.fake.bridge``, ``MagicMock()``).
+
+    A mock accepts any attribute, so storing one on it says nothing about the real class.
+    """
+    if isinstance(node, ast.Call):
+        node = node.func
+    name = dotted(node)
+    if name is None:
+        return False
+    lowered = name.lower()
+    return "mock" in lowered or "fake" in lowered or "stub" in lowered
 
 
 def _calls_name(node: ast.AST, names: tuple[str, ...]) -> bool:
