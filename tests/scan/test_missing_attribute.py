@@ -659,3 +659,63 @@ def test_a_subclass_with_getattr_does_not_stop_the_arity_check(tmp_path: Path) -
             base.run()
     """
     check_finds(tmp_path, code, ["WC302"])
+
+
+CONTAINERS = {
+    "loop over a list attribute": "for agent in self.agents:\n                    agent.stat()",
+    "values of a dict attribute": "for agent in self.by_name.values():\n                    agent.stat()",
+    "items of a dict attribute": "for name, agent in self.by_name.items():\n                    agent.stat()",
+    "enumerate a list": "for i, agent in enumerate(self.agents):\n                    agent.stat()",
+    "comprehension": "return [agent.stat() for agent in self.by_name.values()]",
+}
+
+
+@pytest.mark.parametrize("loop", CONTAINERS.values(), ids=CONTAINERS.keys())
+def test_container_elements(tmp_path: Path, loop: str) -> None:
+    """The elements of an annotated container are instances of the element type."""
+    code = f"""
+        class Agent:
+            def start(self): ...
+
+        class Registry:
+            by_name: dict[str, Agent]
+
+            def __init__(self) -> None:
+                self.agents: list[Agent] = []
+                self.by_name = {{}}
+
+            def run(self):
+                {loop}
+    """
+    (found,) = check_finds(tmp_path, code, ["WC301"])
+
+    assert "agent is an element of self." in found.message
+    assert "did you mean 'start'?" in found.message
+
+
+CONTAINERS_UNKNOWN = {
+    "keys of a mapping": "for agent in self.by_name:\n                    agent.stat()",
+    "a key of items()": "for agent, _ in self.by_name.items():\n                    agent.stat()",
+    "a list of unions": "for agent in self.mixed:\n                    agent.stat()",
+    "rebound in the loop": "for agent in self.agents:\n                    agent = 1\n                    agent.stat()",
+}
+
+
+@pytest.mark.parametrize("loop", CONTAINERS_UNKNOWN.values(), ids=CONTAINERS_UNKNOWN.keys())
+def test_container_elements_silent(tmp_path: Path, loop: str) -> None:
+    """Keys, unions and rebound loop variables stay unknown."""
+    code = f"""
+        class Agent:
+            def start(self): ...
+
+        class Registry:
+            by_name: dict[str, Agent]
+            mixed: list[Agent | int]
+
+            def __init__(self) -> None:
+                self.agents: list[Agent] = []
+
+            def run(self):
+                {loop}
+    """
+    check_silent(tmp_path, code, ["WC301"])

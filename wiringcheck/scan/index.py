@@ -14,11 +14,12 @@ import enum
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
-from wiringcheck.scan.model import Binding, ClassInfo, Expr, Func, Member, ModuleSummary
+from wiringcheck.scan.model import ANNOTATION_KINDS, Binding, ClassInfo, Expr, Func, Member, ModuleSummary
 
 __all__ = [
     "BoundMethod",
     "ClassEnt",
+    "Elements",
     "Entity",
     "ExternalEnt",
     "FuncEnt",
@@ -87,7 +88,18 @@ class BoundMethod:
     receiver: Inst | None = field(default=None, compare=False)
 
 
-Entity = ModuleEnt | ClassEnt | FuncEnt | ExternalEnt | Lit | Inst | BoundMethod
+@dataclass(frozen=True, slots=True)
+class Elements:
+    """A container of instances of one class of the tree: ``list[Agent]`` (``iter``) or ``dict[str, Agent]`` (``map``).
+
+    Iterating an ``iter`` container, or the ``.values()`` of a ``map``, gives `element`.
+    """
+
+    kind: str
+    element: Inst
+
+
+Entity = ModuleEnt | ClassEnt | FuncEnt | ExternalEnt | Lit | Inst | BoundMethod | Elements
 
 
 def is_test_path(relpath: str) -> bool:
@@ -353,6 +365,8 @@ class Index:
             return None
         if kind == "type":
             return target if isinstance(target, ClassEnt) else None
+        if kind in ("iter", "map"):
+            return Elements(kind, Inst(target, origin)) if isinstance(target, ClassEnt) else None
         if kind == "call":
             return self.call_result(target, origin=origin)
         if kind == "await":
@@ -645,11 +659,13 @@ class Index:
         relpath = where.relpath if where is not None else owner.module
         what = "self." if from_attrs else f"{info.name}."
         origin = f"{what}{name} assigned at {relpath}:{member.line}"
-        if member.value[0] == "ann" and inst is None and not from_attrs:
+        if member.value[0] in ANNOTATION_KINDS and inst is None and not from_attrs:
             return None  # an annotation in the class body types the instance attribute
         result = self.eval(owner.module, member.value, origin=origin, receiver=inst)
         if isinstance(result, Inst):
             return Inst(result.cls, origin)
+        if isinstance(result, Elements):
+            return Elements(result.kind, Inst(result.element.cls, origin))
         return result
 
     # project-wide facts --------------------------------------------------------------------

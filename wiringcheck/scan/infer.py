@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from wiringcheck.scan.index import (
     BoundMethod,
     ClassEnt,
+    Elements,
     Entity,
     ExternalEnt,
     FuncEnt,
@@ -46,6 +47,7 @@ class RolePath:
 # A local binding:
 #   ("assign", value, line)  ("ann", annotation, line)  ("param", index, line)
 #   ("import", module_or_None, name, level, line)  ("def", qualname, line)  ("class", qualname, line)
+#   ("for", iterable, position_or_None, line)   a loop or comprehension target
 #   ("unknown", line)
 Local = tuple[object, ...]
 
@@ -185,6 +187,17 @@ class FileContext:
                 if isinstance(item.target, ast.Name):
                     handled.add(id(item.target))
                     table.setdefault(item.target.id, []).append(("ann", item.annotation, item.lineno))
+            elif kind is ast.For or kind is ast.AsyncFor or kind is ast.comprehension:
+                assert isinstance(item, (ast.For, ast.AsyncFor, ast.comprehension))
+                target = item.target
+                if isinstance(target, ast.Name):
+                    handled.add(id(target))
+                    table.setdefault(target.id, []).append(("for", item.iter, None, target.lineno))
+                elif isinstance(target, ast.Tuple) and all(isinstance(e, ast.Name) for e in target.elts):
+                    for position, element in enumerate(target.elts):
+                        assert isinstance(element, ast.Name)
+                        handled.add(id(element))
+                        table.setdefault(element.id, []).append(("for", item.iter, position, element.lineno))
             elif kind is ast.NamedExpr:
                 assert isinstance(item, ast.NamedExpr)
                 handled.add(id(item.target))
@@ -286,7 +299,7 @@ class FileContext:
                 if expr is not None and expr[0] == "ann":
                     return self.index.eval(self.module, expr, origin=f"cast at {self.relpath}:{node.lineno}")
             callee = self.infer(func, scope, parents)
-            if callee is None or isinstance(callee, (Lit, Inst, ModuleEnt, ExternalEnt)):
+            if callee is None or isinstance(callee, (Lit, Inst, ModuleEnt, ExternalEnt, Elements)):
                 return None
             return self.index.call_result(callee, origin=f"constructed at {self.relpath}:{node.lineno}")
         if kind is ast.Await:
@@ -416,11 +429,49 @@ class FileContext:
                 return ExternalEnt(absolute)
             assert isinstance(imported, str)
             return self.index.import_from(absolute, imported)
+        if kind == "for":
+            iterable, position = binding[1], binding[2]
+            assert isinstance(iterable, ast.expr)
+            assert position is None or isinstance(position, int)
+            return self._element(name, iterable, position, scope)
         if kind == "def":
             return FuncEnt(self.module, str(binding[1]))
         if kind == "class":
             return ClassEnt(self.module, str(binding[1]))
         return None
+
+    def _element(self, name: str, iterable: ast.expr, position: int | None, scope: Scope) -> Inst | None:
+        """The loop variable `name` (or the `position`-th of a tuple target) over `iterable`.
+
+        Known for an annotated container: ``for a in agents`` (``list[Agent]``), ``.values()``
+        and ``.items()`` of a ``dict[str, Agent]``, and ``enumerate`` of a sequence.
+        """
+        container: ast.expr = iterable
+        wanted = "iter"
+        want_position: int | None = None
+        if isinstance(iterable, ast.Call) and not iterable.args and not iterable.keywords:
+            func = iterable.func
+            if isinstance(func, ast.Attribute) and func.attr in ("values", "items"):
+                container, wanted = func.value, "map"
+                want_position = None if func.attr == "values" else 1
+        elif (
+            isinstance(iterable, ast.Call)
+            and isinstance(iterable.func, ast.Name)
+            and iterable.func.id == "enumerate"
+            and len(iterable.args) == 1
+            and not iterable.keywords
+        ):
+            container, want_position = iterable.args[0], 1
+        if position != want_position:
+            return None
+        found = self.infer(container, scope)
+        if not isinstance(found, Elements) or found.kind != wanted:
+            return None
+        shown = dotted(container) or "a container"
+        origin = f"{name} is an element of {shown}"
+        if found.element.origin:
+            origin += f" ({found.element.origin})"
+        return Inst(found.element.cls, origin)
 
     def guarded(self, scope: Scope | None, receiver: str, attr: str) -> bool:
         """Whether the function tests ``hasattr(receiver, attr)`` (or getattr) somewhere."""

@@ -15,6 +15,7 @@ import ast
 from dataclasses import dataclass, field
 
 __all__ = [
+    "ANNOTATION_KINDS",
     "ClassInfo",
     "Func",
     "Member",
@@ -25,7 +26,7 @@ __all__ = [
     "value_expr",
 ]
 
-SUMMARY_VERSION = 8
+SUMMARY_VERSION = 9
 """Bumped whenever the shape or meaning of a summary changes; part of every cache key."""
 
 REDEFINED = "<redefined>"
@@ -38,7 +39,34 @@ REDEFINED = "<redefined>"
 #   ("type", "a.B")   the class a.B itself (``type[a.B]``)
 #   ("await", "a.f")  the result of ``await a.f(...)``
 #   ("lit", "None")   a literal of a builtin type (None, int, str, list, ...)
+#   ("iter", "a.B")   a container whose elements are instances of a.B (``list[a.B]``, ``Sequence[a.B]``)
+#   ("map", "a.B")    a mapping whose values are instances of a.B (``dict[str, a.B]``)
 Expr = tuple[str, str]
+
+ANNOTATION_KINDS = frozenset({"ann", "iter", "map"})
+"""Kinds of `Expr` that come from an annotation (a declared type, not an assigned value)."""
+
+_SEQUENCES = frozenset(
+    {
+        "list",
+        "List",
+        "set",
+        "Set",
+        "frozenset",
+        "FrozenSet",
+        "Sequence",
+        "MutableSequence",
+        "Iterable",
+        "Collection",
+        "AbstractSet",
+        "MutableSet",
+        "deque",
+        "Deque",
+    }
+)
+_MAPPINGS = frozenset(
+    {"dict", "Dict", "Mapping", "MutableMapping", "OrderedDict", "defaultdict", "DefaultDict", "ChainMap"}
+)
 
 # A module-level binding of a name:
 #   ("class", qualname, line)  ("func", qualname, line)
@@ -180,8 +208,26 @@ def annotation_expr(node: ast.AST | None) -> Expr | None:
             target = annotation_expr(inner)
             if target is not None and target[0] == "ann":
                 return ("type", target[1])
-        return None
+        return _container_expr(last, inner)
     return None
+
+
+def _container_expr(last: str, inner: ast.expr) -> Expr | None:
+    """``("iter", X)`` for ``list[X]``-like annotations, ``("map", V)`` for ``dict[K, V]``-like ones."""
+    elts = inner.elts if isinstance(inner, ast.Tuple) else [inner]
+    element: ast.expr | None = None
+    kind = ""
+    if last in _SEQUENCES and len(elts) == 1:
+        element, kind = elts[0], "iter"
+    elif last in ("tuple", "Tuple") and len(elts) == 2 and isinstance(elts[1], ast.Constant):
+        if elts[1].value is Ellipsis:
+            element, kind = elts[0], "iter"
+    elif last in _MAPPINGS and len(elts) == 2:
+        element, kind = elts[1], "map"
+    expr = annotation_expr(element)
+    if expr is None or expr[0] != "ann":
+        return None
+    return (kind, expr[1])
 
 
 def optional_inner(node: ast.AST | None) -> Expr | None:
@@ -701,7 +747,11 @@ class _Summarizer:
                     existing.count += 1
                     if ann is not None:
                         existing.value = expr
-                    elif existing.value != expr and existing.value is not None and existing.value[0] != "ann":
+                    elif (
+                        existing.value != expr
+                        and existing.value is not None
+                        and existing.value[0] not in ANNOTATION_KINDS
+                    ):
                         existing.value = None
                     elif existing.value is None and existing.count > 1:
                         pass
