@@ -719,3 +719,53 @@ def test_container_elements_silent(tmp_path: Path, loop: str) -> None:
                 {loop}
     """
     check_silent(tmp_path, code, ["WC301"])
+
+
+def test_app_state_attribute_types_from_the_projects_assignments(tmp_path: Path) -> None:
+    """`request.app.state.x` is what the application assigned to `app.state.x`, through a local."""
+    files = {
+        "pkg/supervisor.py": "class Supervisor:\n    def dispatch(self, task): ...\n",
+        "pkg/startup.py": """
+            from pkg.supervisor import Supervisor
+
+            def lifespan(app):
+                supervisor = Supervisor()
+                app.state.agent_supervisor = supervisor
+        """,
+        "pkg/routes.py": """
+            async def route(request, websocket):
+                request.app.state.agent_supervisor.dispach(1)
+                websocket.app.state.agent_supervisor.dispatch(2)
+        """,
+        "tests/test_routes.py": """
+            def test_route(app, mock_supervisor):
+                app.state.agent_supervisor = mock_supervisor
+        """,
+    }
+    (found,) = check_finds(tmp_path, files, ["WC301"])
+
+    assert "app.state.agent_supervisor assigned at pkg/startup.py:6" in found.message
+    assert "did you mean 'dispatch'?" in found.message
+
+
+APP_STATE_UNKNOWN = {
+    "two classes": "app.state.x = A()\n    app.state.x = B()",
+    "a parameter": "app.state.x = param",
+    "a loop variable": "for item in param:\n        app.state.x = item",
+    "a local bound twice": "a = A()\n    a = B()\n    app.state.x = a",
+}
+
+
+@pytest.mark.parametrize("stores", APP_STATE_UNKNOWN.values(), ids=APP_STATE_UNKNOWN.keys())
+def test_app_state_unknown(tmp_path: Path, stores: str) -> None:
+    """Disagreeing or unknown stores leave app.state.x unknown."""
+    files = {
+        "pkg/startup.py": f"""
+class A: ...
+class B: ...
+def lifespan(app, param):
+    {stores}
+""",
+        "pkg/routes.py": "def route(request):\n    request.app.state.x.anything()\n",
+    }
+    check_silent(tmp_path, files, ["WC301"])

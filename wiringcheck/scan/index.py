@@ -222,6 +222,8 @@ class Index:
         self._subclasses: dict[ClassEnt, list[ClassEnt]] | None = None
         self._attr_stores: tuple[frozenset[str], frozenset[str]] | None = None
         self._member_names: frozenset[str] | None = None
+        self._state: dict[str, Inst | None] | None = None
+        self._state_stores: dict[str, list[tuple[str, Expr | None, int]]] = {}
         self.contract_names: frozenset[str] = frozenset()
 
     # modules -------------------------------------------------------------------------------
@@ -726,6 +728,34 @@ class Index:
                     outside_tests.update(info.summary.attr_stores)
             self._attr_stores = (frozenset(everywhere), frozenset(outside_tests))
         return self._attr_stores[0] if tests else self._attr_stores[1]
+
+    def state_attr(self, name: str) -> Inst | None:
+        """The instance the application stores as ``app.state.name``, when every store agrees.
+
+        Only application code counts (a test storing a mock there says nothing), and one
+        store of an unknown value makes the answer unknown.
+        """
+        if self._state is None:
+            stores: dict[str, list[tuple[str, Expr | None, int]]] = {}
+            for module, info in list(self.modules.items()):
+                if info.is_test:
+                    continue
+                for attr, value, line in info.summary.state_stores:
+                    stores.setdefault(attr, []).append((module, value, line))
+            self._state = {}
+            self._state_stores = stores
+        if name in self._state:
+            return self._state[name]
+        results: list[Entity | None] = []
+        for module, value, line in self._state_stores.get(name, ()):
+            where = self.module(module)
+            relpath = where.relpath if where is not None else module
+            origin = f"app.state.{name} assigned at {relpath}:{line}"
+            results.append(self.eval(module, value, origin=origin) if value is not None else None)
+        found = _agree(results) if results else None
+        result = found if isinstance(found, Inst) else None
+        self._state[name] = result
+        return result
 
     def describe(self, cls: ClassEnt) -> str:
         """``AgentRegistry (registry.py:12)``."""

@@ -28,7 +28,7 @@ from wiringcheck.scan.index import (
     ModuleEnt,
     is_test_path,
 )
-from wiringcheck.scan.model import annotation_expr, dotted, optional_inner
+from wiringcheck.scan.model import annotation_expr, dotted, is_app_state, optional_inner
 
 __all__ = ["FileContext", "RolePath", "Scope"]
 
@@ -288,8 +288,11 @@ class FileContext:
             assert isinstance(node, ast.Attribute)
             base = self.infer(node.value, scope, parents)
             result = self.index.member(base, node.attr) if base is not None else None
-            if result is None and self.roles and not isinstance(base, (ModuleEnt, ClassEnt)):
-                return self.role_of(node)
+            if result is None and not isinstance(base, (ModuleEnt, ClassEnt)):
+                if self.roles:
+                    result = self.role_of(node)
+                if result is None and is_app_state(node.value):
+                    result = self.index.state_attr(node.attr)
             return result
         if kind is ast.Call:
             assert isinstance(node, ast.Call)

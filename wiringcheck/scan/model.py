@@ -22,11 +22,12 @@ __all__ = [
     "ModuleSummary",
     "annotation_expr",
     "dotted",
+    "is_app_state",
     "summarize",
     "value_expr",
 ]
 
-SUMMARY_VERSION = 9
+SUMMARY_VERSION = 10
 """Bumped whenever the shape or meaning of a summary changes; part of every cache key."""
 
 REDEFINED = "<redefined>"
@@ -149,6 +150,8 @@ class ModuleSummary:
     attr_stores: frozenset[str] = frozenset()
     dynamic_globals: bool = False
     imports: tuple[tuple[int, str, tuple[str, ...]], ...] = ()
+    state_stores: tuple[tuple[str, Expr | None, int], ...] = ()
+    """``app.state.name = value`` anywhere in the module: (name, symbolic value, line)."""
 
 
 # -- helpers shared with the checker ------------------------------------------------------------
@@ -319,6 +322,7 @@ class _Summarizer:
         self.attr_stores: set[str] = set()
         self.imports: list[tuple[int, str, tuple[str, ...]]] = []
         self.stars: list[tuple[int, str]] = []
+        self.state_stores: list[tuple[str, Expr | None, int]] = []
 
     # module-level bindings -----------------------------------------------------------------
 
@@ -592,6 +596,8 @@ class _Summarizer:
         state = _FuncState(func, annotated)
         for stmt in node.body:
             self.walk_expressions(stmt, cls=walk_cls, func=state, self_name=self_name)
+        for name, value, line in state.state_stores:
+            self.state_stores.append((name, state.resolve(value), line))
         if state.returns_value:
             func.return_kind = "value" if state.returns_nonliteral else "literal"
         return func
@@ -624,6 +630,9 @@ class _Summarizer:
                     self.summary.dynamic_globals = True  # globals().update(...)
                 stack.append(node.value)
                 continue
+            if kind is ast.Assign or kind is ast.AnnAssign:
+                assert isinstance(node, (ast.Assign, ast.AnnAssign))
+                self.framework_state(node, func)
             if kind in (ast.Assign, ast.AnnAssign, ast.AugAssign) and cls is not None and self_name is not None:
                 self.self_stores(node, cls, self_name, func)
             elif kind is ast.Call:
@@ -700,6 +709,11 @@ class _Summarizer:
                 for name in node.names:
                     self.bind(name, ("unknown", node.lineno))
                 continue
+            elif kind is ast.Name:
+                assert isinstance(node, ast.Name)
+                if func is not None and not isinstance(node.ctx, ast.Load):
+                    func.bound.add(node.id)
+                continue
             elif kind is ast.Subscript:
                 assert isinstance(node, ast.Subscript)
                 if not isinstance(node.ctx, ast.Load) and (
@@ -709,6 +723,22 @@ class _Summarizer:
                     # sys.modules[__name__] = ..., globals()[name] = ...: the module's names are dynamic
                     self.summary.dynamic_globals = True
             stack.extend(ast.iter_child_nodes(node))
+
+    def framework_state(self, node: ast.Assign | ast.AnnAssign, func: _FuncState | None) -> None:
+        """Record ``app.state.name = value`` (and the locals a function assigns, to follow them)."""
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+        if node.value is None:
+            return
+        value = value_expr(node.value)
+        for target in targets:
+            if isinstance(target, ast.Name) and func is not None:
+                func.local(target.id, value if len(targets) == 1 else None)
+            elif isinstance(target, ast.Attribute) and is_app_state(target.value):
+                store = (target.attr, value if len(targets) == 1 else None, node.lineno)
+                if func is not None:
+                    func.state_stores.append(store)
+                else:
+                    self.state_stores.append(store)
 
     def self_stores(self, node: ast.AST, cls: ClassInfo, self_name: str, func: _FuncState | None) -> None:
         value: ast.expr | None
@@ -758,13 +788,37 @@ class _Summarizer:
 
 
 class _FuncState:
-    __slots__ = ("annotated", "func", "returns_nonliteral", "returns_value")
+    __slots__ = ("annotated", "bound", "func", "local_values", "returns_nonliteral", "returns_value", "state_stores")
 
     def __init__(self, func: Func, annotated: dict[str, Expr | None]) -> None:
         self.func = func
         self.annotated = {name: expr for name, expr in annotated.items() if expr is not None}
         self.returns_value = False
         self.returns_nonliteral = False
+        self.local_values: dict[str, Expr | None] = {}
+        """Locals assigned in the body: their one symbolic value, or None when bound otherwise or twice."""
+        self.state_stores: list[tuple[str, Expr | None, int]] = []
+        self.bound: set[str] = {*func.positional, *func.kwonly, *filter(None, (func.vararg, func.kwarg))}
+        """Every name bound locally (parameters, assignment, loop and with targets...)."""
+
+    def local(self, name: str, value: Expr | None) -> None:
+        if name in self.local_values or name in self.annotated:
+            self.local_values[name] = None
+        else:
+            self.local_values[name] = value
+
+    def resolve(self, expr: Expr | None) -> Expr | None:
+        """A value as the index can evaluate it: locals replaced by what they were assigned."""
+        if expr is None or expr[0] != "ref" or "." in expr[1]:
+            return expr
+        name = expr[1]
+        if name in self.annotated:
+            return self.annotated[name]
+        if name in self.local_values:
+            return self.local_values[name]
+        if name in self.bound:
+            return None  # a parameter or a loop variable: not known here
+        return expr  # a global of the module
 
 
 def _all_args(args: ast.arguments) -> list[ast.arg]:
@@ -835,6 +889,22 @@ def _const_str(node: ast.AST) -> str | None:
     return None
 
 
+def is_app_state(node: ast.AST) -> bool:
+    """``app.state``, ``request.app.state``, ``self.app.state``, ``websocket.app.state``...
+
+    The framework's state object is a bag of attributes: their types come from the
+    project's own assignments to them.
+    """
+    return (
+        isinstance(node, ast.Attribute)
+        and node.attr == "state"
+        and (
+            (isinstance(node.value, ast.Name) and node.value.id == "app")
+            or (isinstance(node.value, ast.Attribute) and node.value.attr == "app")
+        )
+    )
+
+
 def _is_mock(node: ast.AST) -> bool:
     """A receiver named like a mock (``mock_registry``, ``self.fake.bridge``, ``MagicMock()``).
 
@@ -861,4 +931,5 @@ def summarize(tree: ast.Module) -> ModuleSummary:
     summary.attr_stores = frozenset(walker.attr_stores)
     summary.imports = tuple(walker.imports)
     summary.star_imports = tuple(walker.stars)
+    summary.state_stores = tuple(walker.state_stores)
     return summary
