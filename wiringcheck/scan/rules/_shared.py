@@ -128,7 +128,7 @@ def caught(parents: tuple[ast.AST, ...], node: ast.AST, kind: str) -> bool:
     for parent in reversed(parents):
         if isinstance(parent, (ast.Try, ast.TryStar)) and any(child is stmt for stmt in parent.body):
             for handler in parent.handlers:
-                if handler.type is None:
+                if handler.type is None or _reraises(handler):
                     continue
                 types = handler.type.elts if isinstance(handler.type, ast.Tuple) else [handler.type]
                 if any(_last(dotted(t) or "") in wanted for t in types):
@@ -142,6 +142,11 @@ def caught(parents: tuple[ast.AST, ...], node: ast.AST, kind: str) -> bool:
             return False
         child = parent
     return False
+
+
+def _reraises(handler: ast.ExceptHandler) -> bool:
+    """A handler whose body ends in ``raise`` turns the error into another: the failure stays."""
+    return bool(handler.body) and isinstance(handler.body[-1], ast.Raise)
 
 
 def under_version_check(parents: tuple[ast.AST, ...], node: ast.AST) -> bool:
