@@ -27,7 +27,7 @@ __all__ = [
     "value_expr",
 ]
 
-SUMMARY_VERSION = 10
+SUMMARY_VERSION = 11
 """Bumped whenever the shape or meaning of a summary changes; part of every cache key."""
 
 REDEFINED = "<redefined>"
@@ -98,6 +98,8 @@ class Func:
     has_returns_annotation: bool = False
     return_kind: str = "none"
     """``none`` (no ``return value``), ``literal`` (only literals returned) or ``value``."""
+    return_calls: tuple[str, ...] = ()
+    """When every ``return`` returns ``Name(...)`` of a global name: those names (constructors, maybe)."""
 
     @property
     def positional(self) -> tuple[str, ...]:
@@ -600,6 +602,9 @@ class _Summarizer:
             self.state_stores.append((name, state.resolve(value), line))
         if state.returns_value:
             func.return_kind = "value" if state.returns_nonliteral else "literal"
+            calls = [e[1] for e in state.returned if e is not None and e[0] == "call"]
+            if len(calls) == len(state.returned) and not any(c.partition(".")[0] in state.bound for c in calls):
+                func.return_calls = tuple(dict.fromkeys(calls))
         return func
 
     def walk_expressions(
@@ -675,6 +680,7 @@ class _Summarizer:
             elif kind is ast.Return:
                 assert isinstance(node, ast.Return)
                 if func is not None and node.value is not None:
+                    func.returned.append(value_expr(node.value))
                     func.returns_value = True
                     if not isinstance(node.value, (ast.Constant, *_LITERAL_NODES)):
                         func.returns_nonliteral = True
@@ -788,7 +794,16 @@ class _Summarizer:
 
 
 class _FuncState:
-    __slots__ = ("annotated", "bound", "func", "local_values", "returns_nonliteral", "returns_value", "state_stores")
+    __slots__ = (
+        "annotated",
+        "bound",
+        "func",
+        "local_values",
+        "returned",
+        "returns_nonliteral",
+        "returns_value",
+        "state_stores",
+    )
 
     def __init__(self, func: Func, annotated: dict[str, Expr | None]) -> None:
         self.func = func
@@ -798,6 +813,7 @@ class _FuncState:
         self.local_values: dict[str, Expr | None] = {}
         """Locals assigned in the body: their one symbolic value, or None when bound otherwise or twice."""
         self.state_stores: list[tuple[str, Expr | None, int]] = []
+        self.returned: list[Expr | None] = []
         self.bound: set[str] = {*func.positional, *func.kwonly, *filter(None, (func.vararg, func.kwarg))}
         """Every name bound locally (parameters, assignment, loop and with targets...)."""
 
