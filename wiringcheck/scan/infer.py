@@ -476,6 +476,18 @@ class FileContext:
             origin += f" ({found.element.origin})"
         return Inst(found.element.cls, origin)
 
+    def single_assignment(self, name: str, scope: Scope | None) -> ast.expr | None:
+        """The value of ``name = value`` when that is the name's only binding in its function."""
+        if scope is None or isinstance(scope.node, ast.ClassDef):
+            return None
+        if name in scope.free or name in scope.narrowed:
+            return None
+        bindings = self._locals(scope).get(name)
+        if bindings is None or len(bindings) != 1 or bindings[0][0] != "assign":
+            return None
+        value = bindings[0][1]
+        return value if isinstance(value, ast.expr) else None
+
     def guarded(self, scope: Scope | None, receiver: str, attr: str) -> bool:
         """Whether the function tests ``hasattr(receiver, attr)`` (or getattr) somewhere."""
         if scope is None:
