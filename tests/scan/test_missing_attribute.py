@@ -769,3 +769,38 @@ def lifespan(app, param):
         "pkg/routes.py": "def route(request):\n    request.app.state.x.anything()\n",
     }
     check_silent(tmp_path, files, ["WC301"])
+
+
+def test_mixin_self_annotated_with_another_class(tmp_path: Path) -> None:
+    """`def helper(self: "Registry")` in a mixin that Registry does not derive from: self is not judged."""
+    code = """
+        class Registry:
+            def register(self): ...
+
+        class LookupMixin:
+            def find(self: "Registry", name):
+                self.register()
+                return self.index_by_name(name)
+
+            def index_by_name(self, name): ...
+
+        class FullRegistry(Registry, LookupMixin): ...
+    """
+    check_silent(tmp_path, code, ["WC301"])
+
+
+def test_self_annotated_with_a_subclass_is_judged(tmp_path: Path) -> None:
+    """`self: "Child"` in a method of Base (Child derives from Base) is a Child."""
+    code = """
+        class Base:
+            def __init__(self) -> None: ...
+
+            def run(self: "Child"):
+                self.stat()
+
+        class Child(Base):
+            def start(self): ...
+    """
+    (found,) = check_finds(tmp_path, code, ["WC301"])
+
+    assert "did you mean 'start'?" in found.message

@@ -48,6 +48,7 @@ class RolePath:
 #   ("assign", value, line)  ("ann", annotation, line)  ("param", index, line)
 #   ("import", module_or_None, name, level, line)  ("def", qualname, line)  ("class", qualname, line)
 #   ("for", iterable, position_or_None, line)   a loop or comprehension target
+#   ("self-ann", annotation, line)   an annotated ``self``
 #   ("unknown", line)
 Local = tuple[object, ...]
 
@@ -163,7 +164,9 @@ class FileContext:
         assert not isinstance(node, ast.ClassDef)
         args = node.args
         for index, arg in enumerate([*args.posonlyargs, *args.args, *args.kwonlyargs]):
-            if arg.annotation is not None:
+            if arg.annotation is not None and index == 0 and scope.cls is not None and scope.self_kind == "self":
+                table.setdefault(arg.arg, []).append(("self-ann", arg.annotation, arg.lineno))
+            elif arg.annotation is not None:
                 table.setdefault(arg.arg, []).append(("ann", arg.annotation, arg.lineno))
             else:
                 table.setdefault(arg.arg, []).append(("param", index, arg.lineno))
@@ -408,6 +411,21 @@ class FileContext:
             if expr is None:
                 return None
             return self.index.eval(self.module, expr, origin=f"{name} annotated at {self.relpath}:{line}")
+        if kind == "self-ann":
+            # ``def helper(self: "Registry")`` in a mixin: self is the annotated class only
+            # when that class derives from the one defining the method; else it is some
+            # other class the mixin is combined with, and its members are not known here
+            annotation = binding[1]
+            assert isinstance(annotation, ast.AST)
+            expr = annotation_expr(annotation)
+            result = (
+                self.index.eval(self.module, expr, origin=f"{name} annotated at {self.relpath}:{line}")
+                if expr
+                else None
+            )
+            if isinstance(result, Inst) and scope.cls is not None and scope.cls in self.index.view(result.cls).chain:
+                return Inst(result.cls, result.origin, is_self=True)
+            return None
         if kind == "param":
             if binding[1] == 0 and scope.cls is not None and scope.self_kind:
                 if scope.self_kind == "cls":
