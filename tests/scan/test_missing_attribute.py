@@ -804,3 +804,18 @@ def test_self_annotated_with_a_subclass_is_judged(tmp_path: Path) -> None:
     (found,) = check_finds(tmp_path, code, ["WC301"])
 
     assert "did you mean 'start'?" in found.message
+
+
+def test_augmented_assignment_reads_first(tmp_path: Path) -> None:
+    """`self.sent += 1` defines nothing: with `sent` renamed in __init__, it raises AttributeError."""
+    code = """
+        class Bridge:
+            def __init__(self) -> None:
+                self.sent_count = 0
+
+            def notify(self) -> None:
+                self.sent += 1
+    """
+    (found,) = check_finds(tmp_path, code, ["WC301"])
+
+    assert "self.sent" == found.subject

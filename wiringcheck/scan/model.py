@@ -27,7 +27,7 @@ __all__ = [
     "value_expr",
 ]
 
-SUMMARY_VERSION = 11
+SUMMARY_VERSION = 12
 """Bumped whenever the shape or meaning of a summary changes; part of every cache key."""
 
 REDEFINED = "<redefined>"
@@ -777,6 +777,8 @@ class _Summarizer:
                 else:
                     expr = None
                 existing = cls.attrs.get(attr)
+                if existing is None and isinstance(node, ast.AugAssign):
+                    continue  # ``self.x += 1`` reads self.x first: it defines nothing
                 if existing is None:
                     cls.attrs[attr] = Member("attr", node.lineno, value=expr)
                 else:
