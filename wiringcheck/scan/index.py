@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import builtins
 import enum
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from wiringcheck.scan.model import ANNOTATION_KINDS, Binding, ClassInfo, Expr, Func, Member, ModuleSummary
@@ -28,6 +28,7 @@ __all__ = [
     "Lit",
     "ModuleEnt",
     "ModuleInfo",
+    "agree",
     "is_test_path",
 ]
 
@@ -219,11 +220,6 @@ class Index:
         self._lookup_memo: dict[tuple[str, str], Entity | None] = {}
         self._in_progress: set[tuple[str, str]] = set()
         self._views: dict[ClassEnt, ClassView] = {}
-        self._subclasses: dict[ClassEnt, list[ClassEnt]] | None = None
-        self._attr_stores: tuple[frozenset[str], frozenset[str]] | None = None
-        self._member_names: frozenset[str] | None = None
-        self._state: dict[str, Inst | None] | None = None
-        self._state_stores: dict[str, list[tuple[str, Expr | None, int]]] = {}
         self.contract_names: frozenset[str] = frozenset()
 
     # modules -------------------------------------------------------------------------------
@@ -296,7 +292,7 @@ class Index:
                 return ExternalEnt(f"builtins.{name}")
             return None
         results: list[Entity | None] = [self._binding(info, binding) for binding in bindings]
-        return _agree(results)
+        return agree(results)
 
     def _binding(self, info: ModuleInfo, binding: Binding) -> Entity | None:
         kind = binding[0]
@@ -467,25 +463,6 @@ class Index:
             if member is not None and member.func is not None and member.count == 1:
                 return member.func
         return None
-
-    def overrides(self, cls: ClassEnt, name: str, *, tests: bool = True) -> list[tuple[ClassEnt, Member]] | None:
-        """Redefinitions of `name` in known subclasses of `cls`; None if a subclass is dynamic.
-
-        A subclass whose only trick is ``__getattr__`` does not count: Python calls it only
-        for names that normal lookup misses, and the base defines `name`.  With
-        ``tests=False``, subclasses defined in test code are left out.
-        """
-        result: list[tuple[ClassEnt, Member]] = []
-        for sub in self.subclasses(cls, tests=tests):
-            info = self.class_info(sub)
-            if info is None:
-                continue
-            member = info.members.get(name) or info.attrs.get(name)
-            if info.dynamic and not (info.dynamic == "__getattr__" and member is None):
-                return None
-            if member is not None:
-                result.append((sub, member))
-        return result
 
     # classes -------------------------------------------------------------------------------
 
@@ -670,92 +647,18 @@ class Index:
             return Elements(result.kind, Inst(result.element.cls, origin))
         return result
 
-    # project-wide facts --------------------------------------------------------------------
-
-    def iter_classes(self) -> Iterator[tuple[ClassEnt, ClassInfo]]:
-        for name, info in list(self.modules.items()):
-            for qualname, cls in info.summary.classes.items():
-                yield ClassEnt(name, qualname), cls
-
-    def subclasses(self, cls: ClassEnt, *, tests: bool = True) -> list[ClassEnt]:
-        """Every known class that derives from `cls`, directly or not (``tests=False``: not in test code)."""
-        if self._subclasses is None:
-            direct: dict[ClassEnt, list[ClassEnt]] = {}
-            for ent, _info in self.iter_classes():
-                for base in self.base_entities(ent):
-                    if isinstance(base, ClassEnt):
-                        direct.setdefault(base, []).append(ent)
-            self._subclasses = direct
-        result: list[ClassEnt] = []
-        stack = list(self._subclasses.get(cls, ()))
-        seen: set[ClassEnt] = set()
-        while stack:
-            sub = stack.pop()
-            if sub in seen:
-                continue
-            seen.add(sub)
-            if tests or not self.is_test_module(sub.module):
-                result.append(sub)
-            stack.extend(self._subclasses.get(sub, ()))
-        return result
-
-    def is_test_module(self, name: str) -> bool:
-        info = self.modules.get(name)
-        return info is not None and info.is_test
-
-    def member_names(self) -> frozenset[str]:
-        """Every name any class of the project defines (a rename leaves the old name somewhere)."""
-        if self._member_names is None:
-            names: set[str] = set()
-            for info in self.modules.values():
-                for cls in info.summary.classes.values():
-                    names.update(cls.members)
-                    names.update(cls.attrs)
-            self._member_names = frozenset(names)
-        return self._member_names
-
-    def attr_stores(self, *, tests: bool = True) -> frozenset[str]:
-        """Attribute names stored on some object other than ``self`` anywhere in the project.
-
-        With ``tests=False``, stores made by test code (``mock.configure = ...``) are left out.
-        """
-        if self._attr_stores is None:
-            everywhere: set[str] = set()
-            outside_tests: set[str] = set()
-            for info in self.modules.values():
-                everywhere.update(info.summary.attr_stores)
-                if not info.is_test:
-                    outside_tests.update(info.summary.attr_stores)
-            self._attr_stores = (frozenset(everywhere), frozenset(outside_tests))
-        return self._attr_stores[0] if tests else self._attr_stores[1]
-
-    def state_attr(self, name: str) -> Inst | None:
-        """The instance the application stores as ``app.state.name``, when every store agrees.
-
-        Only application code counts (a test storing a mock there says nothing), and one
-        store of an unknown value makes the answer unknown.
-        """
-        if self._state is None:
-            stores: dict[str, list[tuple[str, Expr | None, int]]] = {}
-            for module, info in list(self.modules.items()):
-                if info.is_test:
-                    continue
-                for attr, value, line in info.summary.state_stores:
-                    stores.setdefault(attr, []).append((module, value, line))
-            self._state = {}
-            self._state_stores = stores
-        if name in self._state:
-            return self._state[name]
-        results: list[Entity | None] = []
-        for module, value, line in self._state_stores.get(name, ()):
-            where = self.module(module)
-            relpath = where.relpath if where is not None else module
-            origin = f"app.state.{name} assigned at {relpath}:{line}"
-            results.append(self.eval(module, value, origin=origin) if value is not None else None)
-        found = _agree(results) if results else None
-        result = found if isinstance(found, Inst) else None
-        self._state[name] = result
-        return result
+    def resolve_class_ref(self, ref: str | None) -> ClassEnt | None:
+        """``pkg.mod:Cls`` (or ``pkg.mod.Cls``) of the configuration to the class, when it is in the index."""
+        if not ref:
+            return None
+        if ":" in ref:
+            module, _, attr = ref.partition(":")
+        else:
+            module, _, attr = ref.rpartition(".")
+        if not module or not attr:
+            return None
+        entity = self.resolve_dotted(module, attr) if self.module(module) is not None else None
+        return entity if isinstance(entity, ClassEnt) else None
 
     def describe(self, cls: ClassEnt) -> str:
         """``AgentRegistry (registry.py:12)``."""
@@ -783,7 +686,7 @@ SAFE_DECORATORS = frozenset(
 """Decorators that leave a function's signature and sync/async nature as written."""
 
 
-def _agree(results: list[Entity | None]) -> Entity | None:
+def agree(results: list[Entity | None]) -> Entity | None:
     """One entity when every binding resolves to the same thing; None otherwise."""
     first = results[0]
     if first is None:

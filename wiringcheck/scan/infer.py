@@ -15,6 +15,7 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass, field
 
+from wiringcheck.scan.facts import ProjectFacts
 from wiringcheck.scan.index import (
     BoundMethod,
     ClassEnt,
@@ -84,6 +85,7 @@ class FileContext:
         source: str,
         index: Index,
         roles: tuple[RolePath, ...] = (),
+        facts: ProjectFacts | None = None,
     ) -> None:
         self.module = module
         self.relpath = relpath
@@ -92,6 +94,7 @@ class FileContext:
         self.source = source
         self.index = index
         self.roles = roles
+        self.facts = facts if facts is not None else ProjectFacts(index)
         self.is_test = is_test_path(relpath)
         """Test code: judged like any other, but only test code is excused by test code."""
         self._scopes: dict[int, Scope] = {}
@@ -295,7 +298,7 @@ class FileContext:
                 if self.roles:
                     result = self.role_of(node)
                 if result is None and is_app_state(node.value):
-                    result = self.index.state_attr(node.attr)
+                    result = self.facts.state_attr(node.attr)
             return result
         if kind is ast.Call:
             assert isinstance(node, ast.Call)

@@ -75,12 +75,12 @@ def missing_member(ctx: FileContext, entity: Entity | None, name: str, *, called
     names = view.names | TYPE_MEMBERS if class_object else view.names
     if name in names:
         return None
-    if name in index.attr_stores(tests=ctx.is_test):
+    if ctx.facts.stored_anywhere(name, tests=ctx.is_test):
         return None
-    if isinstance(entity, Inst) and entity.is_self and name not in index.member_names() and _mixin_like(ctx, view):
+    if isinstance(entity, Inst) and entity.is_self and not ctx.facts.defined_anywhere(name) and _mixin_like(ctx, view):
         # a mixin using a name that comes from a base outside the project (self.assertEqual)
         return None
-    for sub in index.subclasses(cls, tests=ctx.is_test):
+    for sub in ctx.facts.subclasses(cls, tests=ctx.is_test):
         sub_view = index.view(sub)
         if sub_view.doubt or not sub_view.complete or name in sub_view.names:
             return None
@@ -208,7 +208,7 @@ def resolve_callee(ctx: FileContext, call: ast.Call, entity: Entity | None) -> C
         if skip and not func.positional:
             return None
         alternatives: list[Func] = []
-        overrides = index.overrides(entity.cls, entity.name, tests=ctx.is_test)
+        overrides = ctx.facts.overrides(entity.cls, entity.name, tests=ctx.is_test)
         if overrides is None:
             return None
         for _sub, other in overrides:

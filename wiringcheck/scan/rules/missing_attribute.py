@@ -142,7 +142,7 @@ def guard(ctx: FileContext, node: ast.AST, parents: tuple[ast.AST, ...]) -> Iter
     if missing is None:
         return
     index = ctx.index
-    if missing.suggestion is None and name not in index.member_names() and name not in index.contract_names:
+    if missing.suggestion is None and not ctx.facts.defined_anywhere(name) and name not in index.contract_names:
         # nothing in the project ever defined this name: it is probably set by code
         # outside the tree (a plugin), which the guard exists for
         return
