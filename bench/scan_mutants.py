@@ -49,7 +49,6 @@ from wiringcheck.scan.engine import Rule, visit
 from wiringcheck.scan.facts import ProjectFacts
 from wiringcheck.scan.index import BoundMethod, ClassEnt, FuncEnt, Index, ModuleInfo
 from wiringcheck.scan.infer import FileContext
-from wiringcheck.scan.model import Func
 from wiringcheck.scan.project import (
     Setup,
     build_index,
@@ -61,6 +60,7 @@ from wiringcheck.scan.project import (
 )
 from wiringcheck.scan.rules._shared import caught, under_type_checking
 from wiringcheck.scan.rules.unawaited_coroutine import misuse
+from wiringcheck.scan.summary import Func
 
 SUFFIX = "_wcmut"
 

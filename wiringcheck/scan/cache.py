@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from wiringcheck.findings import Finding
-from wiringcheck.scan.model import SUMMARY_VERSION, ModuleSummary
+from wiringcheck.scan.summary import SUMMARY_VERSION, ModuleSummary
 
 __all__ = ["Cache", "ManifestEntry", "cache_directory", "code_version"]
 

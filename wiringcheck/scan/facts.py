@@ -20,7 +20,7 @@ from collections.abc import Iterable
 from typing import Protocol
 
 from wiringcheck.scan.index import ClassEnt, Entity, Index, Inst, agree
-from wiringcheck.scan.model import Expr, Member
+from wiringcheck.scan.summary import Expr, Member
 
 __all__ = ["Corpus", "ProjectFacts"]
 

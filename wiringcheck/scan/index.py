@@ -14,7 +14,7 @@ import enum
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from wiringcheck.scan.model import ANNOTATION_KINDS, Binding, ClassInfo, Expr, Func, Member, ModuleSummary
+from wiringcheck.scan.summary import ANNOTATION_KINDS, Binding, ClassInfo, Expr, Func, Member, ModuleSummary
 
 __all__ = [
     "BoundMethod",

@@ -29,7 +29,7 @@ from wiringcheck.scan.index import (
     ModuleEnt,
     is_test_path,
 )
-from wiringcheck.scan.model import annotation_expr, dotted, is_app_state, optional_inner
+from wiringcheck.scan.summary import annotation_expr, dotted, is_app_state, optional_inner
 
 __all__ = ["FileContext", "RolePath", "Scope"]
 

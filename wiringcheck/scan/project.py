@@ -50,8 +50,8 @@ from wiringcheck.scan.engine import ProjectContext, all_rules, apply_ignores, vi
 from wiringcheck.scan.facts import ProjectFacts
 from wiringcheck.scan.index import Index, ModuleInfo
 from wiringcheck.scan.infer import FileContext, RolePath
-from wiringcheck.scan.model import ModuleSummary
 from wiringcheck.scan.parse import Parsed, parse_file, skipped, summary_of
+from wiringcheck.scan.summary import ModuleSummary
 
 __all__ = [
     "Outcome",

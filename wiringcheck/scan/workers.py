@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from wiringcheck.findings import Finding
-from wiringcheck.scan.model import ModuleSummary
 from wiringcheck.scan.parse import Parsed, parse_file, summary_of
+from wiringcheck.scan.summary import ModuleSummary
 
 __all__ = ["run_shards"]
 

@@ -17,7 +17,7 @@ from wiringcheck.scan.index import (
     Inst,
 )
 from wiringcheck.scan.infer import FileContext
-from wiringcheck.scan.model import Func, dotted
+from wiringcheck.scan.summary import Func, dotted
 from wiringcheck.suggest import suggest
 
 __all__ = [

@@ -18,8 +18,8 @@ from wiringcheck.findings import Finding
 from wiringcheck.scan.engine import Rule, finding
 from wiringcheck.scan.index import ClassEnt, ExternalEnt, Index, Inst
 from wiringcheck.scan.infer import FileContext
-from wiringcheck.scan.model import Func
 from wiringcheck.scan.rules._shared import caught, resolve_callee, under_version_check
+from wiringcheck.scan.summary import Func
 
 rule = Rule("WC303", __name__)
 

@@ -17,8 +17,8 @@ from collections.abc import Iterator
 from wiringcheck.findings import Finding
 from wiringcheck.scan.engine import Rule, finding
 from wiringcheck.scan.infer import FileContext
-from wiringcheck.scan.model import Func
 from wiringcheck.scan.rules._shared import caught, resolve_callee, signature_text, under_version_check
+from wiringcheck.scan.summary import Func
 from wiringcheck.suggest import suggest
 
 rule = Rule("WC302", __name__)

@@ -25,9 +25,9 @@ from wiringcheck.findings import Finding
 from wiringcheck.scan.engine import Rule, finding
 from wiringcheck.scan.index import ClassEnt, ExternalEnt
 from wiringcheck.scan.infer import FileContext, Scope
-from wiringcheck.scan.model import annotation_expr
 from wiringcheck.scan.rules._shared import Callee, resolve_callee
 from wiringcheck.scan.rules.unawaited_coroutine import misuse
+from wiringcheck.scan.summary import annotation_expr
 
 rule = Rule("WC308", __name__)
 
