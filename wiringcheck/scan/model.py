@@ -357,27 +357,12 @@ class _Summarizer:
     ) -> None:
         """Visit every node below `root`, recording stores, dynamic tricks, returns and yields."""
         stack: list[ast.AST] = [root]
-        attr_stores = self.attr_stores
         while stack:
             node = stack.pop()
             kind = type(node)
             if kind is ast.Attribute:
                 assert isinstance(node, ast.Attribute)
-                if not isinstance(node.ctx, ast.Load):
-                    value = node.value
-                    if cls is not None and isinstance(value, ast.Name) and value.id == self_name:
-                        pass  # handled by the statement that stores
-                    elif not _is_mock(value):
-                        attr_stores.add(node.attr)
-                elif (
-                    node.attr == "__dict__"
-                    and cls is not None
-                    and isinstance(node.value, ast.Name)
-                    and node.value.id == self_name
-                ):
-                    cls.dynamic = cls.dynamic or "__dict__"
-                elif node.attr in _MUTATORS and _calls_name(node.value, ("globals", "vars")):
-                    self.summary.dynamic_globals = True  # globals().update(...)
+                self.attribute(node, cls, self_name)
                 stack.append(node.value)
                 continue
             if kind is ast.Assign or kind is ast.AnnAssign:
@@ -387,41 +372,7 @@ class _Summarizer:
                 self.self_stores(node, cls, self_name, func)
             elif kind is ast.Call:
                 assert isinstance(node, ast.Call)
-                callee = node.func
-                if isinstance(callee, ast.Name):
-                    if callee.id in ("setattr", "delattr") and node.args:
-                        name = _const_str(node.args[1]) if len(node.args) > 1 else None
-                        first = node.args[0]
-                        if name is not None:
-                            if not _is_mock(first):
-                                attr_stores.add(name)
-                            if cls is not None and isinstance(first, ast.Name) and first.id == self_name:
-                                cls.attrs.setdefault(name, Member("attr", node.lineno))
-                        elif (
-                            cls is not None and isinstance(first, ast.Name) and first.id in (self_name, "cls", cls.name)
-                        ):
-                            cls.dynamic = cls.dynamic or "setattr"
-                    elif callee.id == "vars" and cls is not None and node.args:
-                        first = node.args[0]
-                        if isinstance(first, ast.Name) and first.id == self_name:
-                            cls.dynamic = cls.dynamic or "vars()"
-                    elif callee.id == "exec" and func is None:
-                        self.summary.dynamic_globals = True
-                elif (
-                    isinstance(callee, ast.Attribute) and callee.attr in ("setattr", "delattr") and len(node.args) >= 2
-                ):
-                    name = _const_str(node.args[1])
-                    if name is not None and not _is_mock(node.args[0]):
-                        attr_stores.add(name)
-                elif isinstance(callee, ast.Attribute) and callee.attr == "__setattr__" and len(node.args) >= 3:
-                    name = _const_str(node.args[1])
-                    first = node.args[0]
-                    if name is not None:
-                        attr_stores.add(name)
-                        if cls is not None and isinstance(first, ast.Name) and first.id == self_name:
-                            cls.attrs.setdefault(name, Member("attr", node.lineno))
-                    elif cls is not None:
-                        cls.dynamic = cls.dynamic or "__setattr__"
+                self.call(node, cls, func, self_name)
             elif kind is ast.Return:
                 assert isinstance(node, ast.Return)
                 if func is not None and node.value is not None:
@@ -474,6 +425,60 @@ class _Summarizer:
                     # sys.modules[__name__] = ..., globals()[name] = ...: the module's names are dynamic
                     self.summary.dynamic_globals = True
             stack.extend(ast.iter_child_nodes(node))
+
+    def attribute(self, node: ast.Attribute, cls: ClassInfo | None, self_name: str | None) -> None:
+        """A store onto another object, ``self.__dict__``, ``globals().update``."""
+        attr_stores = self.attr_stores
+        if not isinstance(node.ctx, ast.Load):
+            value = node.value
+            if cls is not None and isinstance(value, ast.Name) and value.id == self_name:
+                pass  # handled by the statement that stores
+            elif not _is_mock(value):
+                attr_stores.add(node.attr)
+        elif (
+            node.attr == "__dict__"
+            and cls is not None
+            and isinstance(node.value, ast.Name)
+            and node.value.id == self_name
+        ):
+            cls.dynamic = cls.dynamic or "__dict__"
+        elif node.attr in _MUTATORS and _calls_name(node.value, ("globals", "vars")):
+            self.summary.dynamic_globals = True  # globals().update(...)
+
+    def call(self, node: ast.Call, cls: ClassInfo | None, func: _FuncState | None, self_name: str | None) -> None:
+        """``setattr``/``delattr``/``__setattr__`` (stores, or a dynamic class), ``vars(self)``, ``exec``."""
+        attr_stores = self.attr_stores
+        callee = node.func
+        if isinstance(callee, ast.Name):
+            if callee.id in ("setattr", "delattr") and node.args:
+                name = _const_str(node.args[1]) if len(node.args) > 1 else None
+                first = node.args[0]
+                if name is not None:
+                    if not _is_mock(first):
+                        attr_stores.add(name)
+                    if cls is not None and isinstance(first, ast.Name) and first.id == self_name:
+                        cls.attrs.setdefault(name, Member("attr", node.lineno))
+                elif cls is not None and isinstance(first, ast.Name) and first.id in (self_name, "cls", cls.name):
+                    cls.dynamic = cls.dynamic or "setattr"
+            elif callee.id == "vars" and cls is not None and node.args:
+                first = node.args[0]
+                if isinstance(first, ast.Name) and first.id == self_name:
+                    cls.dynamic = cls.dynamic or "vars()"
+            elif callee.id == "exec" and func is None:
+                self.summary.dynamic_globals = True
+        elif isinstance(callee, ast.Attribute) and callee.attr in ("setattr", "delattr") and len(node.args) >= 2:
+            name = _const_str(node.args[1])
+            if name is not None and not _is_mock(node.args[0]):
+                attr_stores.add(name)
+        elif isinstance(callee, ast.Attribute) and callee.attr == "__setattr__" and len(node.args) >= 3:
+            name = _const_str(node.args[1])
+            first = node.args[0]
+            if name is not None:
+                attr_stores.add(name)
+                if cls is not None and isinstance(first, ast.Name) and first.id == self_name:
+                    cls.attrs.setdefault(name, Member("attr", node.lineno))
+            elif cls is not None:
+                cls.dynamic = cls.dynamic or "__setattr__"
 
     def framework_state(self, node: ast.Assign | ast.AnnAssign, func: _FuncState | None) -> None:
         """Record ``app.state.name = value`` (and the locals a function assigns, to follow them)."""
