@@ -45,6 +45,7 @@ class ProjectFacts:
         self.corpus = corpus
         self._reached: set[str] = set()
         self._known = -1
+        self._seen: set[str] = set()
         self._direct: dict[ClassEnt, list[ClassEnt]] = {}
         self._stores: tuple[frozenset[str], frozenset[str]] = (frozenset(), frozenset())
         self._members: frozenset[str] = frozenset()
@@ -62,35 +63,34 @@ class ProjectFacts:
             self.index.module(name)
 
     def _fresh(self) -> None:
-        """Recompute the tables when the index has grown since they were built."""
+        """Bring the tables up to date with the modules the index gained since the last question."""
         modules = self.index.modules
         if len(modules) == self._known:
             return
         self._known = len(modules)
-        direct: dict[ClassEnt, list[ClassEnt]] = {}
-        everywhere: set[str] = set()
-        outside_tests: set[str] = set()
-        members: set[str] = set()
-        state: dict[str, list[tuple[str, Expr | None, int]]] = {}
-        for name, info in list(modules.items()):
+        new = [(name, info) for name, info in list(modules.items()) if name not in self._seen]
+        if not new:
+            return
+        everywhere, outside_tests = set(self._stores[0]), set(self._stores[1])
+        members = set(self._members)
+        for name, info in new:
+            self._seen.add(name)
             summary = info.summary
             everywhere.update(summary.attr_stores)
             if not info.is_test:
                 outside_tests.update(summary.attr_stores)
                 for attr, value, line in summary.state_stores:
-                    state.setdefault(attr, []).append((name, value, line))
+                    self._state_stores.setdefault(attr, []).append((name, value, line))
+                    self._state.pop(attr, None)
             for qualname, cls in summary.classes.items():
                 members.update(cls.members)
                 members.update(cls.attrs)
                 ent = ClassEnt(name, qualname)
                 for base in self.index.base_entities(ent):
                     if isinstance(base, ClassEnt):
-                        direct.setdefault(base, []).append(ent)
-        self._direct = direct
+                        self._direct.setdefault(base, []).append(ent)
         self._stores = (frozenset(everywhere), frozenset(outside_tests))
         self._members = frozenset(members)
-        self._state_stores = state
-        self._state = {}
 
     # the facts -------------------------------------------------------------------------------
 
