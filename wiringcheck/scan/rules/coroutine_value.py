@@ -46,10 +46,30 @@ def _async_callee(ctx: FileContext, call: ast.Call, scope: Scope | None, parents
     return callee
 
 
+_VALUE_USES = (
+    ast.If,
+    ast.While,
+    ast.IfExp,
+    ast.Assert,
+    ast.BoolOp,
+    ast.UnaryOp,
+    ast.Compare,
+    ast.Attribute,
+    ast.Subscript,
+    ast.For,
+    ast.AsyncFor,
+    ast.comprehension,
+    ast.withitem,
+    ast.FormattedValue,
+    ast.Call,
+)
+"""Parents of a name that may use it as a value (a quick filter: names are the commonest node)."""
+
+
 @rule.register(ast.Name)
 def stored(ctx: FileContext, node: ast.AST, parents: tuple[ast.AST, ...]) -> Iterator[Finding]:
     assert isinstance(node, ast.Name)
-    if not isinstance(node.ctx, ast.Load):
+    if not parents or not isinstance(parents[-1], _VALUE_USES) or not isinstance(node.ctx, ast.Load):
         return
     how = misuse(node, parents)
     if how is None or how.startswith("the coroutine is dropped"):
@@ -58,7 +78,10 @@ def stored(ctx: FileContext, node: ast.AST, parents: tuple[ast.AST, ...]) -> Ite
     value = ctx.single_assignment(node.id, scope)
     if not isinstance(value, ast.Call):
         return
-    callee = _async_callee(ctx, value, scope, ())
+    memo: dict[int, Callee | None] = ctx.memo.setdefault(rule.code, {})
+    if id(value) not in memo:
+        memo[id(value)] = _async_callee(ctx, value, scope, ())
+    callee = memo[id(value)]
     if callee is None:
         return
     message = (
