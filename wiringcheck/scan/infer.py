@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import ast
 from dataclasses import dataclass
-from typing import Any
 
 from wiringcheck.scan.facts import ProjectFacts
 from wiringcheck.scan.index import (
@@ -70,8 +69,6 @@ class FileContext:
         self.index = index
         self.roles = roles
         self.facts = facts if facts is not None else ProjectFacts(index)
-        self.memo: dict[str, Any] = {}
-        """Per-file memos of the rules, by rule code."""
         self.is_test = is_test_path(relpath)
         """Test code: judged like any other, but only test code is excused by test code."""
         self._scopes: dict[int, Scope] = {}

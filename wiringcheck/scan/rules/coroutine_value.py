@@ -46,58 +46,48 @@ def _async_callee(ctx: FileContext, call: ast.Call, scope: Scope | None, parents
     return callee
 
 
-_VALUE_USES = (
-    ast.If,
-    ast.While,
-    ast.IfExp,
-    ast.Assert,
-    ast.BoolOp,
-    ast.UnaryOp,
-    ast.Compare,
-    ast.Attribute,
-    ast.Subscript,
-    ast.For,
-    ast.AsyncFor,
-    ast.comprehension,
-    ast.withitem,
-    ast.FormattedValue,
-    ast.Call,
-)
-"""Parents of a name that may use it as a value (a quick filter: names are the commonest node)."""
-
-
-@rule.register(ast.Name)
+@rule.register(ast.Assign)
 def stored(ctx: FileContext, node: ast.AST, parents: tuple[ast.AST, ...]) -> Iterator[Finding]:
-    assert isinstance(node, ast.Name)
-    if not parents or not isinstance(parents[-1], _VALUE_USES) or not isinstance(node.ctx, ast.Load):
+    assert isinstance(node, ast.Assign)
+    value = node.value
+    if len(node.targets) != 1 or not isinstance(node.targets[0], ast.Name) or not isinstance(value, ast.Call):
         return
-    how = misuse(node, parents)
-    if how is None or how.startswith("the coroutine is dropped"):
-        return
+    name = node.targets[0].id
     scope = ctx.scope_for(parents, node)
-    value = ctx.single_assignment(node.id, scope)
-    if not isinstance(value, ast.Call):
+    if scope is None or ctx.single_assignment(name, scope) is not value:
         return
-    memo: dict[int, Callee | None] = ctx.memo.setdefault(rule.code, {})
-    if id(value) not in memo:
-        memo[id(value)] = _async_callee(ctx, value, scope, ())
-    callee = memo[id(value)]
+    callee = _async_callee(ctx, value, scope, parents)
     if callee is None:
         return
-    message = (
-        f"{node.id} = {callee.display}(...) at line {value.lineno} stores a coroutine "
-        f"({callee.display} is an async def at {callee.where}), and here {how}"
-    )
-    yield finding(
-        ctx,
-        rule.code,
-        node,
-        message,
-        subject=f"{node.id}",
-        hint=f"write '{node.id} = await {ast.unparse(value)}'",
-        evidence=(f"async def {callee.func.name} at {callee.where}", f"{node.id} assigned at line {value.lineno}"),
-        callee=callee.display,
-    )
+    # the coroutine is in `name`: report every use of it as the result in the function
+    for use, how in _value_uses(scope.node, name):
+        message = (
+            f"{name} = {callee.display}(...) at line {value.lineno} stores a coroutine "
+            f"({callee.display} is an async def at {callee.where}), and here {how}"
+        )
+        yield finding(
+            ctx,
+            rule.code,
+            use,
+            message,
+            subject=name,
+            hint=f"write '{name} = await {ast.unparse(value)}'",
+            evidence=(f"async def {callee.func.name} at {callee.where}", f"{name} assigned at line {value.lineno}"),
+            callee=callee.display,
+        )
+
+
+def _value_uses(function: ast.AST, name: str) -> Iterator[tuple[ast.Name, str]]:
+    """Loads of `name` in `function` that use it as a value (tested, compared, an attribute read...)."""
+    stack: list[ast.AST] = list(ast.iter_child_nodes(function))
+    while stack:
+        parent = stack.pop()
+        for child in ast.iter_child_nodes(parent):
+            if isinstance(child, ast.Name) and child.id == name and isinstance(child.ctx, ast.Load):
+                how = misuse(child, (parent,))
+                if how is not None and not how.startswith("the coroutine is dropped"):
+                    yield child, how
+            stack.append(child)
 
 
 def _declared_plain(ctx: FileContext, function: ast.FunctionDef | ast.AsyncFunctionDef) -> str | None:
