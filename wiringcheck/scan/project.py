@@ -36,6 +36,7 @@ from typing import Any, Protocol
 from wiringcheck.findings import CheckResult, Finding, Severity, Status
 from wiringcheck.report import Report
 from wiringcheck.scan.cache import Cache, ManifestEntry, cache_directory
+from wiringcheck.scan.checking import Job, Setup, build_index, check_tree, make_loader
 from wiringcheck.scan.discovery import (
     Project,
     ScanError,
@@ -43,14 +44,13 @@ from wiringcheck.scan.discovery import (
     find_root,
     module_name,
     python_files,
-    relpath,
     search_paths,
 )
-from wiringcheck.scan.engine import ProjectContext, all_rules, apply_ignores, visit
+from wiringcheck.scan.engine import ProjectContext, all_rules, apply_ignores
 from wiringcheck.scan.facts import ProjectFacts
 from wiringcheck.scan.index import Index, ModuleInfo
 from wiringcheck.scan.infer import FileContext, RolePath
-from wiringcheck.scan.parse import Parsed, parse_file, skipped, summary_of
+from wiringcheck.scan.parse import Parsed, parse_file, summary_of
 from wiringcheck.scan.summary import ModuleSummary
 
 __all__ = [
@@ -87,82 +87,6 @@ class RoleLike(Protocol):
     def class_ref(self) -> str | None: ...
     @property
     def members(self) -> tuple[str, ...]: ...
-
-
-# -- checking one file ---------------------------------------------------------------------------
-
-
-@dataclass(slots=True)
-class Job:
-    """One file of the project: where it is, its module, and whether it must be summarized."""
-
-    path: str
-    relpath: str
-    module: str
-    is_package: bool
-    summarize: bool
-
-
-@dataclass(slots=True)
-class Setup:
-    """What a worker needs besides the index to check files."""
-
-    roles: tuple[RolePath, ...]
-    bases: tuple[str, ...]
-    root: str
-
-
-def check_tree(
-    job: Job, parsed: Parsed, index: Index, setup: Setup, facts: ProjectFacts | None = None
-) -> tuple[Finding, ...]:
-    """Run every rule over one parsed file; the WC300 finding when it did not parse."""
-    if parsed.tree is None:
-        return (parsed.error,) if parsed.error is not None else ()
-    ctx = FileContext(
-        module=job.module,
-        relpath=job.relpath,
-        is_package=job.is_package,
-        tree=parsed.tree,
-        source=parsed.source,
-        index=index,
-        roles=setup.roles,
-        facts=facts,
-    )
-    try:
-        findings = visit(ctx, all_rules())
-    except RecursionError:
-        findings = [skipped(job.relpath, None, None, "is nested too deeply to analyse")]
-    except Exception as exc:  # a bug of ours must not stop the scan of the other files
-        if os.environ.get("WIRINGCHECK_DEBUG"):
-            raise
-        why = f"could not be analysed ({type(exc).__name__}: {exc}); this is a bug in wiringcheck, please report it"
-        findings = [skipped(job.relpath, None, None, why)]
-    return tuple(apply_ignores(findings, parsed.source))
-
-
-def make_loader(bases: Sequence[Path], root: Path) -> Any:
-    """A loader for modules the project listing did not include (pythonpath, namespace dirs)."""
-
-    def load(name: str) -> ModuleInfo | None:
-        parts = name.split(".")
-        for base in bases:
-            folder = base.joinpath(*parts)
-            for candidate, is_package in ((folder / "__init__.py", True), (folder.with_suffix(".py"), False)):
-                if candidate.is_file():
-                    rel = relpath(candidate, root)
-                    summary, _ = summary_of(parse_file(candidate, rel))
-                    return ModuleInfo(name, str(candidate), rel, is_package, summary)
-            if folder.is_dir() and all(p.isidentifier() for p in parts):
-                return ModuleInfo(name, str(folder), relpath(folder, root), True, ModuleSummary())
-            if folder.parent.is_dir() and any(folder.parent.glob(f"{parts[-1]}.*.so")):
-                return ModuleInfo(name, str(folder), relpath(folder, root), False, ModuleSummary(dynamic_globals=True))
-        return None
-
-    return load
-
-
-def build_index(modules: dict[str, ModuleInfo], setup: Setup) -> Index:
-    return Index(modules, make_loader([Path(b) for b in setup.bases], Path(setup.root)))
 
 
 def role_paths(index: Index, roles: Mapping[str, RoleLike]) -> tuple[RolePath, ...]:

@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from wiringcheck.findings import Finding
+from wiringcheck.scan.checking import Setup, build_index, check_tree
+from wiringcheck.scan.facts import ProjectFacts
 from wiringcheck.scan.parse import Parsed, parse_file, summary_of
 from wiringcheck.scan.summary import ModuleSummary
 
@@ -34,9 +36,6 @@ def _worker_init(outbox: Any, inbox: Any) -> None:
 
 
 def _shard(shard_id: int, jobs: list[Any], setup: Any) -> dict[str, tuple[Finding, ...]]:
-    from wiringcheck.scan.facts import ProjectFacts
-    from wiringcheck.scan.project import Setup, build_index, check_tree
-
     parsed: dict[str, Parsed] = {}
     summaries: Summaries = {}
     for job in jobs:
