@@ -27,9 +27,11 @@ FILES = {
             app.state.supervisor = Supervisor()
     """,
     "pkg/plugins.py": """
-        from pkg.registry import Registry
+        from pkg.registry import Registry as Base
 
-        class Extended(Registry):
+        class Extended(
+            Base,
+        ):
             def configure(self): ...
     """,
     "pkg/app.py": """

@@ -302,16 +302,19 @@ def _parallel(state: State, need: list[str], workers: int) -> None:
 
 
 class TextCorpus:
-    """The raw text of the files not summarized yet, to find the few a project-wide question needs."""
+    """The raw text of the files not summarized yet, to find the few a project-wide question needs.
 
-    _CLASS = re.compile(rb"^[ \t]*class[ \t]+\w+[ \t]*\(([^)]*)\)", re.MULTILINE)
-    _WORD = re.compile(rb"\w+")
+    Text search answers a superset of what the summaries would: a file that defines,
+    stores or derives from ``Registry`` (even through ``import Registry as R``) contains
+    the word ``Registry``.
+    """
+
+    _CLASS_WITH_BASES = re.compile(rb"^[ \t]*class[ \t]+\w+[ \t]*\(", re.MULTILINE)
 
     def __init__(self, state: State, rels: Iterable[str], modules: Mapping[str, str]) -> None:
         self.state = state
         self.rels = [rel for rel in rels if modules.get(state.files.modules[rel][0]) == rel]
         self._texts: dict[str, bytes] = {}
-        self._bases: dict[bytes, list[str]] | None = None
 
     def _text(self, rel: str) -> bytes:
         text = self._texts.get(rel)
@@ -326,15 +329,11 @@ class TextCorpus:
                 yield self.state.files.modules[rel][0]
 
     def deriving(self, name: str) -> Iterator[str]:
-        if self._bases is None:
-            bases: dict[bytes, list[str]] = {}
-            for rel in self.rels:
-                for match in self._CLASS.finditer(self._text(rel)):
-                    for word in set(self._WORD.findall(match.group(1))):
-                        bases.setdefault(word, []).append(rel)
-            self._bases = bases
-        for rel in self._bases.get(name.encode(), ()):
-            yield self.state.files.modules[rel][0]
+        needle = name.encode()
+        for rel in self.rels:
+            text = self._text(rel)
+            if needle in text and self._CLASS_WITH_BASES.search(text):
+                yield self.state.files.modules[rel][0]
 
 
 def _lazy(state: State, need: list[str]) -> None:
