@@ -46,9 +46,9 @@ from scan_corpus import PACKAGES, make_corpus
 from wiringcheck.findings import Finding
 from wiringcheck.scan import scan_paths
 from wiringcheck.scan.engine import Rule, visit
+from wiringcheck.scan.facts import ProjectFacts
 from wiringcheck.scan.index import BoundMethod, ClassEnt, FuncEnt, Index, ModuleInfo
 from wiringcheck.scan.infer import FileContext
-from wiringcheck.scan.model import Func
 from wiringcheck.scan.project import (
     Setup,
     build_index,
@@ -60,6 +60,7 @@ from wiringcheck.scan.project import (
 )
 from wiringcheck.scan.rules._shared import caught, under_type_checking
 from wiringcheck.scan.rules.unawaited_coroutine import misuse
+from wiringcheck.scan.summary import Func
 
 SUFFIX = "_wcmut"
 
@@ -189,6 +190,7 @@ def mutants(
     index: Index, modules: dict[str, ModuleInfo], contexts: dict[str, FileContext], per_kind: int, seed: int
 ) -> list[Mutant]:
     targets = collect_targets(index, contexts)
+    facts = ProjectFacts(index)
     rng = random.Random(seed)
     found: dict[str, list[Mutant]] = defaultdict(list)
     for target in targets.values():
@@ -199,7 +201,7 @@ def mutants(
         if target.kind == "method":
             owner = ClassEnt(target.module, func.qualname.rpartition(".")[0])
             view = index.view(owner)
-            overrides = index.overrides(owner, func.name)
+            overrides = facts.overrides(owner, func.name)
             if not view.complete:
                 view_doubt = "a base of the class is outside the project"
             elif view.doubt:
@@ -210,7 +212,7 @@ def mutants(
             func.name in (index.class_info(base).members if index.class_info(base) else {})
             for base in index.view(ClassEnt(target.module, func.qualname.rpartition(".")[0])).chain[1:]
         )
-        if func.name in index.attr_stores():
+        if facts.stored_anywhere(func.name):
             view_doubt = view_doubt or "the name is assigned on objects elsewhere"
         if target.kind == "method" and not dunder and not inherited:  # a base's definition would still answer
             found["rename_method"].append(

@@ -136,9 +136,6 @@ def test_no_module_imports_a_layer_above_its_own():
     assert [] == sorted(upward)
 
 
-@pytest.mark.xfail(
-    strict=True, reason="scan.project <-> scan.rules (resolve_class_ref): moved to the index by the scan rework"
-)
 def test_no_import_cycle_between_modules():
     """No module reaches itself through the imports of others (type-only imports excepted)."""
     modules = _modules()

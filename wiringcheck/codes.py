@@ -127,6 +127,11 @@ _ENTRIES = (
         "Startup code never calls a method the configuration says it must call.",
     ),
     Code("WC307", "contract member missing on class", "The role's class does not define a contract member."),
+    Code(
+        "WC308",
+        "coroutine used as a value",
+        "A coroutine stands where its result was meant: it is always true, and what it should do never runs.",
+    ),
     # -- events --------------------------------------------------------------------------------
     Code("WC401", "probe could not connect", "No client could connect, so no user can see any event."),
     Code("WC402", "event missing", "Users never see this step of the agent run."),

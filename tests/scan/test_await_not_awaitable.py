@@ -68,6 +68,32 @@ SILENT = {
         async def g(x):
             await x.run()
     """,
+    "returns a class with __await__, unannotated": """
+        class Waiter:
+            def __await__(self):
+                yield
+        def f():
+            return Waiter()
+        async def g():
+            await f()
+    """,
+    "returns a new object or something else": """
+        import asyncio
+        class Manager: ...
+        def f(fast):
+            if fast:
+                return Manager()
+            return asyncio.sleep(0)
+        async def g():
+            await f(True)
+    """,
+    "returns the call of a local": """
+        class Manager: ...
+        def f(factory):
+            return factory()
+        async def g():
+            await f(Manager)
+    """,
     "inside pytest.raises(TypeError)": """
         import pytest
         def f() -> None: ...
@@ -91,8 +117,10 @@ def test_silent(tmp_path: Path, code: str) -> None:
         "def set_manager(self, m):\n                self.m = m",
         "def set_manager(self, m) -> int:\n                return 1",
         "def set_manager(self, m):\n                return 'done'",
+        "def set_manager(self, m):\n                if m:\n                    return Registry()\n"
+        "                return Registry()",
     ],
-    ids=["annotated-None", "no-return", "annotated-int", "returns-literal"],
+    ids=["annotated-None", "no-return", "annotated-int", "returns-literal", "returns-new-objects"],
 )
 def test_finds(tmp_path: Path, definition: str) -> None:
     """Awaiting a plain method that returns nothing awaitable is reported."""

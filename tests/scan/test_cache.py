@@ -28,6 +28,7 @@ def test_warm_scan_reuses_everything(project: Path) -> None:
 
     assert (2, 0) == (cold.extra["parsed"], cold.extra["cached"])
     assert (0, 2, 0) == (warm.extra["parsed"], warm.extra["cached"], warm.extra["checked"])
+    assert "cached" == warm.extra["mode"]
     assert [f.oneline() for f in cold.findings] == [f.oneline() for f in warm.findings]
     assert (project / ".wiringcheck_cache" / ".gitignore").is_file()
 
@@ -95,3 +96,18 @@ def test_unwritable_cache_falls_back(
         project.chmod(0o755)
 
     assert list(xdg.glob("wiringcheck/*/manifest.pickle"))
+
+
+def test_unchanged_project_answers_without_loading_summaries(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Nothing changed on disk: the findings come back without reading the summaries pickle."""
+    from wiringcheck.scan.cache import Cache
+
+    scan_paths([project], jobs=1)
+
+    def refuse(self: Cache) -> object:
+        raise AssertionError("summaries loaded")
+
+    monkeypatch.setattr(Cache, "summaries", property(refuse))
+    report = scan_paths([project / "a.py"], jobs=1)
+
+    assert 1 == len(report.findings)

@@ -178,18 +178,18 @@ def test_silent(tmp_path: Path, code: str) -> None:
 
 
 @pytest.mark.parametrize(
-    ("call", "problem"),
+    ("call", "problem", "column"),
     [
-        ("r.set_manager(1, 2)", "takes 1 positional argument but 2 were given"),
-        ("r.set_manager()", "missing 1 required positional argument: 'manager'"),
-        ("r.set_manager(1, strct=True)", "unexpected keyword argument 'strct' (did you mean 'strict'?)"),
-        ("r.set_manager(1, manager=2)", "got multiple values for argument 'manager'"),
-        ("r.connect(1)", "missing 1 required keyword-only argument: 'timeout'"),
-        ("r.only(x=1)", "positional-only argument 'x' passed as keyword"),
+        ("r.set_manager(1, 2)", "takes 1 positional argument but 2 were given", 5),
+        ("r.set_manager()", "missing 1 required positional argument: 'manager'", 5),
+        ("r.set_manager(1, strct=True)", "unexpected keyword argument 'strct' (did you mean 'strict'?)", 22),
+        ("r.set_manager(1, manager=2)", "got multiple values for argument 'manager'", 22),
+        ("r.connect(1)", "missing 1 required keyword-only argument: 'timeout'", 5),
+        ("r.only(x=1)", "positional-only argument 'x' passed as keyword", 12),
     ],
 )
-def test_finds(tmp_path: Path, call: str, problem: str) -> None:
-    """Each kind of misfit is reported with the callee's signature."""
+def test_finds(tmp_path: Path, call: str, problem: str, column: int) -> None:
+    """Each kind of misfit is reported with the callee's signature, a wrong keyword at the keyword."""
     code = f"""
         class Registry:
             def set_manager(self, manager, *, strict=False): ...
@@ -201,7 +201,24 @@ def test_finds(tmp_path: Path, call: str, problem: str) -> None:
     (found,) = check_finds(tmp_path, code, ["WC302"])
 
     assert problem in found.message
-    assert "pkg/mod.py:7:5" == str(found.location)
+    assert f"pkg/mod.py:7:{column}" == str(found.location)
+
+
+def test_a_wrong_keyword_on_its_own_line(tmp_path: Path) -> None:
+    """In a call written over several lines, the finding points at the wrong keyword's line."""
+    code = """
+        class Registry:
+            def set_manager(self, manager, *, strict=False): ...
+        def wire(r: Registry):
+            r.set_manager(
+                1,
+                strict=True,
+                stirct=False,
+            )
+    """
+    (found,) = check_finds(tmp_path, code, ["WC302"])
+
+    assert "pkg/mod.py:8:9" == str(found.location)
 
 
 def test_constructor(tmp_path: Path) -> None:

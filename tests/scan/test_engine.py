@@ -24,8 +24,8 @@ def _context(source: str) -> FileContext:
 
 
 def test_every_scan_code_has_a_rule_module() -> None:
-    """Rules are discovered from wiringcheck.scan.rules, one per code WC300-WC307."""
-    assert [f"WC30{i}" for i in range(8)] == sorted(rule.code for rule in all_rules())
+    """Rules are discovered from wiringcheck.scan.rules, one per code WC300-WC308."""
+    assert [f"WC30{i}" for i in range(9)] == sorted(rule.code for rule in all_rules())
 
 
 def test_visit_dispatches_by_type_with_parents() -> None:
@@ -152,7 +152,7 @@ def test_a_failing_rule_skips_the_file_not_the_scan(tmp_path: Path, monkeypatch:
         raise ValueError("boom")
 
     monkeypatch.delenv("WIRINGCHECK_DEBUG", raising=False)
-    monkeypatch.setattr("wiringcheck.scan.project.all_rules", lambda: [broken])
+    monkeypatch.setattr("wiringcheck.scan.checking.all_rules", lambda: [broken])
     (tmp_path / "pyproject.toml").write_text("", encoding="utf-8")
     (tmp_path / "a.py").write_text("x = 1\n", encoding="utf-8")
     report = scan_paths([tmp_path], cache=False, jobs=1)

@@ -595,3 +595,227 @@ def test_optional_not_checked_is_silent(tmp_path: Path, use: str) -> None:
     """Without a test proving it is not None, a name annotated ``X | None`` stays unknown."""
     code = f"class Bridge:\n    def notify(self): ...\n\ndef f(bridge: Bridge | None, other):\n    {use}\n"
     check_silent(tmp_path, code, ["WC301"])
+
+
+def test_test_code_never_excuses_application_code(tmp_path: Path) -> None:
+    """A store on a mock and a subclass that exists only in tests do not hide a missing method."""
+    files = {
+        "pkg/registry.py": """
+            class Registry:
+                def register(self, agent): ...
+
+            def wire(registry: Registry):
+                registry.configure(1)
+                registry.send_message("hi")
+        """,
+        "tests/test_registry.py": """
+            from pkg.registry import Registry
+
+            class FakeRegistry(Registry):
+                def send_message(self, text): ...
+
+            def test_wire(mocker):
+                registry = Registry()
+                registry.configure = mocker.Mock()
+        """,
+    }
+    found = check_finds(tmp_path, files, ["WC301", "WC301"])
+
+    assert ["registry.configure", "registry.send_message"] == [f.subject for f in found]
+
+
+def test_test_code_is_judged_too_but_excused_by_its_own(tmp_path: Path) -> None:
+    """In a test file, the test's own subclass still counts; a store onto a mock never does."""
+    files = {
+        "pkg/registry.py": "class Registry:\n    def register(self, agent): ...\n",
+        "tests/conftest.py": """
+            from pkg.registry import Registry
+
+            class Recording(Registry):
+                def replay(self): ...
+
+            def use(registry: Registry, mock_bridge):
+                registry.replay()
+                mock_bridge.connect = None
+                registry.connect()
+        """,
+    }
+    (found,) = check_finds(tmp_path, files, ["WC301"])
+
+    assert "registry.connect" == found.subject
+
+
+def test_a_subclass_with_getattr_does_not_stop_the_arity_check(tmp_path: Path) -> None:
+    """An unrelated subclass defining __getattr__ (but not the method) leaves the base's signature certain."""
+    code = """
+        class Base:
+            def run(self, task): ...
+
+        class Lazy(Base):
+            def __getattr__(self, name):
+                return 1
+
+        def go(base: Base):
+            base.run()
+    """
+    check_finds(tmp_path, code, ["WC302"])
+
+
+CONTAINERS = {
+    "loop over a list attribute": "for agent in self.agents:\n                    agent.stat()",
+    "values of a dict attribute": "for agent in self.by_name.values():\n                    agent.stat()",
+    "items of a dict attribute": "for name, agent in self.by_name.items():\n                    agent.stat()",
+    "enumerate a list": "for i, agent in enumerate(self.agents):\n                    agent.stat()",
+    "comprehension": "return [agent.stat() for agent in self.by_name.values()]",
+}
+
+
+@pytest.mark.parametrize("loop", CONTAINERS.values(), ids=CONTAINERS.keys())
+def test_container_elements(tmp_path: Path, loop: str) -> None:
+    """The elements of an annotated container are instances of the element type."""
+    code = f"""
+        class Agent:
+            def start(self): ...
+
+        class Registry:
+            by_name: dict[str, Agent]
+
+            def __init__(self) -> None:
+                self.agents: list[Agent] = []
+                self.by_name = {{}}
+
+            def run(self):
+                {loop}
+    """
+    (found,) = check_finds(tmp_path, code, ["WC301"])
+
+    assert "agent is an element of self." in found.message
+    assert "did you mean 'start'?" in found.message
+
+
+CONTAINERS_UNKNOWN = {
+    "keys of a mapping": "for agent in self.by_name:\n                    agent.stat()",
+    "a key of items()": "for agent, _ in self.by_name.items():\n                    agent.stat()",
+    "a list of unions": "for agent in self.mixed:\n                    agent.stat()",
+    "rebound in the loop": "for agent in self.agents:\n                    agent = 1\n                    agent.stat()",
+}
+
+
+@pytest.mark.parametrize("loop", CONTAINERS_UNKNOWN.values(), ids=CONTAINERS_UNKNOWN.keys())
+def test_container_elements_silent(tmp_path: Path, loop: str) -> None:
+    """Keys, unions and rebound loop variables stay unknown."""
+    code = f"""
+        class Agent:
+            def start(self): ...
+
+        class Registry:
+            by_name: dict[str, Agent]
+            mixed: list[Agent | int]
+
+            def __init__(self) -> None:
+                self.agents: list[Agent] = []
+
+            def run(self):
+                {loop}
+    """
+    check_silent(tmp_path, code, ["WC301"])
+
+
+def test_app_state_attribute_types_from_the_projects_assignments(tmp_path: Path) -> None:
+    """`request.app.state.x` is what the application assigned to `app.state.x`, through a local."""
+    files = {
+        "pkg/supervisor.py": "class Supervisor:\n    def dispatch(self, task): ...\n",
+        "pkg/startup.py": """
+            from pkg.supervisor import Supervisor
+
+            def lifespan(app):
+                supervisor = Supervisor()
+                app.state.agent_supervisor = supervisor
+        """,
+        "pkg/routes.py": """
+            async def route(request, websocket):
+                request.app.state.agent_supervisor.dispach(1)
+                websocket.app.state.agent_supervisor.dispatch(2)
+        """,
+        "tests/test_routes.py": """
+            def test_route(app, mock_supervisor):
+                app.state.agent_supervisor = mock_supervisor
+        """,
+    }
+    (found,) = check_finds(tmp_path, files, ["WC301"])
+
+    assert "app.state.agent_supervisor assigned at pkg/startup.py:6" in found.message
+    assert "did you mean 'dispatch'?" in found.message
+
+
+APP_STATE_UNKNOWN = {
+    "two classes": "app.state.x = A()\n    app.state.x = B()",
+    "a parameter": "app.state.x = param",
+    "a loop variable": "for item in param:\n        app.state.x = item",
+    "a local bound twice": "a = A()\n    a = B()\n    app.state.x = a",
+}
+
+
+@pytest.mark.parametrize("stores", APP_STATE_UNKNOWN.values(), ids=APP_STATE_UNKNOWN.keys())
+def test_app_state_unknown(tmp_path: Path, stores: str) -> None:
+    """Disagreeing or unknown stores leave app.state.x unknown."""
+    files = {
+        "pkg/startup.py": f"""
+class A: ...
+class B: ...
+def lifespan(app, param):
+    {stores}
+""",
+        "pkg/routes.py": "def route(request):\n    request.app.state.x.anything()\n",
+    }
+    check_silent(tmp_path, files, ["WC301"])
+
+
+def test_mixin_self_annotated_with_another_class(tmp_path: Path) -> None:
+    """`def helper(self: "Registry")` in a mixin that Registry does not derive from: self is not judged."""
+    code = """
+        class Registry:
+            def register(self): ...
+
+        class LookupMixin:
+            def find(self: "Registry", name):
+                self.register()
+                return self.index_by_name(name)
+
+            def index_by_name(self, name): ...
+
+        class FullRegistry(Registry, LookupMixin): ...
+    """
+    check_silent(tmp_path, code, ["WC301"])
+
+
+def test_self_annotated_with_a_subclass_is_judged(tmp_path: Path) -> None:
+    """`self: "Child"` in a method of Base (Child derives from Base) is a Child."""
+    code = """
+        class Base:
+            def __init__(self) -> None: ...
+
+            def run(self: "Child"):
+                self.stat()
+
+        class Child(Base):
+            def start(self): ...
+    """
+    (found,) = check_finds(tmp_path, code, ["WC301"])
+
+    assert "did you mean 'start'?" in found.message
+
+
+def test_augmented_assignment_reads_first(tmp_path: Path) -> None:
+    """`self.sent += 1` defines nothing: with `sent` renamed in __init__, it raises AttributeError."""
+    code = """
+        class Bridge:
+            def __init__(self) -> None:
+                self.sent_count = 0
+
+            def notify(self) -> None:
+                self.sent += 1
+    """
+    (found,) = check_finds(tmp_path, code, ["WC301"])
+
+    assert "self.sent" == found.subject

@@ -42,10 +42,6 @@ SILENT = {
         "pkg/a.py": "",
         "pkg/b.py": "try:\n    from pkg.a import fast\nexcept ImportError:\n    fast = None\n",
     },
-    "under TYPE_CHECKING": {
-        "pkg/a.py": "",
-        "pkg/b.py": "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from pkg.a import Gone\n",
-    },
     "module attributes every module has": {"pkg/a.py": "", "pkg/b.py": "from pkg.a import __doc__, __file__\n"},
     "ignore comment": {"pkg/a.py": "", "pkg/b.py": "from pkg.a import f  # wiringcheck: ignore[WC305]\n"},
 }
@@ -84,5 +80,37 @@ def test_star_import_without_the_name(tmp_path: Path) -> None:
         "pkg/impl.py": "__all__ = ['helper']\ndef helper(): ...\ndef hidden(): ...\n",
         "pkg/a.py": "from pkg.impl import *\n",
         "pkg/b.py": "from pkg.a import hidden\n",
+    }
+    check_finds(tmp_path, files, ["WC305"])
+
+
+def test_missing_name_under_type_checking(tmp_path: Path) -> None:
+    """A TYPE_CHECKING import of a name the package does not export is reported, with its consequence."""
+    files = {
+        "pkg/agents/__init__.py": "",
+        "pkg/agents/supervisor.py": "class Supervisor: ...\n",
+        "pkg/b.py": """
+            from typing import TYPE_CHECKING
+            if TYPE_CHECKING:
+                from pkg.agents import Supervisor
+            def wire(s: "Supervisor"): ...
+        """,
+    }
+    (found,) = check_finds(tmp_path, files, ["WC305"])
+
+    assert "under TYPE_CHECKING never runs, but every annotation naming 'Supervisor' names nothing" in found.message
+
+
+def test_a_handler_that_reraises_does_not_make_the_import_optional(tmp_path: Path) -> None:
+    """`except ImportError: raise StartupError(...)` still fails at start-up: the import is reported."""
+    files = {
+        "pkg/a.py": "",
+        "pkg/b.py": """
+            class StartupError(Exception): ...
+            try:
+                from pkg.a import fast
+            except ImportError as error:
+                raise StartupError("install the extra") from error
+        """,
     }
     check_finds(tmp_path, files, ["WC305"])

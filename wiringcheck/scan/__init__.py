@@ -2,13 +2,16 @@
 
 The scan reads Python source with `ast` and never imports or runs it.  The pieces:
 
-- `model`: one `ModuleSummary` per file (bindings, classes, signatures), cached by content;
-- `index`: the project's modules and name resolution across them;
+- `summary`: the data of a `ModuleSummary` (bindings, classes, signatures); `model`: the
+  walk that fills one per file, cached by content;
+- `index`: the project's modules and name resolution across them; `facts`: what the
+  whole project says about a name (subclasses, stores, ``app.state``), lazily;
 - `infer`: light, local inference of an expression's class inside one file;
 - `engine`: the rule registry keyed by node type, and the single walk with parents;
-- `rules`: one module per code, WC300 to WC307;
-- `project`: files, module names, the cache and the worker processes;
-- `baseline`, `cache`, `command`: adoption, speed, and the CLI's entry point.
+- `rules`: one module per code, WC300 to WC308;
+- `project`: the pipeline in named steps (`discovery`, manifest, summarize and check,
+  project rules), with `parse`, `cache` and `workers` (the parallel map);
+- `baseline`, `command`: adoption, and the CLI's entry point.
 
 See docs/scan.md for what each rule reports and what it stays silent on.
 """

@@ -12,7 +12,9 @@ root>`` when the root is not writable):
 - ``findings.pickle``: the findings of each file, valid while the *project digest* (every
   module's summary digest, the configuration, the scanner's own code) is the same, so
   an unchanged project is not checked again.  Editing a function body leaves the
-  summaries, hence the digest, unchanged: only the edited file is checked again.
+  summaries, hence the digest, unchanged: only the edited file is checked again.  It
+  also keeps the *signature* of the manifest the digest was computed for: when nothing
+  changed on disk, the digest is known without loading a single summary.
 
 A cache that cannot be read is ignored (and rewritten); one that cannot be written is
 skipped silently: the cache only ever makes the scan faster.
@@ -26,12 +28,12 @@ import os
 import pickle
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from wiringcheck.findings import Finding
-from wiringcheck.scan.model import SUMMARY_VERSION, ModuleSummary
+from wiringcheck.scan.summary import SUMMARY_VERSION, ModuleSummary
 
-__all__ = ["Cache", "cache_directory", "code_version"]
+__all__ = ["Cache", "ManifestEntry", "cache_directory", "code_version"]
 
 _MANIFEST = "manifest.pickle"
 _SUMMARIES = "summaries.pickle"
@@ -39,6 +41,16 @@ _DELTA = "summaries-new.pickle"
 CONSOLIDATE_AFTER = 256
 """New summaries go to a small side file until there are this many, then into the main file."""
 _FINDINGS = "findings.pickle"
+
+
+class ManifestEntry(NamedTuple):
+    """What the scan remembers of one file, so an unchanged file is not even read."""
+
+    mtime_ns: int
+    size: int
+    sha: str
+    """Digest of the content: the key of the file's summary."""
+    lines: int
 
 
 def code_version() -> str:
@@ -82,8 +94,10 @@ class Cache:
 
     directory: Path | None
     version: str = ""
-    manifest: dict[str, tuple[int, int, str, int]] = field(default_factory=dict)
+    manifest: dict[str, ManifestEntry] = field(default_factory=dict)
     findings_digest: str = ""
+    findings_signature: str = ""
+    """The manifest (and configuration) signature `findings_digest` was computed for."""
     findings: dict[str, tuple[str, tuple[Finding, ...]]] = field(default_factory=dict)
     _summaries: dict[str, tuple[ModuleSummary, str]] | None = None
     _delta: dict[str, tuple[ModuleSummary, str]] = field(default_factory=dict)
@@ -99,8 +113,8 @@ class Cache:
         if isinstance(manifest, dict):
             cache.manifest = manifest
         findings = cache._read(_FINDINGS)
-        if isinstance(findings, tuple) and len(findings) == 2:
-            cache.findings_digest, cache.findings = findings
+        if isinstance(findings, tuple) and len(findings) == 3:
+            cache.findings_signature, cache.findings_digest, cache.findings = findings
         return cache
 
     def _read(self, name: str) -> Any:
@@ -143,13 +157,14 @@ class Cache:
         self._delta[sha] = (summary, digest)
         self._dirty.add(_SUMMARIES)
 
-    def set_manifest(self, manifest: dict[str, tuple[int, int, str, int]]) -> None:
+    def set_manifest(self, manifest: dict[str, ManifestEntry]) -> None:
         if manifest != self.manifest:
             self.manifest = manifest
             self._dirty.add(_MANIFEST)
 
-    def set_findings(self, digest: str, findings: dict[str, tuple[str, tuple[Finding, ...]]]) -> None:
-        if digest != self.findings_digest or findings != self.findings:
+    def set_findings(self, signature: str, digest: str, findings: dict[str, tuple[str, tuple[Finding, ...]]]) -> None:
+        if signature != self.findings_signature or digest != self.findings_digest or findings != self.findings:
+            self.findings_signature = signature
             self.findings_digest = digest
             self.findings = findings
             self._dirty.add(_FINDINGS)
@@ -172,5 +187,5 @@ class Cache:
         if _MANIFEST in self._dirty:
             self._write(_MANIFEST, self.manifest)
         if _FINDINGS in self._dirty:
-            self._write(_FINDINGS, (self.findings_digest, self.findings))
+            self._write(_FINDINGS, (self.findings_signature, self.findings_digest, self.findings))
         self._dirty.clear()

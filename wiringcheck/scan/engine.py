@@ -4,9 +4,9 @@ A rule module under `wiringcheck.scan.rules` creates ``rule = Rule("WC301", __na
 and decorates functions with ``@rule.register(ast.Call)``; each function receives the
 file's `FileContext`, the node and the tuple of its ancestors, and yields findings.
 `visit` walks a tree iteratively, once, and dispatches every node by ``type(node)`` to
-the functions registered for it.  The two project-level rules, WC306 and WC307, look at
-the configuration rather than at one node: their modules expose a ``check(...)``
-function that `wiringcheck.scan.project` calls once the files are checked.
+the functions registered for it.  A project-level rule (WC306, WC307) looks at the
+configuration rather than at one node: it registers one function with
+``@rule.project``, which receives a `ProjectContext` once the files are checked.
 """
 
 from __future__ import annotations
@@ -15,17 +15,38 @@ import ast
 import importlib
 import pkgutil
 import re
-from collections.abc import Callable, Iterable, Iterator
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from wiringcheck.findings import Finding, Location, Severity
 
 if TYPE_CHECKING:
+    from wiringcheck.scan.index import Index
     from wiringcheck.scan.infer import FileContext
 
-__all__ = ["Rule", "all_rules", "apply_ignores", "finding", "visit"]
+__all__ = ["ProjectContext", "Rule", "all_rules", "apply_ignores", "finding", "visit"]
 
 NodeCallback = Callable[["FileContext", ast.AST, tuple[ast.AST, ...]], Iterable[Finding]]
+
+
+@dataclass(frozen=True, slots=True)
+class ProjectContext:
+    """What a project-level rule sees: the index, the configuration, and the files on demand."""
+
+    index: Index
+    roles: Mapping[str, Any]
+    """Configured roles by name (``RoleSpec``-like: name, path, class_ref, members)."""
+    must_call: Sequence[str]
+    startup_modules: Sequence[str]
+    """``pkg.mod`` or ``pkg.mod:attr`` targets of the configuration (``app``, ``boot``)."""
+    scanned_modules: Collection[str]
+    """Module names of the files being scanned (startup code is looked for among them)."""
+    context: Callable[[str], FileContext | None]
+    """The parsed `FileContext` of a module, or None when it is not a parsable file."""
+
+
+ProjectCallback = Callable[[ProjectContext], Iterable[Finding]]
 
 
 class Rule:
@@ -35,6 +56,7 @@ class Rule:
         self.code = code
         self.name = name.rpartition(".")[2]
         self.callbacks: dict[type[ast.AST], list[NodeCallback]] = {}
+        self.project_callbacks: list[ProjectCallback] = []
 
     def register(self, *types: type[ast.AST]) -> Callable[[NodeCallback], NodeCallback]:
         def decorate(func: NodeCallback) -> NodeCallback:
@@ -43,6 +65,11 @@ class Rule:
             return func
 
         return decorate
+
+    def project(self, func: ProjectCallback) -> ProjectCallback:
+        """Register a check of the whole project, run once the files are checked."""
+        self.project_callbacks.append(func)
+        return func
 
 
 _RULES: list[Rule] | None = None

@@ -11,14 +11,15 @@ from __future__ import annotations
 
 import builtins
 import enum
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from wiringcheck.scan.model import Binding, ClassInfo, Expr, Func, Member, ModuleSummary
+from wiringcheck.scan.summary import ANNOTATION_KINDS, Binding, ClassInfo, Expr, Func, Member, ModuleSummary
 
 __all__ = [
     "BoundMethod",
     "ClassEnt",
+    "Elements",
     "Entity",
     "ExternalEnt",
     "FuncEnt",
@@ -27,6 +28,8 @@ __all__ = [
     "Lit",
     "ModuleEnt",
     "ModuleInfo",
+    "agree",
+    "is_test_path",
 ]
 
 
@@ -86,7 +89,32 @@ class BoundMethod:
     receiver: Inst | None = field(default=None, compare=False)
 
 
-Entity = ModuleEnt | ClassEnt | FuncEnt | ExternalEnt | Lit | Inst | BoundMethod
+@dataclass(frozen=True, slots=True)
+class Elements:
+    """A container of instances of one class of the tree: ``list[Agent]`` (``iter``) or ``dict[str, Agent]`` (``map``).
+
+    Iterating an ``iter`` container, or the ``.values()`` of a ``map``, gives `element`.
+    """
+
+    kind: str
+    element: Inst
+
+
+Entity = ModuleEnt | ClassEnt | FuncEnt | ExternalEnt | Lit | Inst | BoundMethod | Elements
+
+
+def is_test_path(relpath: str) -> bool:
+    """Whether a file is test code: under ``tests/``/``test/``, ``test_*.py``, ``*_test.py``, ``conftest.py``.
+
+    Test code is scanned and judged like any other, but what it defines (a subclass that
+    exists only for a test, an attribute assigned onto a mock) never excuses a finding in
+    application code.
+    """
+    parts = relpath.replace("\\", "/").split("/")
+    filename = parts[-1]
+    if filename == "conftest.py" or filename.startswith("test_") or filename.endswith("_test.py"):
+        return True
+    return any(part in ("tests", "test", "testing") for part in parts[:-1])
 
 
 @dataclass(slots=True)
@@ -96,6 +124,10 @@ class ModuleInfo:
     relpath: str
     is_package: bool
     summary: ModuleSummary
+
+    @property
+    def is_test(self) -> bool:
+        return is_test_path(self.relpath)
 
 
 # Bases outside the tree whose members are known, and which add nothing dynamic.
@@ -188,9 +220,6 @@ class Index:
         self._lookup_memo: dict[tuple[str, str], Entity | None] = {}
         self._in_progress: set[tuple[str, str]] = set()
         self._views: dict[ClassEnt, ClassView] = {}
-        self._subclasses: dict[ClassEnt, list[ClassEnt]] | None = None
-        self._attr_stores: frozenset[str] | None = None
-        self._member_names: frozenset[str] | None = None
         self.contract_names: frozenset[str] = frozenset()
 
     # modules -------------------------------------------------------------------------------
@@ -263,7 +292,7 @@ class Index:
                 return ExternalEnt(f"builtins.{name}")
             return None
         results: list[Entity | None] = [self._binding(info, binding) for binding in bindings]
-        return _agree(results)
+        return agree(results)
 
     def _binding(self, info: ModuleInfo, binding: Binding) -> Entity | None:
         kind = binding[0]
@@ -334,6 +363,8 @@ class Index:
             return None
         if kind == "type":
             return target if isinstance(target, ClassEnt) else None
+        if kind in ("iter", "map"):
+            return Elements(kind, Inst(target, origin)) if isinstance(target, ClassEnt) else None
         if kind == "call":
             return self.call_result(target, origin=origin)
         if kind == "await":
@@ -432,20 +463,6 @@ class Index:
             if member is not None and member.func is not None and member.count == 1:
                 return member.func
         return None
-
-    def overrides(self, cls: ClassEnt, name: str) -> list[tuple[ClassEnt, Member]] | None:
-        """Redefinitions of `name` in known subclasses of `cls`; None if a subclass is dynamic."""
-        result: list[tuple[ClassEnt, Member]] = []
-        for sub in self.subclasses(cls):
-            info = self.class_info(sub)
-            if info is None:
-                continue
-            if info.dynamic:
-                return None
-            member = info.members.get(name) or info.attrs.get(name)
-            if member is not None:
-                result.append((sub, member))
-        return result
 
     # classes -------------------------------------------------------------------------------
 
@@ -621,60 +638,27 @@ class Index:
         relpath = where.relpath if where is not None else owner.module
         what = "self." if from_attrs else f"{info.name}."
         origin = f"{what}{name} assigned at {relpath}:{member.line}"
-        if member.value[0] == "ann" and inst is None and not from_attrs:
+        if member.value[0] in ANNOTATION_KINDS and inst is None and not from_attrs:
             return None  # an annotation in the class body types the instance attribute
         result = self.eval(owner.module, member.value, origin=origin, receiver=inst)
         if isinstance(result, Inst):
             return Inst(result.cls, origin)
+        if isinstance(result, Elements):
+            return Elements(result.kind, Inst(result.element.cls, origin))
         return result
 
-    # project-wide facts --------------------------------------------------------------------
-
-    def iter_classes(self) -> Iterator[tuple[ClassEnt, ClassInfo]]:
-        for name, info in list(self.modules.items()):
-            for qualname, cls in info.summary.classes.items():
-                yield ClassEnt(name, qualname), cls
-
-    def subclasses(self, cls: ClassEnt) -> list[ClassEnt]:
-        """Every known class that derives from `cls`, directly or not."""
-        if self._subclasses is None:
-            direct: dict[ClassEnt, list[ClassEnt]] = {}
-            for ent, _info in self.iter_classes():
-                for base in self.base_entities(ent):
-                    if isinstance(base, ClassEnt):
-                        direct.setdefault(base, []).append(ent)
-            self._subclasses = direct
-        result: list[ClassEnt] = []
-        stack = list(self._subclasses.get(cls, ()))
-        seen: set[ClassEnt] = set()
-        while stack:
-            sub = stack.pop()
-            if sub in seen:
-                continue
-            seen.add(sub)
-            result.append(sub)
-            stack.extend(self._subclasses.get(sub, ()))
-        return result
-
-    def member_names(self) -> frozenset[str]:
-        """Every name any class of the project defines (a rename leaves the old name somewhere)."""
-        if self._member_names is None:
-            names: set[str] = set()
-            for info in self.modules.values():
-                for cls in info.summary.classes.values():
-                    names.update(cls.members)
-                    names.update(cls.attrs)
-            self._member_names = frozenset(names)
-        return self._member_names
-
-    def attr_stores(self) -> frozenset[str]:
-        """Attribute names stored on some object other than ``self`` anywhere in the project."""
-        if self._attr_stores is None:
-            names: set[str] = set()
-            for info in self.modules.values():
-                names.update(info.summary.attr_stores)
-            self._attr_stores = frozenset(names)
-        return self._attr_stores
+    def resolve_class_ref(self, ref: str | None) -> ClassEnt | None:
+        """``pkg.mod:Cls`` (or ``pkg.mod.Cls``) of the configuration to the class, when it is in the index."""
+        if not ref:
+            return None
+        if ":" in ref:
+            module, _, attr = ref.partition(":")
+        else:
+            module, _, attr = ref.rpartition(".")
+        if not module or not attr:
+            return None
+        entity = self.resolve_dotted(module, attr) if self.module(module) is not None else None
+        return entity if isinstance(entity, ClassEnt) else None
 
     def describe(self, cls: ClassEnt) -> str:
         """``AgentRegistry (registry.py:12)``."""
@@ -702,7 +686,7 @@ SAFE_DECORATORS = frozenset(
 """Decorators that leave a function's signature and sync/async nature as written."""
 
 
-def _agree(results: list[Entity | None]) -> Entity | None:
+def agree(results: list[Entity | None]) -> Entity | None:
     """One entity when every binding resolves to the same thing; None otherwise."""
     first = results[0]
     if first is None:

@@ -13,11 +13,13 @@ incompatible ways.
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
+from wiringcheck.scan.facts import ProjectFacts
 from wiringcheck.scan.index import (
     BoundMethod,
     ClassEnt,
+    Elements,
     Entity,
     ExternalEnt,
     FuncEnt,
@@ -25,8 +27,10 @@ from wiringcheck.scan.index import (
     Inst,
     Lit,
     ModuleEnt,
+    is_test_path,
 )
-from wiringcheck.scan.model import annotation_expr, dotted, optional_inner
+from wiringcheck.scan.scopes import Local, Scope, bindings_of, class_body_names, qualname_of
+from wiringcheck.scan.summary import annotation_expr, dotted, is_app_state, optional_inner
 
 __all__ = ["FileContext", "RolePath", "Scope"]
 
@@ -42,31 +46,6 @@ class RolePath:
     cls: ClassEnt
 
 
-# A local binding:
-#   ("assign", value, line)  ("ann", annotation, line)  ("param", index, line)
-#   ("import", module_or_None, name, level, line)  ("def", qualname, line)  ("class", qualname, line)
-#   ("unknown", line)
-Local = tuple[object, ...]
-
-
-@dataclass(slots=True)
-class Scope:
-    """A function (or lambda) body: its local bindings, computed on first use."""
-
-    node: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda | ast.ClassDef
-    parent: Scope | None
-    qualname: str
-    cls: ClassEnt | None = None
-    self_kind: str = ""
-    """``self`` or ``cls`` when the first parameter is the instance or the class, else empty."""
-    locals: dict[str, list[Local]] | None = None
-    narrowed: set[str] = field(default_factory=set)
-    free: set[str] = field(default_factory=set)
-    memo: dict[str, Entity | None] = field(default_factory=dict)
-    guards: set[tuple[str, str]] = field(default_factory=set)
-    """(receiver text, attribute) pairs tested with hasattr/getattr in this function."""
-
-
 class FileContext:
     """Per-file state for one walk: the module, its index, scopes and cheap cached facts."""
 
@@ -80,6 +59,7 @@ class FileContext:
         source: str,
         index: Index,
         roles: tuple[RolePath, ...] = (),
+        facts: ProjectFacts | None = None,
     ) -> None:
         self.module = module
         self.relpath = relpath
@@ -88,6 +68,9 @@ class FileContext:
         self.source = source
         self.index = index
         self.roles = roles
+        self.facts = facts if facts is not None else ProjectFacts(index)
+        self.is_test = is_test_path(relpath)
+        """Test code: judged like any other, but only test code is excused by test code."""
         self._scopes: dict[int, Scope] = {}
         self._in_progress: set[tuple[int, str]] = set()
         self._lines: list[str] | None = None
@@ -137,7 +120,7 @@ class FileContext:
         qualname = f"{outer}.{name}" if outer else name
         scope = Scope(node, parent, qualname)
         if isinstance(node, ast.ClassDef):
-            scope.locals = {n: [("unknown", node.lineno)] for n in _class_body_names(node.body)}
+            scope.locals = {n: [("unknown", node.lineno)] for n in class_body_names(node.body)}
         elif parents and isinstance(parents[-1], ast.ClassDef) and not isinstance(node, ast.Lambda):
             decorators = {_last(dotted(d.func if isinstance(d, ast.Call) else d) or "?") for d in node.decorator_list}
             scope.cls = ClassEnt(self.module, outer)
@@ -151,107 +134,7 @@ class FileContext:
         return scope
 
     def _locals(self, scope: Scope) -> dict[str, list[Local]]:
-        if scope.locals is not None:
-            return scope.locals
-        table: dict[str, list[Local]] = {}
-        node = scope.node
-        assert not isinstance(node, ast.ClassDef)
-        args = node.args
-        for index, arg in enumerate([*args.posonlyargs, *args.args, *args.kwonlyargs]):
-            if arg.annotation is not None:
-                table.setdefault(arg.arg, []).append(("ann", arg.annotation, arg.lineno))
-            else:
-                table.setdefault(arg.arg, []).append(("param", index, arg.lineno))
-        for star in (args.vararg, args.kwarg):
-            if star is not None:
-                table.setdefault(star.arg, []).append(("unknown", star.lineno))
-        body: list[ast.AST] = [node.body] if isinstance(node, ast.Lambda) else list(node.body)
-        handled: set[int] = set()
-        stack = body
-        while stack:
-            item = stack.pop()
-            kind = type(item)
-            if kind is ast.Assign:
-                assert isinstance(item, ast.Assign)
-                for target in item.targets:
-                    if isinstance(target, ast.Name):
-                        handled.add(id(target))
-                        table.setdefault(target.id, []).append(("assign", item.value, item.lineno))
-            elif kind is ast.AnnAssign:
-                assert isinstance(item, ast.AnnAssign)
-                if isinstance(item.target, ast.Name):
-                    handled.add(id(item.target))
-                    table.setdefault(item.target.id, []).append(("ann", item.annotation, item.lineno))
-            elif kind is ast.NamedExpr:
-                assert isinstance(item, ast.NamedExpr)
-                handled.add(id(item.target))
-                table.setdefault(item.target.id, []).append(("assign", item.value, item.lineno))
-            elif kind is ast.Name:
-                assert isinstance(item, ast.Name)
-                if not isinstance(item.ctx, ast.Load) and id(item) not in handled:
-                    table.setdefault(item.id, []).append(("unknown", item.lineno))
-                continue
-            elif kind in (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef):
-                assert isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
-                what = "class" if kind is ast.ClassDef else "def"
-                table.setdefault(item.name, []).append((what, f"{scope.qualname}.<locals>.{item.name}", item.lineno))
-                stack.extend(item.decorator_list)
-                continue
-            elif kind is ast.Lambda:
-                continue
-            elif kind is ast.Import:
-                assert isinstance(item, ast.Import)
-                for alias in item.names:
-                    if alias.asname:
-                        table.setdefault(alias.asname, []).append(("import", alias.name, None, 0, item.lineno))
-                    else:
-                        top = alias.name.partition(".")[0]
-                        table.setdefault(top, []).append(("import", top, None, 0, item.lineno))
-                continue
-            elif kind is ast.ImportFrom:
-                assert isinstance(item, ast.ImportFrom)
-                for alias in item.names:
-                    if alias.name != "*":
-                        table.setdefault(alias.asname or alias.name, []).append(
-                            ("import", item.module or "", alias.name, item.level, item.lineno)
-                        )
-                continue
-            elif kind is ast.Global or kind is ast.Nonlocal:
-                assert isinstance(item, (ast.Global, ast.Nonlocal))
-                scope.free.update(item.names)
-                continue
-            elif kind is ast.ExceptHandler:
-                assert isinstance(item, ast.ExceptHandler)
-                if item.name:
-                    table.setdefault(item.name, []).append(("unknown", item.lineno))
-            elif kind is ast.MatchAs or kind is ast.MatchStar:
-                assert isinstance(item, (ast.MatchAs, ast.MatchStar))
-                if item.name:
-                    table.setdefault(item.name, []).append(("unknown", item.lineno))
-            elif kind is ast.MatchMapping:
-                assert isinstance(item, ast.MatchMapping)
-                if item.rest:
-                    table.setdefault(item.rest, []).append(("unknown", item.lineno))
-            elif kind is ast.Match:
-                assert isinstance(item, ast.Match)
-                if isinstance(item.subject, ast.Name):
-                    scope.narrowed.add(item.subject.id)
-            elif kind is ast.Call:
-                assert isinstance(item, ast.Call)
-                func = item.func
-                if isinstance(func, ast.Name) and item.args:
-                    first = item.args[0]
-                    if func.id in ("isinstance", "issubclass", "type") and isinstance(first, ast.Name):
-                        scope.narrowed.add(first.id)
-                    elif func.id in ("hasattr", "getattr") and len(item.args) >= 2:
-                        attr = item.args[1]
-                        if isinstance(attr, ast.Constant) and isinstance(attr.value, str):
-                            text = dotted(first)
-                            if text is not None:
-                                scope.guards.add((text, attr.value))
-            stack.extend(ast.iter_child_nodes(item))
-        scope.locals = table
-        return table
+        return bindings_of(scope)
 
     # inference -----------------------------------------------------------------------------
 
@@ -272,8 +155,11 @@ class FileContext:
             assert isinstance(node, ast.Attribute)
             base = self.infer(node.value, scope, parents)
             result = self.index.member(base, node.attr) if base is not None else None
-            if result is None and self.roles and not isinstance(base, (ModuleEnt, ClassEnt)):
-                return self.role_of(node)
+            if result is None and not isinstance(base, (ModuleEnt, ClassEnt)):
+                if self.roles:
+                    result = self.role_of(node)
+                if result is None and is_app_state(node.value):
+                    result = self.facts.state_attr(node.attr)
             return result
         if kind is ast.Call:
             assert isinstance(node, ast.Call)
@@ -283,7 +169,7 @@ class FileContext:
                 if expr is not None and expr[0] == "ann":
                     return self.index.eval(self.module, expr, origin=f"cast at {self.relpath}:{node.lineno}")
             callee = self.infer(func, scope, parents)
-            if callee is None or isinstance(callee, (Lit, Inst, ModuleEnt, ExternalEnt)):
+            if callee is None or isinstance(callee, (Lit, Inst, ModuleEnt, ExternalEnt, Elements)):
                 return None
             return self.index.call_result(callee, origin=f"constructed at {self.relpath}:{node.lineno}")
         if kind is ast.Await:
@@ -389,6 +275,21 @@ class FileContext:
             if expr is None:
                 return None
             return self.index.eval(self.module, expr, origin=f"{name} annotated at {self.relpath}:{line}")
+        if kind == "self-ann":
+            # ``def helper(self: "Registry")`` in a mixin: self is the annotated class only
+            # when that class derives from the one defining the method; else it is some
+            # other class the mixin is combined with, and its members are not known here
+            annotation = binding[1]
+            assert isinstance(annotation, ast.AST)
+            expr = annotation_expr(annotation)
+            result = (
+                self.index.eval(self.module, expr, origin=f"{name} annotated at {self.relpath}:{line}")
+                if expr
+                else None
+            )
+            if isinstance(result, Inst) and scope.cls is not None and scope.cls in self.index.view(result.cls).chain:
+                return Inst(result.cls, result.origin, is_self=True)
+            return None
         if kind == "param":
             if binding[1] == 0 and scope.cls is not None and scope.self_kind:
                 if scope.self_kind == "cls":
@@ -413,11 +314,61 @@ class FileContext:
                 return ExternalEnt(absolute)
             assert isinstance(imported, str)
             return self.index.import_from(absolute, imported)
+        if kind == "for":
+            iterable, position = binding[1], binding[2]
+            assert isinstance(iterable, ast.expr)
+            assert position is None or isinstance(position, int)
+            return self._element(name, iterable, position, scope)
         if kind == "def":
             return FuncEnt(self.module, str(binding[1]))
         if kind == "class":
             return ClassEnt(self.module, str(binding[1]))
         return None
+
+    def _element(self, name: str, iterable: ast.expr, position: int | None, scope: Scope) -> Inst | None:
+        """The loop variable `name` (or the `position`-th of a tuple target) over `iterable`.
+
+        Known for an annotated container: ``for a in agents`` (``list[Agent]``), ``.values()``
+        and ``.items()`` of a ``dict[str, Agent]``, and ``enumerate`` of a sequence.
+        """
+        container: ast.expr = iterable
+        wanted = "iter"
+        want_position: int | None = None
+        if isinstance(iterable, ast.Call) and not iterable.args and not iterable.keywords:
+            func = iterable.func
+            if isinstance(func, ast.Attribute) and func.attr in ("values", "items"):
+                container, wanted = func.value, "map"
+                want_position = None if func.attr == "values" else 1
+        elif (
+            isinstance(iterable, ast.Call)
+            and isinstance(iterable.func, ast.Name)
+            and iterable.func.id == "enumerate"
+            and len(iterable.args) == 1
+            and not iterable.keywords
+        ):
+            container, want_position = iterable.args[0], 1
+        if position != want_position:
+            return None
+        found = self.infer(container, scope)
+        if not isinstance(found, Elements) or found.kind != wanted:
+            return None
+        shown = dotted(container) or "a container"
+        origin = f"{name} is an element of {shown}"
+        if found.element.origin:
+            origin += f" ({found.element.origin})"
+        return Inst(found.element.cls, origin)
+
+    def single_assignment(self, name: str, scope: Scope | None) -> ast.expr | None:
+        """The value of ``name = value`` when that is the name's only binding in its function."""
+        if scope is None or isinstance(scope.node, ast.ClassDef):
+            return None
+        if name in scope.free or name in scope.narrowed:
+            return None
+        bindings = self._locals(scope).get(name)
+        if bindings is None or len(bindings) != 1 or bindings[0][0] != "assign":
+            return None
+        value = bindings[0][1]
+        return value if isinstance(value, ast.expr) else None
 
     def guarded(self, scope: Scope | None, receiver: str, attr: str) -> bool:
         """Whether the function tests ``hasattr(receiver, attr)`` (or getattr) somewhere."""
@@ -478,39 +429,6 @@ def _proved_not_none(name: str, parents: tuple[ast.AST, ...], boundary: ast.AST)
             return False
         child = parent
     return False
-
-
-def _class_body_names(body: list[ast.stmt]) -> set[str]:
-    names: set[str] = set()
-    stack: list[ast.AST] = list(body)
-    while stack:
-        node = stack.pop()
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            names.add(node.name)
-            continue
-        if isinstance(node, ast.Lambda):
-            continue
-        if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
-            names.add(node.id)
-        elif isinstance(node, ast.alias):
-            names.add(node.asname or node.name.partition(".")[0])
-        stack.extend(ast.iter_child_nodes(node))
-    return names
-
-
-def qualname_of(parents: tuple[ast.AST, ...]) -> str:
-    """The ``__qualname__`` prefix for a definition whose ancestors are `parents`."""
-    parts: list[str] = []
-    for node in parents:
-        if isinstance(node, ast.ClassDef):
-            parts.append(node.name)
-        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            parts.append(node.name)
-            parts.append("<locals>")
-        elif isinstance(node, ast.Lambda):
-            parts.append("<lambda>")
-            parts.append("<locals>")
-    return ".".join(parts)
 
 
 def _last(name: str) -> str:

@@ -1,262 +1,58 @@
-"""Per-file summaries: what one module defines, in a form that is cheap to pickle.
+"""Per-file summaries: one walk over a module's tree fills its `summary.ModuleSummary`.
 
-The scan never imports user code.  Each file is parsed once and reduced to a
-`ModuleSummary`: its module-level bindings, its classes (members, attributes assigned
-on ``self`` in any method, bases, decorators, whether something dynamic happens), its
-functions (signatures, async or not, what they return).  Names inside a summary are
-*symbolic* (``("call", "registry.AgentRegistry")``); `index.Index` resolves them
-against the other modules of the project.  A summary depends only on the file's
-content, so the cache keys it by a hash of that content.
+The scan never imports user code.  Each file is parsed once and reduced to a summary:
+its module-level bindings, its classes (members, attributes assigned on ``self`` in any
+method or closure, bases, decorators, whether something dynamic happens), its functions
+(signatures, async or not, what they return), and project-wide hints (attributes stored
+on other objects, ``app.state`` assignments).  The walk visits each node once, whatever
+the nesting depth.  A summary depends only on the file's content, so the cache keys it
+by a hash of that content.  The data types live in `summary`; they are re-exported here.
 """
 
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass, field
+
+from wiringcheck.scan.summary import (
+    ANNOTATION_KINDS,
+    LITERAL_NODES,
+    REDEFINED,
+    SUMMARY_VERSION,
+    Binding,
+    ClassInfo,
+    Expr,
+    Func,
+    Member,
+    ModuleSummary,
+    annotation_expr,
+    decorator_name,
+    dotted,
+    is_app_state,
+    last_part,
+    make_func,
+    optional_inner,
+    value_expr,
+)
 
 __all__ = [
+    "ANNOTATION_KINDS",
+    "REDEFINED",
+    "SUMMARY_VERSION",
+    "Binding",
     "ClassInfo",
+    "Expr",
     "Func",
     "Member",
     "ModuleSummary",
     "annotation_expr",
+    "decorator_name",
     "dotted",
+    "is_app_state",
+    "make_func",
+    "optional_inner",
     "summarize",
     "value_expr",
 ]
-
-SUMMARY_VERSION = 6
-"""Bumped whenever the shape or meaning of a summary changes; part of every cache key."""
-
-REDEFINED = "<redefined>"
-"""Pseudo-decorator marking a function defined more than once: rules stay silent on it."""
-
-# A symbolic expression, resolved later by the index:
-#   ("call", "a.B")   the result of calling the thing named a.B
-#   ("ref", "a.B")    the thing named a.B itself
-#   ("ann", "a.B")    an instance of the type named a.B (from an annotation)
-#   ("type", "a.B")   the class a.B itself (``type[a.B]``)
-#   ("await", "a.f")  the result of ``await a.f(...)``
-#   ("lit", "None")   a literal of a builtin type (None, int, str, list, ...)
-Expr = tuple[str, str]
-
-# A module-level binding of a name:
-#   ("class", qualname, line)  ("func", qualname, line)
-#   ("from", level, module, name, line)  ("import", module, line)
-#   ("value", expr_or_None, line)  ("unknown", line)
-Binding = tuple[object, ...]
-
-
-@dataclass(slots=True)
-class Func:
-    """A function or method signature, and the few facts the rules need about its body."""
-
-    name: str
-    qualname: str
-    line: int
-    col: int
-    posonly: tuple[str, ...] = ()
-    args: tuple[str, ...] = ()
-    n_defaults: int = 0
-    vararg: str | None = None
-    kwonly: tuple[str, ...] = ()
-    kw_required: tuple[str, ...] = ()
-    kwarg: str | None = None
-    is_async: bool = False
-    is_generator: bool = False
-    decorators: tuple[str, ...] = ()
-    returns: Expr | None = None
-    has_returns_annotation: bool = False
-    return_kind: str = "none"
-    """``none`` (no ``return value``), ``literal`` (only literals returned) or ``value``."""
-
-    @property
-    def positional(self) -> tuple[str, ...]:
-        return self.posonly + self.args
-
-
-@dataclass(slots=True)
-class Member:
-    """One name defined on a class: a function, a property, a nested class or an attribute."""
-
-    kind: str
-    """``function``, ``property``, ``class`` or ``attr``."""
-    line: int
-    func: Func | None = None
-    value: Expr | None = None
-    count: int = 1
-    qualname: str = ""
-    conditional: bool = False
-
-
-@dataclass(slots=True)
-class ClassInfo:
-    """A class statement: bases, decorators, members and what makes it dynamic."""
-
-    name: str
-    qualname: str
-    line: int
-    col: int
-    bases: tuple[str | None, ...] = ()
-    metaclass: str | None = None
-    decorators: tuple[str, ...] = ()
-    members: dict[str, Member] = field(default_factory=dict)
-    attrs: dict[str, Member] = field(default_factory=dict)
-    slots: tuple[str, ...] = ()
-    dynamic: str = ""
-    """Why the members cannot be known statically (``__getattr__``, ``setattr``...), or empty."""
-    class_keywords: bool = False
-
-
-@dataclass(slots=True)
-class ModuleSummary:
-    """Everything the other modules need to know about one module."""
-
-    bindings: dict[str, list[Binding]] = field(default_factory=dict)
-    classes: dict[str, ClassInfo] = field(default_factory=dict)
-    functions: dict[str, Func] = field(default_factory=dict)
-    all_names: tuple[str, ...] | None = None
-    getattr_hook: bool = False
-    star_imports: tuple[tuple[int, str], ...] = ()
-    attr_stores: frozenset[str] = frozenset()
-    dynamic_globals: bool = False
-    imports: tuple[tuple[int, str, tuple[str, ...]], ...] = ()
-
-
-# -- helpers shared with the checker ------------------------------------------------------------
-
-
-def dotted(node: ast.AST) -> str | None:
-    """``a.b.c`` for a chain of names and attributes, else None."""
-    parts: list[str] = []
-    while isinstance(node, ast.Attribute):
-        parts.append(node.attr)
-        node = node.value
-    if isinstance(node, ast.Name):
-        parts.append(node.id)
-        return ".".join(reversed(parts))
-    return None
-
-
-_TRANSPARENT_SUBSCRIPTS = ("Annotated", "ClassVar", "Final", "Required", "NotRequired", "ReadOnly")
-_LITERAL_NODES = (ast.List, ast.Dict, ast.Set, ast.Tuple, ast.JoinedStr, ast.ListComp, ast.DictComp, ast.SetComp)
-
-
-def _last(name: str) -> str:
-    return name.rpartition(".")[2]
-
-
-def annotation_expr(node: ast.AST | None) -> Expr | None:
-    """The symbolic type an annotation names; None for unions, Optional and anything unclear."""
-    if node is None:
-        return None
-    if isinstance(node, ast.Constant):
-        if node.value is None:
-            return ("lit", "None")
-        if isinstance(node.value, str):
-            try:
-                parsed = ast.parse(node.value.strip(), mode="eval")
-            except (SyntaxError, ValueError):
-                return None
-            return annotation_expr(parsed.body)
-        return None
-    if isinstance(node, (ast.Name, ast.Attribute)):
-        name = dotted(node)
-        if name is None:
-            return None
-        if _last(name) in ("Any", "object"):
-            return None
-        return ("ann", name)
-    if isinstance(node, ast.Subscript):
-        base = dotted(node.value)
-        if base is None:
-            return None
-        last = _last(base)
-        inner = node.slice
-        if last in _TRANSPARENT_SUBSCRIPTS:
-            first = inner.elts[0] if isinstance(inner, ast.Tuple) and inner.elts else inner
-            return annotation_expr(first)
-        if last in ("type", "Type"):
-            target = annotation_expr(inner)
-            if target is not None and target[0] == "ann":
-                return ("type", target[1])
-        return None
-    return None
-
-
-def optional_inner(node: ast.AST | None) -> Expr | None:
-    """``X`` for an annotation ``X | None``, ``Optional[X]`` or ``Union[X, None]``; else None."""
-    if node is None:
-        return None
-    if isinstance(node, ast.Constant) and isinstance(node.value, str):
-        try:
-            node = ast.parse(node.value.strip(), mode="eval").body
-        except (SyntaxError, ValueError):
-            return None
-    parts: list[ast.expr] = []
-    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):
-        parts = [node.left, node.right]
-    elif isinstance(node, ast.Subscript) and _last(dotted(node.value) or "") == "Optional":
-        parts = [node.slice, ast.Constant(None)]
-    elif isinstance(node, ast.Subscript) and _last(dotted(node.value) or "") == "Union":
-        parts = list(node.slice.elts) if isinstance(node.slice, ast.Tuple) else [node.slice]
-    others = [p for p in parts if not (isinstance(p, ast.Constant) and p.value is None)]
-    if len(parts) != 2 or len(others) != 1:
-        return None
-    inner = annotation_expr(others[0])
-    return inner if inner is not None and inner[0] == "ann" else None
-
-
-def value_expr(node: ast.AST | None) -> Expr | None:
-    """The symbolic value of an assigned expression, when it is one the index can follow."""
-    if node is None:
-        return None
-    if isinstance(node, ast.Call):
-        name = dotted(node.func)
-        return ("call", name) if name is not None else None
-    if isinstance(node, (ast.Name, ast.Attribute)):
-        name = dotted(node)
-        return ("ref", name) if name is not None else None
-    if isinstance(node, ast.Constant):
-        return ("lit", type(node.value).__name__ if node.value is not None else "None")
-    if isinstance(node, _LITERAL_NODES):
-        return ("lit", type(node).__name__.lower())
-    if isinstance(node, ast.Await) and isinstance(node.value, ast.Call):
-        name = dotted(node.value.func)
-        return ("await", name) if name is not None else None
-    return None
-
-
-def decorator_name(node: ast.expr) -> str:
-    """``functools.lru_cache`` for ``@functools.lru_cache(maxsize=2)``; ``?`` when not a plain name."""
-    if isinstance(node, ast.Call):
-        node = node.func
-    return dotted(node) or "?"
-
-
-def make_func(node: ast.FunctionDef | ast.AsyncFunctionDef, qualname: str) -> Func:
-    """The signature part of a `Func`; the body facts are filled in by the walk."""
-    a = node.args
-    n_pos = len(a.posonlyargs) + len(a.args)
-    kw_required = tuple(arg.arg for arg, default in zip(a.kwonlyargs, a.kw_defaults, strict=True) if default is None)
-    return Func(
-        name=node.name,
-        qualname=qualname,
-        line=node.lineno,
-        col=node.col_offset,
-        posonly=tuple(arg.arg for arg in a.posonlyargs),
-        args=tuple(arg.arg for arg in a.args),
-        n_defaults=min(len(a.defaults), n_pos),
-        vararg=a.vararg.arg if a.vararg else None,
-        kwonly=tuple(arg.arg for arg in a.kwonlyargs),
-        kw_required=kw_required,
-        kwarg=a.kwarg.arg if a.kwarg else None,
-        is_async=isinstance(node, ast.AsyncFunctionDef),
-        decorators=tuple(decorator_name(d) for d in node.decorator_list),
-        returns=annotation_expr(node.returns),
-        has_returns_annotation=node.returns is not None,
-    )
-
 
 # -- the summarizer ------------------------------------------------------------------------------
 
@@ -273,6 +69,7 @@ class _Summarizer:
         self.attr_stores: set[str] = set()
         self.imports: list[tuple[int, str, tuple[str, ...]]] = []
         self.stars: list[tuple[int, str]] = []
+        self.state_stores: list[tuple[str, Expr | None, int]] = []
 
     # module-level bindings -----------------------------------------------------------------
 
@@ -359,7 +156,7 @@ class _Summarizer:
                     ann = None
                 if stmt.value is not None or ann is not None:
                     value = ann if ann is not None else value_expr(stmt.value)
-                    if stmt.annotation is not None and _last(dotted(stmt.annotation) or "") == "TypeAlias":
+                    if stmt.annotation is not None and last_part(dotted(stmt.annotation) or "") == "TypeAlias":
                         value = value_expr(stmt.value)
                     self.bind(stmt.target.id, ("value", value, line))
         elif isinstance(stmt.target, ast.Name):
@@ -449,7 +246,7 @@ class _Summarizer:
                 decorators = func.decorators
                 kind = "function"
                 if any(
-                    _last(d) in ("property", "cached_property") or d.endswith((".setter", ".getter", ".deleter"))
+                    last_part(d) in ("property", "cached_property") or d.endswith((".setter", ".getter", ".deleter"))
                     for d in decorators
                 ):
                     kind = "property"
@@ -509,7 +306,18 @@ class _Summarizer:
 
     # functions -----------------------------------------------------------------------------
 
-    def function(self, node: ast.FunctionDef | ast.AsyncFunctionDef, qualname: str, cls: ClassInfo | None) -> Func:
+    def function(
+        self,
+        node: ast.FunctionDef | ast.AsyncFunctionDef,
+        qualname: str,
+        cls: ClassInfo | None,
+        closure: tuple[ClassInfo, str] | None = None,
+    ) -> Func:
+        """Summarize one function; `closure` is the enclosing method's class and ``self`` name.
+
+        A closure may store on the enclosing method's ``self``: it is walked once, with that
+        class and name, so each node of the tree is visited once whatever the nesting depth.
+        """
         func = make_func(node, qualname)
         if cls is None:
             if qualname in self.summary.functions:
@@ -518,10 +326,13 @@ class _Summarizer:
                 self.summary.functions[qualname].decorators += (REDEFINED,)
             self.summary.functions[qualname] = func
         self_name: str | None = None
-        if cls is not None and not any(_last(d) == "staticmethod" for d in func.decorators):
+        if cls is not None and not any(last_part(d) == "staticmethod" for d in func.decorators):
             positional = func.positional
             if positional:
                 self_name = positional[0]
+        walk_cls = cls
+        if cls is None and closure is not None:
+            walk_cls, self_name = closure
         annotated = {
             arg.arg: annotation_expr(arg.annotation) for arg in _all_args(node.args) if arg.annotation is not None
         }
@@ -531,9 +342,14 @@ class _Summarizer:
             self.walk_expressions(default, cls=None, func=None, self_name=None)
         state = _FuncState(func, annotated)
         for stmt in node.body:
-            self.walk_expressions(stmt, cls=cls, func=state, self_name=self_name)
+            self.walk_expressions(stmt, cls=walk_cls, func=state, self_name=self_name)
+        for name, value, line in state.state_stores:
+            self.state_stores.append((name, state.resolve(value), line))
         if state.returns_value:
             func.return_kind = "value" if state.returns_nonliteral else "literal"
+            calls = [e[1] for e in state.returned if e is not None and e[0] == "call"]
+            if len(calls) == len(state.returned) and not any(c.partition(".")[0] in state.bound for c in calls):
+                func.return_calls = tuple(dict.fromkeys(calls))
         return func
 
     def walk_expressions(
@@ -541,72 +357,28 @@ class _Summarizer:
     ) -> None:
         """Visit every node below `root`, recording stores, dynamic tricks, returns and yields."""
         stack: list[ast.AST] = [root]
-        attr_stores = self.attr_stores
         while stack:
             node = stack.pop()
             kind = type(node)
             if kind is ast.Attribute:
                 assert isinstance(node, ast.Attribute)
-                if not isinstance(node.ctx, ast.Load):
-                    value = node.value
-                    if cls is not None and isinstance(value, ast.Name) and value.id == self_name:
-                        pass  # handled by the statement that stores
-                    else:
-                        attr_stores.add(node.attr)
-                elif (
-                    node.attr == "__dict__"
-                    and cls is not None
-                    and isinstance(node.value, ast.Name)
-                    and node.value.id == self_name
-                ):
-                    cls.dynamic = cls.dynamic or "__dict__"
-                elif node.attr in _MUTATORS and _calls_name(node.value, ("globals", "vars")):
-                    self.summary.dynamic_globals = True  # globals().update(...)
+                self.attribute(node, cls, self_name)
                 stack.append(node.value)
                 continue
+            if kind is ast.Assign or kind is ast.AnnAssign:
+                assert isinstance(node, (ast.Assign, ast.AnnAssign))
+                self.framework_state(node, func)
             if kind in (ast.Assign, ast.AnnAssign, ast.AugAssign) and cls is not None and self_name is not None:
                 self.self_stores(node, cls, self_name, func)
             elif kind is ast.Call:
                 assert isinstance(node, ast.Call)
-                callee = node.func
-                if isinstance(callee, ast.Name):
-                    if callee.id in ("setattr", "delattr") and node.args:
-                        name = _const_str(node.args[1]) if len(node.args) > 1 else None
-                        first = node.args[0]
-                        if name is not None:
-                            attr_stores.add(name)
-                            if cls is not None and isinstance(first, ast.Name) and first.id == self_name:
-                                cls.attrs.setdefault(name, Member("attr", node.lineno))
-                        elif (
-                            cls is not None and isinstance(first, ast.Name) and first.id in (self_name, "cls", cls.name)
-                        ):
-                            cls.dynamic = cls.dynamic or "setattr"
-                    elif callee.id == "vars" and cls is not None and node.args:
-                        first = node.args[0]
-                        if isinstance(first, ast.Name) and first.id == self_name:
-                            cls.dynamic = cls.dynamic or "vars()"
-                    elif callee.id == "exec" and func is None:
-                        self.summary.dynamic_globals = True
-                elif (
-                    isinstance(callee, ast.Attribute) and callee.attr in ("setattr", "delattr") and len(node.args) >= 2
-                ):
-                    name = _const_str(node.args[1])
-                    if name is not None:
-                        attr_stores.add(name)
-                elif isinstance(callee, ast.Attribute) and callee.attr == "__setattr__" and len(node.args) >= 3:
-                    name = _const_str(node.args[1])
-                    first = node.args[0]
-                    if name is not None:
-                        attr_stores.add(name)
-                        if cls is not None and isinstance(first, ast.Name) and first.id == self_name:
-                            cls.attrs.setdefault(name, Member("attr", node.lineno))
-                    elif cls is not None:
-                        cls.dynamic = cls.dynamic or "__setattr__"
+                self.call(node, cls, func, self_name)
             elif kind is ast.Return:
                 assert isinstance(node, ast.Return)
                 if func is not None and node.value is not None:
+                    func.returned.append(value_expr(node.value))
                     func.returns_value = True
-                    if not isinstance(node.value, (ast.Constant, *_LITERAL_NODES)):
+                    if not isinstance(node.value, (ast.Constant, *LITERAL_NODES)):
                         func.returns_nonliteral = True
             elif kind is ast.Yield or kind is ast.YieldFrom:
                 if func is not None:
@@ -614,13 +386,11 @@ class _Summarizer:
             elif kind in _FUNC_NODES:
                 assert isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
                 owner = func.func.qualname if func is not None else "?"
-                inner = self.function(node, f"{owner}.<locals>.{node.name}", cls=None)
+                # closures may store on the enclosing method's self
+                closure = (cls, self_name) if cls is not None and self_name is not None else None
+                inner = self.function(node, f"{owner}.<locals>.{node.name}", cls=None, closure=closure)
                 if func is None:
                     self.summary.functions.pop(inner.qualname, None)
-                # closures may store on the enclosing method's self
-                if cls is not None and self_name is not None:
-                    for stmt in node.body:
-                        self.walk_expressions(stmt, cls=cls, func=None, self_name=self_name)
                 continue
             elif kind is ast.ClassDef:
                 assert isinstance(node, ast.ClassDef)
@@ -641,6 +411,11 @@ class _Summarizer:
                 for name in node.names:
                     self.bind(name, ("unknown", node.lineno))
                 continue
+            elif kind is ast.Name:
+                assert isinstance(node, ast.Name)
+                if func is not None and not isinstance(node.ctx, ast.Load):
+                    func.bound.add(node.id)
+                continue
             elif kind is ast.Subscript:
                 assert isinstance(node, ast.Subscript)
                 if not isinstance(node.ctx, ast.Load) and (
@@ -650,6 +425,76 @@ class _Summarizer:
                     # sys.modules[__name__] = ..., globals()[name] = ...: the module's names are dynamic
                     self.summary.dynamic_globals = True
             stack.extend(ast.iter_child_nodes(node))
+
+    def attribute(self, node: ast.Attribute, cls: ClassInfo | None, self_name: str | None) -> None:
+        """A store onto another object, ``self.__dict__``, ``globals().update``."""
+        attr_stores = self.attr_stores
+        if not isinstance(node.ctx, ast.Load):
+            value = node.value
+            if cls is not None and isinstance(value, ast.Name) and value.id == self_name:
+                pass  # handled by the statement that stores
+            elif not _is_mock(value):
+                attr_stores.add(node.attr)
+        elif (
+            node.attr == "__dict__"
+            and cls is not None
+            and isinstance(node.value, ast.Name)
+            and node.value.id == self_name
+        ):
+            cls.dynamic = cls.dynamic or "__dict__"
+        elif node.attr in _MUTATORS and _calls_name(node.value, ("globals", "vars")):
+            self.summary.dynamic_globals = True  # globals().update(...)
+
+    def call(self, node: ast.Call, cls: ClassInfo | None, func: _FuncState | None, self_name: str | None) -> None:
+        """``setattr``/``delattr``/``__setattr__`` (stores, or a dynamic class), ``vars(self)``, ``exec``."""
+        attr_stores = self.attr_stores
+        callee = node.func
+        if isinstance(callee, ast.Name):
+            if callee.id in ("setattr", "delattr") and node.args:
+                name = _const_str(node.args[1]) if len(node.args) > 1 else None
+                first = node.args[0]
+                if name is not None:
+                    if not _is_mock(first):
+                        attr_stores.add(name)
+                    if cls is not None and isinstance(first, ast.Name) and first.id == self_name:
+                        cls.attrs.setdefault(name, Member("attr", node.lineno))
+                elif cls is not None and isinstance(first, ast.Name) and first.id in (self_name, "cls", cls.name):
+                    cls.dynamic = cls.dynamic or "setattr"
+            elif callee.id == "vars" and cls is not None and node.args:
+                first = node.args[0]
+                if isinstance(first, ast.Name) and first.id == self_name:
+                    cls.dynamic = cls.dynamic or "vars()"
+            elif callee.id == "exec" and func is None:
+                self.summary.dynamic_globals = True
+        elif isinstance(callee, ast.Attribute) and callee.attr in ("setattr", "delattr") and len(node.args) >= 2:
+            name = _const_str(node.args[1])
+            if name is not None and not _is_mock(node.args[0]):
+                attr_stores.add(name)
+        elif isinstance(callee, ast.Attribute) and callee.attr == "__setattr__" and len(node.args) >= 3:
+            name = _const_str(node.args[1])
+            first = node.args[0]
+            if name is not None:
+                attr_stores.add(name)
+                if cls is not None and isinstance(first, ast.Name) and first.id == self_name:
+                    cls.attrs.setdefault(name, Member("attr", node.lineno))
+            elif cls is not None:
+                cls.dynamic = cls.dynamic or "__setattr__"
+
+    def framework_state(self, node: ast.Assign | ast.AnnAssign, func: _FuncState | None) -> None:
+        """Record ``app.state.name = value`` (and the locals a function assigns, to follow them)."""
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+        if node.value is None:
+            return
+        value = value_expr(node.value)
+        for target in targets:
+            if isinstance(target, ast.Name) and func is not None:
+                func.local(target.id, value if len(targets) == 1 else None)
+            elif isinstance(target, ast.Attribute) and is_app_state(target.value):
+                store = (target.attr, value if len(targets) == 1 else None, node.lineno)
+                if func is not None:
+                    func.state_stores.append(store)
+                else:
+                    self.state_stores.append(store)
 
     def self_stores(self, node: ast.AST, cls: ClassInfo, self_name: str, func: _FuncState | None) -> None:
         value: ast.expr | None
@@ -682,26 +527,66 @@ class _Summarizer:
                 else:
                     expr = None
                 existing = cls.attrs.get(attr)
+                if existing is None and isinstance(node, ast.AugAssign):
+                    continue  # ``self.x += 1`` reads self.x first: it defines nothing
                 if existing is None:
                     cls.attrs[attr] = Member("attr", node.lineno, value=expr)
                 else:
                     existing.count += 1
                     if ann is not None:
                         existing.value = expr
-                    elif existing.value != expr and existing.value is not None and existing.value[0] != "ann":
+                    elif (
+                        existing.value != expr
+                        and existing.value is not None
+                        and existing.value[0] not in ANNOTATION_KINDS
+                    ):
                         existing.value = None
                     elif existing.value is None and existing.count > 1:
                         pass
 
 
 class _FuncState:
-    __slots__ = ("annotated", "func", "returns_nonliteral", "returns_value")
+    __slots__ = (
+        "annotated",
+        "bound",
+        "func",
+        "local_values",
+        "returned",
+        "returns_nonliteral",
+        "returns_value",
+        "state_stores",
+    )
 
     def __init__(self, func: Func, annotated: dict[str, Expr | None]) -> None:
         self.func = func
         self.annotated = {name: expr for name, expr in annotated.items() if expr is not None}
         self.returns_value = False
         self.returns_nonliteral = False
+        self.local_values: dict[str, Expr | None] = {}
+        """Locals assigned in the body: their one symbolic value, or None when bound otherwise or twice."""
+        self.state_stores: list[tuple[str, Expr | None, int]] = []
+        self.returned: list[Expr | None] = []
+        self.bound: set[str] = {*func.positional, *func.kwonly, *filter(None, (func.vararg, func.kwarg))}
+        """Every name bound locally (parameters, assignment, loop and with targets...)."""
+
+    def local(self, name: str, value: Expr | None) -> None:
+        if name in self.local_values or name in self.annotated:
+            self.local_values[name] = None
+        else:
+            self.local_values[name] = value
+
+    def resolve(self, expr: Expr | None) -> Expr | None:
+        """A value as the index can evaluate it: locals replaced by what they were assigned."""
+        if expr is None or expr[0] != "ref" or "." in expr[1]:
+            return expr
+        name = expr[1]
+        if name in self.annotated:
+            return self.annotated[name]
+        if name in self.local_values:
+            return self.local_values[name]
+        if name in self.bound:
+            return None  # a parameter or a loop variable: not known here
+        return expr  # a global of the module
 
 
 def _all_args(args: ast.arguments) -> list[ast.arg]:
@@ -772,6 +657,20 @@ def _const_str(node: ast.AST) -> str | None:
     return None
 
 
+def _is_mock(node: ast.AST) -> bool:
+    """A receiver named like a mock (``mock_registry``, ``self.fake.bridge``, ``MagicMock()``).
+
+    A mock accepts any attribute, so storing one on it says nothing about the real class.
+    """
+    if isinstance(node, ast.Call):
+        node = node.func
+    name = dotted(node)
+    if name is None:
+        return False
+    lowered = name.lower()
+    return "mock" in lowered or "fake" in lowered or "stub" in lowered
+
+
 def _calls_name(node: ast.AST, names: tuple[str, ...]) -> bool:
     return isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in names
 
@@ -784,4 +683,5 @@ def summarize(tree: ast.Module) -> ModuleSummary:
     summary.attr_stores = frozenset(walker.attr_stores)
     summary.imports = tuple(walker.imports)
     summary.star_imports = tuple(walker.stars)
+    summary.state_stores = tuple(walker.state_stores)
     return summary

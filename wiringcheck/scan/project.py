@@ -1,60 +1,79 @@
-"""The scan of a project: find the files, summarize them (cached), check the requested ones.
+"""The scan of a project, in named steps: discover, read the manifest, summarize, check, project rules.
 
-The index always covers the whole project (every ``.py`` file under the root, except
-virtual environments, caches, build output and hidden directories), so scanning one
-file still knows the classes defined elsewhere; only the requested files are checked
-and reported.  Modules outside the root (``pythonpath`` entries) are loaded on demand.
+1. **Discover** (`discovery.discover`): every ``.py`` file of the project, the ones to
+   check, and the search paths that give module names.
+2. **Read the manifest** (`read_manifest`): a file whose size and mtime are unchanged
+   is not even read; the others are read once and hashed.
+3. **Summarize and check** (`summarize_and_check`), in one of three ways:
 
-With many files to parse and more than one core, the work is split into one shard per
-worker process (`concurrent.futures.ProcessPoolExecutor`).  Each worker parses its
-shard once, sends the summaries back, receives the merged index, and checks its shard
-with the trees it kept: every file is parsed exactly once.
+   - *sequential*: few files to parse, or one core;
+   - *parallel* (`workers.run_shards`): many files to parse and several cores.  Each
+     worker parses its shard once, sends the summaries back, receives the merged index,
+     and checks its shard with the trees it kept: every file is parsed exactly once;
+   - *lazy*: a few files to check in a project whose summaries are mostly not cached (a
+     cold pre-commit run).  Only the files to check are summarized up front; a module
+     is summarized when the analysis reaches it (an import, a base class), and the
+     project-wide facts (`facts.ProjectFacts`) summarize only the files whose text
+     mentions the name in question.
+
+4. **Project rules** (`project_rules`): the rules registered with ``@rule.project``
+   (WC306, WC307), run once with the index and the configuration.
+5. **Remember** (`remember`): manifest, summaries and per-file findings go to the cache.
 """
 
 from __future__ import annotations
 
-import ast
 import contextlib
 import hashlib
-import multiprocessing
 import os
-import pickle
-import queue
+import re
 import time
-from collections.abc import Iterable, Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from wiringcheck.findings import CheckResult, Finding, Location, Severity, Status
+from wiringcheck.findings import CheckResult, Finding, Severity, Status
 from wiringcheck.report import Report
-from wiringcheck.scan.cache import Cache, cache_directory
-from wiringcheck.scan.engine import all_rules, apply_ignores, visit
-from wiringcheck.scan.index import ClassEnt, Index, ModuleInfo
-from wiringcheck.scan.infer import FileContext, RolePath
-from wiringcheck.scan.model import ModuleSummary, summarize
-
-__all__ = ["ScanError", "find_root", "scan_project"]
-
-SKIP_DIRS = frozenset(
-    {
-        "__pycache__",
-        "node_modules",
-        "site-packages",
-        "venv",
-        "env",
-        "build",
-        "dist",
-        ".wiringcheck_cache",
-    }
+from wiringcheck.scan.cache import Cache, ManifestEntry, cache_directory
+from wiringcheck.scan.checking import Job, Setup, build_index, check_tree, make_loader
+from wiringcheck.scan.discovery import (
+    Project,
+    ScanError,
+    discover,
+    find_root,
+    module_name,
+    python_files,
+    search_paths,
 )
+from wiringcheck.scan.engine import ProjectContext, all_rules, apply_ignores
+from wiringcheck.scan.facts import ProjectFacts
+from wiringcheck.scan.index import Index, ModuleInfo
+from wiringcheck.scan.infer import FileContext, RolePath
+from wiringcheck.scan.parse import Parsed, parse_file, summary_of
+from wiringcheck.scan.summary import ModuleSummary
+
+__all__ = [
+    "Outcome",
+    "ScanError",
+    "Setup",
+    "build_index",
+    "check_tree",
+    "find_root",
+    "module_name",
+    "parse_file",
+    "python_files",
+    "scan_project",
+    "search_paths",
+    "summary_of",
+    "to_report",
+]
+
 PARALLEL_THRESHOLD = 48
 """Below this many files to parse, a worker pool costs more than it saves."""
-
-
-class ScanError(Exception):
-    """Bad input to the scan itself (a path that does not exist); the CLI exits 2."""
+LAZY_SHARE = 4
+"""A scan is lazy when the files to check are at most 1/LAZY_SHARE of the project (and
+at least PARALLEL_THRESHOLD other files have no cached summary)."""
 
 
 class RoleLike(Protocol):
@@ -70,258 +89,81 @@ class RoleLike(Protocol):
     def members(self) -> tuple[str, ...]: ...
 
 
-# -- files and modules ---------------------------------------------------------------------------
+def role_paths(index: Index, roles: Mapping[str, RoleLike]) -> tuple[RolePath, ...]:
+    found = []
+    for name, role in roles.items():
+        cls = index.resolve_class_ref(role.class_ref)
+        if cls is not None and role.path:
+            found.append(RolePath(name, role.path, cls))
+    return tuple(found)
 
 
-def find_root(paths: Sequence[Path]) -> Path:
-    """The project root: the nearest directory with a pyproject.toml, else the top of the package tree."""
-    first = paths[0].resolve() if paths else Path.cwd().resolve()
-    start = first if first.is_dir() else first.parent
-    for folder in (start, *start.parents):
-        if (folder / "pyproject.toml").is_file():
-            return folder
-    folder = start
-    while (folder / "__init__.py").is_file() and folder.parent != folder:
-        folder = folder.parent
-    return folder
+# -- step 2: the manifest -------------------------------------------------------------------------
 
 
-def _skip_dir(name: str) -> bool:
-    return name.startswith(".") or name in SKIP_DIRS or name.endswith(".egg-info")
+@dataclass(slots=True)
+class Files:
+    """Every file of the project as the cache knows it, and the contents read this time."""
+
+    project: Project
+    manifest: dict[str, ManifestEntry]
+    contents: dict[str, bytes]
+    modules: dict[str, tuple[str, bool]]
+    """relpath -> (module name, is a package)."""
+
+    def read(self, rel: str) -> bytes | None:
+        data = self.contents.get(rel)
+        if data is None:
+            with contextlib.suppress(OSError):
+                data = self.project.files[rel].read_bytes()
+        return data
+
+    def job(self, rel: str, *, summarize: bool) -> Job:
+        name, is_package = self.modules[rel]
+        return Job(str(self.project.files[rel]), rel, name, is_package, summarize)
+
+    def module_files(self) -> dict[str, str]:
+        """module name -> relpath (a scanned file wins over another file of the same name)."""
+        found: dict[str, str] = {}
+        for rel in sorted(self.manifest):
+            name = self.modules[rel][0]
+            if name and (name not in found or rel in self.project.targets):
+                found[name] = rel
+        return found
+
+    def signature(self, config_key: str) -> str:
+        """A digest of what is on disk (content digests and module names) and of the configuration."""
+        digest = hashlib.blake2b(config_key.encode(), digest_size=16)
+        for rel in sorted(self.manifest):
+            digest.update(f"{rel}\0{self.modules[rel][0]}\0{self.manifest[rel].sha}\n".encode())
+        return digest.hexdigest()
 
 
-def python_files(path: Path) -> list[Path]:
-    """``path`` itself if it is a file, else every ``.py`` file below it (sorted)."""
-    if path.is_file():
-        return [path]
-    found: list[Path] = []
-    for folder, dirs, files in os.walk(path):
-        dirs[:] = sorted(d for d in dirs if not _skip_dir(d))
-        found.extend(Path(folder, name) for name in sorted(files) if name.endswith(".py"))
-    return found
-
-
-def search_paths(root: Path, extra: Iterable[Path] = ()) -> list[Path]:
-    paths = []
-    src = root / "src"
-    if src.is_dir() and not (src / "__init__.py").exists():
-        paths.append(src)
-    paths.append(root)
-    paths.extend(p.resolve() for p in extra)
-    return paths
-
-
-def module_name(path: Path, bases: Sequence[Path]) -> tuple[str, bool]:
-    """The dotted module name of `path` relative to the first search path containing it."""
-    for base in bases:
+def read_manifest(project: Project, store: Cache) -> Files:
+    """Stat every file; read and hash those whose size or mtime changed since the last scan."""
+    manifest: dict[str, ManifestEntry] = {}
+    contents: dict[str, bytes] = {}
+    for rel, file in project.files.items():
         try:
-            relative = path.relative_to(base)
-        except ValueError:
+            stat = file.stat()
+        except OSError:
             continue
-        parts = list(relative.with_suffix("").parts)
-        is_package = parts[-1] == "__init__"
-        if is_package:
-            parts.pop()
-        return ".".join(parts), is_package
-    # outside every search path: name it from the top of its package tree
-    folder = path.parent
-    parts = [] if path.stem == "__init__" else [path.stem]
-    while (folder / "__init__.py").is_file() and folder.parent != folder:
-        parts.insert(0, folder.name)
-        folder = folder.parent
-    return ".".join(parts), path.stem == "__init__"
+        previous = store.manifest.get(rel)
+        if previous is not None and previous.mtime_ns == stat.st_mtime_ns and previous.size == stat.st_size:
+            manifest[rel] = previous
+            continue
+        try:
+            data = file.read_bytes()
+        except OSError:
+            data = b""
+        contents[rel] = data
+        sha = hashlib.blake2b(data, digest_size=16).hexdigest()
+        manifest[rel] = ManifestEntry(stat.st_mtime_ns, stat.st_size, sha, data.count(b"\n"))
+    modules = {rel: module_name(project.files[rel], project.bases) for rel in manifest}
+    return Files(project, manifest, contents, modules)
 
 
-def _relpath(path: Path, root: Path) -> str:
-    try:
-        return path.relative_to(root).as_posix()
-    except ValueError:
-        return Path(os.path.relpath(path, root)).as_posix()
-
-
-# -- parsing -------------------------------------------------------------------------------------
-
-
-@dataclass(slots=True)
-class Parsed:
-    """A file read and parsed, or the reason it could not be."""
-
-    tree: ast.Module | None
-    source: str
-    error: Finding | None
-
-
-def parse_file(path: Path, relpath: str, data: bytes | None = None) -> Parsed:
-    """Read and parse one file; never raises on bad input (that becomes a WC300 finding)."""
-    try:
-        raw = data if data is not None else path.read_bytes()
-    except OSError as exc:
-        return Parsed(None, "", _skipped(relpath, None, None, f"cannot be read: {exc.strerror or exc}"))
-    try:
-        source = raw.decode("utf-8-sig") if not raw.startswith(b"#") or b"coding" not in raw[:200] else _decode(raw)
-    except (UnicodeDecodeError, LookupError, SyntaxError) as exc:
-        return Parsed(None, "", _skipped(relpath, None, None, f"is not valid UTF-8 text ({exc})"))
-    try:
-        tree = ast.parse(source, filename=relpath)
-    except SyntaxError as exc:
-        return Parsed(None, source, _skipped(relpath, exc.lineno, exc.offset, f"has a syntax error: {exc.msg}"))
-    except (ValueError, RecursionError, MemoryError) as exc:
-        return Parsed(None, source, _skipped(relpath, None, None, f"cannot be parsed: {exc}"))
-    return Parsed(tree, source, None)
-
-
-def _decode(raw: bytes) -> str:
-    import io
-    import tokenize
-
-    encoding, _ = tokenize.detect_encoding(io.BytesIO(raw).readline)
-    return raw.decode(encoding)
-
-
-def _skipped(relpath: str, line: int | None, column: int | None, why: str) -> Finding:
-    return Finding(
-        code="WC300",
-        message=f"{relpath} {why}; it was not scanned",
-        location=Location(relpath, line, column),
-        hint="fix the file, or exclude it from the scan",
-        subject=relpath,
-        severity=Severity.WARNING,
-    )
-
-
-_BROKEN = ModuleSummary(dynamic_globals=True)
-"""The summary of a file that does not parse: nothing can be said about its names."""
-
-
-def summary_of(parsed: Parsed) -> tuple[ModuleSummary, str]:
-    """The file's summary and its digest; a file that cannot be summarized counts as broken."""
-    try:
-        summary = summarize(parsed.tree) if parsed.tree is not None else _BROKEN
-    except Exception:  # RecursionError on absurd nesting, or a bug of ours: never stop the scan
-        if os.environ.get("WIRINGCHECK_DEBUG"):
-            raise
-        summary = _BROKEN
-    digest = hashlib.blake2b(pickle.dumps(summary, protocol=pickle.HIGHEST_PROTOCOL), digest_size=16).hexdigest()
-    return summary, digest
-
-
-# -- the index -----------------------------------------------------------------------------------
-
-
-def make_loader(bases: Sequence[Path], root: Path) -> Any:
-    """A loader for modules the project listing did not include (pythonpath, namespace dirs)."""
-
-    def load(name: str) -> ModuleInfo | None:
-        parts = name.split(".")
-        for base in bases:
-            folder = base.joinpath(*parts)
-            for candidate, is_package in ((folder / "__init__.py", True), (folder.with_suffix(".py"), False)):
-                if candidate.is_file():
-                    relpath = _relpath(candidate, root)
-                    parsed = parse_file(candidate, relpath)
-                    summary, _ = summary_of(parsed)
-                    return ModuleInfo(name, str(candidate), relpath, is_package, summary)
-            if folder.is_dir() and all(p.isidentifier() for p in parts):
-                return ModuleInfo(name, str(folder), _relpath(folder, root), True, ModuleSummary())
-            if folder.parent.is_dir() and any(folder.parent.glob(f"{parts[-1]}.*.so")):
-                return ModuleInfo(name, str(folder), _relpath(folder, root), False, ModuleSummary(dynamic_globals=True))
-        return None
-
-    return load
-
-
-@dataclass(slots=True)
-class Job:
-    """One file of the project: where it is, its module, and what is to be done with it."""
-
-    path: str
-    relpath: str
-    module: str
-    is_package: bool
-    summarize: bool
-    check: bool = False
-
-
-@dataclass(slots=True)
-class Setup:
-    """What a worker needs besides the index to check files."""
-
-    roles: tuple[RolePath, ...]
-    bases: tuple[str, ...]
-    root: str
-
-
-def check_tree(job: Job, parsed: Parsed, index: Index, setup: Setup) -> tuple[Finding, ...]:
-    """Run every rule over one parsed file; the WC300 finding when it did not parse."""
-    if parsed.tree is None:
-        return (parsed.error,) if parsed.error is not None else ()
-    ctx = FileContext(
-        module=job.module,
-        relpath=job.relpath,
-        is_package=job.is_package,
-        tree=parsed.tree,
-        source=parsed.source,
-        index=index,
-        roles=setup.roles,
-    )
-    try:
-        findings = visit(ctx, all_rules())
-    except RecursionError:
-        findings = [_skipped(job.relpath, None, None, "is nested too deeply to analyse")]
-    except Exception as exc:  # a bug of ours must not stop the scan of the other files
-        if os.environ.get("WIRINGCHECK_DEBUG"):
-            raise
-        why = f"could not be analysed ({type(exc).__name__}: {exc}); this is a bug in wiringcheck, please report it"
-        findings = [_skipped(job.relpath, None, None, why)]
-    return tuple(apply_ignores(findings, parsed.source))
-
-
-def build_index(modules: dict[str, ModuleInfo], setup: Setup) -> Index:
-    return Index(modules, make_loader([Path(b) for b in setup.bases], Path(setup.root)))
-
-
-# -- workers -------------------------------------------------------------------------------------
-
-_OUTBOX: Any = None
-_INBOX: Any = None
-
-
-def _worker_init(outbox: Any, inbox: Any) -> None:
-    global _OUTBOX, _INBOX
-    _OUTBOX, _INBOX = outbox, inbox
-
-
-def _shard(shard_id: int, jobs: list[Job], setup: Setup) -> dict[str, tuple[Finding, ...]]:
-    parsed: dict[str, Parsed] = {}
-    summaries: dict[str, tuple[ModuleSummary, str, Finding | None]] = {}
-    for job in jobs:
-        result = parse_file(Path(job.path), job.relpath)
-        parsed[job.relpath] = result
-        if job.summarize:
-            summary, digest = summary_of(result)
-            summaries[job.relpath] = (summary, digest, result.error)
-    _OUTBOX.put((shard_id, summaries))
-    modules, to_check, roles = _INBOX.get()
-    setup = Setup(roles, setup.bases, setup.root)
-    index = build_index(modules, setup)
-    results: dict[str, tuple[Finding, ...]] = {}
-    for job in jobs:
-        if job.relpath in to_check:
-            results[job.relpath] = check_tree(job, parsed.pop(job.relpath), index, setup)
-    return results
-
-
-def _split(jobs: list[Job], sizes: Mapping[str, int], n: int) -> list[list[Job]]:
-    shards: list[list[Job]] = [[] for _ in range(n)]
-    loads = [0] * n
-    for job in sorted(jobs, key=lambda j: -sizes.get(j.relpath, 0)):
-        smallest = loads.index(min(loads))
-        shards[smallest].append(job)
-        loads[smallest] += sizes.get(job.relpath, 0) + 1
-    return [shard for shard in shards if shard]
-
-
-# -- the scan ------------------------------------------------------------------------------------
+# -- step 3: summarize and check -------------------------------------------------------------------
 
 
 @dataclass(slots=True)
@@ -337,217 +179,212 @@ class Outcome:
     cached: int = 0
     checked: int = 0
     workers: int = 1
+    mode: str = "sequential"
+    """How the files were summarized: ``cached``, ``sequential``, ``parallel`` or ``lazy``."""
 
 
-def scan_project(
-    paths: Sequence[Path],
-    *,
-    root: Path | None = None,
-    roles: Mapping[str, RoleLike] | None = None,
-    must_call: Sequence[str] = (),
-    startup_modules: Sequence[str] = (),
-    pythonpath: Sequence[Path] = (),
-    cache: bool = True,
-    jobs: int | None = None,
-) -> Outcome:
-    """Scan `paths` against the project at `root`; see the module docstring."""
-    resolved: list[Path] = []
-    for path in paths:
-        if not path.exists():
-            raise ScanError(f"path does not exist: {path}")
-        resolved.append(path.resolve())
-    if not resolved:
-        raise ScanError("nothing to scan: give at least one path")
-    root = (root or find_root(resolved)).resolve()
-    if not root.is_dir():
-        raise ScanError(f"root is not a directory: {root}")
-    bases = search_paths(root, pythonpath)
+@dataclass(slots=True)
+class State:
+    """What the steps of one scan share."""
 
-    targets: dict[str, Path] = {}
-    for path in resolved:
-        for file in python_files(path):
-            targets[_relpath(file, root)] = file
-    project: dict[str, Path] = {_relpath(file, root): file for file in python_files(root)}
-    project.update(targets)
+    files: Files
+    store: Cache
+    config_key: str
+    roles: Mapping[str, RoleLike]
+    outcome: Outcome
+    index: Index | None = None
+    facts: ProjectFacts | None = None
+    setup: Setup | None = None
+    digest: str = ""
+    """The project digest; empty when not every module was summarized (a lazy scan)."""
+    parsed: dict[str, Parsed] = field(default_factory=dict)
 
-    store = Cache.open(cache_directory(root) if cache else None)
-    manifest: dict[str, tuple[int, int, str, int]] = {}
-    contents: dict[str, bytes] = {}
-    for relpath, file in project.items():
-        try:
-            stat = file.stat()
-        except OSError:
-            continue
-        previous = store.manifest.get(relpath)
-        if previous is not None and previous[0] == stat.st_mtime_ns and previous[1] == stat.st_size:
-            manifest[relpath] = previous
-            continue
-        try:
-            data = file.read_bytes()
-        except OSError:
-            data = b""
-        contents[relpath] = data
-        sha = hashlib.blake2b(data, digest_size=16).hexdigest()
-        manifest[relpath] = (stat.st_mtime_ns, stat.st_size, sha, data.count(b"\n"))
-
-    modules_of: dict[str, tuple[str, bool]] = {rel: module_name(project[rel], bases) for rel in manifest}
-    need_summary = [rel for rel in manifest if manifest[rel][2] not in store.summaries]
-
-    role_map = dict(roles or {})
-    config_key = repr(
-        (
-            sorted((n, r.path, r.class_ref, tuple(r.members)) for n, r in role_map.items()),
-            tuple(must_call),
-            tuple(startup_modules),
-            [str(b) for b in bases],
-        )
-    )
-    outcome = Outcome(root, sorted(targets), {})
-    outcome.lines = sum(manifest[rel][3] for rel in targets if rel in manifest)
-
-    new_summaries: dict[str, tuple[ModuleSummary, str, Finding | None]] = {}
-    parsed_here: dict[str, Parsed] = {}
-    workers = max(1, jobs if jobs is not None else (os.cpu_count() or 1))
-    sizes = {rel: manifest[rel][1] for rel in manifest}
-
-    def modules_and_digest() -> tuple[dict[str, ModuleInfo], str]:
+    def modules(self) -> tuple[dict[str, ModuleInfo], str]:
+        """Every module of the project (summaries from the cache) and the project digest."""
+        files = self.files
+        summaries = self.store.summaries
         modules: dict[str, ModuleInfo] = {}
-        digest = hashlib.blake2b(config_key.encode(), digest_size=16)
-        for rel in sorted(manifest):
-            sha = manifest[rel][2]
-            summary, sdigest = store.summaries[sha]
-            name, is_package = modules_of[rel]
+        digest = hashlib.blake2b(self.config_key.encode(), digest_size=16)
+        for rel in sorted(files.manifest):
+            summary, sdigest = summaries[files.manifest[rel].sha]
+            name, is_package = files.modules[rel]
             digest.update(f"{rel}\0{name}\0{sdigest}\n".encode())
-            if name and (name not in modules or rel in targets):
-                modules[name] = ModuleInfo(name, str(project[rel]), rel, is_package, summary)
+            if name and (name not in modules or rel in files.project.targets):
+                modules[name] = ModuleInfo(name, str(files.project.files[rel]), rel, is_package, summary)
         return modules, digest.hexdigest()
 
-    def to_check_given(digest: str) -> set[str]:
-        result: set[str] = set()
-        for rel in targets:
+    def cached_findings(self, digest: str) -> set[str]:
+        """Fill in the targets whose findings the cache holds for `digest`; the others, to check."""
+        to_check: set[str] = set()
+        store, manifest = self.store, self.files.manifest
+        for rel in self.files.project.targets:
             if rel not in manifest:
                 continue
-            cached = store.findings.get(rel) if store.findings_digest == digest else None
-            if cached is not None and cached[0] == manifest[rel][2]:
-                outcome.findings[rel] = cached[1]
-                outcome.cached += 1
+            cached = store.findings.get(rel) if digest and store.findings_digest == digest else None
+            if cached is not None and cached[0] == manifest[rel].sha:
+                self.outcome.findings[rel] = cached[1]
+                self.outcome.cached += 1
             else:
-                result.add(rel)
-        return result
+                to_check.add(rel)
+        return to_check
 
-    job_of = {
-        rel: Job(str(project[rel]), rel, modules_of[rel][0], modules_of[rel][1], summarize=rel in need_summary)
-        for rel in manifest
-    }
-    setup = Setup((), tuple(str(b) for b in bases), str(root))
-    parallel = workers > 1 and len(need_summary) >= PARALLEL_THRESHOLD
+    def summarize(self, rel: str) -> None:
+        files = self.files
+        parsed = parse_file(files.project.files[rel], rel, files.contents.get(rel))
+        self.parsed[rel] = parsed
+        summary, sdigest = summary_of(parsed)
+        self.store.put_summary(files.manifest[rel].sha, summary, sdigest)
+        self.outcome.parsed += 1
 
-    if parallel:
-        # shards: files to summarize plus targets (which may need checking)
-        shard_jobs = [job_of[rel] for rel in manifest if rel in need_summary or rel in targets]
-        shards = _split(shard_jobs, sizes, workers)
-        outcome.workers = len(shards)
-        context = multiprocessing.get_context("fork") if hasattr(os, "fork") else multiprocessing.get_context()
-        outbox: Any = context.Queue()
-        inbox: Any = context.Queue()
-        with ProcessPoolExecutor(
-            max_workers=len(shards), mp_context=context, initializer=_worker_init, initargs=(outbox, inbox)
-        ) as pool:
-            futures = [pool.submit(_shard, i, shard, setup) for i, shard in enumerate(shards)]
-            received = 0
-            while received < len(shards):
-                try:
-                    _, summaries = outbox.get(timeout=1.0)
-                except queue.Empty:
-                    for future in futures:
-                        if future.done() and future.exception() is not None:
-                            raise RuntimeError("a scan worker failed") from future.exception()
-                    continue
-                received += 1
-                new_summaries.update(summaries)
-            for rel, (summary, sdigest, _error) in new_summaries.items():
-                store.put_summary(manifest[rel][2], summary, sdigest)
-            modules, digest = modules_and_digest()
-            index = build_index(dict(modules), setup)
-            setup = Setup(tuple(_role_paths(index, role_map)), setup.bases, setup.root)
-            to_check = to_check_given(digest)
-            for _ in shards:
-                inbox.put((modules, to_check, setup.roles))
-            results: dict[str, tuple[Finding, ...]] = {}
-            for future in futures:
-                results.update(future.result())
-        outcome.findings.update(results)
-        outcome.checked = len(to_check)
-        outcome.parsed = len(need_summary)
+    def use_index(self, index: Index, facts: ProjectFacts) -> None:
+        bases = tuple(str(b) for b in self.files.project.bases)
+        self.index, self.facts = index, facts
+        self.setup = Setup(role_paths(index, self.roles), bases, str(self.files.project.root))
+
+    def check(self, rels: Iterable[str]) -> None:
+        assert self.index is not None
+        assert self.setup is not None
+        files = self.files
+        for rel in sorted(rels):
+            parsed = self.parsed.pop(rel, None) or parse_file(files.project.files[rel], rel, files.contents.get(rel))
+            self.outcome.findings[rel] = check_tree(
+                files.job(rel, summarize=False), parsed, self.index, self.setup, self.facts
+            )
+            self.outcome.checked += 1
+
+
+def summarize_and_check(state: State, jobs: int | None) -> None:
+    """Step 3: summaries for the files that have none cached, then the checks of the targets."""
+    files, store = state.files, state.store
+    targets = files.project.targets
+    need = [rel for rel in files.manifest if files.manifest[rel].sha not in store.summaries]
+    others = [rel for rel in need if rel not in targets]
+    workers = max(1, jobs if jobs is not None else (os.cpu_count() or 1))
+    if len(others) >= PARALLEL_THRESHOLD and len(targets) * LAZY_SHARE <= len(files.manifest):
+        state.outcome.mode = "lazy"
+        _lazy(state, need)
+    elif workers > 1 and len(need) >= PARALLEL_THRESHOLD:
+        state.outcome.mode = "parallel"
+        _parallel(state, need, workers)
     else:
-        for rel in need_summary:
-            parsed = parse_file(project[rel], rel, contents.get(rel))
-            parsed_here[rel] = parsed
-            summary, sdigest = summary_of(parsed)
-            store.put_summary(manifest[rel][2], summary, sdigest)
-        outcome.parsed = len(need_summary)
-        modules, digest = modules_and_digest()
-        index = build_index(modules, setup)
-        setup = Setup(tuple(_role_paths(index, role_map)), setup.bases, setup.root)
-        to_check = to_check_given(digest)
-        for rel in sorted(to_check):
-            job = job_of[rel]
-            parsed = parsed_here.get(rel) or parse_file(project[rel], rel, contents.get(rel))
-            outcome.findings[rel] = check_tree(job, parsed, index, setup)
-        outcome.checked = len(to_check)
-
-    # remember per-file findings (before project rules, which depend on other files)
-    cached_findings = dict(store.findings) if store.findings_digest == digest else {}
-    cached_findings.update(
-        (rel, (manifest[rel][2], found)) for rel, found in outcome.findings.items() if rel in manifest
-    )
-    cached_findings = {rel: entry for rel, entry in cached_findings.items() if rel in manifest}
-    store.set_findings(digest, cached_findings)
-    store.set_manifest(manifest)
-    store.save({entry[2] for entry in manifest.values()})
-
-    outcome.skipped = {rel for rel, found in outcome.findings.items() if any(f.code == "WC300" for f in found)}
-    if role_map or must_call:
-        target_modules = {rel: modules_of[rel][0] for rel in targets if rel in modules_of}
-        _project_rules(outcome, index, setup, role_map, must_call, startup_modules, targets, project, target_modules)
-    return outcome
+        state.outcome.mode = "sequential" if need else "cached"
+        for rel in need:
+            state.summarize(rel)
+        modules, state.digest = state.modules()
+        index = build_index(modules, Setup((), tuple(map(str, files.project.bases)), str(files.project.root)))
+        state.use_index(index, ProjectFacts(index))
+        state.check(state.cached_findings(state.digest))
 
 
-def _role_paths(index: Index, roles: Mapping[str, RoleLike]) -> Iterable[RolePath]:
-    for name, role in roles.items():
-        cls = resolve_class_ref(index, role.class_ref)
-        if cls is not None and role.path:
-            yield RolePath(name, role.path, cls)
+def _parallel(state: State, need: list[str], workers: int) -> None:
+    from wiringcheck.scan.workers import run_shards
+
+    files = state.files
+    targets = files.project.targets
+    jobs = [files.job(rel, summarize=rel in need) for rel in files.manifest if rel in need or rel in targets]
+    sizes = {rel: entry.size for rel, entry in files.manifest.items()}
+    setup = Setup((), tuple(str(b) for b in files.project.bases), str(files.project.root))
+
+    def merge(summaries: Mapping[str, tuple[ModuleSummary, str, Finding | None]]) -> tuple[Any, set[str], Any]:
+        for rel, (summary, sdigest, _error) in summaries.items():
+            state.store.put_summary(files.manifest[rel].sha, summary, sdigest)
+        modules, state.digest = state.modules()
+        index = build_index(dict(modules), setup)
+        state.use_index(index, ProjectFacts(index))
+        assert state.setup is not None
+        return modules, state.cached_findings(state.digest), state.setup.roles
+
+    results, shards = run_shards(jobs, sizes, workers, setup, merge)
+    state.outcome.findings.update(results)
+    state.outcome.checked += len(results)
+    state.outcome.parsed += len(need)
+    state.outcome.workers = shards
 
 
-def resolve_class_ref(index: Index, ref: str | None) -> ClassEnt | None:
-    """``pkg.mod:Cls`` (or ``pkg.mod.Cls``) to the class in the index, when it is there."""
-    if not ref:
-        return None
-    if ":" in ref:
-        module, _, attr = ref.partition(":")
-    else:
-        module, _, attr = ref.rpartition(".")
-    if not module or not attr:
-        return None
-    entity = index.resolve_dotted(module, attr) if index.module(module) is not None else None
-    return entity if isinstance(entity, ClassEnt) else None
+class TextCorpus:
+    """The raw text of the files not summarized yet, to find the few a project-wide question needs.
+
+    Text search answers a superset of what the summaries would: a file that defines,
+    stores or derives from ``Registry`` (even through ``import Registry as R``) contains
+    the word ``Registry``.
+    """
+
+    _CLASS_WITH_BASES = re.compile(rb"^[ \t]*class[ \t]+\w+[ \t]*\(", re.MULTILINE)
+
+    def __init__(self, state: State, rels: Iterable[str], modules: Mapping[str, str]) -> None:
+        self.state = state
+        self.rels = [rel for rel in rels if modules.get(state.files.modules[rel][0]) == rel]
+        self._texts: dict[str, bytes] = {}
+
+    def _text(self, rel: str) -> bytes:
+        text = self._texts.get(rel)
+        if text is None:
+            text = self._texts[rel] = self.state.files.read(rel) or b""
+        return text
+
+    def mentioning(self, word: str) -> Iterator[str]:
+        needle = word.encode()
+        for rel in self.rels:
+            if needle in self._text(rel):
+                yield self.state.files.modules[rel][0]
+
+    def deriving(self, name: str) -> Iterator[str]:
+        needle = name.encode()
+        for rel in self.rels:
+            text = self._text(rel)
+            if needle in text and self._CLASS_WITH_BASES.search(text):
+                yield self.state.files.modules[rel][0]
 
 
-def _project_rules(
-    outcome: Outcome,
-    index: Index,
-    setup: Setup,
-    roles: Mapping[str, RoleLike],
+def _lazy(state: State, need: list[str]) -> None:
+    files, store = state.files, state.store
+    targets = files.project.targets
+    for rel in need:
+        if rel in targets:
+            state.summarize(rel)
+    module_files = files.module_files()
+    summaries = store.summaries
+    modules: dict[str, ModuleInfo] = {}
+    waiting: list[str] = []
+    for name, rel in module_files.items():
+        entry = summaries.get(files.manifest[rel].sha)
+        if entry is None:
+            waiting.append(rel)
+            continue
+        is_package = files.modules[rel][1]
+        modules[name] = ModuleInfo(name, str(files.project.files[rel]), rel, is_package, entry[0])
+    fallback = make_loader(list(files.project.bases), files.project.root)
+
+    def load(name: str) -> ModuleInfo | None:
+        rel = module_files.get(name)
+        if rel is None:
+            return fallback(name)  # type: ignore[no-any-return]
+        if files.manifest[rel].sha not in store.summaries:
+            state.summarize(rel)
+            state.parsed.pop(rel, None)  # only the files to check keep their tree
+        summary = store.summaries[files.manifest[rel].sha][0]
+        return ModuleInfo(name, str(files.project.files[rel]), rel, files.modules[rel][1], summary)
+
+    index = Index(modules, load)
+    state.use_index(index, ProjectFacts(index, TextCorpus(state, waiting, module_files)))
+    state.digest = ""  # not every module was summarized: findings are not cached
+    state.check(state.cached_findings(""))
+
+
+# -- step 4: project rules -------------------------------------------------------------------------
+
+
+def project_rules(
+    state: State,
     must_call: Sequence[str],
     startup_modules: Sequence[str],
-    targets: Mapping[str, Path],
-    project: Mapping[str, Path],
-    target_modules: Mapping[str, str],
 ) -> None:
-    from wiringcheck.scan.rules import contract_member
-    from wiringcheck.scan.rules import must_call as must_call_rule
-
+    """Run the rules registered with ``@rule.project``; keep their findings in the scanned files."""
+    index, setup = state.index, state.setup
+    assert index is not None
+    assert setup is not None
+    files = state.files
+    targets = files.project.targets
     contexts: dict[str, FileContext | None] = {}
 
     def context(module: str) -> FileContext | None:
@@ -566,14 +403,17 @@ def _project_rules(
                     source=parsed.source,
                     index=index,
                     roles=setup.roles,
+                    facts=state.facts,
                 )
         contexts[module] = ctx
         return ctx
 
+    scanned = {files.modules[rel][0] for rel in targets if rel in files.modules}
+    project = ProjectContext(index, state.roles, must_call, startup_modules, scanned, context)
     found: list[Finding] = []
-    found.extend(contract_member.check(index, roles))
-    allowed = {index_name for rel, index_name in target_modules.items()}
-    found.extend(must_call_rule.check(index, roles, must_call, startup_modules, context, allowed))
+    for rule in all_rules():
+        for callback in rule.project_callbacks:
+            found.extend(callback(project))
     by_file: dict[str, list[Finding]] = {}
     for item in found:
         if item.location is not None and item.location.path in targets:
@@ -581,9 +421,83 @@ def _project_rules(
     for rel, extra in by_file.items():
         source = ""
         with contextlib.suppress(OSError):
-            source = project[rel].read_text(encoding="utf-8", errors="replace")
+            source = files.project.files[rel].read_text(encoding="utf-8", errors="replace")
         kept = tuple(apply_ignores(extra, source))
-        outcome.findings[rel] = (*outcome.findings.get(rel, ()), *kept)
+        state.outcome.findings[rel] = (*state.outcome.findings.get(rel, ()), *kept)
+
+
+# -- step 5: remember --------------------------------------------------------------------------------
+
+
+def remember(state: State, signature: str) -> None:
+    """Save the manifest, the new summaries and (for a full digest) the per-file findings."""
+    store, manifest = state.store, state.files.manifest
+    if state.digest:
+        # per-file findings, before project rules (which depend on other files)
+        kept = dict(store.findings) if store.findings_digest == state.digest else {}
+        kept.update(
+            (rel, (manifest[rel].sha, found)) for rel, found in state.outcome.findings.items() if rel in manifest
+        )
+        live = {rel: entry for rel, entry in kept.items() if rel in manifest}
+        store.set_findings(signature, state.digest, live)
+    store.set_manifest(manifest)
+    store.save({entry.sha for entry in manifest.values()})
+
+
+# -- the scan ------------------------------------------------------------------------------------
+
+
+def scan_project(
+    paths: Sequence[Path],
+    *,
+    root: Path | None = None,
+    roles: Mapping[str, RoleLike] | None = None,
+    must_call: Sequence[str] = (),
+    startup_modules: Sequence[str] = (),
+    pythonpath: Sequence[Path] = (),
+    cache: bool = True,
+    jobs: int | None = None,
+) -> Outcome:
+    """Scan `paths` against the project at `root`; see the module docstring."""
+    project = discover(paths, root=root, pythonpath=pythonpath)
+    store = Cache.open(cache_directory(project.root) if cache else None)
+    files = read_manifest(project, store)
+    role_map = dict(roles or {})
+    config_key = repr(
+        (
+            sorted((n, r.path, r.class_ref, tuple(r.members)) for n, r in role_map.items()),
+            tuple(must_call),
+            tuple(startup_modules),
+            [str(b) for b in project.bases],
+        )
+    )
+    outcome = Outcome(project.root, sorted(project.targets), {})
+    outcome.lines = sum(files.manifest[rel].lines for rel in project.targets if rel in files.manifest)
+    state = State(files, store, config_key, role_map, outcome)
+    signature = files.signature(config_key)
+    project_level = bool(role_map or must_call)
+
+    if not project_level and store.findings_signature == signature and store.findings_digest:
+        # nothing changed on disk: the digest is known without loading any summary
+        to_check = state.cached_findings(store.findings_digest)
+        if not to_check:
+            outcome.mode = "cached"
+            state.digest = store.findings_digest
+            outcome.skipped = _skipped_files(outcome)
+            return outcome
+        outcome.findings.clear()
+        outcome.cached = 0
+
+    summarize_and_check(state, jobs)
+    remember(state, signature)
+    outcome.skipped = _skipped_files(outcome)
+    if project_level:
+        project_rules(state, must_call, startup_modules)
+    return outcome
+
+
+def _skipped_files(outcome: Outcome) -> set[str]:
+    return {rel for rel, found in outcome.findings.items() if any(f.code == "WC300" for f in found)}
 
 
 def to_report(outcome: Outcome, *, started: float) -> Report:
@@ -607,6 +521,7 @@ def to_report(outcome: Outcome, *, started: float) -> Report:
             "cached": outcome.cached,
             "checked": outcome.checked,
             "workers": outcome.workers,
+            "mode": outcome.mode,
         }
     )
     return report

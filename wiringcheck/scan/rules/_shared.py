@@ -17,7 +17,7 @@ from wiringcheck.scan.index import (
     Inst,
 )
 from wiringcheck.scan.infer import FileContext
-from wiringcheck.scan.model import Func, dotted
+from wiringcheck.scan.summary import Func, dotted
 from wiringcheck.suggest import suggest
 
 __all__ = [
@@ -75,12 +75,12 @@ def missing_member(ctx: FileContext, entity: Entity | None, name: str, *, called
     names = view.names | TYPE_MEMBERS if class_object else view.names
     if name in names:
         return None
-    if name in index.attr_stores():
+    if ctx.facts.stored_anywhere(name, tests=ctx.is_test):
         return None
-    if isinstance(entity, Inst) and entity.is_self and name not in index.member_names() and _mixin_like(ctx, view):
+    if isinstance(entity, Inst) and entity.is_self and not ctx.facts.defined_anywhere(name) and _mixin_like(ctx, view):
         # a mixin using a name that comes from a base outside the project (self.assertEqual)
         return None
-    for sub in index.subclasses(cls):
+    for sub in ctx.facts.subclasses(cls, tests=ctx.is_test):
         sub_view = index.view(sub)
         if sub_view.doubt or not sub_view.complete or name in sub_view.names:
             return None
@@ -128,7 +128,7 @@ def caught(parents: tuple[ast.AST, ...], node: ast.AST, kind: str) -> bool:
     for parent in reversed(parents):
         if isinstance(parent, (ast.Try, ast.TryStar)) and any(child is stmt for stmt in parent.body):
             for handler in parent.handlers:
-                if handler.type is None:
+                if handler.type is None or _reraises(handler):
                     continue
                 types = handler.type.elts if isinstance(handler.type, ast.Tuple) else [handler.type]
                 if any(_last(dotted(t) or "") in wanted for t in types):
@@ -142,6 +142,11 @@ def caught(parents: tuple[ast.AST, ...], node: ast.AST, kind: str) -> bool:
             return False
         child = parent
     return False
+
+
+def _reraises(handler: ast.ExceptHandler) -> bool:
+    """A handler whose body ends in ``raise`` turns the error into another: the failure stays."""
+    return bool(handler.body) and isinstance(handler.body[-1], ast.Raise)
 
 
 def under_version_check(parents: tuple[ast.AST, ...], node: ast.AST) -> bool:
@@ -203,7 +208,7 @@ def resolve_callee(ctx: FileContext, call: ast.Call, entity: Entity | None) -> C
         if skip and not func.positional:
             return None
         alternatives: list[Func] = []
-        overrides = index.overrides(entity.cls, entity.name)
+        overrides = ctx.facts.overrides(entity.cls, entity.name, tests=ctx.is_test)
         if overrides is None:
             return None
         for _sub, other in overrides:

@@ -4,8 +4,9 @@ Only reported when certain: the callee is a plain ``def`` (not async, not a gene
 not decorated beyond staticmethod/classmethod/abstractmethod/override/final), no known
 override is async, and what it returns is plainly not awaitable: it is annotated
 ``None`` or a builtin or project class without ``__await__``, or, without an
-annotation, its body returns nothing or only literals.  A plain function that returns
-the result of a call may return a coroutine or a future, so it stays silent.
+annotation, its body returns nothing, only literals, or only new instances of project
+classes without ``__await__`` (``return Manager(...)``).  A plain function that returns
+the result of any other call may return a coroutine or a future, so it stays silent.
 """
 
 from __future__ import annotations
@@ -15,10 +16,10 @@ from collections.abc import Iterator
 
 from wiringcheck.findings import Finding
 from wiringcheck.scan.engine import Rule, finding
-from wiringcheck.scan.index import ClassEnt, ExternalEnt, Index
+from wiringcheck.scan.index import ClassEnt, ExternalEnt, Index, Inst
 from wiringcheck.scan.infer import FileContext
-from wiringcheck.scan.model import Func
 from wiringcheck.scan.rules._shared import caught, resolve_callee, under_version_check
+from wiringcheck.scan.summary import Func
 
 rule = Rule("WC303", __name__)
 
@@ -49,6 +50,18 @@ def plain_result(index: Index, module: str, func: Func) -> str | None:
         return "None"
     if func.return_kind == "literal":
         return "a plain value"
+    if func.return_calls:
+        # every return builds an object: plain when each is a project class without __await__
+        built: list[str] = []
+        for name in func.return_calls:
+            target = index.resolve_dotted(module, name)
+            if not isinstance(target, ClassEnt) or not isinstance(index.call_result(target), Inst):
+                return None  # not a class, or one with __new__, an enum, a doubtful view
+            view = index.view(target)
+            if view.doubt or not view.complete or "__await__" in view.names:
+                return None
+            built.append(target.qualname)
+        return f"a new {' or '.join(built)}"
     return None
 
 

@@ -17,8 +17,8 @@ from collections.abc import Iterator
 from wiringcheck.findings import Finding
 from wiringcheck.scan.engine import Rule, finding
 from wiringcheck.scan.infer import FileContext
-from wiringcheck.scan.model import Func
 from wiringcheck.scan.rules._shared import caught, resolve_callee, signature_text, under_version_check
+from wiringcheck.scan.summary import Func
 from wiringcheck.suggest import suggest
 
 rule = Rule("WC302", __name__)
@@ -86,6 +86,13 @@ def call(ctx: FileContext, node: ast.AST, parents: tuple[ast.AST, ...]) -> Itera
             return
     if caught(parents, node, "type") or under_version_check(parents, node):
         return
+    # a wrong keyword is shown on its own line: in a call written over several lines, the
+    # call's first line may be far from it (editors and review bots point at the location)
+    where: ast.AST = node
+    for keyword in node.keywords:
+        if any(f"argument '{keyword.arg}'" in problem for problem in found):
+            where = keyword
+            break
     signature = signature_text(callee.func, callee.skip)
     kind = "async def" if callee.func.is_async else "def"
     message = (
@@ -95,7 +102,7 @@ def call(ctx: FileContext, node: ast.AST, parents: tuple[ast.AST, ...]) -> Itera
     yield finding(
         ctx,
         rule.code,
-        node,
+        where,
         message,
         subject=f"{callee.display}()",
         hint=f"call it as {callee.func.name}{signature}",

@@ -9,11 +9,10 @@ class is not in the tree or cannot be fully known (dynamic, unresolvable base).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
-from typing import Any
+from collections.abc import Iterator
 
 from wiringcheck.findings import Finding, Location
-from wiringcheck.scan.engine import Rule
+from wiringcheck.scan.engine import ProjectContext, Rule
 from wiringcheck.scan.index import OBJECT_MEMBERS, ClassView, Index
 from wiringcheck.suggest import suggest
 
@@ -43,11 +42,11 @@ def callable_names_of(index: Index, view: ClassView) -> set[str]:
     return names
 
 
-def check(index: Index, roles: Mapping[str, Any]) -> Iterator[Finding]:
-    from wiringcheck.scan.project import resolve_class_ref
-
-    for name, role in roles.items():
-        cls = resolve_class_ref(index, role.class_ref)
+@rule.project
+def check(project: ProjectContext) -> Iterator[Finding]:
+    index = project.index
+    for name, role in project.roles.items():
+        cls = index.resolve_class_ref(role.class_ref)
         if cls is None or not role.members:
             continue
         view = index.view(cls)

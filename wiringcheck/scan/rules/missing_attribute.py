@@ -39,8 +39,9 @@ def _evidence(ctx: FileContext, missing: Missing) -> tuple[str, ...]:
 @rule.register(ast.Attribute)
 def attribute(ctx: FileContext, node: ast.AST, parents: tuple[ast.AST, ...]) -> Iterator[Finding]:
     assert isinstance(node, ast.Attribute)
-    if not isinstance(node.ctx, ast.Load):
-        return
+    augmented = bool(parents) and isinstance(parents[-1], ast.AugAssign) and parents[-1].target is node
+    if not isinstance(node.ctx, ast.Load) and not augmented:
+        return  # a store defines the name; ``obj.x += 1`` reads obj.x first
     name = node.attr
     if name.startswith("__") and name.endswith("__"):
         return
@@ -141,7 +142,7 @@ def guard(ctx: FileContext, node: ast.AST, parents: tuple[ast.AST, ...]) -> Iter
     if missing is None:
         return
     index = ctx.index
-    if missing.suggestion is None and name not in index.member_names() and name not in index.contract_names:
+    if missing.suggestion is None and not ctx.facts.defined_anywhere(name) and name not in index.contract_names:
         # nothing in the project ever defined this name: it is probably set by code
         # outside the tree (a plugin), which the guard exists for
         return

@@ -6,8 +6,10 @@ when a submodule of that name exists, or when one of its star imports brings it 
 source's ``__all__``, else its public names).  Silent when the module (or a star
 source) has a module-level ``__getattr__`` or writes to ``globals()``, or a star import
 from outside the tree;
-when the module is not in the tree; inside ``if TYPE_CHECKING:``; and inside a ``try``
-that catches ImportError.
+when the module is not in the tree; and inside a ``try`` whose ImportError handler does
+not re-raise.  Inside ``if TYPE_CHECKING:`` the import never runs, but every annotation
+naming it resolves to nothing (for the scan and for type checkers): it is reported with
+that consequence.
 """
 
 from __future__ import annotations
@@ -39,15 +41,23 @@ def import_from(ctx: FileContext, node: ast.AST, parents: tuple[ast.AST, ...]) -
     info = index.module(module)
     if info is None:
         return
-    if under_type_checking(parents) or caught(parents, node, "import") or under_version_check(parents, node):
+    if caught(parents, node, "import") or under_version_check(parents, node):
         return
+    static_only = under_type_checking(parents)
     summary = info.summary
     for alias in node.names:
         name = alias.name
         if name == "*" or name in MODULE_ATTRIBUTES or index.defines(module, name) is not False:
             continue
         close = suggest(name, [n for n in summary.bindings if not n.startswith("__")])
-        message = f"module {module} ({info.relpath}) has no name '{name}': the import raises ImportError"
+        if static_only:
+            consequence = (
+                "the import under TYPE_CHECKING never runs, but every annotation naming "
+                f"'{alias.asname or name}' names nothing, so no checker sees the calls on it"
+            )
+        else:
+            consequence = "the import raises ImportError"
+        message = f"module {module} ({info.relpath}) has no name '{name}': {consequence}"
         if close:
             message += f"; did you mean '{close}'?"
         yield finding(

@@ -15,11 +15,10 @@ make (``set_websocket_bridge``), when there is one.
 from __future__ import annotations
 
 import ast
-from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
-from typing import Any
+from collections.abc import Collection, Iterator, Sequence
 
 from wiringcheck.findings import Finding, Location
-from wiringcheck.scan.engine import Rule
+from wiringcheck.scan.engine import ProjectContext, Rule
 from wiringcheck.scan.index import ClassEnt, Index, Inst
 from wiringcheck.scan.infer import FileContext
 from wiringcheck.suggest import suggest
@@ -69,20 +68,14 @@ def _compatible(index: Index, receiver: object, cls: ClassEnt | None) -> bool:
     return cls in index.view(actual).chain
 
 
-def check(
-    index: Index,
-    roles: Mapping[str, Any],
-    must_call: Sequence[str],
-    startup_modules: Sequence[str],
-    context: Callable[[str], FileContext | None],
-    allowed: Collection[str] | None = None,
-) -> Iterator[Finding]:
-    from wiringcheck.scan.project import resolve_class_ref
-
+@rule.project
+def check(project: ProjectContext) -> Iterator[Finding]:
+    index, roles, must_call, startup_modules = project.index, project.roles, project.must_call, project.startup_modules
+    context = project.context
     if not must_call or not startup_modules:
         return
     targets = [ref.partition(":")[0] for ref in startup_modules]
-    closure = startup_closure(index, targets, allowed)
+    closure = startup_closure(index, targets, project.scanned_modules)
     if not closure:
         return
     home = index.module(closure[0])
@@ -107,7 +100,7 @@ def check(
         if not method:
             continue
         role = roles.get(role_name)
-        cls = resolve_class_ref(index, role.class_ref) if role is not None else None
+        cls = index.resolve_class_ref(role.class_ref) if role is not None else None
         satisfied = False
         for module in closure:
             ctx = context(module)

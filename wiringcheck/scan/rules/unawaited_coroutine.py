@@ -63,8 +63,8 @@ _VALUE_BUILTINS = {
 }
 
 
-def misuse(node: ast.Call, parents: tuple[ast.AST, ...]) -> str | None:
-    """How the coroutine made by `node` is misused, in words; None when it may be fine."""
+def misuse(node: ast.expr, parents: tuple[ast.AST, ...]) -> str | None:
+    """How the coroutine that `node` evaluates to is misused, in words; None when it may be fine."""
     if not parents:
         return None
     parent = parents[-1]

@@ -1,0 +1,1 @@
+"""agentapp: an agent backend (supervisor, registry, WebSocket bridge) on Starlette."""
