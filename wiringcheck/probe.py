@@ -275,9 +275,6 @@ def record_run_sync(
                 remaining = until - clock()
                 if remaining <= 0:
                     end = RecordingEnd.DEADLINE if terminal_seen_at is None else RecordingEnd.TERMINAL
-                    if end == RecordingEnd.DEADLINE:
-                        # A server that missed the deadline may be hung or flooding: it would not answer a close.
-                        connection.transport.abort()
                     break
                 try:
                     data = connection.recv(timeout=remaining)
