@@ -362,13 +362,13 @@ def error_of(table, *, source=SOURCE, prefix=""):
         ({"probe": {"trigger": 7}}, "probe.trigger", "expected a JSON object or a TOML table, got an integer"),
         (
             {"probe": {"auth": {"query": "token", "header": "Authorization", "token": "t"}}},
-            "probe.auth.query",
-            "send the token as a query parameter or a header, not both",
+            "probe.auth.header",
+            "send the token one way: 'query' or 'header', not both",
         ),
         (
             {"probe": {"auth": {"token": "t"}}},
             "probe.auth.query",
-            "missing: say how to send the token (query = 'token' or header = ...)",
+            "missing: say how to send the token (query = ... or header = ... or subprotocol = ...",
         ),
         (
             {"probe": {"auth": {"query": "token"}}},
@@ -434,7 +434,7 @@ def test_error_message_unknown_key():
 def test_error_message_unknown_key_without_suggestion_lists_the_keys():
     """With no close key, the message lists the keys that are allowed."""
 
-    assert "x.toml: probe.auth.password: unknown key; known keys: header, query, scheme, token, token_env" == str(
+    assert "x.toml: probe.auth.password: unknown key; known keys: ack, cookie, first_message, header, query, scheme, subprotocol, token, token_env" == str(
         error_of({"probe": {"auth": {"password": "x"}}})
     )
 

@@ -136,6 +136,17 @@ _ENTRIES = (
         "The server sent more frames or bytes for one run than any client should have to read; "
         "the probe stopped listening to bound its time and memory.",
     ),
+    Code("WC412", "backend signalled failure", "The run ended with the backend's error event: users see the failure."),
+    Code(
+        "WC415",
+        "event lifecycle broken",
+        "Clients track the run and its tool calls from start/end pairs; a broken pair leaves them in a wrong state.",
+    ),
+    Code(
+        "WC416",
+        "frames matched no event",
+        "Frames the configuration does not map are neither checked nor ignored on purpose.",
+    ),
 )
 
 CODES: dict[str, Code] = {entry.code: entry for entry in _ENTRIES}

@@ -10,7 +10,9 @@ command line returns for it::
     │   ├── ConfigError              the configuration file (names the file and the key path)
     │   ├── ImportRefError           a "package.module:attribute" that does not resolve
     │   ├── ContractSyntaxError      a contract member that does not parse
-    │   └── WireSyntaxError          a wire expression that does not parse
+    │   ├── WireSyntaxError          a wire expression that does not parse
+    │   ├── PathSyntaxError          a field path that is not dotted (``/data/type``)
+    │   └── MatcherError             an event matcher that cannot be used
     ├── BootError                    the backend failed while starting (internal to the targets)
     └── BackendError                 a booted backend could not start or stop (exit 3 for boot)
         └── RoleNotFound             a role asked for by name that the backend does not offer
@@ -30,6 +32,8 @@ __all__ = [
     "ConfigError",
     "ContractSyntaxError",
     "ImportRefError",
+    "MatcherError",
+    "PathSyntaxError",
     "RoleNotFound",
     "UsageError",
     "WireSyntaxError",
@@ -75,6 +79,14 @@ class ContractSyntaxError(UsageError, ValueError):
 
 class WireSyntaxError(UsageError, ValueError):
     """A wire expression that does not parse; the message points at the offending column."""
+
+
+class PathSyntaxError(UsageError, ValueError):
+    """A field path that is not in the documented dotted syntax; the message shows the dotted spelling."""
+
+
+class MatcherError(UsageError, ValueError):
+    """An event matcher that cannot be used (empty, or a condition that is not a value)."""
 
 
 class BootError(WiringcheckError):
