@@ -434,9 +434,12 @@ def test_error_message_unknown_key():
 def test_error_message_unknown_key_without_suggestion_lists_the_keys():
     """With no close key, the message lists the keys that are allowed."""
 
-    assert "x.toml: probe.auth.password: unknown key; known keys: ack, cookie, first_message, header, query, scheme, subprotocol, token, token_env" == str(
-        error_of({"probe": {"auth": {"password": "x"}}})
+    expected = (
+        "x.toml: probe.auth.password: unknown key; known keys: "
+        "ack, cookie, first_message, header, query, scheme, subprotocol, token, token_env"
     )
+
+    assert expected == str(error_of({"probe": {"auth": {"password": "x"}}}))
 
 
 def test_error_message_two_targets():

@@ -137,6 +137,8 @@ _ENTRIES = (
         "the probe stopped listening to bound its time and memory.",
     ),
     Code("WC412", "backend signalled failure", "The run ended with the backend's error event: users see the failure."),
+    Code("WC413", "credentials refused", "The server refused the probe's token: no client holding it can start a run."),
+    Code("WC414", "setup step failed", "The HTTP request that prepares a run failed, so no run could start."),
     Code(
         "WC415",
         "event lifecycle broken",

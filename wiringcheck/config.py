@@ -661,7 +661,7 @@ def _parse_auth(reader: _Reader, *, websocket: bool = True) -> Auth:
     reader.check_keys(allowed)
     scheme = reader.table.get("scheme")
     if scheme is not None and not isinstance(scheme, str):
-        raise reader.error("scheme", f"expected a string (\"\" for none), got {_kind(scheme)}")
+        raise reader.error("scheme", f'expected a string ("" for none), got {_kind(scheme)}')
     first_message = _json_template(reader, "first_message") if websocket else None
     ack = reader.table.get("ack")
     auth = Auth(

@@ -44,6 +44,7 @@ __all__ = [
     "percentile",
     "protocol_of",
     "summarize_latencies",
+    "unreached_finding",
 ]
 
 DEFAULT_EVENTS = ("agent_started", "agent_thinking", "tool_executing", "tool_completed", "agent_completed")
@@ -86,6 +87,7 @@ class Latency(enum.StrEnum):
     """From the backend's hand-off to its WebSocket layer (in-process targets), on one monotonic clock."""
     TIMESTAMP = "timestamp"
     """From the event's own timestamp field to the probe's wall clock (the server is another process)."""
+
 
 PAYLOAD_LIMIT = 300
 """How many characters of a frame a finding shows (error payloads, unexpected frames)."""
@@ -130,6 +132,8 @@ class Recording:
     error: str = ""
     server_run_id: str | None = None
     auth_method: str | None = None
+    secrets: tuple[str, ...] = field(default=(), repr=False)
+    """Every form of the credentials this run used, so whoever reports on it can scrub them."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -611,6 +615,48 @@ def connect_finding(recording: Recording, shown_url: str, *, hint: str) -> Findi
         hint=hint,
         subject="probe",
     )
+
+
+_AUTH_WHERE = {
+    "query": "the query parameter {query!r}",
+    "header": "the {header!r} header",
+    "subprotocol": "the subprotocol {subprotocol!r}",
+    "first_message": "the first message after connecting",
+    "cookie": "the cookie {cookie!r}",
+}
+
+
+def unreached_finding(recording: Recording, shown_url: str, probe: ProbeSettings, *, hint: str) -> Finding | None:
+    """Why a run never started, if it did not: WC401 (no connection), WC413 (credentials refused), WC414 (setup).
+
+    `hint` is WC401's, which depends on how the caller was told where to connect.
+    """
+    if recording.end == RecordingEnd.CONNECT_FAILED:
+        return connect_finding(recording, shown_url, hint=hint)
+    if recording.end == RecordingEnd.AUTH_REJECTED:
+        auth = probe.auth
+        method = recording.auth_method or auth.method or "?"
+        where = _AUTH_WHERE.get(method, method).format(
+            query=auth.query, header=auth.header, subprotocol=auth.subprotocol, cookie=auth.cookie
+        )
+        variable = f"${auth.token_env}" if auth.token_env else "the configured token"
+        return Finding(
+            code="WC413",
+            message=f"{shown_url} refused the credentials sent as {where} ({method}): {recording.error}",
+            hint=f"Check the token in {variable} (is it valid, unexpired, for this server?) and that the server "
+            f"expects it as {where}; probe.auth says how it is sent.",
+            subject="probe",
+            data={"auth_method": method},
+        )
+    if recording.end == RecordingEnd.SETUP_FAILED:
+        return Finding(
+            code="WC414",
+            message=f"the run could not be set up: {recording.error}",
+            hint="Check the [[probe.setup]] step: its path, body, credentials, expected status and the field paths "
+            "it captures; the backend's log says why it refused.",
+            subject="probe",
+        )
+    return None
 
 
 def percentile(values: Sequence[float], name: str) -> float:
