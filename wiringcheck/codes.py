@@ -68,6 +68,21 @@ _ENTRIES = (
         "threads left behind",
         "Threads the backend started and never stopped keep a process alive after shutdown, and leak between tests.",
     ),
+    Code(
+        "WC110",
+        "coroutine never awaited during the run",
+        "An async call made while serving the run did nothing: its event or side effect never happens.",
+    ),
+    Code(
+        "WC111",
+        "task failed and nobody awaited it",
+        "A background task raised and the exception went nowhere but the event loop's handler: the run stalls.",
+    ),
+    Code(
+        "WC112",
+        "logging disabled during boot",
+        "The backend's own warnings, often the real diagnosis, cannot be read here or in production.",
+    ),
     # -- roles, contract, wires ----------------------------------------------------------------
     Code("WC201", "role not found", "Startup did not build the object, or stored it under another name."),
     Code(

@@ -23,6 +23,11 @@ CATALOG = {
     "bad_frames": (ExitCode.CHECK_FAILED, {"WC406", "WC407"}),
     "boot_crash": (ExitCode.BOOT_FAILED, {"WC101"}),
     "boot_hang": (ExitCode.BOOT_FAILED, {"WC102"}),
+    # Backends whose protocol wiringcheck did not write (fixtures/studio, fixtures/relay).
+    "studio_setup_refused": (ExitCode.CHECK_FAILED, {"WC414"}),
+    "studio_drops_tool_call": (ExitCode.CHECK_FAILED, {"WC402"}),
+    "relay_run_fails": (ExitCode.CHECK_FAILED, {"WC402", "WC412"}),
+    "relay_wrong_key": (ExitCode.CHECK_FAILED, {"WC413"}),
 }
 
 
@@ -44,7 +49,17 @@ def test_fault_is_reported_with_its_exit_code_and_codes(name):
 
 
 # Faults seen only on the wire: the frames do not say which backend line emitted them.
-ON_THE_WIRE = {"missing_event", "slow_event", "out_of_order", "after_terminal", "bad_frames"}
+ON_THE_WIRE = {
+    "missing_event",
+    "slow_event",
+    "out_of_order",
+    "after_terminal",
+    "bad_frames",
+    "studio_setup_refused",
+    "studio_drops_tool_call",
+    "relay_run_fails",
+    "relay_wrong_key",
+}
 
 
 @pytest.mark.parametrize("name", sorted(set(CATALOG) - ON_THE_WIRE))
