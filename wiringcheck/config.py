@@ -292,6 +292,7 @@ LIMITS: dict[str, Limit] = {
     "connect_timeout": Limit("seconds", 600),
     "budget_ms": Limit("milliseconds", 600_000),
     "linger_ms": Limit("milliseconds", 60_000, zero_ok=True),
+    "timeout": Limit("seconds", 600),  # a setup step's request
 }
 """Every numeric setting and its bounds: the same rules for the file, the flags, the environment and the marker.
 
