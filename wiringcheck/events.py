@@ -735,6 +735,12 @@ def _check_lifecycle(protocol: Protocol, expectation: Expectation, items: Sequen
     )
     run = items[: end + 1]
     shown = ", ".join(f"#{e.index} {e.type}" for e in run[:12]) or "nothing"
+    failed = bool(run) and run[-1].item is not None and run[-1].item.kind is Kind.ERROR
+    if protocol.strict_lifecycle and failed and items[end + 1 :]:
+        after = ", ".join(e.type for e in items[end + 1 : end + 6])
+        verdict.general.append(
+            _lifecycle_finding(f"{len(items) - end - 1} event(s) followed the error terminal: {after}", shown)
+        )
     start = expectation.events[0]
     if protocol.strict_lifecycle and run:
         if run[0].type != start:
