@@ -282,11 +282,16 @@ def inspect_backend(
     ] = None,
     boot: Annotated[str | None, typer.Option(help="Boot async context manager, 'pkg.mod:attr'.")] = None,
     private: Annotated[bool, typer.Option("--private", help="Also show members whose name starts with _.")] = False,
+    probe: Annotated[
+        bool,
+        typer.Option("--probe", help="Also start one run: show the frame shapes and a suggested probe table."),
+    ] = False,
 ) -> None:
     """Boot the backend and show each role's class, members, signatures and origins, and each wire's state."""
     from wiringcheck.commands.inspect import inspect_command
 
-    raise typer.Exit(inspect_command(load(config).with_target(app=app_ref, boot=boot), private=private))
+    settings = load(config).with_target(app=app_ref, boot=boot)
+    raise typer.Exit(inspect_command(settings, private=private, probe=probe))
 
 
 @app.command("init")

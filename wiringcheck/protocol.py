@@ -43,10 +43,13 @@ __all__ = [
     "PathSyntaxError",
     "Protocol",
     "RunTracker",
+    "Shape",
     "decode_frame",
     "flatten_conditions",
+    "frame_shapes",
     "parse_matcher",
     "parse_path",
+    "suggest_probe_table",
 ]
 
 
@@ -477,3 +480,105 @@ terminal; every other AG-UI event is ignored.  Its lifecycle rules are those of
 ag-ui-validate: the first event is RUN_STARTED, once; nothing follows the terminal;
 tool calls open and close in pairs under a unique toolCallId.
 """
+
+
+# -- learning a protocol from what a backend sent --------------------------------------------------
+
+_DISCRIMINATORS = ("type", "kind", "event", "op", "status", "action")
+"""Field names that usually say what a frame is; `frame_shapes` groups frames by their values."""
+
+_ROLE_HINTS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("error", ("error", "fail")),
+    ("ignore", ("ping", "pong", "heartbeat", "keepalive", "keep_alive", "content", "delta", "chunk", "args")),
+    ("tool_completed", ("toolcallresult", "tool_result", "toolresult", "tool.result", "execution", "tool_completed",
+                        "tool_end", "tool_call_result")),
+    ("tool_executing", ("toolcallstart", "tool_call_start", "toolcallrequest", "tool.call", "tool_start",
+                        "tool_executing", "tool_call")),
+    ("agent_thinking", ("think", "thought", "reason", "text_message_start", "message_start")),
+    ("agent_started", ("run_started", "runstarted", "task_started", "taskstarted", "start", "begin", "accepted")),
+    ("agent_completed", ("run_finished", "finish", "complete", "done", "end")),
+)  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class Shape:
+    """A kind of frame a backend sent: the values of its discriminating fields, how often, and an example."""
+
+    conditions: tuple[tuple[str, Scalar], ...]
+    count: int
+    example: Any
+
+    @property
+    def matcher(self) -> dict[str, Scalar]:
+        """The matcher table that recognises this shape."""
+        return dict(self.conditions)
+
+
+def _discriminators(message: Any, prefix: str = "", depth: int = 0) -> list[tuple[str, Scalar]]:
+    found: list[tuple[str, Scalar]] = []
+    if not isinstance(message, Mapping) or depth > 2:
+        return found
+    for key, value in message.items():
+        path = f"{prefix}{key}"
+        if key in _DISCRIMINATORS and isinstance(value, str):
+            found.append((path, value))
+        elif isinstance(value, Mapping) and _SEGMENT.match(str(key)):
+            found.extend(_discriminators(value, f"{path}.", depth + 1))
+    return found
+
+
+def frame_shapes(messages: Iterable[Any]) -> list[Shape]:
+    """The distinct shapes among decoded frames, in order of first appearance (batches are not split)."""
+    order: list[tuple[tuple[str, Scalar], ...]] = []
+    counts: dict[tuple[tuple[str, Scalar], ...], int] = {}
+    examples: dict[tuple[tuple[str, Scalar], ...], Any] = {}
+    for message in messages:
+        key = tuple(_discriminators(message))
+        if key not in counts:
+            order.append(key)
+            counts[key] = 0
+            examples[key] = message
+        counts[key] += 1
+    return [Shape(conditions=key, count=counts[key], example=examples[key]) for key in order]
+
+
+def _guess(shape: Shape) -> str | None:
+    words = " ".join(str(value).lower() for _, value in shape.conditions)
+    squashed = words.replace("-", "_")
+    for role, hints in _ROLE_HINTS:
+        if any(hint in squashed or hint in squashed.replace("_", "") for hint in hints):
+            return role
+    return None
+
+
+def suggest_probe_table(shapes: Sequence[Shape], events: Sequence[str]) -> dict[str, Any]:
+    """A `[probe]` table mapping the shapes seen onto `events` by their names: a starting point to edit.
+
+    Each shape whose type names a role (``RunStarted``, ``tool.result``, ``heartbeat``,
+    ``failed``) is matched to it; the rest are left for the user, listed as unknown.
+    """
+    match: dict[str, Any] = {}
+    ignore: list[Any] = []
+    errors: list[Any] = []
+    unknown: list[Any] = []
+    for shape in shapes:
+        if not shape.conditions:
+            continue
+        role = _guess(shape)
+        matcher = shape.matcher
+        if role == "error":
+            errors.append(matcher)
+        elif role == "ignore":
+            ignore.append(matcher)
+        elif role is not None and role in events and role not in match:
+            match[role] = matcher
+        else:
+            unknown.append(matcher)
+    table: dict[str, Any] = {"match": match}
+    if ignore:
+        table["ignore"] = ignore
+    if errors:
+        table["error_events"] = errors
+    if unknown:
+        table["unmapped"] = unknown
+    return table
