@@ -25,7 +25,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from wiringcheck.containment import interrupting_after
 from wiringcheck.events import Frame, Recording, RecordingEnd
-from wiringcheck.protocol import Kind, RunTracker, decode_frame, parse_matcher
+from wiringcheck.protocol import Kind, RunTracker, decode_frame, parse_matcher, render_trigger
 
 if TYPE_CHECKING:
     import ssl
@@ -67,24 +67,6 @@ class ProbeRequest:
     auth_method: str | None = None
     secrets: tuple[str, ...] = ()
     server_run_id: str | None = None
-
-
-def render_trigger(template: Any, values: Mapping[str, str]) -> Any:
-    """Fill ``{run_id}``-style placeholders in every string of a parsed JSON template.
-
-    Substituting after parsing, not in the text, means a value can never break the
-    JSON or inject fields.
-    """
-    if isinstance(template, str):
-        result = template
-        for key, value in values.items():
-            result = result.replace("{" + key + "}", value)
-        return result
-    if isinstance(template, list):
-        return [render_trigger(item, values) for item in template]
-    if isinstance(template, dict):
-        return {key: render_trigger(value, values) for key, value in template.items()}
-    return template
 
 
 def token_forms(token: str) -> tuple[str, ...]:

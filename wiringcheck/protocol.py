@@ -49,6 +49,7 @@ __all__ = [
     "frame_shapes",
     "parse_matcher",
     "parse_path",
+    "render_trigger",
     "suggest_probe_table",
 ]
 
@@ -394,6 +395,24 @@ class RunTracker:
 
 def first_matching(items: Iterable[Item], kinds: set[Kind]) -> Item | None:
     return next((item for item in items if item.kind in kinds), None)
+
+
+def render_trigger(template: Any, values: Mapping[str, str]) -> Any:
+    """Fill ``{run_id}``-style placeholders in every string of a parsed JSON template.
+
+    Substituting after parsing, not in the text, means a value can never break the
+    JSON or inject fields.
+    """
+    if isinstance(template, str):
+        result = template
+        for key, value in values.items():
+            result = result.replace("{" + key + "}", value)
+        return result
+    if isinstance(template, list):
+        return [render_trigger(item, values) for item in template]
+    if isinstance(template, dict):
+        return {key: render_trigger(value, values) for key, value in template.items()}
+    return template
 
 
 # -- presets ---------------------------------------------------------------------------------------

@@ -19,7 +19,7 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from wiringcheck.protocol import ABSENT, parse_path
+from wiringcheck.protocol import ABSENT, parse_path, render_trigger
 
 if TYPE_CHECKING:
     import ssl
@@ -47,8 +47,6 @@ class SetupFailed(Exception):
 
 
 def _fill(template: Any, values: Mapping[str, str]) -> Any:
-    from wiringcheck.probe import render_trigger
-
     return render_trigger(template, values)
 
 
