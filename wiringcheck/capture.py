@@ -15,6 +15,7 @@ advice to read the logged warnings is then empty.
 
 from __future__ import annotations
 
+import functools
 import gc
 import importlib.util
 import logging
@@ -71,6 +72,11 @@ def _count(sink: Capture, level: str, name: str, template: str, message: str, wh
     sink.log_counts[key] += 1
 
 
+@functools.cache
+def _loguru_installed() -> bool:
+    return importlib.util.find_spec("loguru") is not None
+
+
 def _loguru_sink(sink: Capture) -> Any:
     def write(message: Any) -> None:
         record = message.record
@@ -103,7 +109,7 @@ class Capture:
         root = logging.getLogger()
         root.addHandler(handler)
         loguru_id = None
-        if "loguru" in sys.modules or importlib.util.find_spec("loguru") is not None:
+        if "loguru" in sys.modules or _loguru_installed():
             from loguru import logger  # type: ignore[import-not-found,unused-ignore]
 
             loguru_id = logger.add(_loguru_sink(self), level="WARNING", format="{message}", catch=True)
@@ -163,7 +169,7 @@ class Capture:
             try:
                 yield
             finally:
-                gc.collect()  # finalize dropped tasks and coroutines now, so they land here
+                gc.collect(1)  # finalize dropped tasks and coroutines now (young ones: cheap), so they land here
                 loop.set_exception_handler(previous_handler)
                 sys.set_coroutine_origin_tracking_depth(previous_depth)
         for item in caught:
