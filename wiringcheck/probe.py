@@ -53,7 +53,8 @@ class ProbeRequest:
     """Everything needed to start one run: where, with which credentials, and what to send.
 
     Attributes:
-        secrets: every form of the token (and of secret captured values) that must never be shown.
+        secrets: credentials a setup step received this run (the configured tokens are known to
+            `Secrets.from_settings` already); whoever reports on the run scrubs them.
         server_run_id: the run id a setup step captured, for ``run_id = "server"``.
     """
 
@@ -108,10 +109,8 @@ def build_request(
     secret = auth.resolve(environ) if auth.enabled else None
     subprotocols: tuple[str, ...] = ()
     first_message = None
-    forms: tuple[str, ...] = secrets
     if secret is not None:
         raw, b64 = token_forms(secret)
-        forms = (*forms, raw, b64)
         with_token = {**filled, "token": raw, "token_b64url": b64}
         if auth.query:
             parts = urlsplit(url)
@@ -134,7 +133,7 @@ def build_request(
         subprotocols=subprotocols,
         first_message=first_message,
         auth_method=auth.method if secret is not None else None,
-        secrets=tuple(f for f in forms if f),
+        secrets=tuple(value for value in secrets if value),
         server_run_id=server_run_id if probe.run_id == "server" else None,
     )
 

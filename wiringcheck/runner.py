@@ -350,8 +350,8 @@ async def _probe(state: _Run, handle: Handle) -> None:
             run_id = placeholders(probe)["run_id"]
             recording = Recording(run_id=run_id, trigger_at=started, ended_at=now, end=RecordingEnd.DEADLINE)
             blocked = [_blocked_run(bound, overrun) for overrun in state.containment.take_overruns(Phase.PROBE)]
-    # A credential a setup step received is a secret of this run too.
-    state.secrets = state.secrets.with_values(*recording.secrets)
+    if recording.secrets:  # a credential a setup step received is a secret of this run too
+        state.secrets = state.secrets.with_values(*recording.secrets)
     state.report.extra["run_id"] = recording.run_id
     exits = [lifecycle.exit_finding(Phase.PROBE, item) for item in state.containment.take(Phase.PROBE)]
     if not blocked:

@@ -58,7 +58,7 @@ async def run_setup(
     environ: Mapping[str, str],
     ssl_context: ssl.SSLContext | None = None,
 ) -> tuple[dict[str, str], tuple[str, ...]]:
-    """Make each request in order; return the captured placeholders and the secrets to scrub.
+    """Make each request in order; return the captured placeholders and the captured credentials.
 
     Raises:
         SetupFailed: a request could not be made, timed out, answered an unexpected
@@ -82,8 +82,7 @@ async def run_setup(
             params: dict[str, str] = {}
             cookies: dict[str, str] = {}
             token = step.auth.resolve(environ) if step.auth.enabled else None
-            if token is not None:
-                secrets.append(token)
+            if token is not None:  # Secrets.from_settings knows the steps' tokens already
                 if step.auth.query:
                     params[step.auth.query] = token
                 elif step.auth.header:

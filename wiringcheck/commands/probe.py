@@ -303,8 +303,9 @@ def probe_command(
     finally:
         if observer is not None:
             observer.close()
-    # A credential a setup step received is a secret too.
-    secrets = secrets.with_values(*(value for recording in recordings for value in recording.secrets))
+    captured = [value for recording in recordings for value in recording.secrets]
+    if captured:  # a credential a setup step received is a secret too
+        secrets = secrets.with_values(*captured)
     report = secrets.scrub(build_report(url, probe, recordings, runs=options.runs))
     write_outputs(report, outputs)
     return int(report.exit_code)
