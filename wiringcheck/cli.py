@@ -299,11 +299,15 @@ def init_project(
     app_ref: Annotated[
         str | None, typer.Option("--app", help="ASGI app or factory, 'pkg.mod:attr' (asked for when missing).")
     ] = None,
+    from_run: Annotated[
+        bool,
+        typer.Option("--from-run", help="Boot the app, start one run, and write the event matchers it suggests."),
+    ] = False,
 ) -> None:
     """Write a commented starter [tool.wiringcheck] table into ./pyproject.toml."""
     from wiringcheck.commands.init import init_command
 
-    raise typer.Exit(init_command(Path("pyproject.toml"), app=app_ref))
+    raise typer.Exit(init_command(Path("pyproject.toml"), app=app_ref, from_run=from_run))
 
 
 def main(argv: list[str] | None = None) -> int:

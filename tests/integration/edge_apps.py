@@ -36,3 +36,19 @@ def rejects() -> Starlette:
 
 def silent() -> Starlette:
     return Starlette(routes=[WebSocketRoute("/ws", _silent)])
+
+
+async def _studio_like(websocket: WebSocket) -> None:
+    """A protocol wiringcheck did not write: nested types, a heartbeat, a completion frame."""
+    await websocket.accept()
+    await websocket.receive_text()
+    await websocket.send_json({"type": "heartbeat"})
+    for kind in ("TaskStarted", "ThoughtEvent", "ToolCallRequestEvent", "ToolCallExecutionEvent"):
+        await websocket.send_json({"type": "message", "data": {"type": kind}})
+    await websocket.send_json({"type": "completion", "status": "complete"})
+    await asyncio.sleep(0.01)
+    await websocket.close()
+
+
+def studio_like() -> Starlette:
+    return Starlette(routes=[WebSocketRoute("/api/chat", _studio_like)])
