@@ -172,3 +172,28 @@ async def test_an_error_payload_is_shown_scrubbed():
 
     (finding,) = [f for f in report.findings if f.code == "WC412"]
     assert ("provider rejected the key ***" in finding.message, TOKEN in str(report)) == (True, False)
+
+
+def test_a_credential_a_setup_step_received_is_scrubbed():
+    """A captured ticket (its name says it is a credential) never appears in the report, not even in WC412."""
+    from wiringcheck.runner import run
+
+    from .helpers import REPO
+
+    settings = parse_settings(
+        {
+            "app": "tests.integration.edge_apps:ticketed",
+            "ws_path": "/ws?ticket={ws_ticket}",
+            "probe": {
+                "deadline": 2.0,
+                "error_events": ["failed"],
+                "setup": [{"path": "/tickets", "expect_status": 201, "capture": {"ws_ticket": "ticket"}}],
+            },
+        },
+        source=REPO / "wiringcheck.toml",
+    )
+
+    report = run(settings)
+
+    (finding,) = [f for f in report.findings if f.code == "WC412"]
+    assert ("ticket *** expired" in finding.message, "tk-" in str(report)) == (True, False)
