@@ -87,7 +87,7 @@ _JSON = st.recursive(
 )
 
 
-@settings(max_examples=300, deadline=None, database=None)
+@settings(max_examples=150, deadline=None, database=None)
 @given(keys=st.lists(_KEY, min_size=1, max_size=5), leaf=_JSON)
 def test_a_path_reads_back_what_was_nested_under_it(keys, leaf):
     """Nesting a value under keys k1..kn and reading 'k1.….kn' gives the value back."""
@@ -98,7 +98,7 @@ def test_a_path_reads_back_what_was_nested_under_it(keys, leaf):
     assert leaf == parse_path(".".join(keys)).read(message)
 
 
-@settings(max_examples=300, deadline=None, database=None)
+@settings(max_examples=150, deadline=None, database=None)
 @given(path=st.text(max_size=20), message=_JSON)
 def test_a_path_never_raises_but_a_syntax_error(path, message):
     """Any text is either a path that reads any JSON without raising, or a PathSyntaxError."""
@@ -109,7 +109,7 @@ def test_a_path_never_raises_but_a_syntax_error(path, message):
     parsed.read(message)
 
 
-@settings(max_examples=200, deadline=None, database=None)
+@settings(max_examples=100, deadline=None, database=None)
 @given(items=st.lists(_JSON, min_size=1, max_size=4), position=st.integers(min_value=0, max_value=5))
 def test_a_digit_segment_indexes_a_list(items, position):
     """'events.N' is the Nth element of a list, or ABSENT past its end."""
