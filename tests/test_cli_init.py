@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+from dataclasses import replace
 
 import pytest
 from typer.testing import CliRunner
@@ -12,6 +13,8 @@ from wiringcheck.cli import app, main
 from wiringcheck.commands.init import starter_table
 from wiringcheck.config import DEFAULT_EVENTS, load_settings, parse_settings
 from wiringcheck.report import ExitCode
+
+from .integration.helpers import REPO
 
 
 @pytest.fixture(name="project")
@@ -98,3 +101,15 @@ def test_the_commented_role_example_is_valid_once_uncommented():
 
     assert ["bridge"] == list(settings.roles)
     assert ("token", "MYAPP_TOKEN") == (settings.probe.auth.query, settings.probe.auth.token_env)
+
+
+def test_init_from_run_writes_the_matchers_it_observed(project, capsys):
+    """--from-run boots the app, finds its WebSocket route, and writes matchers that pass a real run."""
+    from wiringcheck.runner import run
+
+    code = main(["init", "--app", "tests.integration.edge_apps:studio_like", "--from-run"])
+
+    settings = load_settings(project / "pyproject.toml")
+    report = run(replace(settings, pythonpath=(REPO,)))
+    assert (ExitCode.OK, "/api/chat", True) == (code, settings.ws_path, report.ok), report.findings
+    assert ("data.type", "ToolCallRequestEvent") in dict(settings.probe.match)["tool_executing"].items()

@@ -153,3 +153,44 @@ def test_signature_and_contract_line_follow_the_source():
 
     assert "(self, a, /, b, *args, c=1, **kw) -> None" == format_signature(signature)
     assert "async ping(a, b, *args, c=1, **kw)" == contract_line("ping", signature, is_async=True, bound=True)
+
+
+def _inspect(*args: str) -> tuple[int, list[str]]:
+    out, err = io.StringIO(), io.StringIO()
+    with pytest.MonkeyPatch.context() as patch, contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        patch.chdir(REPO)
+        patch.delenv("CI", raising=False)
+        code = main(["inspect", *args])
+    return code, [line.strip() for line in out.getvalue().splitlines()]
+
+
+def test_inspect_lists_the_apps_websocket_routes(healthy_tree):
+    """An in-process app's WebSocket routes are listed, so ws_path can be copied from them."""
+    stripped = [line.strip() for line in healthy_tree[1]]
+
+    assert "/ws" == stripped[stripped.index("websocket routes") + 1]
+
+
+def test_inspect_probe_suggests_matchers_for_a_nested_protocol():
+    """`inspect --probe` shows each frame shape once and maps the studio's nested types onto the five events."""
+    config = str(REPO / "fixtures" / "studio" / "wiringcheck.toml")
+
+    code, lines = _inspect("--config", config, "--probe")
+
+    assert ExitCode.OK == code
+    assert 'tool_executing = { type = "message", "data.type" = "ToolCallRequestEvent" }' in lines
+    assert 'agent_completed = { type = "completion", status = "complete" }' in lines
+    assert "/api/ws/runs/{run_id}" in lines
+
+
+def test_inspect_probe_splits_batches_and_ignores_heartbeats():
+    """With batch_field configured, batched events are shapes of their own, and heartbeats are suggested ignored."""
+    config = str(REPO / "fixtures" / "relay" / "wiringcheck.toml")
+
+    code, lines = _inspect("--config", config, "--probe")
+
+    assert (ExitCode.OK, True, True) == (
+        code,
+        'ignore = [{ op = "ping" }]' in lines,
+        'tool_completed = { kind = "tool.result" }' in lines,
+    )

@@ -267,13 +267,18 @@ def test_with_probe_changes_only_the_probe():
 
 @pytest.mark.parametrize(
     "path",
-    [ROOT / "pyproject.toml", *sorted((ROOT / "fixtures" / "faults").glob("*/wiringcheck.toml"))],
+    [
+        ROOT / "pyproject.toml",
+        ROOT / "fixtures" / "studio" / "wiringcheck.toml",
+        ROOT / "fixtures" / "relay" / "wiringcheck.toml",
+        *sorted((ROOT / "fixtures" / "faults").glob("*/wiringcheck.toml")),
+    ],
     ids=lambda path: path.parent.name,
 )
 def test_repository_configurations_validate(path):
-    """The repository's own configuration and every fault's configuration are valid."""
+    """The repository's own configuration, the other reference backends' and every fault's are valid."""
 
-    assert "app" == load_settings(path).target_kind
+    assert load_settings(path).target_kind in ("app", "boot")
 
 
 # -- errors ----------------------------------------------------------------------------------------
@@ -362,13 +367,13 @@ def error_of(table, *, source=SOURCE, prefix=""):
         ({"probe": {"trigger": 7}}, "probe.trigger", "expected a JSON object or a TOML table, got an integer"),
         (
             {"probe": {"auth": {"query": "token", "header": "Authorization", "token": "t"}}},
-            "probe.auth.query",
-            "send the token as a query parameter or a header, not both",
+            "probe.auth.header",
+            "send the token one way: 'query' or 'header', not both",
         ),
         (
             {"probe": {"auth": {"token": "t"}}},
             "probe.auth.query",
-            "missing: say how to send the token (query = 'token' or header = ...)",
+            "missing: say how to send the token (query = ... or header = ... or subprotocol = ...",
         ),
         (
             {"probe": {"auth": {"query": "token"}}},
@@ -434,9 +439,12 @@ def test_error_message_unknown_key():
 def test_error_message_unknown_key_without_suggestion_lists_the_keys():
     """With no close key, the message lists the keys that are allowed."""
 
-    assert "x.toml: probe.auth.password: unknown key; known keys: header, query, scheme, token, token_env" == str(
-        error_of({"probe": {"auth": {"password": "x"}}})
+    expected = (
+        "x.toml: probe.auth.password: unknown key; known keys: "
+        "ack, cookie, first_message, header, query, scheme, subprotocol, token, token_env"
     )
+
+    assert expected == str(error_of({"probe": {"auth": {"password": "x"}}}))
 
 
 def test_error_message_two_targets():
@@ -670,3 +678,91 @@ def test_load_thresholds_know_the_configured_events():
     assert ("done.p99 < 50",) == parse_settings(table).load.thresholds
     with pytest.raises(ConfigError, match="unknown event 'agent_started'"):
         parse_settings({**table, "load": {"thresholds": ["agent_started.p99 < 50"]}})
+
+
+# -- mapping a protocol ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("probe", "key", "problem"),
+    [
+        ({"type_field": "/data/type"}, "probe.type_field", "'/data/type' is a JSON Pointer; field paths are dotted: "
+         "did you mean 'data.type'?"),
+        ({"run_id_field": "events[0].run"}, "probe.run_id_field", "'events[0].run' uses brackets"),
+        ({"match": {"agent_startd": "Start"}}, "probe.match.agent_startd", "'agent_startd' is not one of the "
+         "expected events; did you mean 'agent_started'?"),
+        ({"match": {"agent_started": {}}}, "probe.match.agent_started", "a matcher table needs at least one"),
+        ({"preset": "agui"}, "probe.preset", "unknown preset 'agui'; did you mean 'ag-ui'?"),
+        ({"run_id": "srever"}, "probe.run_id", "expected one of client, server, connection, got 'srever'"),
+        ({"run_id_from": "Accepted"}, "probe.run_id_from", 'only the "server" correlation'),
+        ({"ignore": "ping"}, "probe.ignore", "expected a list of matchers"),
+        ({"error_events": [{"status": [{"x": 1}]}]}, "probe.error_events[0]", "the condition on 'status'"),
+        ({"batch_field": "events..0"}, "probe.batch_field", "has an empty or invalid segment"),
+        ({"auth": {"subprotocol": "jwt", "token_env": "T"}}, "probe.auth.subprotocol", "must contain {token}"),
+        ({"auth": {"cookie": "s", "header": "X", "token_env": "T"}}, "probe.auth.cookie", "send the token one way"),
+        ({"auth": {"ack": {"op": "ok"}, "query": "t", "token_env": "T"}}, "probe.auth.ack", "only after a first"),
+        ({"auth": {"scheme": "Token", "query": "t", "token_env": "T"}}, "probe.auth.scheme", "set header too"),
+        ({"auth": {"first_message": "[1]", "token_env": "T"}}, "probe.auth.first_message", "expected a JSON object"),
+        ({"setup": {"path": "/x"}}, "probe.setup", "expected an array of tables"),
+        ({"setup": [{"method": "POST"}]}, "probe.setup[0].path", "give the request's path"),
+        ({"setup": [{"path": "/x", "url": "http://h/x"}]}, "probe.setup[0].path", "one of them"),
+        ({"setup": [{"path": "x"}]}, "probe.setup[0].path", "must start with '/'"),
+        ({"setup": [{"path": "/x", "method": "FETCH"}]}, "probe.setup[0].method", "expected one of GET"),
+        ({"setup": [{"path": "/x", "expect_status": 999}]}, "probe.setup[0].expect_status", "expected an HTTP"),
+        ({"setup": [{"path": "/x", "capture": {"run_id": "/run/id"}}]}, "probe.setup[0].capture.run_id",
+         "did you mean 'run.id'?"),
+        ({"setup": [{"path": "/x", "auth": {"subprotocol": "{token}", "token": "t"}}]},
+         "probe.setup[0].auth.subprotocol", "unknown key"),
+        ({"setup": [{"path": "/x", "timeout": 0}]}, "probe.setup[0].timeout", "must be"),
+    ],
+)  # fmt: skip
+def test_protocol_mapping_errors(probe, key, problem):
+    """Each mistake in mapping a protocol is refused with the key path and what to write instead."""
+    error = error_of({"probe": probe})
+
+    assert (key, True) == (error.key, problem in error.problem), error.problem
+
+
+def test_a_protocol_of_its_own_parses_into_its_model():
+    """Nested matchers, server correlation, an error terminal, auth and a setup step parse as written."""
+    probe = parse_settings(
+        {
+            "ws_path": "/api/ws/runs/{run_id}",
+            "probe": {
+                "type_field": "data.type",
+                "run_id": "server",
+                "error_events": [{"type": "completion", "status": "error"}],
+                "match": {"tool_executing": {"type": "message", "data": {"type": "ToolCallRequestEvent"}}},
+                "auth": {"subprotocol": "jwt.{token_b64url}", "token_env": "T"},
+                "setup": [{"path": "/api/runs", "json": '{"task": "{run_id}"}', "capture": {"run_id": "run.id"}}],
+            },
+        }
+    ).probe
+    protocol = probe.protocol()
+
+    assert ("subprotocol", "server", "data.type", (200, 201), {"task": "{run_id}"}, True) == (
+        probe.auth.method,
+        protocol.correlation,
+        protocol.type_path.text,
+        probe.setup[0].expect_status,
+        probe.setup[0].json,
+        protocol.matcher_of("tool_executing").matches({"type": "message", "data": {"type": "ToolCallRequestEvent"}}),
+    )
+
+
+@pytest.mark.parametrize(
+    ("header", "scheme", "expected"),
+    [
+        ("Authorization", None, "Bearer t0k"),
+        ("Proxy-Authorization", None, "Bearer t0k"),
+        ("X-Api-Key", None, "t0k"),
+        ("Authorization", "", "t0k"),
+        ("Authorization", "Token", "Token t0k"),
+        ("X-Api-Key", "Key", "Key t0k"),
+    ],
+)
+def test_which_headers_get_a_scheme(header, scheme, expected):
+    """Authorization headers get Bearer by default; other headers the bare token; an explicit scheme wins."""
+    from wiringcheck.config import Auth
+
+    assert expected == Auth(header=header, scheme=scheme).header_value("t0k")

@@ -206,9 +206,14 @@ def test_unexpected_event_type_after_terminal_is_wc404(expectation):
 
 
 def test_unexpected_event_type_before_terminal_is_ignored(expectation):
-    """Extra event types during the run are allowed: the protocol only fixes the five it names."""
+    """Extra event types during the run are allowed: shown as a note (WC416), never failed."""
+    verdict = check_events(run_of("agent_started", "usage_report", *EVENTS[1:]), expectation)
 
-    assert [] == check_events(run_of("agent_started", "usage_report", *EVENTS[1:]), expectation).findings
+    assert (["WC416"], ["note"], 1) == (
+        [f.code for f in verdict.findings],
+        [f.severity.value for f in verdict.findings],
+        verdict.unexpected,
+    )
 
 
 # -- frames that are not events --------------------------------------------------------------------
@@ -579,3 +584,163 @@ def test_a_timestamp_that_is_no_time_leaves_the_event_untimed(stamp):
     verdict = check_events(recording(frame), Expectation(("agent_started",), "agent_started", latency="timestamp"))
 
     assert None is verdict.timeline[0].latency_ms
+
+
+# -- protocols wiringcheck did not write -----------------------------------------------------------
+
+
+def expectation_from(probe: dict[str, object], *, latency: str = "send") -> Expectation:
+    """The expectation a `[probe]` table describes, as the runner builds it."""
+    from wiringcheck.config import parse_settings
+    from wiringcheck.events import expectation_for
+
+    return expectation_for(parse_settings({"probe": probe}).probe, latency=latency)  # type: ignore[arg-type]
+
+
+RELAY = {
+    "type_field": "kind",
+    "run_id_field": "run",
+    "timestamp_field": "ts",
+    "batch_field": "events",
+    "ignore": [{"op": "ping"}],
+    "error_events": ["failed"],
+    "match": {
+        "agent_started": "start",
+        "agent_thinking": "think",
+        "tool_executing": "tool.call",
+        "tool_completed": "tool.result",
+        "agent_completed": "done",
+    },
+}
+
+
+def batch(*kinds: str, run: str = RUN_ID, ts: float | None = None) -> str:
+    body: dict[str, object] = {"op": "batch", "run": run, "events": [{"kind": kind} for kind in kinds]}
+    if ts is not None:
+        body["ts"] = ts
+    return json.dumps(body)
+
+
+PING = json.dumps({"op": "ping"})
+
+
+def test_batched_events_with_heartbeats_pass_and_heartbeats_are_counted():
+    """Events batched two to a frame, between heartbeats, are five events; heartbeats are only counted."""
+    items = frames(PING, batch("start", "think"), PING, batch("tool.call"), batch("tool.result", "done"), PING)
+
+    verdict = check_events(recording(*items), expectation_from(RELAY))
+
+    assert ([], 3, 0) == (verdict.findings, verdict.ignored, verdict.unexpected)
+
+
+def test_a_batch_shares_its_envelope_timestamp():
+    """Latency from a timestamp on the batch's envelope applies to each of its events."""
+    stamped = [Frame(TRIGGER_AT + 0.3, batch(*EVENTS_RELAY, ts=NOON), received_wall=NOON + 0.3)]
+
+    verdict = check_events(recording(*stamped), expectation_from(RELAY, latency="timestamp"))
+
+    assert (5 * ["WC405"], [300.0] * 5) == (
+        sorted(f.code for f in verdict.findings),
+        [record.latency_ms for record in verdict.timeline],
+    )
+
+
+EVENTS_RELAY = ("start", "think", "tool.call", "tool.result", "done")
+
+
+def test_an_error_terminal_is_wc412_with_its_payload_and_no_deadline_finding():
+    """The backend's failure frame ends the run: WC412 shows the payload; missing events follow, no WC409."""
+    failure = json.dumps({"kind": "failed", "reason": "tool crashed: " + "x" * 400})
+    items = frames(batch("start", "think"), failure)
+
+    verdict = check_events(recording(*items, end="error"), expectation_from(RELAY))
+
+    (error,) = [f for f in verdict.general if f.code == "WC412"]
+    assert (["WC412"], ["WC402", "WC402", "WC402"], True, True) == (
+        [f.code for f in verdict.general],
+        sorted(f.code for f in verdict.findings if f.code != "WC412"),
+        "tool crashed" in error.message,
+        all(len(line) < 400 for line in error.evidence),
+    )
+
+
+def test_a_nested_envelope_tells_events_apart_by_their_inner_type():
+    """With matchers on data.type, a run missing its tool call event fails (WC402) instead of passing."""
+    probe = {
+        "type_field": "data.type",
+        "match": {
+            "agent_started": "TaskStarted",
+            "agent_thinking": "Thought",
+            "tool_executing": {"type": "message", "data.type": "ToolCallRequestEvent"},
+            "tool_completed": {"type": "message", "data": {"type": "ToolCallExecutionEvent"}},
+            "agent_completed": {"type": "completion", "status": "complete"},
+        },
+    }
+
+    def message(kind: str) -> str:
+        return json.dumps({"type": "message", "run_id": RUN_ID, "data": {"type": kind}})
+
+    done = json.dumps({"type": "completion", "run_id": RUN_ID, "status": "complete"})
+    verdict = check_events(
+        recording(*frames(message("TaskStarted"), message("Thought"), message("ToolCallExecutionEvent"), done)),
+        expectation_from(probe),
+    )
+
+    assert no_findings_but(tool_executing=["WC402"]) == per_event_codes(verdict)
+
+
+def test_server_assigned_run_id_is_captured_from_the_first_event():
+    """run_id = "server": frames of the run the server named are ours, another run's are counted apart."""
+    items = frames(
+        event("agent_started", run_id="srv-1"),
+        event("agent_started", run_id="srv-2"),
+        *(event(t, run_id="srv-1") for t in EVENTS[1:]),
+    )
+
+    verdict = check_events(recording(*items), expectation_from({"run_id": "server"}))
+
+    assert ([], 1, "srv-1") == (verdict.findings, verdict.other_runs, verdict.run_id)
+
+
+def test_connection_correlation_owns_every_frame():
+    """run_id = "connection": whatever run id a frame names, it belongs to the probe's socket."""
+    items = frames(*(event(t, run_id=f"x-{n}") for n, t in enumerate(EVENTS)))
+
+    verdict = check_events(recording(*items), expectation_from({"run_id": "connection"}))
+
+    assert ([], 0) == (verdict.findings, verdict.other_runs)
+
+
+@pytest.mark.parametrize(
+    ("calls", "messages"),
+    [
+        ([("tool_executing", "c1"), ("tool_completed", "c1")], []),
+        ([("tool_executing", "c1"), ("tool_executing", "c1"), ("tool_completed", "c1")], ["started twice"]),
+        ([("tool_executing", "c1"), ("tool_completed", "c2")], ["never started", "never got its result"]),
+        ([("tool_executing", "c1"), ("tool_executing", "c2"), ("tool_completed", "c2")], ["never got its result"]),
+    ],
+)
+def test_tool_calls_are_paired_by_their_id(calls, messages):
+    """With tool_call_id_field, each started call gets exactly one start and a result (WC415 otherwise)."""
+    items = frames(
+        event("agent_started"),
+        event("agent_thinking"),
+        *(event(kind, call=call) for kind, call in calls),
+        event("agent_completed"),
+    )
+
+    verdict = check_events(recording(*items), expectation_from({"tool_call_id_field": "call"}))
+
+    found = [f.message for f in verdict.findings if f.code == "WC415"]
+    assert len(messages) == len(found)
+    assert all(any(text in message for message in found) for text in messages)
+
+
+def test_strict_lifecycle_wants_the_start_first_and_once():
+    """strict_lifecycle: an ignored frame before the start, and a second start, are WC415."""
+    items = frames(event("heartbeat"), event("agent_started"), *(event(t) for t in EVENTS[1:3]),
+                   event("agent_started"), *(event(t) for t in EVENTS[3:]))  # fmt: skip
+
+    verdict = check_events(recording(*items), expectation_from({"strict_lifecycle": True, "ignore": ["heartbeat"]}))
+
+    assert 2 == len([f for f in verdict.findings if f.code == "WC415"])

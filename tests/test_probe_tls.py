@@ -135,14 +135,18 @@ def test_without_the_ca_the_certificate_is_rejected(served, token, in_repo, caps
 
 
 def test_a_wrong_token_is_a_finding(served, in_repo, monkeypatch, capsys):
-    """A token the server rejects shows as the close code the server sent, never as a crash."""
+    """A token the server rejects is WC413, naming how it was sent and the close code, never a crash."""
     monkeypatch.setenv(TOKEN_ENV, "not-the-token")
 
-    code = main(probe(served, "--deadline", "2"))
+    code = main(probe(served, "--deadline", "2", "--format", "json"))
 
-    out = capsys.readouterr().out
-    assert ExitCode.CHECK_FAILED == code
-    assert "closed the connection with code 4401" in out
+    finding = json.loads(capsys.readouterr().out)["checks"][0]["findings"][0]
+    assert (ExitCode.CHECK_FAILED, "WC413", True, True) == (
+        code,
+        finding["code"],
+        "the query parameter 'token'" in finding["message"],
+        "closed with code 4401" in finding["message"],
+    )
 
 
 def test_runs_report_percentiles_per_event(served, token, in_repo, capsys):

@@ -23,10 +23,11 @@ CORE = (
     "suggest",
     "thresholds",
     "load.summary",
+    "protocol",
 )
 """The modules that never perform I/O (see the package layout in the style guide)."""
 
-FORBIDDEN = ("asyncio", "websockets", "uvicorn", "rich", "typer", "starlette")
+FORBIDDEN = ("asyncio", "websockets", "uvicorn", "rich", "typer", "starlette", "httpx")
 """Libraries the core must not import, even indirectly."""
 
 # A fresh interpreter per module: in this process, other tests have already imported everything.
@@ -42,7 +43,7 @@ print(json.dumps(sorted(added & set({forbidden!r}))))
 
 @pytest.mark.parametrize("module", CORE)
 def test_core_module_imports_no_io_library(module):
-    """Importing a core module loads none of asyncio, websockets, uvicorn, rich, typer or starlette."""
+    """Importing a core module loads none of asyncio, websockets, uvicorn, rich, typer, starlette or httpx."""
     completed = subprocess.run(
         [sys.executable, "-c", PROBE.format(module=module, forbidden=FORBIDDEN)],
         cwd=ROOT,

@@ -31,7 +31,18 @@ from fixtures.faults.legacy_setter.app import create_app as create_legacy_setter
 from .conftest import MS
 
 ROOT = Path(__file__).resolve().parent.parent
-FAULTS = sorted(p.parent.name for p in (ROOT / "fixtures" / "faults").glob("*/wiringcheck.toml"))
+OTHER_BACKENDS = ("studio", "relay")
+"""Reference backends besides agentchat; their faults are named after them (`studio_setup_refused`)."""
+FAULTS = sorted(
+    p.parent.name
+    for p in (ROOT / "fixtures" / "faults").glob("*/wiringcheck.toml")
+    if not p.parent.name.startswith(OTHER_BACKENDS)
+)
+OTHER_FAULTS = sorted(
+    p.parent.name
+    for p in (ROOT / "fixtures" / "faults").glob("*/wiringcheck.toml")
+    if p.parent.name.startswith(OTHER_BACKENDS)
+)
 EVENTS = ["agent_started", "agent_thinking", "tool_executing", "tool_completed", "agent_completed"]
 TOKENS = {"dev-token": "demo-user", "other-token": "other-user"}
 OWN_REGISTRY = {"guarded_missing", "unguarded_rename", "unawaited_setter", "signature_drift"}
@@ -242,3 +253,17 @@ def test_fault_config_differs_from_the_healthy_one_only_where_the_fault_does(nam
     module_path, _, class_name = registry_class.partition(":")
     assert isinstance(getattr(importlib.import_module(module_path), class_name), type)
     assert isinstance(importlib.import_module(module).create_app(), Starlette)
+
+
+@pytest.mark.parametrize("name", OTHER_FAULTS)
+def test_other_backends_fault_config_differs_only_in_its_target(name: str) -> None:
+    """A studio or relay fault's config is its backend's healthy config, aimed at the fault's module."""
+    backend = name.split("_", 1)[0]
+    healthy = tomllib.loads((ROOT / "fixtures" / backend / "wiringcheck.toml").read_text())
+    config = tomllib.loads((ROOT / "fixtures" / "faults" / name / "wiringcheck.toml").read_text())
+
+    key = "app" if "app" in healthy else "boot"
+    assert config.pop(key).startswith(f"fixtures.faults.{name}.app:")
+    assert (config.pop("pythonpath"), healthy.pop("pythonpath")) == (["../../.."], ["../.."])
+    del healthy[key]
+    assert config == healthy

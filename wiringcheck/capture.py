@@ -4,11 +4,20 @@ Real backends log the real failure ("emission blocked: no WebSocket manager") an
 carry on, and an async setter called without `await` only leaves a
 `RuntimeWarning: coroutine ... was never awaited`.  Both are often the whole
 diagnosis, so the runner collects them per phase and turns them into findings.
+
+While the probe runs, the same goes for the run itself: coroutines never awaited
+(WC110), exceptions of tasks nobody awaited, which only reach the event loop's
+exception handler (WC111), and loguru's records when the backend logs with loguru
+(read through a sink added for the phase; loguru is never a dependency).  A
+backend that disables logging while it boots gets a warning (WC112), since the
+advice to read the logged warnings is then empty.
 """
 
 from __future__ import annotations
 
+import functools
 import gc
+import importlib.util
 import logging
 import re
 import sys
@@ -17,6 +26,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import Any
 
 from wiringcheck.diagnose import is_user_file
 from wiringcheck.findings import Finding, Location, Severity
@@ -110,6 +120,30 @@ def scrubbed_logs(secrets: Secrets) -> Iterator[Callable[[], None]]:
             handler.removeFilter(scrubbing)
 
 
+def _count(sink: Capture, level: str, name: str, template: str, message: str, where: str) -> None:
+    key = (sink.phase, level, name, template, where)
+    if key not in sink.first_message:
+        sink.first_message[key] = message
+    sink.log_counts[key] += 1
+
+
+@functools.cache
+def _loguru_installed() -> bool:
+    return importlib.util.find_spec("loguru") is not None
+
+
+def _loguru_sink(sink: Capture) -> Any:
+    def write(message: Any) -> None:
+        record = message.record
+        name = str(record["name"] or "loguru")
+        if name.startswith(_IGNORED_LOGGERS):
+            return
+        where = f"{record['file'].path}:{record['line']}"
+        _count(sink, record["level"].name, name, str(record["message"]), str(record["message"]), where)
+
+    return write
+
+
 @dataclass(slots=True)
 class Capture:
     """Collects log records (WARNING and above) and warnings while a phase runs."""
@@ -118,18 +152,113 @@ class Capture:
     log_counts: Counter[tuple[str, str, str, str, str]] = field(default_factory=Counter)
     first_message: dict[tuple[str, str, str, str, str], str] = field(default_factory=dict)
     warnings: list[_Warning] = field(default_factory=list)
+    runtime_warnings: list[tuple[str, _Warning]] = field(default_factory=list)
+    loop_errors: list[tuple[str, str, Location | None, tuple[str, ...]]] = field(default_factory=list)
+    logging_disabled: list[str] = field(default_factory=list)
 
     @contextmanager
     def logs(self, phase: str) -> Iterator[None]:
-        """Attach a handler to the root logger for the duration of `phase`."""
+        """Attach a handler to the root logger (and a sink to loguru, when installed) for `phase`."""
         self.phase = phase
         handler = _Handler(self)
         root = logging.getLogger()
         root.addHandler(handler)
+        loguru_id = None
+        if "loguru" in sys.modules or _loguru_installed():
+            from loguru import logger  # type: ignore[import-not-found,unused-ignore]
+
+            loguru_id = logger.add(_loguru_sink(self), level="WARNING", format="{message}", catch=True)
         try:
             yield
         finally:
             root.removeHandler(handler)
+            if loguru_id is not None:
+                from loguru import logger  # type: ignore[import-not-found,unused-ignore]
+
+                logger.remove(loguru_id)
+
+    @contextmanager
+    def logging_watch(self) -> Iterator[None]:
+        """Notice a backend that disables logging while it boots (logging.disable, logger.disabled, fileConfig)."""
+        manager = logging.root.manager
+        before_level = manager.disable
+        before = {name for name, lg in manager.loggerDict.items() if getattr(lg, "disabled", False)}
+        try:
+            yield
+        finally:
+            if manager.disable > before_level:
+                self.logging_disabled.append(f"logging.disable({logging.getLevelName(manager.disable)})")
+            now = {name for name, lg in manager.loggerDict.items() if getattr(lg, "disabled", False)}
+            added = sorted(name for name in now - before if not name.startswith(_IGNORED_LOGGERS))
+            if added:
+                shown = ", ".join(added[:5]) + (f" and {len(added) - 5} more" if len(added) > 5 else "")
+                self.logging_disabled.append(f"{len(added)} logger(s) disabled ({shown})")
+
+    @contextmanager
+    def runtime(self, phase: str) -> Iterator[None]:
+        """While the run goes on: unawaited coroutines and exceptions that reached the loop's handler."""
+        import asyncio
+
+        loop = asyncio.get_running_loop()
+        previous_handler = loop.get_exception_handler()
+
+        def handler(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+            error = context.get("exception")
+            message = str(context.get("message") or "unhandled error in the event loop")
+            where: Location | None = None
+            evidence: tuple[str, ...] = ()
+            if isinstance(error, BaseException):
+                from wiringcheck.diagnose import describe_exception
+
+                headline, frames = describe_exception(error)
+                message = f"{message}: {headline}"
+                where = frames[-1].location if frames else None
+                evidence = tuple(f"  {frame}" for frame in frames)
+            self.loop_errors.append((phase, message, where, evidence))
+
+        previous_depth = sys.get_coroutine_origin_tracking_depth()
+        sys.set_coroutine_origin_tracking_depth(_ORIGIN_DEPTH)
+        loop.set_exception_handler(handler)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                yield
+            finally:
+                gc.collect(1)  # finalize dropped tasks and coroutines now (young ones: cheap), so they land here
+                loop.set_exception_handler(previous_handler)
+                sys.set_coroutine_origin_tracking_depth(previous_depth)
+        for item in caught:
+            self.runtime_warnings.append((phase, _describe_warning(item)))
+
+    def runtime_findings(self) -> list[Finding]:
+        """WC110 for each coroutine never awaited while the run went on, WC111 for each unretrieved error."""
+        found: list[Finding] = []
+        for phase, item in self.runtime_warnings:
+            match = _COROUTINE.search(item.message)
+            if match and item.category == "RuntimeWarning":
+                found.append(
+                    Finding(
+                        code="WC110",
+                        message=f"{match['name']}() was called during the {phase} but its coroutine was never awaited",
+                        location=item.location,
+                        hint=f"Await the call to {match['name']}() (it is async def), or make it a plain def.",
+                        subject=match["name"],
+                        evidence=item.origin,
+                    )
+                )
+        for phase, message, where, evidence in self.loop_errors:
+            found.append(
+                Finding(
+                    code="WC111",
+                    message=f"during the {phase}, a task failed and nobody awaited it: {message}",
+                    location=where,
+                    hint="Keep a reference to background tasks and await them (or add a done callback that logs); "
+                    "the run's missing events are often this exception.",
+                    subject=phase,
+                    evidence=evidence,
+                )
+            )
+        return found
 
     @contextmanager
     def python_warnings(self) -> Iterator[None]:
@@ -186,6 +315,17 @@ class Capture:
                     location=Location(path, int(line)) if line.isdigit() else None,
                     hint="Read this log line: backends often log the real failure and carry on.",
                     subject=f"log: {record.logger}",
+                    severity=Severity.WARNING,
+                )
+            )
+        for what in self.logging_disabled:
+            found.append(
+                Finding(
+                    code="WC112",
+                    message=f"the backend disabled logging while it booted: {what}",
+                    hint="Its warnings cannot be read, here or in production: keep loggers enabled "
+                    "(fileConfig(..., disable_existing_loggers=False)) and drop logging.disable().",
+                    subject="logging",
                     severity=Severity.WARNING,
                 )
             )

@@ -359,11 +359,16 @@ def inspect_backend(
     ] = None,
     boot: Annotated[str | None, typer.Option(help="Boot async context manager, 'pkg.mod:attr'.")] = None,
     private: Annotated[bool, typer.Option("--private", help="Also show members whose name starts with _.")] = False,
+    probe: Annotated[
+        bool,
+        typer.Option("--probe", help="Also start one run: show the frame shapes and a suggested probe table."),
+    ] = False,
 ) -> None:
     """Boot the backend and show each role's class, members, signatures and origins, and each wire's state."""
     from wiringcheck.commands.inspect import inspect_command
 
-    raise typer.Exit(inspect_command(load(config).with_target(app=app_ref, boot=boot), private=private))
+    settings = load(config).with_target(app=app_ref, boot=boot)
+    raise typer.Exit(inspect_command(settings, private=private, probe=probe))
 
 
 @app.command("init")
@@ -371,11 +376,15 @@ def init_project(
     app_ref: Annotated[
         str | None, typer.Option("--app", help="ASGI app or factory, 'pkg.mod:attr' (asked for when missing).")
     ] = None,
+    from_run: Annotated[
+        bool,
+        typer.Option("--from-run", help="Boot the app, start one run, and write the event matchers it suggests."),
+    ] = False,
 ) -> None:
     """Write a commented starter [tool.wiringcheck] table into ./pyproject.toml."""
     from wiringcheck.commands.init import init_command
 
-    raise typer.Exit(init_command(Path("pyproject.toml"), app=app_ref))
+    raise typer.Exit(init_command(Path("pyproject.toml"), app=app_ref, from_run=from_run))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -71,6 +71,21 @@ _ENTRIES = (
         "Threads the backend started and never stopped keep a process alive after shutdown, and leak between tests.",
     ),
     Code(
+        "WC110",
+        "coroutine never awaited during the run",
+        "An async call made while serving the run did nothing: its event or side effect never happens.",
+    ),
+    Code(
+        "WC111",
+        "task failed and nobody awaited it",
+        "A background task raised and the exception went nowhere but the event loop's handler: the run stalls.",
+    ),
+    Code(
+        "WC112",
+        "logging disabled during boot",
+        "The backend's own warnings, often the real diagnosis, cannot be read here or in production.",
+    ),
+    Code(
         "WC115",
         "wired late",
         "Startup finished, and the app accepted connections, before the wiring was made: "
@@ -153,6 +168,19 @@ _ENTRIES = (
         "frame limit reached",
         "The server sent more frames or bytes for one run than any client should have to read; "
         "the probe stopped listening to bound its time and memory.",
+    ),
+    Code("WC412", "backend signalled failure", "The run ended with the backend's error event: users see the failure."),
+    Code("WC413", "credentials refused", "The server refused the probe's token: no client holding it can start a run."),
+    Code("WC414", "setup step failed", "The HTTP request that prepares a run failed, so no run could start."),
+    Code(
+        "WC415",
+        "event lifecycle broken",
+        "Clients track the run and its tool calls from start/end pairs; a broken pair leaves them in a wrong state.",
+    ),
+    Code(
+        "WC416",
+        "frames matched no event",
+        "Frames the configuration does not map are neither checked nor ignored on purpose.",
     ),
     Code(
         "WC440",

@@ -20,8 +20,22 @@ from pathlib import Path
 from typing import Any
 
 from wiringcheck.contract import parse_member
-from wiringcheck.errors import ConfigError, ContractSyntaxError, ThresholdError, WireSyntaxError
+from wiringcheck.errors import (
+    ConfigError,
+    ContractSyntaxError,
+    MatcherError,
+    PathSyntaxError,
+    ThresholdError,
+    WireSyntaxError,
+)
 from wiringcheck.events import DEFAULT_BUDGET_MS, DEFAULT_EVENTS
+from wiringcheck.protocol import (
+    CORRELATIONS,
+    PRESETS,
+    Protocol,
+    parse_matcher,
+    parse_path,
+)
 from wiringcheck.suggest import suggest
 from wiringcheck.thresholds import parse_threshold
 from wiringcheck.wires import parse_wire
@@ -35,6 +49,7 @@ __all__ = [
     "ProbeSettings",
     "RoleSpec",
     "Settings",
+    "SetupStep",
     "TargetKind",
     "check_number",
     "check_ws_url",
@@ -54,33 +69,96 @@ class TargetKind(enum.StrEnum):
 
 
 _IMPORT_REF = re.compile(r"^[A-Za-z_][\w]*(\.[A-Za-z_]\w*)*:[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$")
-_PATH = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$")
+_PATH = re.compile(r"^([A-Za-z_]\w*(\.[A-Za-z_]\w*)*:)?[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$")
 _WS_URL = re.compile(r"^wss?://[^\s/]+(/\S*)?$")
+
+
+AUTH_METHODS = ("query", "header", "subprotocol", "first_message", "cookie")
+"""The ways the probe can present its token, each named by the key that selects it."""
 
 
 @dataclass(frozen=True, slots=True)
 class Auth:
-    """How the probe authenticates: a token sent as a query parameter or a header.
+    """How the probe authenticates; one of the five `AUTH_METHODS`.
 
     The token comes from the environment variable `token_env`; `token` is a fallback for
     non-secret development tokens (the reference backend's `dev-token`).
+
+    Attributes:
+        query: the query parameter that carries the token.
+        header: the header that carries it; `scheme` is put before the token when given,
+            and by default (``Bearer``) only for ``Authorization`` and ``Proxy-Authorization``.
+        subprotocol: a `Sec-WebSocket-Protocol` template, ``jwt.{token_b64url}`` or ``{token}``.
+        first_message: a JSON template sent right after connecting, before the trigger.
+        ack: a matcher for the server's answer to `first_message`, awaited before the trigger.
+        cookie: the cookie that carries the token.
     """
 
     query: str | None = None
     header: str | None = None
-    scheme: str = "Bearer"
+    scheme: str | None = None
     token_env: str | None = None
     token: str | None = None
+    subprotocol: str | None = None
+    first_message: Any = None
+    ack: Any = None
+    cookie: str | None = None
+
+    @property
+    def method(self) -> str | None:
+        """Which of the `AUTH_METHODS` is configured, if any."""
+        for name in AUTH_METHODS:
+            if getattr(self, name) is not None:
+                return name
+        return None
 
     @property
     def enabled(self) -> bool:
-        return bool(self.query or self.header)
+        return self.method is not None
+
+    def header_value(self, token: str) -> str:
+        """The header's value: the token, after the scheme when the header takes one."""
+        scheme = self.scheme
+        if scheme is None:
+            scheme = "Bearer" if (self.header or "").lower() in ("authorization", "proxy-authorization") else ""
+        return f"{scheme} {token}" if scheme else token
 
     def resolve(self, environ: Mapping[str, str]) -> str | None:
         """The token to send: the environment variable wins over the fallback."""
         if self.token_env and environ.get(self.token_env):
             return environ[self.token_env]
         return self.token
+
+
+@dataclass(frozen=True, slots=True)
+class SetupStep:
+    """One HTTP request made before connecting, afresh for every run.
+
+    Attributes:
+        method: the HTTP method.
+        path: a path on the backend's HTTP base URL (``/api/runs``), or
+        url: a full URL; both may use placeholders.
+        json: a JSON body template (placeholders filled in every string).
+        headers: header templates.
+        auth: how to send the token, as a query parameter, a header or a cookie.
+        expect_status: the statuses that mean success.
+        capture: placeholder name -> field path into the JSON response.
+        timeout: seconds the request may take.
+    """
+
+    method: str = "POST"
+    path: str | None = None
+    url: str | None = None
+    json: Any = None
+    headers: tuple[tuple[str, str], ...] = ()
+    auth: Auth = Auth()
+    expect_status: tuple[int, ...] = (200, 201)
+    capture: tuple[tuple[str, str], ...] = ()
+    timeout: float = 5.0
+
+    @property
+    def target(self) -> str:
+        return f"{self.method} {self.url or self.path}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,6 +185,44 @@ class ProbeSettings:
     linger_ms: float = 50.0
     user_id: str = "wiringcheck-probe"
     percentile: str = "max"
+    match: tuple[tuple[str, Any], ...] = ()
+    ignore: tuple[Any, ...] = ()
+    error_events: tuple[Any, ...] = ()
+    batch_field: str | None = None
+    run_id: str = "client"
+    run_id_from: Any = None
+    tool_call_id_field: str | None = None
+    tool_call_end: Any = None
+    strict_lifecycle: bool = False
+    setup: tuple[SetupStep, ...] = ()
+    http_url: str | None = None
+    preset: str | None = None
+
+    def protocol(self) -> Protocol:
+        """The protocol model these settings describe (matchers, paths, correlation, terminals).
+
+        Built afresh from the validated settings, so a copy with other events or fields
+        (``replace(probe, events=...)``) describes itself; an event without a `match`
+        entry is matched by its own name on the type field.
+        """
+        type_path = parse_path(self.type_field)
+        given = dict(self.match)
+        return Protocol(
+            events=self.events,
+            matchers=tuple(parse_matcher(given.get(name, name), type_path) for name in self.events),
+            terminal=self.terminal,
+            type_path=type_path,
+            run_id_path=parse_path(self.run_id_field),
+            timestamp_path=parse_path(self.timestamp_field),
+            batch_path=parse_path(self.batch_field) if self.batch_field else None,
+            ignore=tuple(parse_matcher(spec, type_path) for spec in self.ignore),
+            errors=tuple(parse_matcher(spec, type_path) for spec in self.error_events),
+            correlation=self.run_id,
+            run_id_from=parse_matcher(self.run_id_from, type_path) if self.run_id_from is not None else None,
+            tool_call_id_path=parse_path(self.tool_call_id_field) if self.tool_call_id_field else None,
+            tool_call_end=parse_matcher(self.tool_call_end, type_path) if self.tool_call_end is not None else None,
+            strict_lifecycle=self.strict_lifecycle,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -221,6 +337,7 @@ LIMITS: dict[str, Limit] = {
     "linger_ms": Limit("milliseconds", 60_000, zero_ok=True),
     "spawn_rate": Limit("users per second", 100_000),
     "duration": Limit("seconds", 86_400),
+    "timeout": Limit("seconds", 600),  # a setup step's request
 }
 """Every numeric setting and its bounds: the same rules for the file, the flags, the environment and the marker.
 
@@ -351,6 +468,18 @@ _TOP_KEYS = {
 }
 _ROLE_KEYS = {"path", "class", "members"}
 _PROBE_KEYS = {
+    "preset",
+    "match",
+    "ignore",
+    "error_events",
+    "batch_field",
+    "run_id",
+    "run_id_from",
+    "tool_call_id_field",
+    "tool_call_end",
+    "strict_lifecycle",
+    "setup",
+    "http_url",
     "trigger",
     "auth",
     "events",
@@ -367,6 +496,10 @@ _PROBE_KEYS = {
 }
 _LOAD_KEYS = {"users", "spawn_rate", "duration", "runs", "workers", "user_id", "token", "tokens_env", "thresholds"}
 _AUTH_KEYS = {"query", "header", "scheme", "token_env", "token"}
+_AUTH_KEYS = {"query", "header", "scheme", "token_env", "token", "subprotocol", "first_message", "ack", "cookie"}
+_SETUP_KEYS = {"method", "path", "url", "json", "headers", "auth", "expect_status", "capture", "timeout"}
+_HTTP_URL = re.compile(r"^https?://[^\s/]+(/\S*)?$")
+_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 _PERCENTILES = ("p50", "p95", "max")
 
 
@@ -450,8 +583,9 @@ class _Reader:
 
 _FORMS = {
     _IMPORT_REF: '"package.module:attribute"',
-    _PATH: '"name.attribute.attribute"',
+    _PATH: '"name.attribute.attribute" or "package.module:global.attribute"',
     _WS_URL: '"ws://host:port/path" or "wss://..."',
+    _HTTP_URL: '"http://host:port/path" or "https://..."',
 }
 
 
@@ -547,34 +681,151 @@ def parse_settings(table: Mapping[str, Any], *, source: Path | None = None, pref
     )
 
 
+def _json_template(reader: _Reader, name: str, default: Any = None) -> Any:
+    """A JSON template given as a TOML table or as JSON text (a JSON object either way)."""
+    value: Any = reader.table.get(name, default)
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except json.JSONDecodeError as exc:
+            raise reader.error(name, f"not valid JSON: {exc.msg} at column {exc.colno}") from None
+    if value is not None and not isinstance(value, dict):
+        raise reader.error(name, f"expected a JSON object or a TOML table, got {_kind(value)}")
+    return value
+
+
+def _field_path(reader: _Reader, name: str, default: str | None = None) -> Any:
+    value = reader.string(name, default)
+    if value is not None:
+        try:
+            parse_path(value)
+        except PathSyntaxError as exc:
+            raise reader.error(name, str(exc)) from None
+    return value
+
+
+def _matcher_spec(reader: _Reader, key: str, spec: Any, type_field: str) -> Any:
+    try:
+        parse_matcher(spec, parse_path(type_field))
+    except MatcherError as exc:
+        raise reader.error(key, str(exc)) from None
+    return spec
+
+
+def _with_preset(probe: _Reader) -> _Reader:
+    """The probe table with its preset merged underneath: the user's keys win, `match` key by key."""
+    name = probe.table.get("preset")
+    if name is None:
+        return probe
+    if not isinstance(name, str) or name not in PRESETS:
+        guess = suggest(str(name), PRESETS)
+        hint = f"; did you mean {guess!r}?" if guess else f"; known presets: {', '.join(sorted(PRESETS))}"
+        raise probe.error("preset", f"unknown preset {name!r}{hint}")
+    base = PRESETS[name]
+    merged = {**base, **probe.table}
+    if isinstance(probe.table.get("match", {}), Mapping):
+        merged["match"] = {**base.get("match", {}), **probe.table.get("match", {})}
+    return _Reader(merged, source=probe.source, prefix=probe.prefix)
+
+
+def _parse_auth(reader: _Reader, *, websocket: bool = True) -> Auth:
+    allowed = _AUTH_KEYS if websocket else {"query", "header", "scheme", "token_env", "token", "cookie"}
+    reader.check_keys(allowed)
+    scheme = reader.table.get("scheme")
+    if scheme is not None and not isinstance(scheme, str):
+        raise reader.error("scheme", f'expected a string ("" for none), got {_kind(scheme)}')
+    first_message = _json_template(reader, "first_message") if websocket else None
+    ack = reader.table.get("ack")
+    auth = Auth(
+        query=reader.string("query"),
+        header=reader.string("header"),
+        scheme=scheme,
+        token_env=reader.string("token_env"),
+        token=reader.string("token"),
+        subprotocol=reader.string("subprotocol") if websocket else None,
+        first_message=first_message,
+        ack=ack,
+        cookie=reader.string("cookie"),
+    )
+    methods = [name for name in AUTH_METHODS if getattr(auth, name) is not None]
+    if len(methods) > 1:
+        raise reader.error(methods[1], f"send the token one way: {methods[0]!r} or {methods[1]!r}, not both")
+    if reader.table and not auth.enabled:
+        ways = " or ".join(f"{m} = ..." for m in (AUTH_METHODS if websocket else ("query", "header", "cookie")))
+        raise reader.error("query", f"missing: say how to send the token ({ways})")
+    if auth.enabled and not (auth.token_env or auth.token):
+        raise reader.error("token_env", "missing: name the environment variable that holds the token")
+    if auth.subprotocol is not None and not any(p in auth.subprotocol for p in ("{token}", "{token_b64url}")):
+        raise reader.error("subprotocol", "the template must contain {token} or {token_b64url}")
+    if ack is not None and auth.first_message is None:
+        raise reader.error("ack", "an ack is awaited only after a first_message")
+    if scheme is not None and auth.header is None:
+        raise reader.error("scheme", "a scheme goes before a token sent in a header: set header too")
+    return auth
+
+
+def _parse_setup(probe: _Reader, type_field: str) -> tuple[SetupStep, ...]:
+    value = probe.table.get("setup", [])
+    if not isinstance(value, list) or not all(isinstance(step, Mapping) for step in value):
+        raise probe.error("setup", f"expected an array of tables ([[probe.setup]]), got {_kind(value)}")
+    steps = []
+    for index in range(len(value)):
+        step = _Reader(value[index], source=probe.source, prefix=probe.key(f"setup[{index}]"))
+        step.check_keys(_SETUP_KEYS)
+        method = step.string("method", "POST").upper()
+        if method not in _METHODS:
+            raise step.error("method", f"expected one of {', '.join(_METHODS)}, got {method!r}")
+        path, url = step.string("path"), step.string("url")
+        if (path is None) == (url is None):
+            raise step.error("path", "give the request's path (on the backend) or its full url, one of them")
+        if path is not None and not path.startswith("/"):
+            raise step.error("path", f"must start with '/', got {path!r}")
+        if url is not None and not url.startswith(("http://", "https://")):
+            raise step.error("url", f"must start with http:// or https://, got {url!r}")
+        headers = step.sub("headers")
+        for key, header in headers.table.items():
+            if not isinstance(header, str):
+                raise headers.error(key, f"expected a string, got {_kind(header)}")
+        status = step.table.get("expect_status", [200, 201])
+        statuses = status if isinstance(status, list) else [status]
+        if not statuses or not all(isinstance(s, int) and not isinstance(s, bool) and 100 <= s < 600 for s in statuses):
+            raise step.error("expect_status", f"expected an HTTP status or a list of them, got {_kind(status)}")
+        capture = step.sub("capture")
+        for name, where in capture.table.items():
+            if not re.fullmatch(r"[A-Za-z_]\w*", name):
+                raise capture.error(name, "a placeholder name must be an identifier")
+            if not isinstance(where, str):
+                raise capture.error(name, f"expected a field path into the JSON response, got {_kind(where)}")
+            _field_path(capture, name)
+        auth = _parse_auth(step.sub("auth"), websocket=False)
+        steps.append(
+            SetupStep(
+                method=method,
+                path=path,
+                url=url,
+                json=_json_template(step, "json"),
+                headers=tuple(headers.table.items()),
+                auth=auth,
+                expect_status=tuple(statuses),
+                capture=tuple(capture.table.items()),
+                timeout=step.number("timeout", 5.0),
+            )
+        )
+    return tuple(steps)
+
+
 def _parse_probe(probe: _Reader) -> ProbeSettings:
     probe.check_keys(_PROBE_KEYS)
+    probe = _with_preset(probe)
     defaults = ProbeSettings()
 
-    trigger: Any = probe.table.get("trigger", defaults.trigger)
-    if isinstance(trigger, str):
-        try:
-            trigger = json.loads(trigger)
-        except json.JSONDecodeError as exc:
-            raise probe.error("trigger", f"not valid JSON: {exc.msg} at column {exc.colno}") from None
-    if not isinstance(trigger, dict):
-        raise probe.error("trigger", f"expected a JSON object or a TOML table, got {_kind(trigger)}")
+    trigger = _json_template(probe, "trigger", defaults.trigger)
 
+    type_field = _field_path(probe, "type_field", defaults.type_field)
     auth_reader = probe.sub("auth")
-    auth_reader.check_keys(_AUTH_KEYS)
-    auth = Auth(
-        query=auth_reader.string("query"),
-        header=auth_reader.string("header"),
-        scheme=auth_reader.string("scheme", "Bearer"),
-        token_env=auth_reader.string("token_env"),
-        token=auth_reader.string("token"),
-    )
-    if auth.query and auth.header:
-        raise auth_reader.error("query", "send the token as a query parameter or a header, not both")
-    if auth_reader.table and not auth.enabled:
-        raise auth_reader.error("query", "missing: say how to send the token (query = 'token' or header = ...)")
-    if auth.enabled and not (auth.token_env or auth.token):
-        raise auth_reader.error("token_env", "missing: name the environment variable that holds the token")
+    auth = _parse_auth(auth_reader)
+    if auth.ack is not None:
+        _matcher_spec(auth_reader, "ack", auth.ack, type_field)
 
     events = probe.strings("events", defaults.events)
     if not events:
@@ -585,6 +836,32 @@ def _parse_probe(probe: _Reader) -> ProbeSettings:
     if terminal not in events:
         raise probe.error("terminal", f"{terminal!r} is not one of the expected events")
 
+    match_reader = probe.sub("match")
+    for name, spec in match_reader.table.items():
+        if name not in events:
+            guess = suggest(name, events)
+            hint = f"; did you mean {guess!r}?" if guess else f"; expected events: {', '.join(events)}"
+            raise match_reader.error(name, f"{name!r} is not one of the expected events{hint}")
+        _matcher_spec(match_reader, name, spec, type_field)
+    lists: dict[str, tuple[Any, ...]] = {}
+    for key in ("ignore", "error_events"):
+        value = probe.table.get(key, [])
+        if not isinstance(value, list):
+            raise probe.error(key, f"expected a list of matchers (names or tables), got {_kind(value)}")
+        lists[key] = tuple(_matcher_spec(probe, f"{key}[{i}]", spec, type_field) for i, spec in enumerate(value))
+
+    correlation = probe.string("run_id", "client")
+    if correlation not in CORRELATIONS:
+        raise probe.error("run_id", f"expected one of {', '.join(CORRELATIONS)}, got {correlation!r}")
+    run_id_from = probe.table.get("run_id_from")
+    if run_id_from is not None:
+        if correlation != "server":
+            raise probe.error("run_id_from", 'only the "server" correlation captures the run id from a frame')
+        _matcher_spec(probe, "run_id_from", run_id_from, type_field)
+    tool_call_end = probe.table.get("tool_call_end")
+    if tool_call_end is not None:
+        _matcher_spec(probe, "tool_call_end", tool_call_end, type_field)
+
     percentile = probe.string("percentile", "max")
     if percentile not in _PERCENTILES:
         raise probe.error("percentile", f"expected one of {', '.join(_PERCENTILES)}, got {percentile!r}")
@@ -594,15 +871,27 @@ def _parse_probe(probe: _Reader) -> ProbeSettings:
         auth=auth,
         events=events,
         terminal=terminal,
-        type_field=probe.string("type_field", defaults.type_field),
-        run_id_field=probe.string("run_id_field", defaults.run_id_field),
-        timestamp_field=probe.string("timestamp_field", defaults.timestamp_field),
+        type_field=type_field,
+        run_id_field=_field_path(probe, "run_id_field", defaults.run_id_field),
+        timestamp_field=_field_path(probe, "timestamp_field", defaults.timestamp_field),
         budget_ms=probe.number("budget_ms", defaults.budget_ms),
         deadline=probe.number("deadline", defaults.deadline),
         connect_timeout=probe.number("connect_timeout", defaults.connect_timeout),
         linger_ms=probe.number("linger_ms", defaults.linger_ms),
         user_id=probe.string("user_id", defaults.user_id),
         percentile=percentile,
+        match=tuple(match_reader.table.items()),
+        ignore=lists["ignore"],
+        error_events=lists["error_events"],
+        batch_field=_field_path(probe, "batch_field"),
+        run_id=correlation,
+        run_id_from=run_id_from,
+        tool_call_id_field=_field_path(probe, "tool_call_id_field"),
+        tool_call_end=tool_call_end,
+        strict_lifecycle=bool(probe.boolean("strict_lifecycle", False)),
+        setup=_parse_setup(probe, type_field),
+        http_url=probe.string("http_url", pattern=_HTTP_URL),
+        preset=probe.string("preset"),
     )
 
 

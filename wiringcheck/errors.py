@@ -11,7 +11,9 @@ command line returns for it::
     │   ├── ImportRefError           a "package.module:attribute" that does not resolve
     │   ├── ContractSyntaxError      a contract member that does not parse
     │   ├── WireSyntaxError          a wire expression that does not parse
-    │   └── ThresholdError           a load threshold that does not parse ("agent_thinking.p95 < 100")
+    │   ├── ThresholdError           a load threshold that does not parse ("agent_thinking.p95 < 100")
+    │   ├── PathSyntaxError          a field path that is not dotted (``/data/type``)
+    │   └── MatcherError             an event matcher that cannot be used
     ├── LoadError                    `wiringcheck load`'s client processes failed to start, crashed or hung
     ├── BootError                    the backend failed while starting (internal to the targets)
     └── BackendError                 a booted backend could not start or stop (exit 3 for boot)
@@ -33,6 +35,8 @@ __all__ = [
     "ContractSyntaxError",
     "ImportRefError",
     "LoadError",
+    "MatcherError",
+    "PathSyntaxError",
     "RoleNotFound",
     "ThresholdError",
     "UsageError",
@@ -90,6 +94,14 @@ class LoadError(WiringcheckError):
 
     Bad input to a load test (flags, tokens) is a `UsageError` instead.
     """
+
+
+class PathSyntaxError(UsageError, ValueError):
+    """A field path that is not in the documented dotted syntax; the message shows the dotted spelling."""
+
+
+class MatcherError(UsageError, ValueError):
+    """An event matcher that cannot be used (empty, or a condition that is not a value)."""
 
 
 class BootError(WiringcheckError):

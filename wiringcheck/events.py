@@ -16,7 +16,8 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from wiringcheck.findings import Finding
+from wiringcheck.findings import Finding, Severity
+from wiringcheck.protocol import ABSENT, Item, Kind, Protocol, RunTracker, decode_frame, parse_matcher, parse_path
 from wiringcheck.report import EventRecord
 from wiringcheck.secrets import shorten
 
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
 __all__ = [
     "DEFAULT_BUDGET_MS",
     "DEFAULT_EVENTS",
+    "PAYLOAD_LIMIT",
     "PERCENTILES",
     "Expectation",
     "Frame",
@@ -38,8 +40,11 @@ __all__ = [
     "check_latency_summary",
     "connect_finding",
     "expectation_for",
+    "payload_text",
     "percentile",
+    "protocol_of",
     "summarize_latencies",
+    "unreached_finding",
 ]
 
 DEFAULT_EVENTS = ("agent_started", "agent_thinking", "tool_executing", "tool_completed", "agent_completed")
@@ -67,6 +72,12 @@ class RecordingEnd(enum.StrEnum):
     """The probe closed the connection: the server sent what a client must refuse (1009, 1007)."""
     OVERFLOW = "overflow"
     """The server sent more frames or bytes than the probe records for one run."""
+    ERROR = "error"
+    """An error terminal arrived (`probe.error_events`): the backend said the run failed."""
+    AUTH_REJECTED = "auth_rejected"
+    """The server refused the credentials; `Recording.error` says how."""
+    SETUP_FAILED = "setup_failed"
+    """A setup step failed before connecting; `Recording.error` says which and why."""
 
 
 class Latency(enum.StrEnum):
@@ -76,6 +87,10 @@ class Latency(enum.StrEnum):
     """From the backend's hand-off to its WebSocket layer (in-process targets), on one monotonic clock."""
     TIMESTAMP = "timestamp"
     """From the event's own timestamp field to the probe's wall clock (the server is another process)."""
+
+
+PAYLOAD_LIMIT = 300
+"""How many characters of a frame a finding shows (error payloads, unexpected frames)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,7 +115,11 @@ class Frame:
 class Recording:
     """Everything the probe saw of one run.
 
-    `end` says why recording stopped (a `RecordingEnd`).
+    `end` says why recording stopped (a `RecordingEnd`); for a refused auth or a failed
+    setup step, `error` says how.
+
+    `server_run_id` is the run id a setup step captured (``run_id = "server"``); the
+    checker then judges frames by it instead of capturing it from the first frame.
     """
 
     run_id: str
@@ -111,6 +130,12 @@ class Recording:
     close_code: int | None = None
     close_reason: str = ""
     error: str = ""
+    server_run_id: str | None = None
+    auth_method: str | None = None
+    secrets: tuple[str, ...] = field(default=(), repr=False)
+    """Every form of the credentials this run used, so whoever reports on it can scrub them."""
+    ids: tuple[tuple[str, str], ...] = ()
+    """The ids this run sent, by kind (user, thread, run), for the identifier cross-check."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,6 +153,7 @@ class Expectation:
     run_id_field: str = "run_id"
     timestamp_field: str = "timestamp"
     latency: Latency = Latency.SEND
+    protocol: Protocol | None = None
 
 
 @dataclass(slots=True)
@@ -139,6 +165,9 @@ class Verdict:
     timeline: list[EventRecord] = field(default_factory=list)
     timings: dict[str, float | None] = field(default_factory=dict)
     other_runs: int = 0
+    ignored: int = 0
+    unexpected: int = 0
+    run_id: str | None = None
 
     @property
     def findings(self) -> list[Finding]:
@@ -155,7 +184,39 @@ def expectation_for(probe: ProbeSettings, *, latency: Latency = Latency.SEND) ->
         run_id_field=probe.run_id_field,
         timestamp_field=probe.timestamp_field,
         latency=latency,
+        protocol=probe.protocol(),
     )
+
+
+def protocol_of(expectation: Expectation) -> Protocol:
+    """The protocol to read frames with: the expectation's own, narrowed to its events.
+
+    An expectation built by hand (or with only names) matches each event by its name on
+    the type field; one whose events were replaced keeps the matchers of the events it
+    still names.
+    """
+    protocol = expectation.protocol
+    if protocol is None:
+        return Protocol.by_names(
+            expectation.events,
+            expectation.terminal,
+            type_path=parse_path(expectation.type_field),
+            run_id_path=parse_path(expectation.run_id_field),
+            timestamp_path=parse_path(expectation.timestamp_field),
+        )
+    if protocol.events == expectation.events and protocol.terminal == expectation.terminal:
+        return protocol
+    matchers = tuple(
+        protocol.matcher_of(name) if name in protocol.events else parse_matcher(name, protocol.type_path)
+        for name in expectation.events
+    )
+    return replace(protocol, events=expectation.events, matchers=matchers, terminal=expectation.terminal)
+
+
+def payload_text(value: Any, limit: int = PAYLOAD_LIMIT) -> str:
+    """A frame's payload as compact JSON, cut at `limit` characters."""
+    text = value if isinstance(value, str) else json.dumps(value, separators=(",", ":"), default=str)
+    return shorten(text, limit)
 
 
 def attach_send_times(frames: Sequence[Frame], sends: Sequence[tuple[float, str | bytes]]) -> tuple[Frame, ...]:
@@ -208,11 +269,19 @@ def _ms(seconds: float) -> float:
 
 @dataclass(frozen=True, slots=True)
 class _Event:
+    """One of the run's events: `type` is its expected-event name, or its raw type when unexpected."""
+
     index: int
     type: str
     run_id: str | None
     frame: Frame
     latency_ms: float | None
+    expected: bool = True
+    item: Item | None = None
+
+
+def _frame_finding(code: str, message: str, hint: str, evidence: str) -> Finding:
+    return Finding(code=code, message=message, hint=hint, subject="probe", evidence=(evidence,))
 
 
 def check_events(recording: Recording, expectation: Expectation) -> Verdict:
@@ -220,77 +289,109 @@ def check_events(recording: Recording, expectation: Expectation) -> Verdict:
 
     Every expected event must be present; first occurrences must come in the expected
     order; nothing may follow the terminal event; each delivery must fit the budget.
-    Frames that are not JSON objects with a type are findings, never crashes; events
-    of other runs are counted apart and otherwise ignored.
+    Frames are read through the protocol model (field paths, matchers, batches): an
+    ignored frame is counted, an unexpected one is shown, an error terminal fails the
+    run with its payload.  Frames that are not JSON objects with a type are findings,
+    never crashes; events of other runs are counted apart and otherwise ignored.
     """
+    protocol = protocol_of(expectation)
     verdict = Verdict(per_event={name: [] for name in expectation.events})
     ours: list[_Event] = []
+    everything: list[_Event] = []  # every item of the run, ignored ones included, for the lifecycle rules
+    errors: list[_Event] = []
+    unexpected: list[str] = []
+    start_id = recording.server_run_id if protocol.correlation == "server" else recording.run_id
+    tracker = RunTracker(protocol, start_id)
 
     def ms(at: float) -> float:
         return _ms(at - recording.trigger_at)
 
     for index, frame in enumerate(recording.frames):
         at = ms(frame.received_at)
-        if isinstance(frame.data, bytes):
-            verdict.general.append(
-                Finding(
-                    code="WC406",
-                    message=f"frame #{index} at {at:g} ms is binary ({len(frame.data)} bytes), not a JSON text frame",
-                    hint="Send events as JSON text frames; clients that parse every frame as JSON break on this one.",
-                    subject="probe",
-                    evidence=(f"#{index} +{at:g} ms: {shorten(repr(frame.data), 120)}",),
+        for item in decode_frame(protocol, frame.data):
+            if item.kind is Kind.BINARY:
+                assert isinstance(frame.data, bytes)
+                verdict.general.append(
+                    _frame_finding(
+                        "WC406",
+                        f"frame #{index} at {at:g} ms is binary ({len(frame.data)} bytes), not a JSON text frame",
+                        "Send events as JSON text frames; clients that parse every frame as JSON break on this one.",
+                        f"#{index} +{at:g} ms: {shorten(repr(frame.data), 120)}",
+                    )
                 )
-            )
-            verdict.timeline.append(EventRecord(index, None, None, at, None, ours=False))
-            continue
-        try:
-            message = json.loads(frame.data)
-        except (ValueError, RecursionError):  # deeply nested JSON exhausts the decoder's recursion
-            verdict.general.append(
-                Finding(
-                    code="WC406",
-                    message=f"frame #{index} at {at:g} ms is not JSON: {shorten(repr(frame.data), 60)}",
-                    hint="Send only JSON frames on this socket, or move keep-alives to WebSocket ping frames.",
-                    subject="probe",
-                    evidence=(f"#{index} +{at:g} ms: {shorten(repr(frame.data), 120)}",),
+                verdict.timeline.append(EventRecord(index, None, None, at, None, ours=False))
+                continue
+            if item.kind is Kind.NOT_JSON:
+                assert isinstance(frame.data, str)
+                verdict.general.append(
+                    _frame_finding(
+                        "WC406",
+                        f"frame #{index} at {at:g} ms is not JSON: {shorten(repr(frame.data), 60)}",
+                        "Send only JSON frames on this socket, or move keep-alives to WebSocket ping frames.",
+                        f"#{index} +{at:g} ms: {shorten(repr(frame.data), 120)}",
+                    )
                 )
-            )
-            verdict.timeline.append(EventRecord(index, None, None, at, None, ours=False))
-            continue
-        event_type = message.get(expectation.type_field) if isinstance(message, dict) else None
-        if not isinstance(event_type, str) or not event_type:
-            verdict.general.append(
-                Finding(
-                    code="WC407",
-                    message=(
-                        f"frame #{index} at {at:g} ms has no {expectation.type_field!r} field: "
-                        f"{shorten(frame.data, 80)}"
-                    ),
-                    hint=f"Give every event a {expectation.type_field!r} (or set probe.type_field to the field used).",
-                    subject="probe",
-                    evidence=(f"#{index} +{at:g} ms: {shorten(frame.data, 120)}",),
+                verdict.timeline.append(EventRecord(index, None, None, at, None, ours=False))
+                continue
+            if item.kind is Kind.UNTYPED:
+                shown = shorten(frame.data, 80) if isinstance(frame.data, str) else ""
+                verdict.general.append(
+                    _frame_finding(
+                        "WC407",
+                        f"frame #{index} at {at:g} ms has no {protocol.type_path.text!r} field: {shown}",
+                        f"Give every event a {protocol.type_path.text!r} (or set probe.type_field to the field used, "
+                        "or list the frame under probe.ignore).",
+                        f"#{index} +{at:g} ms: {payload_text(item.message, 120)}",
+                    )
                 )
-            )
-            verdict.timeline.append(EventRecord(index, None, None, at, None, ours=False))
-            continue
-        run_id = message.get(expectation.run_id_field)
-        run_id = str(run_id) if run_id is not None else None
-        mine = run_id is None or run_id == recording.run_id
-        latency = _latency(frame, message, expectation)
-        verdict.timeline.append(EventRecord(index, event_type, run_id, at, latency, ours=mine))
-        if not mine:
-            verdict.other_runs += 1
-            continue
-        ours.append(_Event(index, event_type, run_id, frame, latency))
-        if latency is None and event_type in verdict.per_event and frame.received_wall is not None:
-            verdict.per_event[event_type].extend(_unusable_timestamp(index, message, expectation))
+                verdict.timeline.append(EventRecord(index, None, item.run_id, at, None, ours=False))
+                continue
+            mine = tracker.owns(item)
+            latency = _latency(frame, item, protocol, expectation)
+            verdict.timeline.append(EventRecord(index, item.label, item.run_id, at, latency, ours=mine))
+            if not mine:
+                verdict.other_runs += 1
+                continue
+            event = _Event(index, item.label, item.run_id, frame, latency, expected=item.kind is Kind.EVENT, item=item)
+            everything.append(event)
+            if latency is None and item.label in verdict.per_event and frame.received_wall is not None:
+                verdict.per_event[item.label].extend(_unusable_timestamp(index, protocol.timestamp(item), expectation))
+            if item.kind is Kind.IGNORED:
+                verdict.ignored += 1
+            elif item.kind is Kind.ERROR:
+                errors.append(event)
+            else:
+                if item.kind is Kind.UNEXPECTED and not any(e.type == expectation.terminal for e in ours):
+                    # After the terminal it is an event after the terminal (WC404), not an unmapped one.
+                    verdict.unexpected += 1
+                    unexpected.append(f"#{index} +{at:g} ms: {payload_text(item.message, 160)}")
+                ours.append(event)
+    verdict.run_id = tracker.run_id
 
-    _check_presence_and_order(recording, expectation, ours, verdict)
-    _check_budget(expectation, ours, verdict)
-    _check_end(recording, expectation, ours, verdict)
+    expected = [e for e in ours if e.expected]
+    _check_presence_and_order(recording, expectation, expected, verdict)
+    _check_budget(expectation, expected, verdict)
+    if errors:
+        _check_error(recording, errors[0], ours, verdict)
+    else:
+        _check_end(recording, expectation, everything if protocol.strict_lifecycle else ours, verdict)
+    if protocol.strict_lifecycle or protocol.tool_call_id_path is not None:
+        _check_lifecycle(protocol, expectation, everything, verdict)
     verdict.general = _collapse(verdict.general)
+    if unexpected:
+        verdict.general.append(
+            Finding(
+                code="WC416",
+                message=f"{len(unexpected)} frame(s) of the run matched no expected event and are not in probe.ignore",
+                hint="Map them to an event with probe.match, or list them under probe.ignore "
+                "(`wiringcheck inspect --probe` suggests matchers).",
+                subject="probe",
+                evidence=tuple(unexpected[:10]),
+                severity=Severity.NOTE,
+            )
+        )
 
-    terminal = next((e for e in ours if e.type == expectation.terminal), None)
+    terminal = next((e for e in expected if e.type == expectation.terminal), None)
     verdict.timings = {
         "time_to_first_event_ms": ms(ours[0].frame.received_at) if ours else None,
         "time_to_terminal_ms": ms(terminal.frame.received_at) if terminal else None,
@@ -298,20 +399,20 @@ def check_events(recording: Recording, expectation: Expectation) -> Verdict:
     return verdict
 
 
-def _latency(frame: Frame, message: dict[str, Any], expectation: Expectation) -> float | None:
+def _latency(frame: Frame, item: Item, protocol: Protocol, expectation: Expectation) -> float | None:
     if expectation.latency == Latency.SEND:
         return _ms(frame.received_at - frame.sent_at) if frame.sent_at is not None else None
-    stamped = _parse_time(message.get(expectation.timestamp_field))
+    stamp = protocol.timestamp(item)
+    stamped = _parse_time(stamp) if stamp is not ABSENT else None
     if stamped is None or frame.received_wall is None:
         return None
     latency = _ms(frame.received_wall - stamped)
     return latency if math.isfinite(latency) else None
 
 
-def _unusable_timestamp(index: int, message: dict[str, Any], expectation: Expectation) -> list[Finding]:
+def _unusable_timestamp(index: int, value: Any, expectation: Expectation) -> list[Finding]:
     """WC441 when an event carries a timestamp that is no time (1e400, "NaN", a date without a zone)."""
-    value = message.get(expectation.timestamp_field)
-    if expectation.latency != Latency.TIMESTAMP or value is None or _parse_time(value) is not None:
+    if expectation.latency != Latency.TIMESTAMP or value is ABSENT or value is None or _parse_time(value) is not None:
         return []  # no timestamp at all (or no wall clock to compare with): untimed, not wrong
     return [
         Finding(
@@ -544,6 +645,48 @@ def connect_finding(recording: Recording, shown_url: str, *, hint: str) -> Findi
     )
 
 
+_AUTH_WHERE = {
+    "query": "the query parameter {query!r}",
+    "header": "the {header!r} header",
+    "subprotocol": "the subprotocol {subprotocol!r}",
+    "first_message": "the first message after connecting",
+    "cookie": "the cookie {cookie!r}",
+}
+
+
+def unreached_finding(recording: Recording, shown_url: str, probe: ProbeSettings, *, hint: str) -> Finding | None:
+    """Why a run never started, if it did not: WC401 (no connection), WC413 (credentials refused), WC414 (setup).
+
+    `hint` is WC401's, which depends on how the caller was told where to connect.
+    """
+    if recording.end == RecordingEnd.CONNECT_FAILED:
+        return connect_finding(recording, shown_url, hint=hint)
+    if recording.end == RecordingEnd.AUTH_REJECTED:
+        auth = probe.auth
+        method = recording.auth_method or auth.method or "?"
+        where = _AUTH_WHERE.get(method, method).format(
+            query=auth.query, header=auth.header, subprotocol=auth.subprotocol, cookie=auth.cookie
+        )
+        variable = f"${auth.token_env}" if auth.token_env else "the configured token"
+        return Finding(
+            code="WC413",
+            message=f"{shown_url} refused the credentials sent as {where} ({method}): {recording.error}",
+            hint=f"Check the token in {variable} (is it valid, unexpired, for this server?) and that the server "
+            f"expects it as {where}; probe.auth says how it is sent.",
+            subject="probe",
+            data={"auth_method": method},
+        )
+    if recording.end == RecordingEnd.SETUP_FAILED:
+        return Finding(
+            code="WC414",
+            message=f"the run could not be set up: {recording.error}",
+            hint="Check the [[probe.setup]] step: its path, body, credentials, expected status and the field paths "
+            "it captures; the backend's log says why it refused.",
+            subject="probe",
+        )
+    return None
+
+
 def percentile(values: Sequence[float], name: str) -> float:
     """The nearest-rank percentile (``p50``, ``p95``: a value that was measured) or ``max`` of non-empty `values`."""
     ordered = sorted(values)
@@ -581,3 +724,107 @@ def check_latency_summary(
             data={"latency_ms": value},
         )
     ]
+
+
+def _check_error(recording: Recording, error: _Event, ours: Sequence[_Event], verdict: Verdict) -> None:
+    """An error terminal: the run failed, and the backend said why; show it."""
+    assert error.item is not None
+    at = _ms(error.frame.received_at - recording.trigger_at)
+    shown = error.item.type or "an error frame"
+    verdict.general.append(
+        Finding(
+            code="WC412",
+            message=f"the backend ended the run with {shown} at +{at:g} ms: {payload_text(error.item.message, 160)}",
+            hint="The run failed inside the backend: the payload (and the backend's log) says why. "
+            "Fix that failure; the events that never arrived follow from it.",
+            subject="probe",
+            evidence=(f"payload: {payload_text(error.item.message)}", f"before it: {_arrived(ours, recording)}"),
+            data={"at_ms": at},
+        )
+    )
+
+
+def _lifecycle_finding(message: str, evidence: str) -> Finding:
+    return Finding(
+        code="WC415",
+        message=message,
+        hint="Clients that follow the protocol track the run and its tool calls from these events; "
+        "emit each start once, before anything else, and close every tool call you open.",
+        subject="probe",
+        evidence=(evidence,),
+    )
+
+
+def _check_lifecycle(protocol: Protocol, expectation: Expectation, items: Sequence[_Event], verdict: Verdict) -> None:
+    """The protocol's lifecycle rules: one start first, tool calls opened and closed in pairs under unique ids."""
+    end = next(
+        (p for p, e in enumerate(items) if e.type == expectation.terminal or (e.item and e.item.kind is Kind.ERROR)),
+        len(items) - 1,
+    )
+    run = items[: end + 1]
+    shown = ", ".join(f"#{e.index} {e.type}" for e in run[:12]) or "nothing"
+    failed = bool(run) and run[-1].item is not None and run[-1].item.kind is Kind.ERROR
+    if protocol.strict_lifecycle and failed and items[end + 1 :]:
+        after = ", ".join(e.type for e in items[end + 1 : end + 6])
+        verdict.general.append(
+            _lifecycle_finding(f"{len(items) - end - 1} event(s) followed the error terminal: {after}", shown)
+        )
+    start = expectation.events[0]
+    if protocol.strict_lifecycle and run:
+        if run[0].type != start:
+            verdict.general.append(
+                _lifecycle_finding(f"the run's first event is {run[0].type}, not {start}", f"arrived: {shown}")
+            )
+        starts = [e for e in run if e.expected and e.type == start]
+        if len(starts) > 1:
+            verdict.general.append(
+                _lifecycle_finding(
+                    f"{start} arrived {len(starts)} times before the run ended (frames "
+                    f"{', '.join(f'#{e.index}' for e in starts)})",
+                    f"arrived: {shown}",
+                )
+            )
+    path = protocol.tool_call_id_path
+    if path is None:
+        return
+    opened: dict[str, _Event] = {}
+    closed: set[str] = set()
+    answered: set[str] = set()
+    for event in run:
+        assert event.item is not None
+        raw = path.read(event.item.message)
+        call = str(raw) if isinstance(raw, str | int) and not isinstance(raw, bool) else None
+        if call is None:
+            continue
+        if event.expected and event.type == "tool_executing":
+            if call in opened or call in closed:
+                verdict.general.append(
+                    _lifecycle_finding(f"tool call {call!r} was started twice (frame #{event.index})", shown)
+                )
+            else:
+                opened[call] = event
+        elif protocol.tool_call_end is not None and protocol.tool_call_end.matches(event.item.message):
+            if call not in opened:
+                verdict.general.append(
+                    _lifecycle_finding(f"tool call {call!r} ended (frame #{event.index}) but was never started", shown)
+                )
+            else:
+                del opened[call]
+                closed.add(call)
+        elif event.expected and event.type == "tool_completed":
+            if call not in opened and call not in closed:
+                verdict.general.append(
+                    _lifecycle_finding(
+                        f"a result for tool call {call!r} arrived (frame #{event.index}) but the call never started",
+                        shown,
+                    )
+                )
+            answered.add(call)
+    if protocol.tool_call_end is not None:
+        for call, event in opened.items():
+            verdict.general.append(
+                _lifecycle_finding(f"tool call {call!r} started at frame #{event.index} and never ended", shown)
+            )
+    for call in [*opened, *closed]:
+        if call not in answered and "tool_completed" in expectation.events:
+            verdict.general.append(_lifecycle_finding(f"tool call {call!r} never got its result", shown))

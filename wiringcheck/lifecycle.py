@@ -248,9 +248,26 @@ def _candidates(value: Any) -> list[str]:
 
 
 def resolve_path(root: Any, path: str) -> Any:
-    """Follow an attribute path from `root` (mappings by key). Raises LookupError naming the missing step."""
+    """Follow an attribute path from `root` (mappings by key). Raises LookupError naming the missing step.
+
+    A path of the form ``package.module:global.attribute`` starts at a module global
+    instead (a manager kept outside the app, built by the lifespan); it is read after
+    boot, so it sees what startup assigned.
+    """
     value = root
     walked = "<root>"
+    if ":" in path:
+        import importlib
+
+        module_name, _, path = path.partition(":")
+        try:
+            value = importlib.import_module(module_name)
+        except ImportError as exc:
+            raise LookupError(f"module {module_name!r} cannot be imported: {exc}") from None
+        walked = module_name
+        first = path.split(".")[0]
+        if hasattr(value, first) and getattr(value, first) is None:
+            raise LookupError(f"{module_name}:{first} is None: startup did not assign it")
     for name in path.split("."):
         if isinstance(value, Mapping) and name in value:
             value = value[name]

@@ -30,12 +30,12 @@ from wiringcheck.events import (
     RecordingEnd,
     attach_send_times,
     check_events,
-    connect_finding,
     expectation_for,
+    unreached_finding,
 )
 from wiringcheck.findings import CheckResult, Finding, Location, Phase, Severity, Status
 from wiringcheck.identifiers import Text, swapped_ids
-from wiringcheck.probe import build_request, record_run
+from wiringcheck.probe import placeholders, start_run
 from wiringcheck.render import shown_path
 from wiringcheck.report import Report
 from wiringcheck.secrets import Secrets, mask_urls
@@ -55,7 +55,7 @@ PHASES = (Phase.BOOT, Phase.ROLES, Phase.CONTRACT, Phase.WIRES, Phase.STARTUP, P
 
 resolve_path = lifecycle.resolve_path
 
-OPTIONAL_CHECKS = ("startup guards", "logs")
+OPTIONAL_CHECKS = ("startup guards", "probe: runtime errors", "logs")
 """Checks a run reports only when they have findings."""
 
 
@@ -76,6 +76,7 @@ def plan(settings: Settings) -> list[str]:
     if in_process and settings.trace and any(role.class_ref for role in settings.roles.values()):
         names.append("startup guards")
     names.append("probe")
+    names.append("probe: runtime errors")
     names += [f"event: {event}" for event in settings.probe.events]
     names += ["shutdown", "logs"]
     return names
@@ -204,7 +205,7 @@ async def run_async(
     _logs(state)
     state.report.duration = clock() - began
     state.report.sort_by_cause()
-    return secrets.scrub(state.report)
+    return state.secrets.scrub(state.report)
 
 
 # -- boot ------------------------------------------------------------------------------------------
@@ -220,6 +221,7 @@ async def _boot(state: _Run, target: Target) -> Handle | None:
     async with AsyncExitStack() as stack:
         stack.enter_context(state.capture.logs(Phase.BOOT))
         stack.enter_context(state.capture.python_warnings())
+        stack.enter_context(state.capture.logging_watch())
         outcome = await lifecycle.start(target, settings)
     state.result("boot", Phase.BOOT, [outcome.finding] if outcome.finding else [], started)
     if outcome.handle is not None:
@@ -339,26 +341,39 @@ def _check_wires_and_calls(state: _Run) -> None:
 # -- probe -----------------------------------------------------------------------------------------
 
 
+_CONNECT_HINT = (
+    "Check ws_path, the auth settings (how the token is sent, and its variable), "
+    "and that the server accepts WebSocket upgrades there."
+)
+
+
 async def _probe(state: _Run, handle: Handle) -> None:
     probe = state.settings.probe
     state.enter(Phase.PROBE)
     started = state.clock()
-    request = build_request(handle.ws_url, probe, state.environ)
-    state.report.extra["run_id"] = request.run_id
-    bound = probe.connect_timeout + probe.deadline + 1.0
+    bound = probe.connect_timeout + probe.deadline + sum(step.timeout for step in probe.setup) + 1.0
     blocked: list[Finding] = []
-    with state.capture.logs(Phase.PROBE):
+    with state.capture.logs(Phase.PROBE), state.capture.runtime(Phase.PROBE):
         try:
             with interrupting_after(bound):
                 async with asyncio.timeout(bound):
-                    recording = await record_run(request, probe, ssl_context=state.ssl_context, clock=state.clock)
-        except (TimeoutError, Overrun):  # record_run bounds its own awaits; this is the last line of defence
+                    recording = await start_run(
+                        handle.ws_url, probe, state.environ, ssl_context=state.ssl_context, clock=state.clock
+                    )
+        except (TimeoutError, Overrun):  # start_run bounds its own awaits; this is the last line of defence
             now = state.clock()
-            recording = Recording(run_id=request.run_id, trigger_at=started, ended_at=now, end=RecordingEnd.DEADLINE)
+            run_id = placeholders(probe)["run_id"]
+            recording = Recording(run_id=run_id, trigger_at=started, ended_at=now, end=RecordingEnd.DEADLINE)
             blocked = [_blocked_run(bound, overrun) for overrun in state.containment.take_overruns(Phase.PROBE)]
+    if recording.secrets:  # a credential a setup step received is a secret of this run too
+        state.secrets = state.secrets.with_values(*recording.secrets)
+    state.report.extra["run_id"] = recording.run_id
     exits = [lifecycle.exit_finding(Phase.PROBE, item) for item in state.containment.take(Phase.PROBE)]
     if not blocked:
         blocked = [_blocked_run(probe.deadline, overrun) for overrun in state.containment.take_overruns(Phase.PROBE)]
+    runtime = state.capture.runtime_findings()
+    if runtime:
+        state.result("probe: runtime errors", Phase.PROBE, runtime, started)
     if handle.sends is not None:
         recording = replace(recording, frames=attach_send_times(recording.frames, handle.sends))
     latency = Latency.SEND if handle.latency == Latency.SEND else Latency.TIMESTAMP
@@ -367,23 +382,22 @@ async def _probe(state: _Run, handle: Handle) -> None:
         if latency == Latency.SEND
         else f"wall clock: the event's {probe.timestamp_field!r} field to probe receive (assumes synced clocks)"
     )
-    if recording.end == RecordingEnd.CONNECT_FAILED:
-        finding = connect_finding(
-            recording,
-            mask_urls(handle.ws_url),
-            hint="Check ws_path, the auth settings (query parameter or header, and the token's variable), "
-            "and that the server accepts WebSocket upgrades there.",
-        )
-        state.result("probe", Phase.PROBE, [*exits, finding], started)
+    unreached = unreached_finding(recording, mask_urls(handle.ws_url), probe, hint=_CONNECT_HINT)
+    if unreached is not None:
+        state.result("probe", Phase.PROBE, [*exits, unreached], started)
         for event in probe.events:
-            state.skip(f"event: {event}", Phase.PROBE, "the probe could not connect")
+            state.skip(f"event: {event}", Phase.PROBE, "the probe could not start a run")
         return
 
-    swapped = _swapped_ids(state, request.ids, recording)
+    swapped = _swapped_ids(state, recording.ids, recording)
     verdict = check_events(recording, expectation_for(probe, latency=latency))
     state.report.events = verdict.timeline
     state.report.timings = verdict.timings
     state.report.extra["other_runs"] = verdict.other_runs
+    if verdict.ignored or verdict.unexpected:
+        state.report.extra.update(ignored_frames=verdict.ignored, unexpected_frames=verdict.unexpected)
+    if verdict.run_id and verdict.run_id != recording.run_id:
+        state.report.extra["run_id"] = verdict.run_id
     state.result("probe", Phase.PROBE, [*exits, *blocked, *swapped, *verdict.general], started)
     # An event's check takes as long as its delivery did: that is what JUnit shows as its time.
     latencies: dict[str | None, float] = {
@@ -540,6 +554,6 @@ def _blocked_run(bound: float, overrun: Overrun) -> Finding:
 
 def _logs(state: _Run) -> None:
     state.report.logs = state.capture.log_records()
-    logged = [f for f in state.capture.findings() if f.code == "WC105"]
+    logged = [f for f in state.capture.findings() if f.code in ("WC105", "WC112")]
     if logged:
         state.add(CheckResult.judged("logs", Phase.LOGS, logged))

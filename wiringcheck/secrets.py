@@ -116,11 +116,15 @@ class Secrets:
 
     @classmethod
     def from_settings(cls, settings: Settings, environ: Mapping[str, str], *extra: str | None) -> Secrets:
-        """The secrets a run of `settings` sends: its token, and the credentials in its URLs."""
+        """The secrets a run of `settings` sends: its token (however sent: query, header, subprotocol,
+        first message, cookie), its setup steps' tokens, and the credentials in its URLs."""
         values: list[str | None] = [*extra]
         auth = settings.probe.auth
         if auth.enabled:
             values.append(auth.resolve(environ))
+        for step in settings.probe.setup:  # setup steps send their own credentials
+            if step.auth.enabled:
+                values.append(step.auth.resolve(environ))
         for url in (settings.url, settings.ws_url):
             values.extend(url_secrets(url))
         return cls(values)

@@ -10,7 +10,7 @@ stops, for people who write their own tests (the pytest plugin's fixtures) and f
         assert_events(recording)
 
 It is built from the same pieces as the runner (`targets.make_target`,
-`runner.resolve_path`, `probe.build_request`/`record_run`, `events.check_events`),
+`lifecycle.resolve_path`, `probe.start_run`, `events.check_events`),
 so a role found here is the object the runner checks, and a recording judged here is
 judged by the same rules.
 """
@@ -133,15 +133,15 @@ class Backend:
         (``await backend.probe(deadline=1.0)``). Never raises for what the server does:
         a refused connection or a timeout is the recording's `end`.
         """
-        from wiringcheck.probe import build_request, record_run
+        from wiringcheck.probe import start_run
 
         probe = replace(self.settings.probe, **changes) if changes else self.settings.probe
-        request = build_request(self.handle.ws_url, probe, self.environ)
-        async with asyncio.timeout(probe.connect_timeout + probe.deadline + 2.0):
-            recording = await record_run(request, probe, ssl_context=self.ssl_context)
+        bound = probe.connect_timeout + probe.deadline + sum(step.timeout for step in probe.setup) + 2.0
+        async with asyncio.timeout(bound):
+            recording = await start_run(self.handle.ws_url, probe, self.environ, ssl_context=self.ssl_context)
         if self.handle.sends is not None:
             recording = replace(recording, frames=attach_send_times(recording.frames, self.handle.sends))
-        secrets = Secrets.from_settings(replace(self.settings, probe=probe), self.environ)
+        secrets = Secrets.from_settings(replace(self.settings, probe=probe), self.environ, *recording.secrets)
         _remember(recording.run_id, expectation_for(probe, latency=self.latency), secrets)
         return recording
 

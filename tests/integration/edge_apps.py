@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 
 from starlette.applications import Starlette
-from starlette.routing import WebSocketRoute
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 
 
@@ -36,3 +39,38 @@ def rejects() -> Starlette:
 
 def silent() -> Starlette:
     return Starlette(routes=[WebSocketRoute("/ws", _silent)])
+
+
+async def _studio_like(websocket: WebSocket) -> None:
+    """A protocol wiringcheck did not write: nested types, a heartbeat, a completion frame."""
+    await websocket.accept()
+    await websocket.receive_text()
+    await websocket.send_json({"type": "heartbeat"})
+    for kind in ("TaskStarted", "ThoughtEvent", "ToolCallRequestEvent", "ToolCallExecutionEvent"):
+        await websocket.send_json({"type": "message", "data": {"type": kind}})
+    await websocket.send_json({"type": "completion", "status": "complete"})
+    await asyncio.sleep(0.01)
+    await websocket.close()
+
+
+def studio_like() -> Starlette:
+    return Starlette(routes=[WebSocketRoute("/api/chat", _studio_like)])
+
+
+async def _issue_ticket(request: Request) -> JSONResponse:
+    return JSONResponse({"ticket": f"tk-{uuid.uuid4().hex}"}, status_code=201)
+
+
+async def _ticketed(websocket: WebSocket) -> None:
+    """Accepts any ticket, then fails the run quoting it: the report must not show it."""
+    ticket = websocket.query_params.get("ticket", "")
+    await websocket.accept()
+    message = await websocket.receive_json()
+    await websocket.send_json({"type": "agent_started", "run_id": message["run_id"]})
+    await websocket.send_json({"type": "failed", "error": f"ticket {ticket} expired"})
+    await asyncio.sleep(0.01)
+    await websocket.close()
+
+
+def ticketed() -> Starlette:
+    return Starlette(routes=[Route("/tickets", _issue_ticket, methods=["POST"]), WebSocketRoute("/ws", _ticketed)])

@@ -25,6 +25,11 @@ CATALOG = {
     "boot_hang": (ExitCode.BOOT_FAILED, {"WC102"}),
     "late_wiring": (ExitCode.CHECK_FAILED, {"WC105", "WC115", "WC402", "WC409"}),
     "swapped_ids": (ExitCode.CHECK_FAILED, {"WC105", "WC402", "WC409", "WC440"}),
+    # Backends whose protocol wiringcheck did not write (fixtures/studio, fixtures/relay).
+    "studio_setup_refused": (ExitCode.CHECK_FAILED, {"WC414"}),
+    "studio_drops_tool_call": (ExitCode.CHECK_FAILED, {"WC402"}),
+    "relay_run_fails": (ExitCode.CHECK_FAILED, {"WC402", "WC412"}),
+    "relay_wrong_key": (ExitCode.CHECK_FAILED, {"WC413"}),
 }
 
 LOAD_ONLY = {"drops_under_load": "tests/load/test_load_command.py"}
@@ -47,6 +52,10 @@ FIRST_CAUSE = {
     "boot_hang": "WC102",
     "late_wiring": "WC115",
     "swapped_ids": "WC440",
+    "studio_setup_refused": "WC414",
+    "studio_drops_tool_call": "WC402",
+    "relay_run_fails": "WC412",
+    "relay_wrong_key": "WC413",
 }
 """The code every report must lead with: the cause, never one of its symptoms (a missing event, the deadline)."""
 
@@ -91,7 +100,17 @@ def test_fault_report_leads_with_its_cause(name):
 
 
 # Faults seen only on the wire: the frames do not say which backend line emitted them.
-ON_THE_WIRE = {"missing_event", "slow_event", "out_of_order", "after_terminal", "bad_frames"}
+ON_THE_WIRE = {
+    "missing_event",
+    "slow_event",
+    "out_of_order",
+    "after_terminal",
+    "bad_frames",
+    "studio_setup_refused",
+    "studio_drops_tool_call",
+    "relay_run_fails",
+    "relay_wrong_key",
+}
 
 
 @pytest.mark.parametrize("name", sorted(set(CATALOG) - ON_THE_WIRE))

@@ -9,6 +9,10 @@ The backend is shut down before the tree is printed.
 It is the first thing to run when a contract check fails, and the way to write a
 contract for a new backend: each method also shows the contract line that matches it.
 Nothing here calls a member: properties are listed, never evaluated.
+
+It also lists the app's WebSocket routes, and with ``--probe`` starts one run and shows
+the distinct frame shapes that arrived, with a suggested ``[tool.wiringcheck.probe]``
+table mapping them onto the five events: the way to map a protocol wiringcheck did not write.
 """
 
 from __future__ import annotations
@@ -24,10 +28,19 @@ from wiringcheck.report import ExitCode
 
 if TYPE_CHECKING:
     from wiringcheck.config import RoleSpec, Settings
+    from wiringcheck.events import Recording
     from wiringcheck.findings import Location
     from wiringcheck.session import Backend
 
-__all__ = ["Node", "inspect_command", "inspect_tree", "render_plain"]
+__all__ = [
+    "Node",
+    "inspect_command",
+    "inspect_tree",
+    "render_plain",
+    "suggested_table",
+    "toml_value",
+    "websocket_routes",
+]
 
 
 @dataclass(slots=True)
@@ -300,15 +313,93 @@ def _wire_nodes(root: Node, settings: Settings, backend: Backend) -> None:
                 node.add(f"{finding.code} {finding.message}", "red")
 
 
-def inspect_tree(settings: Settings, backend: Backend, *, private: bool = False) -> Node:
+def websocket_routes(app: Any, prefix: str = "") -> list[str]:
+    """The WebSocket paths an ASGI app routes (Starlette and FastAPI routers, mounts included)."""
+    paths: list[str] = []
+    for route in getattr(getattr(app, "router", app), "routes", None) or []:
+        path = f"{prefix}{getattr(route, 'path', '')}"
+        if "websocket" in type(route).__name__.lower():
+            paths.append(path)
+        elif getattr(route, "routes", None):
+            paths.extend(websocket_routes(route, path))
+    return paths
+
+
+def toml_value(value: Any) -> str:
+    """`value` as an inline TOML value (strings, numbers, booleans, lists, inline tables)."""
+    import json
+
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, list):
+        return "[" + ", ".join(toml_value(item) for item in value) + "]"
+    if isinstance(value, dict):
+        pairs = (f"{_toml_key(key)} = {toml_value(item)}" for key, item in value.items())
+        return "{ " + ", ".join(pairs) + " }"
+    return json.dumps(str(value), ensure_ascii=False)
+
+
+def _toml_key(key: str) -> str:
+    import json
+    import re
+
+    return key if re.fullmatch(r"[A-Za-z0-9_-]+", key) else json.dumps(key)
+
+
+def suggested_table(table: dict[str, Any]) -> list[str]:
+    """The lines of a suggested `[tool.wiringcheck.probe]` table (unmapped shapes as comments)."""
+    lines = ["[tool.wiringcheck.probe]"]
+    for key in ("ignore", "error_events"):
+        if key in table:
+            lines.append(f"{key} = {toml_value(table[key])}")
+    lines.extend(f"# unmapped: {toml_value(matcher)}" for matcher in table.get("unmapped", []))
+    lines.append("[tool.wiringcheck.probe.match]")
+    lines.extend(f"{role} = {toml_value(matcher)}" for role, matcher in table["match"].items())
+    return lines
+
+
+def _frames_node(root: Node, settings: Settings, recording: Recording) -> None:
+    import json
+
+    from wiringcheck.protocol import decode_frame, frame_shapes, suggest_probe_table
+    from wiringcheck.secrets import shorten
+
+    protocol = settings.probe.protocol()  # batches are split as configured
+    messages = [item.message for frame in recording.frames for item in decode_frame(protocol, frame.data)]
+    frames = root.add(f"frames: {len(recording.frames)} received, run ended: {recording.end}", "bold")
+    if recording.error:
+        frames.add(recording.error, "red")
+    shapes = frame_shapes(messages)
+    for shape in shapes:
+        label = toml_value(shape.matcher) if shape.conditions else "(no type-like field)"
+        node = frames.add(f"{shape.count}x {label}")
+        node.add(shorten(json.dumps(shape.example, default=str), 160), "dim")
+    if shapes:
+        suggestion = root.add("suggested configuration (edit: it is guessed from the type names)", "bold")
+        for line in suggested_table(suggest_probe_table(shapes, settings.probe.events)):
+            suggestion.add(line)
+
+
+def inspect_tree(
+    settings: Settings, backend: Backend, *, private: bool = False, recording: Recording | None = None
+) -> Node:
     """The tree `wiringcheck inspect` prints, built from a booted backend (reads only; calls nothing)."""
     root = Node(f"wiringcheck inspect: {settings.target_kind} {settings.target}  (served at {backend.ws_url})", "bold")
+    routes = websocket_routes(backend.app) if settings.target_kind == "app" else []
+    if routes:
+        node = root.add("websocket routes", "bold")
+        for path in routes:
+            node.add(path)
     roles = root.add("roles", "bold")
     if not settings.roles:
         roles.add("(no roles configured: add [tool.wiringcheck.roles.NAME] with the path startup stores it at)", "dim")
     for role in settings.roles.values():
         _role_node(roles, role, backend, private=private)
     _wire_nodes(root.add("wires", "bold"), settings, backend)
+    if recording is not None:
+        _frames_node(root, settings, recording)
     return root
 
 
@@ -339,14 +430,15 @@ def _render_rich(node: Node) -> Any:
 # -- the command ---------------------------------------------------------------------------------
 
 
-async def _build(settings: Settings, *, private: bool) -> Node:
+async def _build(settings: Settings, *, private: bool, probe: bool = False) -> Node:
     from wiringcheck.session import booted
 
     async with booted(settings) as backend:
-        return inspect_tree(settings, backend, private=private)
+        recording = await backend.probe() if probe else None
+        return inspect_tree(settings, backend, private=private, recording=recording)
 
 
-def inspect_command(settings: Settings, *, private: bool = False) -> int:
+def inspect_command(settings: Settings, *, private: bool = False, probe: bool = False) -> int:
     """Boot, build the tree, shut down, print; returns the exit code.
 
     Raises:
@@ -364,7 +456,7 @@ def inspect_command(settings: Settings, *, private: bool = False) -> int:
     if settings.target_kind == "none":
         raise UsageError("no target: set app or boot in the configuration, or pass --app/--boot")
     try:
-        tree = asyncio.run(_build(settings, private=private))
+        tree = asyncio.run(_build(settings, private=private, probe=probe))
     except BackendError as exc:
         exc.problem += " (run `wiringcheck run` for the full diagnosis)"
         raise

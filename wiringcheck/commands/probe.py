@@ -27,8 +27,8 @@ from wiringcheck.events import (
     RecordingEnd,
     check_events,
     check_latency_summary,
-    connect_finding,
     expectation_for,
+    unreached_finding,
 )
 from wiringcheck.findings import CheckResult, Finding, Phase
 from wiringcheck.report import Report
@@ -160,17 +160,17 @@ async def record_runs(
     """Start `runs` agent runs one after the other; stop early when the server cannot be reached."""
     import asyncio
 
-    from wiringcheck.probe import build_request, record_run
+    from wiringcheck.probe import start_run
 
     recordings: list[Recording] = []
+    bound = probe.connect_timeout + probe.deadline + sum(step.timeout for step in probe.setup) + 2.0
     for index in range(runs):
         if observer is not None:
             observer.phase_started("probe" if runs == 1 else f"probe {index + 1}/{runs}")
-        request = build_request(url, probe, environ)
-        async with asyncio.timeout(probe.connect_timeout + probe.deadline + 2.0):
-            recording = await record_run(request, probe, ssl_context=ssl_context)
+        async with asyncio.timeout(bound):
+            recording = await start_run(url, probe, environ, ssl_context=ssl_context)
         recordings.append(recording)
-        if recording.end == "connect_failed":
+        if recording.end in (RecordingEnd.CONNECT_FAILED, RecordingEnd.AUTH_REJECTED):
             break
     return recordings
 
@@ -214,8 +214,9 @@ def build_report(url: str, probe: ProbeSettings, recordings: Sequence[Recording]
     verdicts: list[tuple[int, Verdict]] = []
     general: list[tuple[int, Finding]] = []
     for index, recording in enumerate(recordings):
-        if recording.end == RecordingEnd.CONNECT_FAILED:
-            general.append((index, connect_finding(recording, shown, hint=_CONNECT_HINT)))
+        unreached = unreached_finding(recording, shown, probe, hint=_CONNECT_HINT)
+        if unreached is not None:
+            general.append((index, unreached))
             continue
         verdict = check_events(recording, expectation)
         verdicts.append((index, verdict))
@@ -302,6 +303,9 @@ def probe_command(
     finally:
         if observer is not None:
             observer.close()
+    captured = [value for recording in recordings for value in recording.secrets]
+    if captured:  # a credential a setup step received is a secret too
+        secrets = secrets.with_values(*captured)
     report = secrets.scrub(build_report(url, probe, recordings, runs=options.runs))
     write_outputs(report, outputs)
     return int(report.exit_code)

@@ -1,0 +1,603 @@
+"""The protocol model: how a backend's frames map onto the five events of an agent run.
+
+Pure data and pure functions, shared by the probe (which must know when a run has
+ended) and the event checker (which judges what arrived), so both read a frame the
+same way.  Nothing here performs I/O.
+
+- **Field paths** name a value inside a JSON frame, in one documented syntax: dotted
+  segments, where a segment made of digits indexes a list (``data.type``,
+  ``payload.run.id``, ``events.0.kind``).  JSON Pointer (``/data/type``) and bracket
+  indexing (``events[0]``) are rejected with the dotted spelling as a did-you-mean.
+  A path that does not lead anywhere reads as `ABSENT`, never raises.
+- **Matchers** recognise an event: a name (or a list of names) compared with the
+  type field, or a table of field path -> value conditions that must all hold
+  (a list of values means "any of them").
+- **Correlation** says which frames belong to the probe's run: ``client`` (the run id
+  the probe put in the trigger), ``server`` (captured from the first frame that
+  matches ``run_id_from``, or from a setup step) and ``connection`` (every frame on
+  the probe's socket).
+- **Presets** fill these keys for a known protocol.  They are plain configuration
+  tables, merged under the user's own keys, never code paths.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+from wiringcheck.errors import MatcherError, PathSyntaxError
+
+__all__ = [
+    "ABSENT",
+    "CORRELATIONS",
+    "PRESETS",
+    "FieldPath",
+    "Item",
+    "Kind",
+    "Matcher",
+    "MatcherError",
+    "PathSyntaxError",
+    "Protocol",
+    "RunTracker",
+    "Shape",
+    "decode_frame",
+    "flatten_conditions",
+    "frame_shapes",
+    "parse_matcher",
+    "parse_path",
+    "render_trigger",
+    "suggest_probe_table",
+]
+
+
+class _Absent:
+    """The value read through a path that leads nowhere."""
+
+    _instance: _Absent | None = None
+
+    def __new__(cls) -> _Absent:
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __repr__(self) -> str:
+        return "ABSENT"
+
+    def __bool__(self) -> bool:
+        return False
+
+
+ABSENT: Final = _Absent()
+"""What `FieldPath.read` returns when the path does not exist in the message."""
+
+CORRELATIONS = ("client", "server", "connection")
+"""How frames are attributed to the probe's run (see the module docstring)."""
+
+Scalar = str | int | float | bool | None
+
+
+_SEGMENT = re.compile(r"^[^.\s\[\]/]+$")
+_BRACKET = re.compile(r"\[(\d+)\]")
+
+
+@dataclass(frozen=True, slots=True)
+class FieldPath:
+    """A dotted path into a JSON value: ``data.type``, ``events.0.kind``.
+
+    A segment made only of digits indexes a list (and is a plain key in an object).
+    """
+
+    text: str
+    parts: tuple[str, ...]
+
+    def read(self, value: Any) -> Any:
+        """The value at this path in `value`, or `ABSENT` when any step is missing."""
+        for part in self.parts:
+            if isinstance(value, Mapping):
+                if part not in value:
+                    return ABSENT
+                value = value[part]
+            elif isinstance(value, list) and part.isdigit():
+                position = int(part)
+                if position >= len(value):
+                    return ABSENT
+                value = value[position]
+            else:
+                return ABSENT
+        return value
+
+    def __str__(self) -> str:
+        return self.text
+
+
+def parse_path(text: str) -> FieldPath:
+    """Parse a dotted field path.
+
+    Raises:
+        PathSyntaxError: empty segments, JSON Pointer or bracket syntax, whitespace.
+    """
+    if not isinstance(text, str) or not text:
+        raise PathSyntaxError("a field path must be a non-empty string such as 'data.type'")
+    if text.startswith("/"):
+        dotted = ".".join(part.replace("~1", "/").replace("~0", "~") for part in text[1:].split("/"))
+        raise PathSyntaxError(f"{text!r} is a JSON Pointer; field paths are dotted: did you mean {dotted!r}?")
+    if "[" in text or "]" in text:
+        dotted = _BRACKET.sub(r".\1", text).lstrip(".")
+        raise PathSyntaxError(f"{text!r} uses brackets; list positions are dotted segments: did you mean {dotted!r}?")
+    parts = tuple(text.split("."))
+    for part in parts:
+        if not _SEGMENT.match(part):
+            raise PathSyntaxError(
+                f"{text!r} has an empty or invalid segment {part!r}; write segments separated by single dots, "
+                "e.g. 'payload.run.id' or 'events.0.kind'"
+            )
+    return FieldPath(text=text, parts=parts)
+
+
+def _same(actual: Any, expected: Scalar) -> bool:
+    """JSON equality that does not confuse true with 1."""
+    if isinstance(expected, bool) or isinstance(actual, bool):
+        return type(actual) is type(expected) and actual == expected
+    if isinstance(expected, int | float) and isinstance(actual, int | float):
+        return actual == expected
+    return type(actual) is type(expected) and actual == expected
+
+
+@dataclass(frozen=True, slots=True)
+class Matcher:
+    """Conditions on a frame's fields; a frame matches when every condition holds.
+
+    Attributes:
+        conditions: (path, accepted values) pairs.
+        text: how the configuration spelled it, for messages.
+    """
+
+    conditions: tuple[tuple[FieldPath, tuple[Scalar, ...]], ...]
+    text: str
+
+    def matches(self, message: Any) -> bool:
+        for path, accepted in self.conditions:
+            actual = path.read(message)
+            if actual is ABSENT or not any(_same(actual, value) for value in accepted):
+                return False
+        return True
+
+
+def _scalar(value: Any) -> bool:
+    return value is None or isinstance(value, str | int | float | bool)
+
+
+def flatten_conditions(table: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    """A matcher table with nested tables flattened into dotted paths.
+
+    TOML reads ``{ data.type = "x" }`` (unquoted) as ``{"data": {"type": "x"}}`` and
+    ``{ "data.type" = "x" }`` (quoted) as one key: both mean the same path.
+    """
+    flat: dict[str, Any] = {}
+    for key, value in table.items():
+        path = f"{prefix}.{key}" if prefix else str(key)
+        if isinstance(value, Mapping):
+            flat.update(flatten_conditions(value, path))
+        else:
+            flat[path] = value
+    return flat
+
+
+def parse_matcher(spec: Any, type_path: FieldPath) -> Matcher:
+    """A matcher from configuration: a name, a list of names, or a table of path -> value(s).
+
+    Raises:
+        MatcherError: an empty name or table, a value that is not a scalar, a bad path.
+    """
+    if isinstance(spec, str):
+        if not spec:
+            raise MatcherError("an event name must not be empty")
+        return Matcher(conditions=((type_path, (spec,)),), text=spec)
+    if isinstance(spec, list):
+        if not spec or not all(isinstance(name, str) and name for name in spec):
+            raise MatcherError("a list matcher must list one or more non-empty event names")
+        return Matcher(conditions=((type_path, tuple(spec)),), text=" | ".join(spec))
+    if isinstance(spec, Mapping):
+        flat = flatten_conditions(spec)
+        if not flat:
+            raise MatcherError("a matcher table needs at least one field = value condition")
+        conditions: list[tuple[FieldPath, tuple[Scalar, ...]]] = []
+        shown: list[str] = []
+        for key, value in flat.items():
+            try:
+                path = parse_path(key)
+            except PathSyntaxError as exc:
+                raise MatcherError(str(exc)) from None
+            values = tuple(value) if isinstance(value, list) else (value,)
+            if not values or not all(_scalar(v) for v in values):
+                raise MatcherError(f"the condition on {key!r} must be a value or a list of values, not a table")
+            conditions.append((path, values))
+            shown.append(f"{key}={json.dumps(value)}")
+        return Matcher(conditions=tuple(conditions), text="{" + ", ".join(shown) + "}")
+    raise MatcherError(f"expected an event name, a list of names or a table of conditions, got {type(spec).__name__}")
+
+
+class Kind(enum.StrEnum):
+    """What one event of a frame turned out to be."""
+
+    EVENT = "event"
+    """It matched one of the expected events."""
+    ERROR = "error"
+    """It matched an error terminal: the run failed."""
+    IGNORED = "ignored"
+    """It matched `ignore` (heartbeats, token deltas): counted, not judged."""
+    UNEXPECTED = "unexpected"
+    """It has a type but matched nothing: shown as evidence, not failed."""
+    UNTYPED = "untyped"
+    """A JSON object that matched nothing and has no type field."""
+    NOT_JSON = "not_json"
+    BINARY = "binary"
+
+
+@dataclass(frozen=True, slots=True)
+class Item:
+    """One event read from a frame (a batched frame gives several).
+
+    Attributes:
+        kind: what it is.
+        role: the expected event it matched (for `Kind.EVENT`), else None.
+        type: its type field, when it has a string one.
+        run_id: the run it names, when it does (the item's own field, else its envelope's).
+        message: the decoded JSON (None for binary or non-JSON frames).
+        envelope: the whole frame's JSON when the item came out of a batch.
+    """
+
+    kind: Kind
+    role: str | None = None
+    type: str | None = None
+    run_id: str | None = None
+    message: Any = None
+    envelope: Any = None
+
+    @property
+    def label(self) -> str:
+        """How the timeline names it: the role, else the raw type, else the kind."""
+        return self.role or self.type or self.kind.value
+
+
+@dataclass(frozen=True, slots=True)
+class Protocol:
+    """Everything needed to read a backend's frames, built once from the probe settings.
+
+    Attributes:
+        events: the expected events in order; the names are the roles of the report.
+        matchers: one matcher per expected event, in the same order.
+        terminal: the event that ends a healthy run.
+        type_path, run_id_path, timestamp_path: where those fields live in an event.
+        batch_path: where a frame keeps a list of events, if it can carry several.
+        ignore: frames counted but never judged.
+        errors: frames that end the run as a failure.
+        correlation: ``client``, ``server`` or ``connection``.
+        run_id_from: in ``server`` mode, the frames the run id is captured from.
+        tool_call_id_path: when set, tool calls are paired by this field (start, end, result).
+        tool_call_end: the frame that closes a tool call's arguments (AG-UI's TOOL_CALL_END).
+        strict_lifecycle: the first frame of the run must be the first event, and it
+            must come once (AG-UI's lifecycle rules).
+    """
+
+    events: tuple[str, ...]
+    matchers: tuple[Matcher, ...]
+    terminal: str
+    type_path: FieldPath = field(default_factory=lambda: parse_path("type"))
+    run_id_path: FieldPath = field(default_factory=lambda: parse_path("run_id"))
+    timestamp_path: FieldPath = field(default_factory=lambda: parse_path("timestamp"))
+    batch_path: FieldPath | None = None
+    ignore: tuple[Matcher, ...] = ()
+    errors: tuple[Matcher, ...] = ()
+    correlation: str = "client"
+    run_id_from: Matcher | None = None
+    tool_call_id_path: FieldPath | None = None
+    tool_call_end: Matcher | None = None
+    strict_lifecycle: bool = False
+
+    @classmethod
+    def by_names(cls, events: Sequence[str], terminal: str | None = None, **fields: Any) -> Protocol:
+        """A protocol whose events are matched by their names on the type field (the reference backend's)."""
+        type_path = fields.get("type_path") or parse_path("type")
+        return cls(
+            events=tuple(events),
+            matchers=tuple(parse_matcher(name, type_path) for name in events),
+            terminal=terminal or events[-1],
+            **fields,
+        )
+
+    def classify(self, message: Any, envelope: Any = None) -> Item:
+        """What one decoded event is: error terminal first, then the expected events, then ignored."""
+        raw_type = self.type_path.read(message)
+        type_text = raw_type if isinstance(raw_type, str) and raw_type else None
+        run_id = _run_id(self.run_id_path.read(message))
+        if run_id is None and envelope is not None:
+            run_id = _run_id(self.run_id_path.read(envelope))
+        common = {"type": type_text, "run_id": run_id, "message": message, "envelope": envelope}
+        if any(m.matches(message) for m in self.errors):
+            return Item(Kind.ERROR, **common)
+        for name, matcher in zip(self.events, self.matchers, strict=True):
+            if matcher.matches(message):
+                return Item(Kind.EVENT, role=name, **common)
+        if any(m.matches(message) for m in self.ignore):
+            return Item(Kind.IGNORED, **common)
+        return Item(Kind.UNEXPECTED if type_text else Kind.UNTYPED, **common)
+
+    def timestamp(self, item: Item) -> Any:
+        """The item's own timestamp field, else its envelope's (`ABSENT` when neither has one)."""
+        value = self.timestamp_path.read(item.message)
+        if value is ABSENT and item.envelope is not None:
+            value = self.timestamp_path.read(item.envelope)
+        return value
+
+    def matcher_of(self, role: str) -> Matcher:
+        return self.matchers[self.events.index(role)]
+
+
+def _run_id(value: Any) -> str | None:
+    if value is ABSENT or value is None or isinstance(value, Mapping | list):
+        return None
+    return str(value)
+
+
+def decode_frame(protocol: Protocol, data: str | bytes) -> list[Item]:
+    """The events one WebSocket frame carries, classified.
+
+    With a `batch_path`, a frame can carry several events: an object whose
+    `batch_path` holds a list (its other fields, such as a run id or a timestamp, are
+    the envelope of each event), or a top-level JSON array.  An empty batch yields
+    nothing.  Without one, every frame is one event.
+    """
+    if isinstance(data, bytes):
+        return [Item(Kind.BINARY)]
+    try:
+        message = json.loads(data)
+    except (ValueError, RecursionError):  # deeply nested JSON exhausts the decoder's recursion
+        return [Item(Kind.NOT_JSON)]
+    if protocol.batch_path is not None:
+        if isinstance(message, list):
+            return [protocol.classify(entry, envelope=None) for entry in message]
+        batch = protocol.batch_path.read(message)
+        if isinstance(batch, list):
+            return [protocol.classify(entry, envelope=message) for entry in batch]
+    return [protocol.classify(message)]
+
+
+class RunTracker:
+    """Decides, frame after frame, which events belong to the probe's run.
+
+    Stateful only in ``server`` mode, where the run id is learnt from the first frame
+    that matches `run_id_from` (and carries a run id).  Events that name no run
+    belong to the run (a backend that does not say is talking to this socket).
+    """
+
+    def __init__(self, protocol: Protocol, run_id: str | None) -> None:
+        self.protocol = protocol
+        self.run_id = run_id if protocol.correlation != "connection" else None
+        self.captured = False
+
+    def owns(self, item: Item) -> bool:
+        if self.protocol.correlation == "connection" or item.run_id is None:
+            return True
+        if self.run_id is None:
+            capture = self.protocol.run_id_from or self.protocol.matchers[0]
+            if item.kind is not Kind.BINARY and capture.matches(item.message):
+                self.run_id = item.run_id
+                self.captured = True
+                return True
+            return False
+        return item.run_id == self.run_id
+
+
+def first_matching(items: Iterable[Item], kinds: set[Kind]) -> Item | None:
+    return next((item for item in items if item.kind in kinds), None)
+
+
+def render_trigger(template: Any, values: Mapping[str, str]) -> Any:
+    """Fill ``{run_id}``-style placeholders in every string of a parsed JSON template.
+
+    Substituting after parsing, not in the text, means a value can never break the
+    JSON or inject fields.
+    """
+    if isinstance(template, str):
+        result = template
+        for key, value in values.items():
+            result = result.replace("{" + key + "}", value)
+        return result
+    if isinstance(template, list):
+        return [render_trigger(item, values) for item in template]
+    if isinstance(template, dict):
+        return {key: render_trigger(value, values) for key, value in template.items()}
+    return template
+
+
+# -- presets ---------------------------------------------------------------------------------------
+
+_AG_UI_TYPES = (
+    # The event types of ag-ui-protocol 1.0 (`ag_ui.core.EventType`), plus the THINKING_* names of 0.x.
+    "TEXT_MESSAGE_START",
+    "TEXT_MESSAGE_CONTENT",
+    "TEXT_MESSAGE_END",
+    "TEXT_MESSAGE_CHUNK",
+    "TOOL_CALL_START",
+    "TOOL_CALL_ARGS",
+    "TOOL_CALL_END",
+    "TOOL_CALL_CHUNK",
+    "TOOL_CALL_RESULT",
+    "REASONING_START",
+    "REASONING_MESSAGE_START",
+    "REASONING_MESSAGE_CONTENT",
+    "REASONING_MESSAGE_END",
+    "REASONING_MESSAGE_CHUNK",
+    "REASONING_END",
+    "REASONING_ENCRYPTED_VALUE",
+    "THINKING_START",
+    "THINKING_END",
+    "THINKING_TEXT_MESSAGE_START",
+    "THINKING_TEXT_MESSAGE_CONTENT",
+    "THINKING_TEXT_MESSAGE_END",
+    "STATE_SNAPSHOT",
+    "STATE_DELTA",
+    "MESSAGES_SNAPSHOT",
+    "ACTIVITY_SNAPSHOT",
+    "ACTIVITY_DELTA",
+    "RAW",
+    "CUSTOM",
+    "STEP_STARTED",
+    "STEP_FINISHED",
+)
+_AG_UI_THINKING = ("REASONING_START", "THINKING_START", "TEXT_MESSAGE_START")
+
+PRESETS: dict[str, dict[str, Any]] = {
+    "wiringcheck": {
+        "events": ["agent_started", "agent_thinking", "tool_executing", "tool_completed", "agent_completed"],
+        "type_field": "type",
+        "run_id_field": "run_id",
+        "timestamp_field": "timestamp",
+        "run_id": "client",
+    },
+    "ag-ui": {
+        "events": ["agent_started", "agent_thinking", "tool_executing", "tool_completed", "agent_completed"],
+        "match": {
+            "agent_started": "RUN_STARTED",
+            "agent_thinking": list(_AG_UI_THINKING),
+            "tool_executing": "TOOL_CALL_START",
+            "tool_completed": "TOOL_CALL_RESULT",
+            "agent_completed": "RUN_FINISHED",
+        },
+        "type_field": "type",
+        "run_id_field": "runId",
+        "timestamp_field": "timestamp",
+        "run_id": "client",
+        "ignore": [t for t in _AG_UI_TYPES if t not in (*_AG_UI_THINKING, "TOOL_CALL_START", "TOOL_CALL_RESULT")],
+        "error_events": ["RUN_ERROR"],
+        "tool_call_id_field": "toolCallId",
+        "tool_call_end": "TOOL_CALL_END",
+        "strict_lifecycle": True,
+        "trigger": {
+            "threadId": "{thread_id}",
+            "runId": "{run_id}",
+            "state": {},
+            "messages": [{"id": "wc-message-1", "role": "user", "content": "hello"}],
+            "tools": [],
+            "context": [],
+            "forwardedProps": {},
+        },
+    },
+}
+"""Known protocols as plain `[probe]` tables; `preset = "ag-ui"` merges one under the user's keys.
+
+``ag-ui`` maps AG-UI's events (ag-ui-protocol 1.0) onto the five roles: RUN_STARTED ->
+agent_started; REASONING_START, THINKING_START (0.x) or TEXT_MESSAGE_START ->
+agent_thinking; TOOL_CALL_START -> tool_executing; TOOL_CALL_RESULT -> tool_completed;
+RUN_FINISHED -> agent_completed; RUN_ERROR (which carries no run id) is the error
+terminal; every other AG-UI event is ignored.  Its lifecycle rules are those of
+ag-ui-validate: the first event is RUN_STARTED, once; nothing follows the terminal;
+tool calls open and close in pairs under a unique toolCallId.
+"""
+
+
+# -- learning a protocol from what a backend sent --------------------------------------------------
+
+_DISCRIMINATORS = ("type", "kind", "event", "op", "status", "action")
+"""Field names that usually say what a frame is; `frame_shapes` groups frames by their values."""
+
+_ROLE_HINTS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("error", ("error", "fail")),
+    ("ignore", ("ping", "pong", "heartbeat", "keepalive", "keep_alive", "content", "delta", "chunk", "args")),
+    ("tool_completed", ("toolcallresult", "tool_result", "toolresult", "tool.result", "execution", "tool_completed",
+                        "tool_end", "tool_call_result")),
+    ("tool_executing", ("toolcallstart", "tool_call_start", "toolcallrequest", "tool.call", "tool_start",
+                        "tool_executing", "tool_call")),
+    ("agent_thinking", ("think", "thought", "reason", "text_message_start", "message_start")),
+    ("agent_started", ("run_started", "runstarted", "task_started", "taskstarted", "start", "begin", "accepted")),
+    ("agent_completed", ("run_finished", "finish", "complete", "done", "end")),
+)  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class Shape:
+    """A kind of frame a backend sent: the values of its discriminating fields, how often, and an example."""
+
+    conditions: tuple[tuple[str, Scalar], ...]
+    count: int
+    example: Any
+
+    @property
+    def matcher(self) -> dict[str, Scalar]:
+        """The matcher table that recognises this shape."""
+        return dict(self.conditions)
+
+
+def _discriminators(message: Any, prefix: str = "", depth: int = 0) -> list[tuple[str, Scalar]]:
+    found: list[tuple[str, Scalar]] = []
+    if not isinstance(message, Mapping) or depth > 2:
+        return found
+    for key, value in message.items():
+        path = f"{prefix}{key}"
+        if key in _DISCRIMINATORS and isinstance(value, str):
+            found.append((path, value))
+        elif isinstance(value, Mapping) and _SEGMENT.match(str(key)):
+            found.extend(_discriminators(value, f"{path}.", depth + 1))
+    return found
+
+
+def frame_shapes(messages: Iterable[Any]) -> list[Shape]:
+    """The distinct shapes among decoded frames, in order of first appearance (batches are not split)."""
+    order: list[tuple[tuple[str, Scalar], ...]] = []
+    counts: dict[tuple[tuple[str, Scalar], ...], int] = {}
+    examples: dict[tuple[tuple[str, Scalar], ...], Any] = {}
+    for message in messages:
+        key = tuple(_discriminators(message))
+        if key not in counts:
+            order.append(key)
+            counts[key] = 0
+            examples[key] = message
+        counts[key] += 1
+    return [Shape(conditions=key, count=counts[key], example=examples[key]) for key in order]
+
+
+def _guess(shape: Shape) -> str | None:
+    words = " ".join(str(value).lower() for _, value in shape.conditions)
+    squashed = words.replace("-", "_")
+    for role, hints in _ROLE_HINTS:
+        if any(hint in squashed or hint in squashed.replace("_", "") for hint in hints):
+            return role
+    return None
+
+
+def suggest_probe_table(shapes: Sequence[Shape], events: Sequence[str]) -> dict[str, Any]:
+    """A `[probe]` table mapping the shapes seen onto `events` by their names: a starting point to edit.
+
+    Each shape whose type names a role (``RunStarted``, ``tool.result``, ``heartbeat``,
+    ``failed``) is matched to it; the rest are left for the user, listed as unknown.
+    """
+    match: dict[str, Any] = {}
+    ignore: list[Any] = []
+    errors: list[Any] = []
+    unknown: list[Any] = []
+    for shape in shapes:
+        if not shape.conditions:
+            continue
+        role = _guess(shape)
+        matcher = shape.matcher
+        if role == "error":
+            errors.append(matcher)
+        elif role == "ignore":
+            ignore.append(matcher)
+        elif role is not None and role in events and role not in match:
+            match[role] = matcher
+        else:
+            unknown.append(matcher)
+    table: dict[str, Any] = {"match": match}
+    if ignore:
+        table["ignore"] = ignore
+    if errors:
+        table["error_events"] = errors
+    if unknown:
+        table["unmapped"] = unknown
+    return table
