@@ -94,6 +94,8 @@ class Containment:
     overruns: list[tuple[str, Overrun]] = field(default_factory=list)
     origins: weakref.WeakKeyDictionary[Any, FrameInfo] = field(default_factory=weakref.WeakKeyDictionary)
     """Where the backend's code created each task: a call made late is told by the task that made it."""
+    reported: weakref.WeakSet[Any] = field(default_factory=weakref.WeakSet)
+    """Tasks that ended with an exit or an interruption wiringcheck reports itself."""
 
     def origin_of(self, task: asyncio.Task[Any] | None) -> FrameInfo | None:
         """The line of the backend's code that created `task`, when the backend created it."""
@@ -119,7 +121,7 @@ class Containment:
             origin = _creation_site()
             if origin is not None:
                 self.origins[task] = origin
-            task.add_done_callback(_retrieve_contained)
+            task.add_done_callback(self._retrieve_reported)
             return task
 
         loop.set_task_factory(factory)
@@ -136,7 +138,16 @@ class Containment:
         try:
             return await coro
         except (SystemExit, KeyboardInterrupt) as exc:
+            self.reported.add(asyncio.current_task())
             raise self.record(exc) from exc
+
+    def _retrieve_reported(self, task: Any) -> None:
+        """Mark an exit or an interruption as seen: wiringcheck reports it, asyncio need not print it to stderr.
+
+        Only those: any other exception stays unretrieved for the backend's own handling.
+        """
+        if task in self.reported and not task.cancelled():
+            task.exception()
 
     def record(self, exc: SystemExit | KeyboardInterrupt) -> BackendExit:
         """Note an exit attempt in the current phase; returns the exception that replaces it."""
@@ -155,15 +166,6 @@ class Containment:
         taken = [overrun for at, overrun in self.overruns if at == phase]
         self.overruns = [(at, overrun) for at, overrun in self.overruns if at != phase]
         return taken
-
-
-def _retrieve_contained(task: Any) -> None:
-    """Mark an exit or an interruption as seen: wiringcheck reports it, asyncio need not print it to stderr."""
-    if not task.cancelled():
-        error = task.exception()
-        if error is not None and not isinstance(error, BackendExit | Overrun):
-            # Anything else stays unretrieved for the backend's own handling, as without containment.
-            task._log_traceback = True
 
 
 def contain_exit(exc: SystemExit | KeyboardInterrupt) -> BaseException:
@@ -221,6 +223,8 @@ def interrupting_after(seconds: float) -> Generator[None, None, None]:
         current = _CURRENT.get()
         if current is not None:
             current.overruns.append((current.phase, overrun))
+            with contextlib.suppress(RuntimeError, TypeError):  # no loop, or no task: nothing to mark
+                current.reported.add(asyncio.current_task())
         raise overrun
 
     previous = signal.signal(signal.SIGALRM, on_alarm)
