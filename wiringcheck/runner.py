@@ -76,7 +76,8 @@ def plan(settings: Settings) -> list[str]:
     if in_process and settings.trace and any(role.class_ref for role in settings.roles.values()):
         names.append("startup guards")
     names.append("probe")
-    names.append("probe: runtime errors")
+    if in_process:
+        names.append("probe: runtime errors")
     names += [f"event: {event}" for event in settings.probe.events]
     names += ["shutdown", "logs"]
     return names
