@@ -369,7 +369,10 @@ def test_expected_checks_follow_the_configuration():
     names = expected_checks(settings)
 
     assert ["boot", "role: registry", "role: bridge"] == names[:3]
-    assert ["probe", *(f"event: {e}" for e in settings.probe.events), "shutdown", "logs"] == names[-8:]
+    assert ["probe", "probe: runtime errors", *(f"event: {e}" for e in settings.probe.events), "shutdown", "logs"] == (
+        names[-9:]
+    )
     assert 1 == sum(bool(re.match(r"contract: registry\.set_websocket_manager$", n)) for n in names)
     url_names = expected_checks(settings.with_target(url="ws://127.0.0.1:9/ws"))
-    assert [] == [n for n in url_names if n in {"startup: coroutines awaited", "startup guards"}]
+    in_process_only = {"startup: coroutines awaited", "startup guards", "probe: runtime errors"}
+    assert [] == [n for n in url_names if n in in_process_only]
