@@ -81,13 +81,13 @@ def assert_clean(outcome: Outcome) -> None:
     assert "internal error" not in outcome.stderr
 
 
-# -- servers that send the wrong thing (WC406, WC401, WC408) ----------------------------------------
+# -- servers that send the wrong thing (WC406, WC401, WC413, WC408) ----------------------------------------
 
 MISBEHAVIOURS = {
     "nonjson": "WC406",
     "binary": "WC406",
     "http200": "WC401",
-    "http403": "WC401",
+    "http403": "WC413",  # the probe sent a token: a 403 on the upgrade is its credentials refused (#10)
     "close-mid-run": "WC408",
 }
 
