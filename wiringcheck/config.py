@@ -495,7 +495,6 @@ _PROBE_KEYS = {
     "percentile",
 }
 _LOAD_KEYS = {"users", "spawn_rate", "duration", "runs", "workers", "user_id", "token", "tokens_env", "thresholds"}
-_AUTH_KEYS = {"query", "header", "scheme", "token_env", "token"}
 _AUTH_KEYS = {"query", "header", "scheme", "token_env", "token", "subprotocol", "first_message", "ack", "cookie"}
 _SETUP_KEYS = {"method", "path", "url", "json", "headers", "auth", "expect_status", "capture", "timeout"}
 _HTTP_URL = re.compile(r"^https?://[^\s/]+(/\S*)?$")

@@ -379,7 +379,7 @@ def record_run_sync(
     Under gevent's monkey patching its blocking socket calls yield to other greenlets,
     where ``asyncio.run()`` would fail with "cannot be called from a running event loop".
     """
-    from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
+    from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus, InvalidURI
     from websockets.sync.client import connect
 
     protocol = probe.protocol()
@@ -399,6 +399,8 @@ def record_run_sync(
             proxy=None,
         )
     except (OSError, InvalidHandshake, InvalidURI, TimeoutError, ValueError) as exc:
+        if isinstance(exc, InvalidStatus) and request.auth_method and exc.response.status_code in (401, 403):
+            return _rejected(request, start, clock(), f"HTTP {exc.response.status_code} on the WebSocket upgrade")
         reason = (
             "timed out during opening handshake" if isinstance(exc, TimeoutError) else str(exc) or type(exc).__name__
         )
@@ -413,14 +415,28 @@ def record_run_sync(
     end, close_code, close_reason = RecordingEnd.DEADLINE, None, ""
     received_bytes = 0
     with connection:
+        if request.first_message is not None:
+            try:  # as record_run: the trigger waits for the acknowledgement, and a refusal is WC413
+                connection.send(request.first_message)
+                if probe.auth.ack is not None:
+                    ack = parse_matcher(probe.auth.ack, protocol.type_path)
+                    give_up = clock() + probe.connect_timeout
+                    while not any(
+                        ack.matches(item.message)
+                        for item in decode_frame(protocol, connection.recv(timeout=max(give_up - clock(), 0.001)))
+                    ):
+                        pass
+            except ConnectionClosed as closed:
+                code = closed.rcvd.code if closed.rcvd is not None else 1006
+                return _rejected(request, start, clock(), f"the server closed with code {code} after it")
+            except TimeoutError:
+                return _rejected(request, start, clock(), f"no acknowledgement within {probe.connect_timeout:g} s")
         trigger_at = clock()
         deadline = trigger_at + probe.deadline
         terminal_seen_at: float | None = None
         tracker = RunTracker(protocol, request.server_run_id if protocol.correlation == "server" else request.run_id)
         try:
             with contextlib.suppress(ConnectionClosed):
-                if request.first_message is not None:
-                    connection.send(request.first_message)
                 connection.send(request.trigger)
             while True:
                 until = (
@@ -456,4 +472,8 @@ def record_run_sync(
         end=end,
         close_code=close_code,
         close_reason=close_reason,
+        server_run_id=request.server_run_id,
+        auth_method=request.auth_method,
+        ids=request.ids,
+        secrets=request.secrets,
     )
