@@ -60,6 +60,11 @@ def test_scrub_replaces_the_token_and_its_url_encodings():
     assert "1 *** 2 *** 3 ***" == text
 
 
+def SYNCED(**changes: object) -> ProbeSettings:
+    """Probe settings that trust the timestamps: these recordings model synced clocks and absolute latencies."""
+    return ProbeSettings(assume_synced_clocks=True, **changes)  # type: ignore[arg-type]
+
+
 def _recording(run: int, latencies_ms: tuple[float, ...], *, missing: str | None = None) -> Recording:
     """A run whose events arrive with the given delivery latencies (from their timestamp field)."""
     frames = []
@@ -77,8 +82,8 @@ def test_several_runs_fail_on_the_configured_percentile():
     """One slow run in ten puts max over budget but not p50: only the percentile configured decides."""
     runs = [_recording(n, (1.0,) * 5) for n in range(9)] + [_recording(9, (1.0, 1.0, 1.0, 1.0, 400.0))]
 
-    by_p50 = build_report("ws://h/ws", ProbeSettings(percentile="p50"), runs, runs=10)
-    by_max = build_report("ws://h/ws", ProbeSettings(percentile="max"), runs, runs=10)
+    by_p50 = build_report("ws://h/ws", SYNCED(percentile="p50"), runs, runs=10)
+    by_max = build_report("ws://h/ws", SYNCED(percentile="max"), runs, runs=10)
 
     assert Status.PASSED == by_p50.checks[-1].status
     assert Status.FAILED == by_max.checks[-1].status
@@ -92,7 +97,7 @@ def test_findings_repeated_across_runs_are_merged_with_their_count():
     """An event missing from two of three runs is one finding saying so, not two copies."""
     runs = [_recording(0, (1.0,) * 5), *(_recording(n, (1.0,) * 5, missing="agent_thinking") for n in (1, 2))]
 
-    report = build_report("ws://h/ws", ProbeSettings(), runs, runs=3)
+    report = build_report("ws://h/ws", SYNCED(), runs, runs=3)
 
     check = next(c for c in report.checks if c.name == "event: agent_thinking")
     assert ["2 of 3 runs: agent_thinking never arrived after agent_started"] == [f.message for f in check.findings]
@@ -100,7 +105,7 @@ def test_findings_repeated_across_runs_are_merged_with_their_count():
 
 def test_a_single_run_reads_like_wiringcheck_run():
     """With one run, findings are the event checker's own, unprefixed, and the budget applies per event."""
-    report = build_report("ws://h/ws", ProbeSettings(), [_recording(0, (1.0, 1.0, 250.0, 1.0, 1.0))], runs=1)
+    report = build_report("ws://h/ws", SYNCED(), [_recording(0, (1.0, 1.0, 250.0, 1.0, 1.0))], runs=1)
 
     (finding,) = next(c for c in report.checks if c.name == "event: tool_executing").findings
     assert finding.message.startswith("tool_executing took 250 ms")

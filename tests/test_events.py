@@ -8,6 +8,7 @@ healthy run's events arrive 5 ms apart. Budgets are tested far from their thresh
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
@@ -81,8 +82,8 @@ def test_healthy_run_timeline(expectation):
     verdict = check_events(run_of("agent_started", "agent_thinking"), expectation)
 
     assert [
-        EventRecord(0, "agent_started", RUN_ID, 5.0, 5.0),
-        EventRecord(1, "agent_thinking", RUN_ID, 10.0, 5.0),
+        EventRecord(0, "agent_started", RUN_ID, 5.0, 5.0, sent_at_ms=0.0),
+        EventRecord(1, "agent_thinking", RUN_ID, 10.0, 5.0, sent_at_ms=5.0),
     ] == verdict.timeline
 
 
@@ -351,7 +352,7 @@ def test_latency_unknown_without_send_time(expectation):
     """Without the backend's send time there is no latency, and so no budget finding."""
     items = tuple(Frame(received_at=TRIGGER_AT + 1.0 + n, data=event(t)) for n, t in enumerate(EVENTS))
 
-    verdict = check_events(recording(*items), expectation)
+    verdict = check_events(recording(*items), replace(expectation, gap_ms=None))
 
     assert ([], [None] * 5) == (verdict.findings, [record.latency_ms for record in verdict.timeline])
 
@@ -360,7 +361,7 @@ def test_time_after_trigger_is_not_latency(expectation):
     """An event that arrives 2 s after the trigger but 5 ms after its hand-off is within budget."""
     item = Frame(received_at=TRIGGER_AT + 2.0, data=event("agent_started"), sent_at=TRIGGER_AT + 1.995)
 
-    verdict = check_events(recording(item), expectation)
+    verdict = check_events(recording(item), replace(expectation, gap_ms=None))
 
     assert [] == verdict.per_event["agent_started"]
 
@@ -373,7 +374,9 @@ def timestamped(stamp: object, received_wall: float | None) -> Recording:
 
 @pytest.fixture(name="by_timestamp")
 def _by_timestamp():
-    return Expectation(events=EVENTS, terminal="agent_completed", budget_ms=100.0, latency="timestamp")
+    return Expectation(
+        events=EVENTS, terminal="agent_completed", budget_ms=100.0, latency="timestamp", assume_synced_clocks=True
+    )
 
 
 @pytest.mark.parametrize(
@@ -568,7 +571,8 @@ def test_a_close_by_the_probe_is_wc410_not_the_servers_close():
 def test_numeric_timestamps_are_read_in_the_unit_that_fits(stamp, expected_ms):
     """Seconds, milliseconds and microseconds since the epoch all give the same latency."""
     frame = Frame(received_at=TRIGGER_AT + 0.01, received_wall=NOON, data=event("agent_started", timestamp=stamp))
-    verdict = check_events(recording(frame), Expectation(("agent_started",), "agent_started", latency="timestamp"))
+    synced = Expectation(("agent_started",), "agent_started", latency="timestamp", assume_synced_clocks=True)
+    verdict = check_events(recording(frame), synced)
 
     assert expected_ms == pytest.approx(verdict.timeline[0].latency_ms, abs=0.01)
 
@@ -634,10 +638,11 @@ def test_batched_events_with_heartbeats_pass_and_heartbeats_are_counted():
 
 
 def test_a_batch_shares_its_envelope_timestamp():
-    """Latency from a timestamp on the batch's envelope applies to each of its events."""
+    """Latency from a timestamp on the batch's envelope applies to each of its events (clocks synced)."""
     stamped = [Frame(TRIGGER_AT + 0.3, batch(*EVENTS_RELAY, ts=NOON), received_wall=NOON + 0.3)]
+    synced = replace(expectation_from(RELAY, latency="timestamp"), assume_synced_clocks=True)
 
-    verdict = check_events(recording(*stamped), expectation_from(RELAY, latency="timestamp"))
+    verdict = check_events(recording(*stamped), synced)
 
     assert (5 * ["WC405"], [300.0] * 5) == (
         sorted(f.code for f in verdict.findings),

@@ -34,6 +34,7 @@ LAYERS = (
         "protocol",
         "identifiers",
         "thresholds",
+        "runrules",
     },
     # 1: thin I/O edges
     {
@@ -43,6 +44,8 @@ LAYERS = (
         "tracer",
         "targets",
         "probe",
+        "probethread",
+        "isolation",
         "setup_steps",
         "lifecycle",
         "containment",

@@ -24,6 +24,7 @@ CORE = (
     "thresholds",
     "load.summary",
     "protocol",
+    "runrules",
 )
 """The modules that never perform I/O (see the package layout in the style guide)."""
 

@@ -46,6 +46,16 @@ OTHER_FAULTS = sorted(
 EVENTS = ["agent_started", "agent_thinking", "tool_executing", "tool_completed", "agent_completed"]
 TOKENS = {"dev-token": "demo-user", "other-token": "other-user"}
 OWN_REGISTRY = {"guarded_missing", "unguarded_rename", "unawaited_setter", "signature_drift"}
+OWN_PROBE_KEYS = {
+    "buffered_bridge": {"emit"},
+    "silent_tool_error": {"trigger", "events"},
+    "tool_error_reported": {"trigger", "events"},
+}
+"""Faults whose run is probed differently: emission timed, or the failing-tool trigger and its events."""
+OWN_TABLES = {"broadcast_fallback": {"isolation"}, "wrong_routing_key": {"isolation"}}
+"""Faults that need more of the configuration: two users at once."""
+REFERENCE_APP = {"tool_error_reported"}
+"""Healthy variants that probe the reference app itself."""
 
 
 @asynccontextmanager
@@ -237,8 +247,13 @@ def test_fault_config_differs_from_the_healthy_one_only_where_the_fault_does(nam
     healthy = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["wiringcheck"]
     config = tomllib.loads((ROOT / "fixtures" / "faults" / name / "wiringcheck.toml").read_text())
 
-    module = f"fixtures.faults.{name}.app"
+    module = "fixtures.agentchat.app" if name in REFERENCE_APP else f"fixtures.faults.{name}.app"
     assert config.pop("app") == f"{module}:create_app"
+    for key in OWN_PROBE_KEYS.get(name, ()):
+        config["probe"].pop(key)
+        healthy["probe"].pop(key, None)
+    for key in OWN_TABLES.get(name, ()):
+        config.pop(key)
     assert config.pop("pythonpath") == ["../../.."]
     assert config.pop("startup_timeout", None) == (1.0 if name == "boot_hang" else None)
     # A load-only fault also says how many users with which tokens; its thresholds make it fail.

@@ -85,6 +85,13 @@ def _limited(name: str) -> Callable[[float | None], float | None]:
 BudgetOption = Annotated[
     float | None, typer.Option(help="Per-event delivery budget in ms.", callback=_limited("budget_ms"))
 ]
+AssumeSyncedOption = Annotated[
+    bool,
+    typer.Option(
+        "--assume-synced-clocks",
+        help="url targets: trust the server's clock for timestamp latency instead of estimating its offset.",
+    ),
+]
 DeadlineOption = Annotated[float | None, typer.Option(help="Run deadline in seconds.", callback=_limited("deadline"))]
 JsonOption = Annotated[Path | None, typer.Option("--json", help="Also write the JSON report here.")]
 JunitOption = Annotated[Path | None, typer.Option("--junit", help="Also write a JUnit XML report here.")]
@@ -128,6 +135,10 @@ def run(
         float | None, typer.Option(help="Startup deadline in seconds.", callback=_limited("startup_timeout"))
     ] = None,
     trace: Annotated[bool, typer.Option(help="Trace calls on the roles' classes during boot.")] = True,
+    isolation: Annotated[
+        bool, typer.Option("--isolation", help="Also run K users at once ([isolation], default 2) to catch cross-talk.")
+    ] = False,
+    assume_synced_clocks: AssumeSyncedOption = False,
     fmt: FormatOption = Format.CONSOLE,
     output: OutputOption = None,
     json_path: JsonOption = None,
@@ -148,7 +159,13 @@ def run(
         settings = replace(settings, startup_timeout=startup_timeout)
     if not trace:
         settings = replace(settings, trace=False)
-    probe_changes = {k: v for k, v in (("budget_ms", budget_ms), ("deadline", deadline)) if v is not None}
+    probe_changes: dict[str, object] = {
+        k: v for k, v in (("budget_ms", budget_ms), ("deadline", deadline)) if v is not None
+    }
+    if assume_synced_clocks:
+        probe_changes["assume_synced_clocks"] = True
+    if isolation and not settings.isolation.enabled:
+        settings = replace(settings, isolation=replace(settings.isolation, enabled=True))
     if probe_changes:
         settings = settings.with_probe(**probe_changes)
 
@@ -261,6 +278,7 @@ def probe(
     percentile: Annotated[
         str | None, typer.Option(help="With --runs: the latency that must fit the budget: p50, p95 or max.")
     ] = None,
+    assume_synced_clocks: AssumeSyncedOption = False,
     fmt: FormatOption = Format.CONSOLE,
     output: OutputOption = None,
     json_path: JsonOption = None,
@@ -285,6 +303,7 @@ def probe(
         token_header=token_header,
         cafile=cafile,
         runs=runs,
+        assume_synced_clocks=assume_synced_clocks,
     )
     _check_url("URL", url)
     outputs = Outputs(fmt, output, json_path, junit_path, verbosity=-1 if quiet else verbose)

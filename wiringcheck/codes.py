@@ -183,6 +183,37 @@ _ENTRIES = (
         "Frames the configuration does not map are neither checked nor ignored on purpose.",
     ),
     Code(
+        "WC420",
+        "silence over the gap bound",
+        "The user saw nothing for longer than the gap bound, before the first event or between two: "
+        "the chat looks stuck.",
+    ),
+    Code(
+        "WC421",
+        "once-only event repeated",
+        "Clients render a second start or answer as a second run, or reset what they showed.",
+    ),
+    Code(
+        "WC422",
+        "tool call never completed",
+        "A tool the user saw start never ends: its spinner keeps turning after the run finished.",
+    ),
+    Code(
+        "WC423",
+        "event late after it was emitted",
+        "The event was buffered or queued before the WebSocket: delivery looks fast, yet the user waits.",
+    ),
+    Code(
+        "WC424",
+        "event delivered to another user",
+        "One user's agent run is shown to another: a data leak between customers.",
+    ),
+    Code(
+        "WC425",
+        "server clock offset",
+        "With clocks this far apart, latency from the event's own timestamp means nothing unless corrected.",
+    ),
+    Code(
         "WC440",
         "identifier used in another's place",
         "Events addressed by the wrong id reach nobody (or someone else): the chat stays silent for the user.",

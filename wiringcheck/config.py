@@ -45,9 +45,11 @@ __all__ = [
     "LIMITS",
     "Auth",
     "ConfigError",
+    "Isolation",
     "LoadSettings",
     "ProbeSettings",
     "RoleSpec",
+    "Scenario",
     "Settings",
     "SetupStep",
     "TargetKind",
@@ -197,6 +199,23 @@ class ProbeSettings:
     setup: tuple[SetupStep, ...] = ()
     http_url: str | None = None
     preset: str | None = None
+    gap_ms: float | bool = True
+    """The gap bound: a number of milliseconds, True for the budget (the default), False for none."""
+    once: tuple[str, ...] | None = None
+    tool_pairs: tuple[tuple[str, str], ...] | None = None
+    tool_id_field: str = "tool_call_id"
+    assume_synced_clocks: bool = False
+    emit: tuple[tuple[str, str], ...] = ()
+    """(event, "role.method"): the backend method whose call emits each event, for emission latency."""
+
+    @property
+    def gap_bound(self) -> float | None:
+        """The gap bound in milliseconds (the budget unless set), or None when gaps are not bounded."""
+        if self.gap_ms is True:
+            return self.budget_ms
+        if self.gap_ms is False:
+            return None
+        return float(self.gap_ms)
 
     def protocol(self) -> Protocol:
         """The protocol model these settings describe (matchers, paths, correlation, terminals).
@@ -259,6 +278,40 @@ class LoadSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class Isolation:
+    """K users connected at once, each starting its own run: no frame may reach another user.
+
+    User ``n`` (1..K) is ``{probe.user_id}-{n}`` in the trigger's ``{user_id}``; its token is
+    the variable ``tokens_env[n-1]``, else `token` with ``{n}`` replaced (a non-secret
+    development token), else the probe's own token.
+    """
+
+    enabled: bool = False
+    users: int = 2
+    tokens_env: tuple[str, ...] = ()
+    token: str | None = None
+
+    def token_for(self, user: int, environ: Mapping[str, str], fallback: str | None) -> str | None:
+        """The token user `user` (from 1) sends."""
+        if len(self.tokens_env) >= user and environ.get(self.tokens_env[user - 1]):
+            return environ[self.tokens_env[user - 1]]
+        if self.token:
+            return self.token.replace("{n}", str(user))
+        return fallback
+
+
+@dataclass(frozen=True, slots=True)
+class Scenario:
+    """One more run per check, with its own trigger and expectation (a failing tool, a cancellation).
+
+    Its `probe` is the `[probe]` table with the scenario's keys laid over it.
+    """
+
+    name: str
+    probe: ProbeSettings
+
+
+@dataclass(frozen=True, slots=True)
 class RoleSpec:
     """An object startup built, where to find it, and the members it must have."""
 
@@ -289,6 +342,8 @@ class Settings:
     must_call: tuple[str, ...] = ()
     probe: ProbeSettings = ProbeSettings()
     load: LoadSettings = LoadSettings()
+    isolation: Isolation = Isolation()
+    scenarios: tuple[Scenario, ...] = ()
 
     @property
     def target_kind(self) -> TargetKind:
@@ -338,6 +393,7 @@ LIMITS: dict[str, Limit] = {
     "spawn_rate": Limit("users per second", 100_000),
     "duration": Limit("seconds", 86_400),
     "timeout": Limit("seconds", 600),  # a setup step's request
+    "gap_ms": Limit("milliseconds", 600_000),
 }
 """Every numeric setting and its bounds: the same rules for the file, the flags, the environment and the marker.
 
@@ -465,6 +521,8 @@ _TOP_KEYS = {
     "must_call",
     "probe",
     "load",
+    "isolation",
+    "scenarios",
 }
 _ROLE_KEYS = {"path", "class", "members"}
 _PROBE_KEYS = {
@@ -493,6 +551,13 @@ _PROBE_KEYS = {
     "linger_ms",
     "user_id",
     "percentile",
+    "gap_ms",
+    "once",
+    "repeatable",
+    "tool_pairs",
+    "tool_id_field",
+    "assume_synced_clocks",
+    "emit",
 }
 _LOAD_KEYS = {"users", "spawn_rate", "duration", "runs", "workers", "user_id", "token", "tokens_env", "thresholds"}
 _AUTH_KEYS = {"query", "header", "scheme", "token_env", "token", "subprotocol", "first_message", "ack", "cookie"}
@@ -656,6 +721,15 @@ def parse_settings(table: Mapping[str, Any], *, source: Path | None = None, pref
             hint = f"; did you mean {guess!r}?" if guess else ""
             raise top.error(f"must_call[{index}]", f"{role_name!r} is not a role defined under [roles]{hint}")
 
+    probe = _parse_probe(top.sub("probe"))
+    for event, method in probe.emit:
+        role_name = method.partition(".")[0]
+        if role_name not in roles:
+            guess = suggest(role_name, roles)
+            hint = f"; did you mean {guess!r}?" if guess else ""
+            key = f"probe.emit.{event}"
+            raise top.error(key, f"{role_name!r} is not a role defined under [roles]{hint}")
+
     pythonpath = tuple((root / entry).resolve() for entry in top.strings("pythonpath", (".",)))
     probe = _parse_probe(top.sub("probe"))
 
@@ -677,6 +751,67 @@ def parse_settings(table: Mapping[str, Any], *, source: Path | None = None, pref
         must_call=must_call,
         probe=probe,
         load=_parse_load(top.sub("load"), probe),
+        isolation=_parse_isolation(top.sub("isolation")),
+        scenarios=_parse_scenarios(top, roles),
+    )
+
+
+_NOT_INHERITED_WITH_EVENTS = ("once", "repeatable", "tool_pairs", "emit", "terminal")
+"""Keys of `[probe]` a scenario that names its own `events` does not inherit: they name the base's events."""
+
+
+def _parse_scenarios(top: _Reader, roles: Mapping[str, RoleSpec]) -> tuple[Scenario, ...]:
+    """`[[scenarios]]`: each a name and probe keys laid over `[probe]`, validated like it."""
+    value = top.table.get("scenarios", [])
+    if not isinstance(value, list) or not all(isinstance(item, Mapping) for item in value):
+        raise top.error("scenarios", f"expected an array of tables ([[scenarios]]), got {_kind(value)}")
+    base = top.table.get("probe", {})
+    base = base if isinstance(base, Mapping) else {}
+    scenarios: list[Scenario] = []
+    for index, table in enumerate(value):
+        reader = _Reader(table, source=top.source, prefix=top.key(f"scenarios[{index}]"))
+        reader.check_keys({"name"} | _PROBE_KEYS)
+        name = reader.string("name")
+        if name is None:
+            raise reader.error("name", "missing: name the scenario, e.g. 'failing tool'")
+        if name in {s.name for s in scenarios}:
+            raise reader.error("name", f"a second scenario is called {name!r}: names must be unique")
+        inherited = {
+            key: item
+            for key, item in base.items()
+            if not ("events" in table and key in _NOT_INHERITED_WITH_EVENTS and key not in table)
+        }
+        merged = {**inherited, **{key: item for key, item in table.items() if key != "name"}}
+        probe = _parse_probe(_Reader(merged, source=top.source, prefix=reader.prefix))
+        for event, method in probe.emit:
+            if method.partition(".")[0] not in roles:
+                raise reader.error(f"emit.{event}", f"{method.partition('.')[0]!r} is not a role defined under [roles]")
+        scenarios.append(Scenario(name=name, probe=probe))
+    return tuple(scenarios)
+
+
+_ISOLATION_KEYS = {"enabled", "users", "tokens_env", "token"}
+MAX_USERS = 16
+"""Concurrent users an isolation check connects at most."""
+
+
+def _parse_isolation(table: _Reader) -> Isolation:
+    """`[isolation]`: present means enabled (unless ``enabled = false``); 2 users by default."""
+    table.check_keys(_ISOLATION_KEYS)
+    users = table.table.get("users", 2)
+    if isinstance(users, bool) or not isinstance(users, int) or not 2 <= users <= MAX_USERS:
+        raise table.error("users", f"expected a whole number of users from 2 to {MAX_USERS}, got {_kind(users)}")
+    tokens_env = table.strings("tokens_env")
+    if tokens_env and len(tokens_env) < users:
+        raise table.error("tokens_env", f"names {len(tokens_env)} variable(s) for {users} users: one per user")
+    token = table.string("token")
+    if token is not None and tokens_env == () and "{n}" not in token:
+        raise table.error("token", "must contain {n} (the user's number), or every user would be the same user")
+    return Isolation(
+        enabled=bool(table.table) and bool(table.boolean("enabled", True)),
+        users=users,
+        tokens_env=tokens_env,
+        token=token,
     )
 
 
@@ -891,6 +1026,12 @@ def _parse_probe(probe: _Reader) -> ProbeSettings:
         setup=_parse_setup(probe, type_field),
         http_url=probe.string("http_url", pattern=_HTTP_URL),
         preset=probe.string("preset"),
+        gap_ms=_gap(probe),
+        once=_once(probe, events, terminal),
+        tool_pairs=_tool_pairs(probe, events),
+        tool_id_field=probe.string("tool_id_field", defaults.tool_id_field),
+        assume_synced_clocks=bool(probe.boolean("assume_synced_clocks", False)),
+        emit=_emit(probe, events),
     )
 
 
@@ -928,3 +1069,63 @@ def _parse_load(load: _Reader, probe: ProbeSettings) -> LoadSettings:
         tokens_env=tokens_env,
         thresholds=thresholds,
     )
+
+
+def _gap(probe: _Reader) -> float | bool:
+    value = probe.table.get("gap_ms", True)
+    if isinstance(value, bool):
+        return value
+    return probe.number("gap_ms", 0)
+
+
+def _once(probe: _Reader, events: tuple[str, ...], terminal: str) -> tuple[str, ...] | None:
+    """The `once` events: as listed, else the first and the terminal event minus those listed as `repeatable`."""
+    once = probe.strings("once") if "once" in probe.table else None
+    repeatable = probe.strings("repeatable")
+    for key, names in (("once", once or ()), ("repeatable", repeatable)):
+        for name in names:
+            if name not in events:
+                raise probe.error(key, f"{name!r} is not one of the expected events")
+    if once is not None:
+        both = sorted(set(once) & set(repeatable))
+        if both:
+            raise probe.error("repeatable", f"{both[0]!r} is listed under both once and repeatable")
+        return once
+    if not repeatable:
+        return None
+    return tuple(name for name in dict.fromkeys((events[0], terminal)) if name not in repeatable)
+
+
+def _tool_pairs(probe: _Reader, events: tuple[str, ...]) -> tuple[tuple[str, str], ...] | None:
+    if "tool_pairs" not in probe.table:
+        return None
+    value = probe.table["tool_pairs"]
+    pairs: list[tuple[str, str]] = []
+    if not isinstance(value, list):
+        raise probe.error("tool_pairs", f"expected a list of [start, end] pairs, got {_kind(value)}")
+    for index, pair in enumerate(value):
+        if not (isinstance(pair, list) and len(pair) == 2 and all(isinstance(n, str) for n in pair)):
+            raise probe.error(f"tool_pairs[{index}]", f"expected [start, end] event names, got {_kind(pair)}")
+        for name in pair:
+            if name not in events:
+                raise probe.error(f"tool_pairs[{index}]", f"{name!r} is not one of the expected events")
+        pairs.append((pair[0], pair[1]))
+    return tuple(pairs)
+
+
+_METHOD = re.compile(r"^[A-Za-z_]\w*\.[A-Za-z_]\w*$")
+
+
+def _emit(probe: _Reader, events: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    table = probe.sub("emit")
+    mapping: list[tuple[str, str]] = []
+    for event in table.table:
+        if event not in events:
+            guess = suggest(event, events)
+            hint = f"; did you mean {guess!r}?" if guess else ""
+            raise table.error(event, f"{event!r} is not one of the expected events{hint}")
+        method = table.string(event)
+        if not _METHOD.match(method):
+            raise table.error(event, f"expected 'role.method', got {method!r}")
+        mapping.append((event, method))
+    return tuple(mapping)

@@ -19,6 +19,15 @@ from typing import TYPE_CHECKING, Any
 from wiringcheck.findings import Finding, Severity
 from wiringcheck.protocol import ABSENT, Item, Kind, Protocol, RunTracker, decode_frame, parse_matcher, parse_path
 from wiringcheck.report import EventRecord
+from wiringcheck.runrules import (
+    Emission,
+    check_cardinality,
+    check_emission,
+    check_gaps,
+    check_tool_pairs,
+    clock_offset,
+    pair_emissions,
+)
 from wiringcheck.secrets import shorten
 
 if TYPE_CHECKING:
@@ -78,6 +87,8 @@ class RecordingEnd(enum.StrEnum):
     """The server refused the credentials; `Recording.error` says how."""
     SETUP_FAILED = "setup_failed"
     """A setup step failed before connecting; `Recording.error` says which and why."""
+    STALLED = "stalled"
+    """Nothing of the run arrived for longer than it could pass with (`runrules.stall_after`): the probe stopped."""
 
 
 class Latency(enum.StrEnum):
@@ -136,6 +147,10 @@ class Recording:
     """Every form of the credentials this run used, so whoever reports on it can scrub them."""
     ids: tuple[tuple[str, str], ...] = ()
     """The ids this run sent, by kind (user, thread, run), for the identifier cross-check."""
+    emissions: tuple[Emission, ...] = ()
+    """The backend's emitting calls during the run (in-process targets with an `emit` map)."""
+    loop_stalls: tuple[tuple[float, float], ...] = ()
+    """(start, seconds) of each time the backend's event loop was blocked during the run (in-process targets)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,6 +169,15 @@ class Expectation:
     timestamp_field: str = "timestamp"
     latency: Latency = Latency.SEND
     protocol: Protocol | None = None
+    gap_ms: float | None = DEFAULT_BUDGET_MS
+    """The longest silence allowed before the first and between expected events; None: unbounded."""
+    once: tuple[str, ...] | None = None
+    """Events sent exactly once per run; None: the first and the terminal event (`runrules.once_events`)."""
+    tool_pairs: tuple[tuple[str, str], ...] | None = None
+    """(start, end) events that pair up; None: tool_executing/tool_completed when both are expected."""
+    tool_id_field: str = "tool_call_id"
+    assume_synced_clocks: bool = False
+    """Timestamp latency: trust the server's clock instead of estimating its offset from the run."""
 
 
 @dataclass(slots=True)
@@ -168,6 +192,7 @@ class Verdict:
     ignored: int = 0
     unexpected: int = 0
     run_id: str | None = None
+    clock_offset_ms: float | None = None
 
     @property
     def findings(self) -> list[Finding]:
@@ -185,6 +210,11 @@ def expectation_for(probe: ProbeSettings, *, latency: Latency = Latency.SEND) ->
         timestamp_field=probe.timestamp_field,
         latency=latency,
         protocol=probe.protocol(),
+        gap_ms=probe.gap_bound,
+        once=probe.once,
+        tool_pairs=probe.tool_pairs,
+        tool_id_field=probe.tool_id_field,
+        assume_synced_clocks=probe.assume_synced_clocks,
     )
 
 
@@ -369,8 +399,10 @@ def check_events(recording: Recording, expectation: Expectation) -> Verdict:
     verdict.run_id = tracker.run_id
 
     expected = [e for e in ours if e.expected]
+    expected = _relative_to_server_clock(expectation, expected, verdict)
     _check_presence_and_order(recording, expectation, expected, verdict)
     _check_budget(expectation, expected, verdict)
+    _check_run_semantics(recording, expectation, expected, verdict)
     if errors:
         _check_error(recording, errors[0], ours, verdict)
     else:
@@ -397,6 +429,58 @@ def check_events(recording: Recording, expectation: Expectation) -> Verdict:
         "time_to_terminal_ms": ms(terminal.frame.received_at) if terminal else None,
     }
     return verdict
+
+
+def _relative_to_server_clock(expectation: Expectation, ours: list[_Event], verdict: Verdict) -> list[_Event]:
+    """Timestamp latencies with the server clock's offset taken out (`runrules.clock_offset`), never negative."""
+    if expectation.latency != Latency.TIMESTAMP:
+        return ours
+    raw = [e.latency_ms for e in ours if e.latency_ms is not None]
+    offset, findings = clock_offset(raw, assume_synced=expectation.assume_synced_clocks)
+    verdict.general.extend(findings)
+    verdict.clock_offset_ms = offset if raw else None
+    if not offset:
+        return ours
+    adjusted = [
+        replace(e, latency_ms=_ms((e.latency_ms - offset) / 1000)) if e.latency_ms is not None else e for e in ours
+    ]
+    by_index = {e.index: e.latency_ms for e in adjusted}
+    verdict.timeline = [
+        replace(r, latency_ms=by_index.get(r.index, r.latency_ms)) if r.ours and r.index in by_index else r
+        for r in verdict.timeline
+    ]
+    return adjusted
+
+
+def _check_run_semantics(recording: Recording, expectation: Expectation, ours: list[_Event], verdict: Verdict) -> None:
+    """The rules a user feels beyond presence and order (`wiringcheck.runrules`): gaps, emission latency,
+    once-only events and tool pairs; and the emit → hand-off → receipt break-down on the timeline."""
+    emitted = pair_emissions(ours, recording.emissions)
+    rulings = [
+        *check_gaps(recording, expectation, ours, emitted),
+        *check_emission(recording, expectation, ours, emitted),
+        *check_cardinality(recording, expectation, ours),
+    ]
+    for name, finding in rulings:
+        (verdict.per_event[name] if name is not None and name in verdict.per_event else verdict.general).append(finding)
+    protocol = expectation.protocol
+    if protocol is None or not (protocol.strict_lifecycle or protocol.tool_call_id_path is not None):
+        # With tool_call_id_field or strict_lifecycle, the protocol's lifecycle rule (WC415) pairs the calls.
+        verdict.general.extend(check_tool_pairs(recording, expectation, ours))
+    if not emitted and recording.frames and all(f.sent_at is None for f in recording.frames):
+        return
+    legs: dict[int, tuple[float | None, float | None]] = {}
+    for position, event in enumerate(ours):
+        at = emitted.get(position)
+        sent = event.frame.sent_at
+        legs[event.index] = (
+            _ms(at - recording.trigger_at) if at is not None else None,
+            _ms(sent - recording.trigger_at) if sent is not None else None,
+        )
+    verdict.timeline = [
+        replace(r, emitted_at_ms=legs[r.index][0], sent_at_ms=legs[r.index][1]) if r.ours and r.index in legs else r
+        for r in verdict.timeline
+    ]
 
 
 def _latency(frame: Frame, item: Item, protocol: Protocol, expectation: Expectation) -> float | None:
@@ -577,6 +661,23 @@ def _check_end(recording: Recording, expectation: Expectation, ours: Sequence[_E
                 message=f"the server closed the connection with code {recording.close_code}{reason} "
                 f"before {expectation.terminal}",
                 hint="Look at the backend's log for the exception that closed the socket.",
+                subject="probe",
+                evidence=(arrived, last_activity),
+            )
+        )
+    elif recording.end == RecordingEnd.STALLED:
+        since = last.frame.received_at if last else recording.trigger_at
+        silent = _ms(recording.ended_at - since)
+        after = f"after {last.type}" if last else "after the trigger"
+        verdict.general.append(
+            Finding(
+                code="WC409",
+                message=(
+                    f"no {expectation.terminal}: nothing of the run arrived for {silent:g} ms {after}, "
+                    f"past the {expectation.gap_ms or 0:g} ms gap bound and the {expectation.budget_ms:g} ms budget; "
+                    "the probe stopped waiting"
+                ),
+                hint="The run stalled or its events were dropped; the missing events and warnings say where.",
                 subject="probe",
                 evidence=(arrived, last_activity),
             )

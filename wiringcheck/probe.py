@@ -18,7 +18,7 @@ import contextlib
 import json
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -26,6 +26,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from wiringcheck.containment import interrupting_after
 from wiringcheck.events import Frame, Recording, RecordingEnd
 from wiringcheck.protocol import Kind, RunTracker, decode_frame, parse_matcher, render_trigger
+from wiringcheck.runrules import stall_after
 
 if TYPE_CHECKING:
     import ssl
@@ -158,12 +159,15 @@ async def start_run(
     *,
     ssl_context: ssl.SSLContext | None = None,
     clock: Callable[[], float] = time.monotonic,
+    run_id: str | None = None,
+    before_trigger: Callable[[], Awaitable[None]] | None = None,
 ) -> Recording:
     """One whole run: the setup steps (afresh), then connect, trigger and record.
 
     A failed setup step is the recording's ``setup_failed`` end, with the reason in `error`.
+    `before_trigger` is `record_run`'s (all users of an isolation check start at once).
     """
-    values = placeholders(probe)
+    values = placeholders(probe, run_id=run_id)
     secrets: tuple[str, ...] = ()
     captured: dict[str, str] = {}
     if probe.setup:
@@ -191,7 +195,7 @@ async def start_run(
     request = build_request(
         ws_url, probe, environ, values=values, secrets=secrets, server_run_id=captured.get("run_id")
     )
-    return await record_run(request, probe, ssl_context=ssl_context, clock=clock)
+    return await record_run(request, probe, ssl_context=ssl_context, clock=clock, before_trigger=before_trigger)
 
 
 @contextlib.asynccontextmanager
@@ -241,11 +245,15 @@ async def record_run(
     *,
     ssl_context: ssl.SSLContext | None = None,
     clock: Callable[[], float] = time.monotonic,
+    before_trigger: Callable[[], Awaitable[None]] | None = None,
 ) -> Recording:
     """Connect, authenticate, send the trigger, and record frames until the run ends.
 
     Never raises for anything the server does: a refused connection, refused credentials,
     a failed handshake, an error terminal, a close or a timeout is the recording's `end`.
+    `before_trigger` is awaited once connected and authenticated, before the trigger is
+    sent (an isolation check starts all users at once). A run that can no longer pass
+    stops early (`RecordingEnd.STALLED`, `runrules.stall_after`).
     """
     from websockets.asyncio.client import connect
     from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus, InvalidURI
@@ -287,7 +295,7 @@ async def record_run(
     received_bytes = 0
     # A backend in this process that blocks the event loop would stop the deadline from firing.
     trigger_at = clock()
-    async with connection, _interrupting(probe.connect_timeout + probe.deadline + 0.5):
+    async with connection, _interrupting(2 * probe.connect_timeout + probe.deadline + 0.5):
         if request.first_message is not None:
             try:
                 async with asyncio.timeout(probe.connect_timeout):
@@ -304,10 +312,15 @@ async def record_run(
                 return _rejected(request, start, clock(), f"the server closed with code {code}{reason} after it")
             except TimeoutError:
                 return _rejected(request, start, clock(), f"no acknowledgement within {probe.connect_timeout:g} s")
+        if before_trigger is not None:
+            await before_trigger()
         trigger_at = clock()
         deadline = trigger_at + probe.deadline
         terminal_seen_at: float | None = None
         tracker = RunTracker(protocol, request.server_run_id if protocol.correlation == "server" else request.run_id)
+        # A run that can no longer pass stops early: nothing of it arrived for longer than it may be silent.
+        stall = stall_after(probe.budget_ms, probe.gap_bound)
+        progress_at = trigger_at
         try:
             # When the server closed first, what it sent before the close is still to be read below.
             with contextlib.suppress(ConnectionClosed):
@@ -316,11 +329,15 @@ async def record_run(
                 until = (
                     deadline if terminal_seen_at is None else min(deadline, terminal_seen_at + probe.linger_ms / 1000)
                 )
-                remaining = until - clock()
+                stalls_at = progress_at + stall if stall is not None and terminal_seen_at is None else deadline
+                remaining = min(until, stalls_at) - clock()
                 if remaining <= 0:
                     end = RecordingEnd.DEADLINE if terminal_seen_at is None else RecordingEnd.TERMINAL
-                    if end == RecordingEnd.DEADLINE:
-                        # A server that missed the deadline may be hung or flooding: it would not answer a close.
+                    if terminal_seen_at is None and stalls_at < deadline:
+                        end = RecordingEnd.STALLED
+                    if end in (RecordingEnd.DEADLINE, RecordingEnd.STALLED):
+                        # A server that missed the deadline (or went silent) may be hung or flooding:
+                        # it would not answer a close.
                         connection.transport.abort()
                     break
                 try:
@@ -341,6 +358,8 @@ async def record_run(
                     if any(item.kind is Kind.ERROR for item in items):
                         end = RecordingEnd.ERROR
                         break
+                    if any(item.kind is Kind.EVENT for item in items):
+                        progress_at = frames[-1].received_at
                     if any(item.kind is Kind.EVENT and item.role == protocol.terminal for item in items):
                         terminal_seen_at = clock()
         except ConnectionClosed as closed:

@@ -46,6 +46,11 @@ class EventRecord:
         at_ms: receive time, in milliseconds after the trigger was sent.
         latency_ms: delivery latency (backend hand-off to probe), when measurable.
         ours: whether the event belongs to the probe's run.
+        emitted_at_ms: when the backend's emitting call (probe.emit) ran, in ms after the trigger.
+        sent_at_ms: when the backend handed the frame to its WebSocket layer, in ms after the trigger.
+
+    The break-down of an in-process event is emit (`emitted_at_ms`) → hand-off
+    (`sent_at_ms`) → receipt (`at_ms`); `latency_ms` is the delivery leg (hand-off → receipt).
     """
 
     index: int
@@ -54,6 +59,13 @@ class EventRecord:
     at_ms: float
     latency_ms: float | None
     ours: bool = True
+    emitted_at_ms: float | None = None
+    sent_at_ms: float | None = None
+
+    @property
+    def emission_ms(self) -> float | None:
+        """From the emitting call to the receipt: the latency a user feels, when the emit is traced."""
+        return round(self.at_ms - self.emitted_at_ms, 3) if self.emitted_at_ms is not None else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +95,9 @@ _EVENTS_RANK = 6
 
 def cause_rank(check: CheckResult) -> int:
     """Where a check stands in the chain from cause to symptom (the connection before the events it carries)."""
+    if check.phase == Phase.PROBE and check.name == "isolation":
+        # Cross-talk is the cause of the events one user missed: it leads, after the wires.
+        return _CAUSE_RANKS[Phase.WIRES]
     if check.phase == Phase.PROBE and check.name != "probe":
         return _EVENTS_RANK
     return _CAUSE_RANKS.get(Phase(check.phase), 0) if check.phase in _CAUSE_RANKS else 0

@@ -12,6 +12,7 @@ reason, and shutdown always runs.  The CLI and the pytest plugin both call
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import os
 import threading
 import time
@@ -25,19 +26,24 @@ from wiringcheck.capture import Capture, scrubbed_logs
 from wiringcheck.containment import Containment, Overrun, interrupting_after, new_threads
 from wiringcheck.contract import Undecidable, compare_member, parse_member
 from wiringcheck.events import (
+    Expectation,
     Latency,
     Recording,
     RecordingEnd,
     attach_send_times,
     check_events,
+    connect_finding,
     expectation_for,
     unreached_finding,
 )
 from wiringcheck.findings import CheckResult, Finding, Location, Phase, Severity, Status
 from wiringcheck.identifiers import Text, swapped_ids
+from wiringcheck.isolation import SimulatedUser, record_users, users_of
 from wiringcheck.probe import placeholders, start_run
+from wiringcheck.probethread import on_own_thread, watch_loop
 from wiringcheck.render import shown_path
 from wiringcheck.report import Report
+from wiringcheck.runrules import check_cross_talk, timestamp_clock
 from wiringcheck.secrets import Secrets, mask_urls
 from wiringcheck.targets import Handle, make_target
 from wiringcheck.wires import check_wire, parse_wire
@@ -45,7 +51,7 @@ from wiringcheck.wires import check_wire, parse_wire
 if TYPE_CHECKING:
     import ssl
 
-    from wiringcheck.config import RoleSpec, Settings
+    from wiringcheck.config import ProbeSettings, RoleSpec, Scenario, Settings
     from wiringcheck.targets import Target
 
 __all__ = ["Observer", "plan", "resolve_path", "run", "run_async"]
@@ -56,6 +62,9 @@ PHASES = (Phase.BOOT, Phase.ROLES, Phase.CONTRACT, Phase.WIRES, Phase.STARTUP, P
 resolve_path = lifecycle.resolve_path
 
 OPTIONAL_CHECKS = ("startup guards", "probe: runtime errors", "logs")
+
+ISOLATION_CHECK = "isolation"
+"""The check of an isolation run (`[isolation]`): cross-talk, and the other users' own runs."""
 """Checks a run reports only when they have findings."""
 
 
@@ -79,6 +88,10 @@ def plan(settings: Settings) -> list[str]:
     if in_process:
         names.append("probe: runtime errors")
     names += [f"event: {event}" for event in settings.probe.events]
+    if settings.isolation.enabled:
+        names.append(ISOLATION_CHECK)
+    for scenario in settings.scenarios:
+        names += _scenario_checks(scenario)
     names += ["shutdown", "logs"]
     return names
 
@@ -162,8 +175,11 @@ async def run_async(
 
     Raises:
         wiringcheck.errors.ImportRefError: the target's import path does not resolve (a usage error).
+        wiringcheck.errors.UsageError: isolation users would share a token.
     """
     environ = os.environ if environ is None else environ
+    if settings.isolation.enabled:
+        users_of("ws://127.0.0.1/", settings, environ)  # a usage error (same token twice) before anything boots
     target = make_target(settings)
     secrets = Secrets.from_settings(settings, environ)
     state = _Run(
@@ -198,8 +214,15 @@ async def run_async(
                 state.skip("probe", Phase.PROBE, "the backend did not boot")
                 for event in settings.probe.events:
                     state.skip(f"event: {event}", Phase.PROBE, "the backend did not boot")
+                if settings.isolation.enabled:
+                    state.skip(ISOLATION_CHECK, Phase.PROBE, "the backend did not boot")
+                for scenario in settings.scenarios:
+                    for name in _scenario_checks(scenario):
+                        state.skip(name, Phase.PROBE, "the backend did not boot")
             else:
                 await _probe(state, handle)
+                for scenario in settings.scenarios:
+                    await _probe(state, handle, scenario)
                 _recheck_late_wiring(state)
         finally:
             await _shutdown(state, target, booted=handle is not None, threads_before=threads_before)
@@ -348,58 +371,145 @@ _CONNECT_HINT = (
 )
 
 
-async def _probe(state: _Run, handle: Handle) -> None:
-    probe = state.settings.probe
-    state.enter(Phase.PROBE)
+def _scenario_checks(scenario: Scenario) -> list[str]:
+    prefix = f"scenario {scenario.name}: "
+    return [f"{prefix}probe", *(f"{prefix}event: {event}" for event in scenario.probe.events)]
+
+
+async def _record(
+    state: _Run, handle: Handle, probe: ProbeSettings, users: list[SimulatedUser]
+) -> tuple[list[Recording], list[Finding]]:
+    """Record the probe's run (with `[isolation]`, every user's at once), with the backend's emissions.
+
+    In-process, the client runs on its own thread and loop (`probethread`), so a busy
+    backend loop cannot delay it, and a watcher on the backend's loop records when it
+    was blocked.
+    """
     started = state.clock()
-    bound = probe.connect_timeout + probe.deadline + sum(step.timeout for step in probe.setup) + 1.0
+    bound = probe.connect_timeout * 2 + probe.deadline + sum(step.timeout for step in probe.setup) + 1.0
     blocked: list[Finding] = []
-    with state.capture.logs(Phase.PROBE), state.capture.runtime(Phase.PROBE):
+    stalls: list[tuple[float, float]] = []
+    from wiringcheck.tracer import emissions_recorded
+
+    async def recorded() -> list[Recording]:
+        if users:
+            return await record_users(
+                users, state.environ, ws_url=handle.ws_url, ssl_context=state.ssl_context, clock=state.clock
+            )
+        return [await start_run(handle.ws_url, probe, state.environ, ssl_context=state.ssl_context, clock=state.clock)]
+
+    with emissions_recorded(state.roles, probe.emit, state.clock) as emissions:
         try:
             with interrupting_after(bound):
                 async with asyncio.timeout(bound):
-                    recording = await start_run(
-                        handle.ws_url, probe, state.environ, ssl_context=state.ssl_context, clock=state.clock
-                    )
+                    if handle.sends is not None:
+                        watcher = asyncio.create_task(watch_loop(state.clock, stalls), name="wiringcheck-loop-watch")
+                        try:
+                            recordings = await on_own_thread(recorded)
+                        finally:
+                            watcher.cancel()
+                    else:
+                        recordings = await recorded()
         except (TimeoutError, Overrun):  # start_run bounds its own awaits; this is the last line of defence
             now = state.clock()
-            run_id = placeholders(probe)["run_id"]
-            recording = Recording(run_id=run_id, trigger_at=started, ended_at=now, end=RecordingEnd.DEADLINE)
+            recordings = [
+                Recording(
+                    run_id=placeholders(probe)["run_id"], trigger_at=started, ended_at=now, end=RecordingEnd.DEADLINE
+                )
+                for _ in range(max(len(users), 1))
+            ]
             blocked = [_blocked_run(bound, overrun) for overrun in state.containment.take_overruns(Phase.PROBE)]
-    if recording.secrets:  # a credential a setup step received is a secret of this run too
-        state.secrets = state.secrets.with_values(*recording.secrets)
-    state.report.extra["run_id"] = recording.run_id
-    exits = [lifecycle.exit_finding(Phase.PROBE, item) for item in state.containment.take(Phase.PROBE)]
     if not blocked:
         blocked = [_blocked_run(probe.deadline, overrun) for overrun in state.containment.take_overruns(Phase.PROBE)]
+    sends = list(handle.sends) if handle.sends is not None else None
+    finished = []
+    for recording in recordings:
+        if sends is not None:
+            recording = replace(recording, frames=attach_send_times(recording.frames, sends))
+        mine = tuple(e for e in emissions if e.run_id in (None, recording.run_id))
+        finished.append(replace(recording, emissions=mine, loop_stalls=tuple(stalls)))
+    return finished, blocked
+
+
+async def _probe(state: _Run, handle: Handle, scenario: Scenario | None = None) -> None:
+    """One probed run and its checks: the probe's own (with `[isolation]`, K users at once), or a scenario's."""
+    probe = scenario.probe if scenario is not None else state.settings.probe
+    prefix = f"scenario {scenario.name}: " if scenario is not None else ""
+    users = (
+        users_of(handle.ws_url, state.settings, state.environ)
+        if scenario is None and state.settings.isolation.enabled
+        else []
+    )
+    if scenario is None:
+        state.enter(Phase.PROBE)
+    started = state.clock()
+    with state.capture.logs(Phase.PROBE), state.capture.runtime(Phase.PROBE):
+        recordings, blocked = await _record(state, handle, probe, users)
+    recording = recordings[0]
+    for each in recordings:
+        if each.secrets:  # a credential a setup step received is a secret of this run too
+            state.secrets = state.secrets.with_values(*each.secrets)
+    if scenario is None:
+        state.report.extra["run_id"] = recording.run_id
+        state.report.extra["users"] = len(recordings)
+    exits = [lifecycle.exit_finding(Phase.PROBE, item) for item in state.containment.take(Phase.PROBE)]
     runtime = state.capture.runtime_findings()
     if runtime:
-        state.result("probe: runtime errors", Phase.PROBE, runtime, started)
-    if handle.sends is not None:
-        recording = replace(recording, frames=attach_send_times(recording.frames, handle.sends))
+        state.result(f"{prefix}probe: runtime errors", Phase.PROBE, runtime, started)
     latency = Latency.SEND if handle.latency == Latency.SEND else Latency.TIMESTAMP
-    state.report.clock = (
-        "monotonic: backend hand-off (ASGI websocket.send) to probe receive, in one process"
-        if latency == Latency.SEND
-        else f"wall clock: the event's {probe.timestamp_field!r} field to probe receive (assumes synced clocks)"
-    )
+    target_in_process = state.settings.target_kind != "url"
+    if scenario is None:
+        state.report.clock = (
+            (
+                "monotonic: backend emitting call (probe.emit) → hand-off (ASGI websocket.send) → probe receive, "
+                "in one process"
+                if probe.emit
+                else "monotonic: backend hand-off (ASGI websocket.send) to probe receive, in one process"
+            )
+            if latency == Latency.SEND
+            else timestamp_clock(probe.timestamp_field, synced=probe.assume_synced_clocks or target_in_process)
+        )
     unreached = unreached_finding(recording, mask_urls(handle.ws_url), probe, hint=_CONNECT_HINT)
     if unreached is not None:
-        state.result("probe", Phase.PROBE, [*exits, unreached], started)
+        state.result(f"{prefix}probe", Phase.PROBE, [*exits, unreached], started)
         for event in probe.events:
-            state.skip(f"event: {event}", Phase.PROBE, "the probe could not start a run")
+            state.skip(f"{prefix}event: {event}", Phase.PROBE, "the probe could not start a run")
+        if users:
+            state.skip(ISOLATION_CHECK, Phase.PROBE, "the probe could not start a run")
         return
 
     swapped = _swapped_ids(state, recording.ids, recording)
-    verdict = check_events(recording, expectation_for(probe, latency=latency))
-    state.report.events = verdict.timeline
-    state.report.timings = verdict.timings
-    state.report.extra["other_runs"] = verdict.other_runs
-    if verdict.ignored or verdict.unexpected:
-        state.report.extra.update(ignored_frames=verdict.ignored, unexpected_frames=verdict.unexpected)
-    if verdict.run_id and verdict.run_id != recording.run_id:
-        state.report.extra["run_id"] = verdict.run_id
-    state.result("probe", Phase.PROBE, [*exits, *blocked, *swapped, *verdict.general], started)
+    expectation = expectation_for(probe, latency=latency)
+    if target_in_process:
+        # The backend runs in this process: its timestamps come from the probe's own clock.
+        expectation = replace(expectation, assume_synced_clocks=True)
+    verdict = check_events(recording, expectation)
+    isolation: list[Finding] = []
+    if users:
+        isolation, went = _check_isolation(users, recordings, expectation)
+        for findings in verdict.per_event.values():
+            findings[:] = [
+                replace(f, evidence=(*f.evidence, *went.get(users[0].label, []))) if f.code == "WC402" else f
+                for f in findings
+            ]
+    if scenario is None:
+        state.report.events = verdict.timeline
+        state.report.timings = verdict.timings
+        state.report.extra["other_runs"] = verdict.other_runs
+        if verdict.ignored or verdict.unexpected:
+            state.report.extra.update(ignored_frames=verdict.ignored, unexpected_frames=verdict.unexpected)
+        if verdict.run_id and verdict.run_id != recording.run_id:
+            state.report.extra["run_id"] = verdict.run_id
+    else:
+        state.report.extra.setdefault("scenarios", []).append(
+            {
+                "name": scenario.name,
+                "run_id": verdict.run_id or recording.run_id,
+                "events": [dataclasses.asdict(record) for record in verdict.timeline],
+                "timings": verdict.timings,
+            }
+        )
+    state.result(f"{prefix}probe", Phase.PROBE, [*exits, *blocked, *swapped, *verdict.general], started)
     # An event's check takes as long as its delivery did: that is what JUnit shows as its time.
     latencies: dict[str | None, float] = {
         e.type: e.latency_ms for e in reversed(verdict.timeline) if e.ours and e.latency_ms is not None
@@ -412,9 +522,29 @@ async def _probe(state: _Run, handle: Handle) -> None:
     for event, findings in verdict.per_event.items():
         delivered = latencies.get(event)
         duration = delivered / 1000 if delivered is not None else 0.0
-        check = CheckResult.judged(f"event: {event}", Phase.PROBE, findings, duration=duration)
+        check = CheckResult.judged(f"{prefix}event: {event}", Phase.PROBE, findings, duration=duration)
         arrived = any(record.ours and record.type == event for record in verdict.timeline)
         state.add(replace(check, reason=untimed) if arrived and delivered is None else check)
+    if users:
+        state.result(ISOLATION_CHECK, Phase.PROBE, isolation, started)
+
+
+def _check_isolation(
+    users: list[SimulatedUser], recordings: list[Recording], expectation: Expectation
+) -> tuple[list[Finding], dict[str, list[str]]]:
+    """Cross-talk between the users, and each other user's own run judged like the probe's (prefixed by its label)."""
+    runs = [user.run(recording) for user, recording in zip(users, recordings, strict=True)]
+    findings, went = check_cross_talk(runs)
+    for run in runs[1:]:
+        if run.recording.end in (RecordingEnd.CONNECT_FAILED, RecordingEnd.AUTH_REJECTED, RecordingEnd.SETUP_FAILED):
+            reason = run.recording.error or run.recording.end
+            findings.append(connect_finding(run.recording, run.label, hint=f"Check the isolation tokens ({reason})."))
+            continue
+        verdict = check_events(run.recording, expectation)
+        for finding in verdict.findings:
+            evidence = (*finding.evidence, *went.get(run.label, [])) if finding.code == "WC402" else finding.evidence
+            findings.append(replace(finding, message=f"{run.label}: {finding.message}", evidence=evidence))
+    return findings, went
 
 
 # -- late wiring -----------------------------------------------------------------------------------

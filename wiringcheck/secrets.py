@@ -122,6 +122,11 @@ class Secrets:
         auth = settings.probe.auth
         if auth.enabled:
             values.append(auth.resolve(environ))
+            if settings.isolation.enabled:
+                fallback = auth.resolve(environ)
+                values.extend(
+                    settings.isolation.token_for(n, environ, fallback) for n in range(1, settings.isolation.users + 1)
+                )
         for step in settings.probe.setup:  # setup steps send their own credentials
             if step.auth.enabled:
                 values.append(step.auth.resolve(environ))

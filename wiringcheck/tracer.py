@@ -22,7 +22,7 @@ import linecache
 import reprlib
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from types import FrameType
@@ -32,12 +32,13 @@ from wiringcheck.diagnose import FrameInfo, is_user_file
 from wiringcheck.findings import Finding, Location, Severity
 from wiringcheck.importing import import_ref, prepend_paths
 from wiringcheck.render import shown_location
+from wiringcheck.runrules import Emission
 from wiringcheck.suggest import suggest
 
 if TYPE_CHECKING:
     from wiringcheck.config import Settings
 
-__all__ = ["Call", "Lookup", "Tracer"]
+__all__ = ["Call", "Lookup", "Tracer", "emissions_recorded"]
 
 _MISSING = object()
 _repr = reprlib.Repr()
@@ -321,3 +322,64 @@ class Tracer:
                 )
             )
         return findings
+
+
+# -- emissions during the probe --------------------------------------------------------------------
+
+
+@contextmanager
+def emissions_recorded(
+    roles: Mapping[str, Any], emit: Sequence[tuple[str, str]], clock: Callable[[], float]
+) -> Iterator[list[Emission]]:
+    """Timestamp each call of the methods `emit` maps events to, on the live role objects, for the block.
+
+    Each call is recorded as an `Emission` of its event, tied to its run by the call's
+    ``run_id`` argument (or none, to pair by order); the method itself runs unchanged. The
+    instances get a wrapping attribute for the block; it is deleted afterwards, so the
+    class's own method shows through again. Roles that were not found are skipped.
+    """
+    recorded: list[Emission] = []
+    patched: list[tuple[Any, str, bool, Any]] = []
+    try:
+        for event, target in emit:
+            role, _, method = target.partition(".")
+            instance = roles.get(role)
+            original = getattr(instance, method, None) if instance is not None else None
+            if original is None or not callable(original):
+                continue
+            had_own = method in getattr(instance, "__dict__", {})
+            try:
+                setattr(instance, method, _timed(original, event, recorded, clock))
+            except (AttributeError, TypeError):  # slots or a frozen object: emission stays untimed
+                continue
+            patched.append((instance, method, had_own, original))
+        yield recorded
+    finally:
+        for instance, method, had_own, original in reversed(patched):
+            if had_own:
+                setattr(instance, method, original)
+            else:
+                delattr(instance, method)
+
+
+def _timed(
+    original: Callable[..., Any], event: str, recorded: list[Emission], clock: Callable[[], float]
+) -> Callable[..., Any]:
+    try:
+        signature: inspect.Signature | None = inspect.signature(original)
+    except (TypeError, ValueError):
+        signature = None
+
+    @functools.wraps(original)
+    def timed(*args: Any, **kwargs: Any) -> Any:
+        at = clock()
+        run_id = kwargs.get("run_id")
+        if run_id is None and signature is not None:
+            try:
+                run_id = signature.bind_partial(*args, **kwargs).arguments.get("run_id")
+            except TypeError:
+                run_id = None
+        recorded.append(Emission(event, str(run_id) if run_id is not None else None, at))
+        return original(*args, **kwargs)
+
+    return timed

@@ -25,8 +25,18 @@ IN_PROCESS_PHASES = {"boot", "roles", "contract", "wires", "startup", "shutdown"
 @pytest.fixture(name="served_by_hand")
 def _served_by_hand():
     """The reference backend started the way a person would: uvicorn in its own process."""
+    yield from _serve("fixtures.agentchat.app:create_app")
+
+
+@pytest.fixture(name="clock_ahead")
+def _clock_ahead():
+    """The reference backend whose server clock runs 2 s ahead, in its own process."""
+    yield from _serve("fixtures.clock_ahead:create_app")
+
+
+def _serve(factory: str):
     process = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "--factory", "fixtures.agentchat.app:create_app", "--port", "0"],
+        [sys.executable, "-m", "uvicorn", "--factory", factory, "--port", "0"],
         cwd=REPO,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -64,6 +74,25 @@ def test_url_target_passes_with_in_process_checks_skipped(served_by_hand):
     assert {Status.SKIPPED} == statuses
     assert 5 == sum(c.status is Status.PASSED for c in report.checks if c.name.startswith("event: "))
     assert "timestamp" in report.clock
+
+
+def test_a_server_clock_two_seconds_ahead_passes_with_its_offset_reported(clock_ahead):
+    """Latency relative to the run's fastest event: never negative, the 2 s offset a warning, the run passing."""
+    report = run(healthy_settings().with_target(url=clock_ahead))
+
+    (offset,) = [f for f in report.findings if f.code == "WC425"]
+    latencies = [e.latency_ms for e in report.events if e.ours]
+    assert (ExitCode.OK, "warning") == (report.exit_code, offset.severity)
+    assert -2500 < offset.data["offset_ms"] < -1500
+    assert all(latency is not None and latency >= 0 for latency in latencies)
+
+
+def test_with_synced_clocks_assumed_a_clock_ahead_fails(clock_ahead):
+    """--assume-synced-clocks trusts the server's clock: an event from the future is an error, never a pass."""
+    report = run(healthy_settings().with_target(url=clock_ahead).with_probe(assume_synced_clocks=True))
+
+    assert ExitCode.CHECK_FAILED == report.exit_code
+    assert "WC425" in {f.code for f in report.findings}
 
 
 def test_url_target_that_refuses_connections_is_a_finding():

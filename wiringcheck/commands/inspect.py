@@ -21,6 +21,7 @@ import functools
 import inspect as pyinspect
 import os
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -400,7 +401,40 @@ def inspect_tree(
     _wire_nodes(root.add("wires", "bold"), settings, backend)
     if recording is not None:
         _frames_node(root, settings, recording)
+    _emit_node(root, settings, backend)
     return root
+
+
+def suggest_emit(events: tuple[str, ...], roles: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """For each event, the role method whose name says it emits it (``notify_agent_thinking`` for
+    ``agent_thinking``), as ``(event, "role.method")``; events no method names are left out."""
+    suggested: list[tuple[str, str]] = []
+    for event in events:
+        candidates = [
+            (not name.endswith(event), len(name), f"{role}.{name}")
+            for role, obj in roles.items()
+            for name in dir(type(obj))
+            if event in name and not name.startswith("__") and callable(getattr(type(obj), name, None))
+        ]
+        if candidates:
+            suggested.append((event, min(candidates)[2]))
+    return suggested
+
+
+def _emit_node(root: Node, settings: Settings, backend: Backend) -> None:
+    """The `probe.emit` map: as configured, or suggested from the roles' methods, ready to paste."""
+    if settings.probe.emit:
+        node = root.add("probe.emit (emission latency is measured from these calls)", "bold")
+        for event, method in settings.probe.emit:
+            node.add(f"{event} = {method!r}")
+        return
+    suggested = suggest_emit(settings.probe.events, dict(backend.roles))
+    if not suggested:
+        return
+    node = root.add("probe.emit: suggested; add it to measure each event from the call that emits it", "bold")
+    node.add("[tool.wiringcheck.probe.emit]", "dim")
+    for event, method in suggested:
+        node.add(f'{event} = "{method}"')
 
 
 def render_plain(node: Node, depth: int = 0) -> str:

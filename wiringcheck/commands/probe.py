@@ -19,6 +19,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from wiringcheck import runrules
 from wiringcheck.config import Auth, ProbeSettings, Settings, find_config, load_settings
 from wiringcheck.errors import UsageError
 from wiringcheck.events import (
@@ -61,6 +62,7 @@ class ProbeRequestOptions:
     token_header: str | None = None
     cafile: Path | None = None
     runs: int = 1
+    assume_synced_clocks: bool = False
 
 
 # -- settings ------------------------------------------------------------------------------------
@@ -106,6 +108,8 @@ def probe_settings(options: ProbeRequestOptions, environ: Mapping[str, str]) -> 
             raise UsageError(f"--percentile must be one of {', '.join(PERCENTILES)}, got {options.percentile!r}")
         changes["percentile"] = options.percentile
     changes["auth"] = _auth(probe.auth, options, environ)
+    if options.assume_synced_clocks:
+        changes["assume_synced_clocks"] = True
     return replace(probe, **changes)
 
 
@@ -208,7 +212,7 @@ def build_report(url: str, probe: ProbeSettings, recordings: Sequence[Recording]
     expectation = expectation_for(probe, latency=Latency.TIMESTAMP)
     shown = mask_urls(url)
     report = Report(kind="probe", target=f"url {shown}", budget_ms=probe.budget_ms)
-    report.clock = f"wall clock: the event's {probe.timestamp_field!r} field to probe receive (assumes synced clocks)"
+    report.clock = runrules.timestamp_clock(probe.timestamp_field, synced=probe.assume_synced_clocks)
     report.extra.update(runs=runs, completed_runs=len(recordings), percentile=probe.percentile)
 
     verdicts: list[tuple[int, Verdict]] = []

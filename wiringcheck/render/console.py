@@ -13,7 +13,7 @@ from typing import IO, TYPE_CHECKING, Any, TextIO
 from wiringcheck import __version__
 from wiringcheck.findings import CheckResult, Finding, Severity, Status
 from wiringcheck.render import finding_lines, shown_location
-from wiringcheck.report import Report
+from wiringcheck.report import EventRecord, Report
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -163,32 +163,45 @@ _TIMELINE_ROWS = 40
 """Frames the console's timeline shows at most: the first ones and the last five; JSON keeps them all."""
 
 
-def _timeline(console: Console, report: Report) -> None:
+def _timeline(
+    console: Console,
+    report: Report,
+    *,
+    title: str = "events",
+    events: list[EventRecord] | None = None,
+    timings: dict[str, float | None] | None = None,
+) -> None:
     from rich.table import Table
 
-    table = Table(title="events", title_justify="left", box=None, pad_edge=False, show_edge=False)
+    table = Table(title=_escape(title), title_justify="left", box=None, pad_edge=False, show_edge=False)
     table.add_column("#", justify="right", style="dim")
     table.add_column("event")
     table.add_column("at", justify="right")
     table.add_column("latency", justify="right")
     table.add_column("")
     budget = report.budget_ms
-    events = report.events
+    events = report.events if events is None else events
+    timings = report.timings if timings is None else timings
     shown = events if len(events) <= _TIMELINE_ROWS else [*events[: _TIMELINE_ROWS - 5], *events[-5:]]
     for position, event in enumerate(shown):
         if position == _TIMELINE_ROWS - 5 and len(shown) < len(events):
             hidden = len(events) - len(shown)
             table.add_row("", f"[dim]… {hidden} more frames (all of them in --format json)[/]", "", "", "")
         latency = "[dim]not timed[/]" if event.latency_ms is None else f"{event.latency_ms:.1f} ms"
+        if event.emission_ms is not None and event.sent_at_ms is not None and event.emitted_at_ms is not None:
+            # emit → hand-off → receipt: which leg a slow event spent its time in.
+            handoff = event.sent_at_ms - event.emitted_at_ms
+            latency = f"{event.emission_ms:.1f} ms [dim](emit→send {handoff:.1f}, send→recv {latency})[/]"
         verdict = ""
-        if event.latency_ms is not None and budget is not None:
-            verdict = "[green]within budget[/]" if event.latency_ms <= budget else f"[red]over {budget:g} ms[/]"
+        felt = event.emission_ms if event.emission_ms is not None else event.latency_ms
+        if felt is not None and budget is not None:
+            verdict = "[green]within budget[/]" if felt <= budget else f"[red]over {budget:g} ms[/]"
         name = _escape(event.type) if event.type else "[red](no type)[/]"
         if not event.ours:
             name = f"[dim]{name} (other run {_escape(str(event.run_id))})[/]" if event.type else name
         table.add_row(str(event.index), name, f"+{event.at_ms:.1f} ms", latency, verdict)
     console.print(table)
-    first, terminal = report.timings.get("time_to_first_event_ms"), report.timings.get("time_to_terminal_ms")
+    first, terminal = timings.get("time_to_first_event_ms"), timings.get("time_to_terminal_ms")
     parts = []
     if first is not None:
         parts.append(f"first event +{first:.1f} ms")
@@ -285,6 +298,11 @@ def print_report(console: Console, report: Report, *, verbosity: int = 0) -> Non
         if report.events:
             console.print()
             _timeline(console, report)
+        for scenario in report.extra.get("scenarios", []):
+            console.print()
+            records = [EventRecord(**record) for record in scenario["events"]]
+            title = f"events of scenario {scenario['name']}"
+            _timeline(console, report, title=title, events=records, timings=scenario["timings"])
         if report.extra.get("latency_ms") and int(report.extra.get("runs", 1)) > 1:
             console.print()
             _latency_table(console, report)

@@ -67,6 +67,9 @@ def to_dict(report: Report) -> dict[str, Any]:
                 "at_ms": e.at_ms,
                 "latency_ms": e.latency_ms,
                 "ours": e.ours,
+                "emitted_at_ms": e.emitted_at_ms,
+                "sent_at_ms": e.sent_at_ms,
+                "emission_ms": e.emission_ms,
             }
             for e in report.events
         ],
