@@ -62,10 +62,10 @@ PHASES = (Phase.BOOT, Phase.ROLES, Phase.CONTRACT, Phase.WIRES, Phase.STARTUP, P
 resolve_path = lifecycle.resolve_path
 
 OPTIONAL_CHECKS = ("startup guards", "probe: runtime errors", "logs")
+"""Checks a run reports only when they have findings."""
 
 ISOLATION_CHECK = "isolation"
 """The check of an isolation run (`[isolation]`): cross-talk, and the other users' own runs."""
-"""Checks a run reports only when they have findings."""
 
 
 def plan(settings: Settings) -> list[str]:
