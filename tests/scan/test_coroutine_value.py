@@ -54,6 +54,10 @@ SILENT = {
         async def get(r: Registry) -> Manager:
             return await r.build_manager()
     """,
+    "returned with a type: ignore": """
+        def get(r: Registry) -> Manager:
+            return r.build_manager()  # type: ignore[return-value]
+    """,
     "plain def returned": """
         class Plain:
             def make(self) -> Manager: ...

@@ -75,6 +75,12 @@ class FileContext:
         self._in_progress: set[tuple[int, str]] = set()
         self._lines: list[str] | None = None
 
+    def line_text(self, line: int) -> str:
+        """The text of source line `line` (1-based); empty when out of range."""
+        if self._lines is None:
+            self._lines = self.source.splitlines()
+        return self._lines[line - 1] if 0 < line <= len(self._lines) else ""
+
     def column(self, line: int, offset: int) -> int:
         """The character column of a UTF-8 byte `offset` (what `ast` gives) on `line`."""
         if self._lines is None:
