@@ -38,7 +38,6 @@ from wiringcheck.events import (
 )
 from wiringcheck.findings import CheckResult, Finding, Location, Phase, Severity, Status
 from wiringcheck.identifiers import Text, swapped_ids
-from wiringcheck.isolation import SimulatedUser, record_users, users_of
 from wiringcheck.probe import placeholders, start_run
 from wiringcheck.probethread import on_own_thread, watch_loop
 from wiringcheck.render import shown_path
@@ -52,6 +51,7 @@ if TYPE_CHECKING:
     import ssl
 
     from wiringcheck.config import ProbeSettings, RoleSpec, Scenario, Settings
+    from wiringcheck.isolation import SimulatedUser
     from wiringcheck.targets import Target
 
 __all__ = ["Observer", "plan", "resolve_path", "run", "run_async"]
@@ -179,6 +179,8 @@ async def run_async(
     """
     environ = os.environ if environ is None else environ
     if settings.isolation.enabled:
+        from wiringcheck.isolation import users_of  # only with isolation: its import is not every run's cost
+
         users_of("ws://127.0.0.1/", settings, environ)  # a usage error (same token twice) before anything boots
     target = make_target(settings)
     secrets = Secrets.from_settings(settings, environ)
@@ -267,6 +269,12 @@ def _contract_subject(state: _Run, role: RoleSpec) -> tuple[Any, bool]:
 
         return import_ref(role.class_ref), True
     return None, False
+
+
+def _users_of(ws_url: str, settings: Settings, environ: Mapping[str, str]) -> list[SimulatedUser]:
+    from wiringcheck.isolation import users_of
+
+    return users_of(ws_url, settings, environ)
 
 
 def _check_objects(state: _Run, target: Target, handle: Handle | None) -> None:
@@ -393,6 +401,8 @@ async def _record(
 
     async def recorded() -> list[Recording]:
         if users:
+            from wiringcheck.isolation import record_users
+
             return await record_users(
                 users, state.environ, ws_url=handle.ws_url, ssl_context=state.ssl_context, clock=state.clock
             )
@@ -436,7 +446,7 @@ async def _probe(state: _Run, handle: Handle, scenario: Scenario | None = None) 
     probe = scenario.probe if scenario is not None else state.settings.probe
     prefix = f"scenario {scenario.name}: " if scenario is not None else ""
     users = (
-        users_of(handle.ws_url, state.settings, state.environ)
+        _users_of(handle.ws_url, state.settings, state.environ)
         if scenario is None and state.settings.isolation.enabled
         else []
     )
