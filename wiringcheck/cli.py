@@ -103,6 +103,17 @@ def load(config: Path | None) -> Settings:
     return load_settings(config)
 
 
+def targeted(config: Path | None, app_ref: str | None, boot: str | None, url: str | None) -> Settings:
+    """The configuration with the target the flags name (a flag replaces the file's target), which must exist."""
+    settings = load(config)
+    if url is not None:
+        _check_url("--url", url)
+    settings = settings.with_target(app=app_ref, boot=boot, url=url)
+    if settings.target_kind == "none":
+        raise UsageError("no target: set app, boot or url in the configuration, or pass --app/--boot/--url")
+    return settings
+
+
 def _check_url(flag: str, url: str) -> None:
     from wiringcheck.config import check_ws_url
 
@@ -149,12 +160,7 @@ def run(
     """Boot the backend, check its roles, contract and wires, and probe the agent events."""
     from dataclasses import replace
 
-    settings = load(config)
-    if url is not None:
-        _check_url("--url", url)
-    settings = settings.with_target(app=app_ref, boot=boot, url=url)
-    if settings.target_kind == "none":
-        raise UsageError("no target: set app, boot or url in the configuration, or pass --app/--boot/--url")
+    settings = targeted(config, app_ref, boot, url)
     if startup_timeout is not None:
         settings = replace(settings, startup_timeout=startup_timeout)
     if not trace:
@@ -348,12 +354,7 @@ def load_test(
     """Many users at once: each runs the probe in a loop; report per-event percentiles and judge thresholds."""
     from wiringcheck.load.command import load_command
 
-    settings = load(config)
-    if url and not url.startswith(("ws://", "wss://")):
-        raise UsageError(f"--url must start with ws:// or wss://, got {url!r}")
-    settings = settings.with_target(app=app_ref, boot=boot, url=url)
-    if settings.target_kind == "none":
-        raise UsageError("no target: set app, boot or url in the configuration, or pass --app/--boot/--url")
+    settings = targeted(config, app_ref, boot, url)
     probe_changes = {k: v for k, v in (("budget_ms", budget_ms), ("deadline", deadline)) if v is not None}
     if probe_changes:
         settings = settings.with_probe(**probe_changes)

@@ -23,7 +23,7 @@ from typing import Any
 from wiringcheck.events import Expectation, Recording, Verdict
 from wiringcheck.findings import CheckResult, Finding, Severity, Status
 from wiringcheck.report import Report
-from wiringcheck.thresholds import Threshold, ThresholdResult, evaluate
+from wiringcheck.thresholds import EVENT_STATS, Threshold, ThresholdResult, evaluate
 
 __all__ = [
     "ClientStats",
@@ -237,23 +237,7 @@ class LoadSummary:
             "shared_identity": self.shared_identity,
             "runs_per_second": self.metrics()["runs_per_second"],
             "events": {
-                event: {
-                    key: getattr(stats, key)
-                    for key in (
-                        "count",
-                        "p50",
-                        "p90",
-                        "p95",
-                        "p99",
-                        "max",
-                        "mean",
-                        "missing",
-                        "out_of_order",
-                        "duplicates",
-                        "over_budget",
-                    )
-                }
-                for event, stats in self.per_event.items()
+                event: {key: getattr(stats, key) for key in EVENT_STATS} for event, stats in self.per_event.items()
             },
             "client": {
                 "workers": self.client.workers,
