@@ -234,18 +234,8 @@ class Capture:
         """WC110 for each coroutine never awaited while the run went on, WC111 for each unretrieved error."""
         found: list[Finding] = []
         for phase, item in self.runtime_warnings:
-            match = _COROUTINE.search(item.message)
-            if match and item.category == "RuntimeWarning":
-                found.append(
-                    Finding(
-                        code="WC110",
-                        message=f"{match['name']}() was called during the {phase} but its coroutine was never awaited",
-                        location=item.location,
-                        hint=f"Await the call to {match['name']}() (it is async def), or make it a plain def.",
-                        subject=match["name"],
-                        evidence=item.origin,
-                    )
-                )
+            if (unawaited := _unawaited(item, "WC110", f"the {phase}")) is not None:
+                found.append(unawaited)
         for phase, message, where, evidence in self.loop_errors:
             found.append(
                 Finding(
@@ -293,18 +283,8 @@ class Capture:
         """WC104 for each coroutine never awaited, WC105 for each group of logged warnings."""
         found: list[Finding] = []
         for item in self.warnings:
-            match = _COROUTINE.search(item.message)
-            if match and item.category == "RuntimeWarning":
-                found.append(
-                    Finding(
-                        code="WC104",
-                        message=f"{match['name']}() was called during boot but its coroutine was never awaited",
-                        location=item.location,
-                        hint=f"Await the call to {match['name']}() (it is async def), or make it a plain def.",
-                        subject=match["name"],
-                        evidence=item.origin,
-                    )
-                )
+            if (unawaited := _unawaited(item, "WC104", "boot")) is not None:
+                found.append(unawaited)
         for record in self.log_records():
             path, _, line = record.location.rpartition(":")
             times = f" ({record.count} times)" if record.count > 1 else ""
@@ -330,6 +310,21 @@ class Capture:
                 )
             )
         return found
+
+
+def _unawaited(item: _Warning, code: str, during: str) -> Finding | None:
+    """WC104 (boot) or WC110 (the run) when a recorded warning says a coroutine was never awaited."""
+    match = _COROUTINE.search(item.message)
+    if not match or item.category != "RuntimeWarning":
+        return None
+    return Finding(
+        code=code,
+        message=f"{match['name']}() was called during {during} but its coroutine was never awaited",
+        location=item.location,
+        hint=f"Await the call to {match['name']}() (it is async def), or make it a plain def.",
+        subject=match["name"],
+        evidence=item.origin,
+    )
 
 
 def _describe_warning(item: warnings.WarningMessage) -> _Warning:
