@@ -19,6 +19,8 @@ import sys
 import time
 import warnings
 
+import hypothesis
+
 __all__ = ["MS"]
 
 # -- time ------------------------------------------------------------------------------------------
@@ -79,4 +81,9 @@ with explicit times (``received_at=100.005``), so they never wait.
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", DeprecationWarning)
     with contextlib.suppress(ImportError):  # no libcst: the plugin then skips the patch quietly
-        import hypothesis.extra._patching  # noqa: F401
+        import hypothesis.extra._patching
+
+# Deterministic examples: a property that fails, fails on every run (and in CI), never by luck of the draw.
+# The database is off for the same reason: an example found once must not change the next run's verdict.
+hypothesis.settings.register_profile("wiringcheck", derandomize=True, database=None)
+hypothesis.settings.load_profile("wiringcheck")

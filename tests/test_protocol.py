@@ -297,3 +297,10 @@ def test_agui_run_error_carries_no_run_id_and_still_ends_the_run():
     item = item_of(protocol, type="RUN_ERROR", message="model overloaded")
 
     assert (Kind.ERROR, True) == (item.kind, tracker.owns(item))
+
+
+def test_a_non_ascii_digit_segment_is_a_key_not_a_list_position():
+    """'²'.isdigit() is true but int('²') raises: such a segment reads as absent in a list, never crashes."""
+
+    assert ABSENT is parse_path("items.²").read({"items": [1, 2, 3]})
+    assert 7 == parse_path("items.²").read({"items": {"²": 7}})

@@ -292,7 +292,7 @@ class Capture:
                 Finding(
                     code="WC105",
                     message=f"{record.level} during {record.phase} from {record.logger}{times}: {record.message}",
-                    location=Location(path, int(line)) if line.isdigit() else None,
+                    location=Location(path, int(line)) if line.isascii() and line.isdigit() else None,
                     hint="Read this log line: backends often log the real failure and carry on.",
                     subject=f"log: {record.logger}",
                     severity=Severity.WARNING,

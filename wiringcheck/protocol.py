@@ -101,7 +101,7 @@ class FieldPath:
                 if part not in value:
                     return ABSENT
                 value = value[part]
-            elif isinstance(value, list) and part.isdigit():
+            elif isinstance(value, list) and part.isascii() and part.isdigit():  # '²'.isdigit() is True
                 position = int(part)
                 if position >= len(value):
                     return ABSENT

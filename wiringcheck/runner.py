@@ -677,7 +677,7 @@ def _swapped_ids(state: _Run, ids: tuple[tuple[str, str], ...], recording: Recor
 
 def _location(text: str) -> Location | None:
     path, _, line = text.rpartition(":")
-    return Location(path, int(line)) if path and line.isdigit() else None
+    return Location(path, int(line)) if path and line.isascii() and line.isdigit() else None
 
 
 def _blocked_run(bound: float, overrun: Overrun) -> Finding:
