@@ -132,7 +132,7 @@ async def run_both(users: int, workers: int, duration: float) -> tuple[dict[str,
 
     from wiringcheck.config import load_settings
     from wiringcheck.load.command import resolve_options, run_load
-    from wiringcheck.session import booted
+    from wiringcheck.backend import booted
 
     settings = load_settings(REPO / "pyproject.toml")
     settings = replace(
