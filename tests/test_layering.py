@@ -71,7 +71,6 @@ transports and drivers are edges): a module's place is the longest name that con
 _LAYER_OF = {name: index for index, names in enumerate(LAYERS) for name in names}
 
 
-
 def _modules() -> dict[str, Path]:
     return {
         ".".join(path.relative_to(PACKAGE.parent).with_suffix("").parts).removesuffix(".__init__"): path
