@@ -20,7 +20,7 @@ import time
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from wiringcheck.config import Auth, LoadSettings, ProbeSettings, Settings
+from wiringcheck.config import LoadSettings, ProbeSettings, Settings
 from wiringcheck.errors import LoadError, UsageError, WiringcheckError
 from wiringcheck.load.summary import ClientStats, build_report, default_thresholds, summarize
 from wiringcheck.load.worker import UserPlan, WorkerPlan, WorkerResult
@@ -124,7 +124,8 @@ def user_probe(settings: Settings, number: int, environ: Mapping[str, str], toke
             token = load.token.replace("{n}", str(number))
         else:
             token = probe.auth.resolve(environ)
-        changes["auth"] = Auth(query=probe.auth.query, header=probe.auth.header, scheme=probe.auth.scheme, token=token)
+        # Only the token changes: it is sent the way probe.auth says (query, header, subprotocol, message, cookie).
+        changes["auth"] = replace(probe.auth, token_env=None, token=token)
     return replace(probe, **changes)
 
 
