@@ -340,20 +340,20 @@ class Protocol:
         run_id = _run_id(self.run_id_path.read(message))
         if run_id is None and envelope is not None:
             run_id = _run_id(self.run_id_path.read(envelope))
-        common = {"type": type_text, "run_id": run_id, "message": message, "envelope": envelope}
+        # Positional: classify runs for every item of every frame of every run a load test makes.
         if self.by_type is not None:
             if isinstance(raw_type, str) and raw_type in self.by_type:
                 kind, role = self.by_type[raw_type]
-                return Item(kind, role=role, **common)
-            return Item(Kind.UNEXPECTED if type_text else Kind.UNTYPED, **common)
+                return Item(kind, role, type_text, run_id, message, envelope)
+            return Item(Kind.UNEXPECTED if type_text else Kind.UNTYPED, None, type_text, run_id, message, envelope)
         if any(m.matches(message) for m in self.errors):
-            return Item(Kind.ERROR, **common)
+            return Item(Kind.ERROR, None, type_text, run_id, message, envelope)
         for name, matcher in zip(self.events, self.matchers, strict=True):
             if matcher.matches(message):
-                return Item(Kind.EVENT, role=name, **common)
+                return Item(Kind.EVENT, name, type_text, run_id, message, envelope)
         if any(m.matches(message) for m in self.ignore):
-            return Item(Kind.IGNORED, **common)
-        return Item(Kind.UNEXPECTED if type_text else Kind.UNTYPED, **common)
+            return Item(Kind.IGNORED, None, type_text, run_id, message, envelope)
+        return Item(Kind.UNEXPECTED if type_text else Kind.UNTYPED, None, type_text, run_id, message, envelope)
 
     def timestamp(self, item: Item) -> Any:
         """The item's own timestamp field, else its envelope's (`ABSENT` when neither has one)."""

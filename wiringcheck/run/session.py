@@ -188,13 +188,17 @@ class RunSession:
         protocol = self.request.protocol
         decoded = tuple(decode_frame(protocol, data))
         self._decoded[-1] = decoded
-        items = [item for item in decoded if self.identity.owns(item)]
-        if any(item.kind is Kind.ERROR for item in items):
-            self._end(RecordingEnd.ERROR, at)
-            return
-        if any(item.kind is Kind.EVENT for item in items):
-            self._progress_at = at
-        if any(item.kind is Kind.EVENT and item.role == protocol.terminal for item in items):
+        terminal = False
+        for item in decoded:
+            if not self.identity.owns(item):
+                continue
+            if item.kind is Kind.ERROR:
+                self._end(RecordingEnd.ERROR, at)
+                return
+            if item.kind is Kind.EVENT:
+                self._progress_at = at
+                terminal = terminal or item.role == protocol.terminal
+        if terminal:
             self._terminal_at = at
             self.state = State.LINGERING
 
