@@ -7,8 +7,12 @@ does before and after the rules, and that it never raises whatever the frames.
 
 from __future__ import annotations
 
+import ast
+import importlib
 import json
+import re
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -35,8 +39,16 @@ from tests.run.rules.tools import (
 from wiringcheck.config import parse_settings
 from wiringcheck.findings import Finding
 from wiringcheck.report import EventRecord
+from wiringcheck.run import rules
 from wiringcheck.run.judge import attach_send_times, collapse, expectation_for, judge
 from wiringcheck.run.recording import Expectation, Frame, Latency, Recording
+
+RULES_PACKAGE = Path(rules.__file__).parent
+RULE_TESTS = Path(__file__).parent / "rules"
+
+CALLED_BY_NAME = {"clocks", "cross_talk", "unreached", "percentiles"}
+"""Rule modules the judge (or a command) calls by name instead of through the registry: see rules/__init__.py."""
+
 
 # -- a healthy run ---------------------------------------------------------------------------------
 
@@ -357,3 +369,61 @@ def test_the_judge_never_raises(items, end, latency):
     verdict = judge(recording(*items, end=end, close_code=1000), expectation)
 
     assert len(items) == len(verdict.timeline)
+
+
+# -- the rules it runs -----------------------------------------------------------------------------
+
+
+def _rule_modules() -> set[str]:
+    """The rule modules of wiringcheck/run/rules/, by name (the private `_shared` left out)."""
+    return {path.stem for path in RULES_PACKAGE.glob("*.py") if not path.stem.startswith("_")}
+
+
+def test_every_rule_module_has_a_test_module():
+    """Each module of wiringcheck/run/rules/ has tests/run/rules/test_<module>.py, like tests/scan/ for scan rules."""
+    untested = sorted(name for name in _rule_modules() if not (RULE_TESTS / f"test_{name}.py").is_file())
+
+    assert [] == untested
+
+
+def test_every_rule_test_module_tests_a_rule_module():
+    """No test module of tests/run/rules/ outlives its rule (a rename leaves no orphan behind)."""
+    orphans = sorted(
+        path.name for path in RULE_TESTS.glob("test_*.py") if path.stem.removeprefix("test_") not in _rule_modules()
+    )
+
+    assert [] == orphans
+
+
+def test_every_rule_module_is_registered_or_called_by_name():
+    """A rule module the registry leaves out would never run: it is one the judge or a command calls by name."""
+    registered = {name for name, _codes, _check in rules.RULES}
+
+    assert (set(), set()) == (_rule_modules() - registered - CALLED_BY_NAME, registered & CALLED_BY_NAME)
+
+
+def test_no_code_belongs_to_two_registered_rules():
+    """Each finding code of a run comes from one rule, so a rule's findings are its codes."""
+    owners: dict[str, list[str]] = {}
+    for name, codes, _check in rules.RULES:
+        for code in codes:
+            owners.setdefault(code, []).append(name)
+
+    assert {} == {code: names for code, names in owners.items() if len(names) > 1}
+
+
+def test_every_rule_declares_the_codes_it_gives():
+    """The codes a rule module writes are the ones its CODES declares: a rule's tests read its findings by them."""
+    mismatched = {}
+    for name in sorted(_rule_modules()):
+        path = RULES_PACKAGE / f"{name}.py"
+        written = {
+            node.value
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) and re.fullmatch(r"WC\d{3}", node.value)
+        }
+        declared = set(importlib.import_module(f"wiringcheck.run.rules.{name}").CODES)
+        if written != declared:
+            mismatched[name] = sorted(written ^ declared)
+
+    assert {} == mismatched
