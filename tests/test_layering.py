@@ -60,7 +60,7 @@ LAYERS = (
     # 3: commands
     {"commands", "load"},
     # 4: entry points
-    {"cli", "pytest_plugin", "__main__", "__init__", "locust"},
+    {"cli", "pytest_plugin", "__main__", "__init__", "locust", "gevent_compat"},
 )
 """Each top-level module or subpackage of wiringcheck, by layer; a module imports only its layer or below.
 

@@ -38,6 +38,7 @@ from locust import User, task
 
 from wiringcheck.codes import CODES
 from wiringcheck.config import Settings, find_config, load_settings
+from wiringcheck.gevent_compat import import_httpcore
 from wiringcheck.load.command import cross_talk_unknowable, user_probe, user_tokens
 from wiringcheck.load.summary import outcome_of
 from wiringcheck.run.drive import perform_sync
@@ -94,15 +95,14 @@ class WiringcheckUser(User):
 
     def __init__(self, environment: Any) -> None:
         super().__init__(environment)
+        import_httpcore()  # before the first setup step: under gevent, an installed trio breaks httpcore's import
         settings = _settings(self.config)
         worker = getattr(environment.runner, "worker_index", 0) or 0
         self.number = worker * self.numbers_per_worker + next(_NUMBERS)
         tokens = user_tokens(settings.load, os.environ, self.number) if settings.load.tokens_env else None
         self.probe = user_probe(settings, self.number, os.environ, tokens)
         self.protocol = self.probe.protocol()
-        self.url = self.host or settings.url or settings.ws_url
-        if not self.url:
-            raise ValueError("no WebSocket URL: pass --host ws://host:port/path, or set url in the configuration")
+        self.url = _url(self.host, settings)
         self.expectation = expectation_for(settings.probe, latency=Latency.TIMESTAMP)
         self.cross_talk_counts = not cross_talk_unknowable(settings)
         self.earlier: list[str] = []
@@ -156,3 +156,15 @@ class WiringcheckUser(User):
                 exception=FindingFailure(code, CODES[code].title, message),
                 context=context,
             )
+
+
+def _url(host: str | None, settings: Settings) -> str:
+    """Where users connect: ``--host`` (with the configuration's ws_path when it names no path), or the config's URL."""
+    from urllib.parse import urlsplit
+
+    if host:
+        return host.rstrip("/") + settings.ws_path if urlsplit(host).path in ("", "/") else host
+    url = settings.url or settings.ws_url
+    if not url:
+        raise ValueError("no WebSocket URL: pass --host ws://host:port (or a full URL), or set url in the config")
+    return url

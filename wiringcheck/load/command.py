@@ -20,12 +20,13 @@ import time
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from wiringcheck.config import Auth, LoadSettings, ProbeSettings, Settings
+from wiringcheck.config import LoadSettings, ProbeSettings, Settings
 from wiringcheck.errors import LoadError, UsageError, WiringcheckError
+from wiringcheck.findings import CheckResult, Phase
 from wiringcheck.load.summary import ClientStats, build_report, default_thresholds, summarize
 from wiringcheck.load.worker import UserPlan, WorkerPlan, WorkerResult
 from wiringcheck.run.judge import expectation_for
-from wiringcheck.run.recording import Latency
+from wiringcheck.run.recording import EMISSION_CHECK, EMIT_ELSEWHERE, Latency
 from wiringcheck.thresholds import parse_threshold
 
 if TYPE_CHECKING:
@@ -124,7 +125,8 @@ def user_probe(settings: Settings, number: int, environ: Mapping[str, str], toke
             token = load.token.replace("{n}", str(number))
         else:
             token = probe.auth.resolve(environ)
-        changes["auth"] = Auth(query=probe.auth.query, header=probe.auth.header, scheme=probe.auth.scheme, token=token)
+        # Only the token changes: it is sent the way probe.auth says (query, header, subprotocol, message, cookie).
+        changes["auth"] = replace(probe.auth, token_env=None, token=token)
     return replace(probe, **changes)
 
 
@@ -281,13 +283,20 @@ async def run_load(
 
     env = os.environ if environ is None else environ
     users = plan_users(settings, options, env)
+    for text in settings.load.thresholds:  # a bad threshold is a usage error before anything boots
+        parse_threshold(text, settings.probe.events)
+    async with booted(settings, environ=env) as backend:
+        plans = plan_workers(backend.ws_url, settings, options, users)
+        results, elapsed = await _drive(plans, options, progress)
+    return load_report(settings, options, results, elapsed)
+
+
+def load_report(settings: Settings, options: LoadOptions, results: list[WorkerResult], elapsed: float) -> Report:
+    """The load test's report from what the workers sent home: the same judgement whoever ran the users."""
     thresholds = [
         parse_threshold(text, settings.probe.events)
         for text in settings.load.thresholds or default_thresholds(expectation_for(settings.probe))
     ]
-    async with booted(settings, environ=env) as backend:
-        plans = plan_workers(backend.ws_url, settings, options, users)
-        results, elapsed = await _drive(plans, options, progress)
     expectation = expectation_for(settings.probe, latency=Latency.TIMESTAMP)
     summary = summarize(
         (outcome for result in results for outcome in result.outcomes),
@@ -303,7 +312,7 @@ async def run_load(
         ),
     )
     mode = f"{options.duration:g} s" if options.duration is not None else f"{options.runs} run(s) per user"
-    return build_report(
+    report = build_report(
         summary,
         thresholds,
         target=f"{settings.target_kind} {_shown(settings.target)}",
@@ -318,6 +327,9 @@ async def run_load(
             "mode": mode,
         },
     )
+    if settings.probe.emit:
+        report.add(CheckResult.skipped(EMISSION_CHECK, Phase.PROBE, EMIT_ELSEWHERE))
+    return report
 
 
 def _shown(target: str) -> str:

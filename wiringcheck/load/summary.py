@@ -24,7 +24,7 @@ from typing import Any
 from wiringcheck.findings import CheckResult, Finding, Severity, Status
 from wiringcheck.report import Report
 from wiringcheck.run.judge import Verdict
-from wiringcheck.run.recording import Expectation, Recording, RecordingEnd
+from wiringcheck.run.recording import NOT_STARTED, Expectation, Recording, RecordingEnd
 from wiringcheck.thresholds import EVENT_STATS, Threshold, ThresholdResult, evaluate
 
 __all__ = [
@@ -107,7 +107,9 @@ def outcome_of(recording: Recording, verdict: Verdict, expectation: Expectation,
     kinds: dict[str, set[str]] = {event: set() for event in expectation.events}
     errors: list[tuple[str, str]] = []
     duplicates: dict[str, int] = {}
-    for event, findings in verdict.per_event.items():
+    # A run that never started (no connection, refused credentials, a failed setup step) says nothing of its events.
+    judged = {} if recording.end in NOT_STARTED else verdict.per_event
+    for event, findings in judged.items():
         for finding in findings:
             if finding.severity is not Severity.ERROR:
                 continue
@@ -121,7 +123,7 @@ def outcome_of(recording: Recording, verdict: Verdict, expectation: Expectation,
                 errors.append((finding.code, finding.message))
     errors += [
         (finding.code, finding.message)
-        for finding in verdict.general
+        for finding in (verdict.general if recording.end not in NOT_STARTED else ())
         if finding.severity is Severity.ERROR and finding.code not in _SLOW
     ]
     if recording.end == RecordingEnd.CONNECT_FAILED:
