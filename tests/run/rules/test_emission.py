@@ -79,3 +79,21 @@ def test_without_a_hand_off_time_the_whole_leg_is_named():
         "agent_started reached the client 300 ms after it was emitted, over the 100 ms budget (emit → receipt 300 ms)",
         ("emitted at +0.1 ms, received at +300.1 ms",),
     ) == (finding.code, finding.message, finding.evidence)
+
+
+def test_an_event_late_on_several_deliveries_names_the_worst_with_the_count():
+    """Two agent_thinking deliveries 150 ms and 400 ms after their emits: one WC423, naming 400 ms, counting 2."""
+    items = evenly(*EVENTS[:2], "agent_thinking", *EVENTS[2:], step_ms=0.1)
+    items = tuple(replace(f, sent_at=f.received_at) for f in items)
+    calls = emitted(
+        ("agent_started", 0.05),
+        ("agent_thinking", 0.2 - 150),
+        ("agent_thinking", 0.3 - 400),
+        *((name, 0.1 * n) for n, name in enumerate(EVENTS[2:], start=4)),
+    )
+
+    verdict = judge(recording(*items, emissions=calls), EXPECTATION)
+
+    (finding,) = verdict.per_event["agent_thinking"]
+    assert ("WC423", 2) == (finding.code, finding.data["count"])
+    assert finding.message.startswith("agent_thinking reached the client 400")

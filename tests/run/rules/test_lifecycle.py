@@ -73,13 +73,13 @@ def test_tool_calls_are_paired_by_their_id(calls, messages):
 
 
 def test_strict_lifecycle_wants_the_start_first_and_once():
-    """strict_lifecycle: an ignored frame before the start, and a second start, are WC415."""
+    """strict_lifecycle: an ignored frame before the start is WC415; the second start is WC421 (once-only)."""
     items = frames(event("heartbeat"), event("agent_started"), *(event(t) for t in EVENTS[1:3]),
                    event("agent_started"), *(event(t) for t in EVENTS[3:]))  # fmt: skip
 
     verdict = judge(recording(*items), expectation_from({"strict_lifecycle": True, "ignore": ["heartbeat"]}))
 
-    assert 2 == len([f for f in verdict.findings if f.code == "WC415"])
+    assert (1, 1) == tuple(len([f for f in verdict.findings if f.code == code]) for code in ("WC415", "WC421"))
 
 
 def test_strict_lifecycle_wants_nothing_after_an_error_terminal():
@@ -92,3 +92,13 @@ def test_strict_lifecycle_wants_nothing_after_an_error_terminal():
     assert ["1 event(s) followed the error terminal: agent_thinking"] == [
         f.message for f in verdict.findings if f.code == "WC415"
     ]
+
+
+def test_a_start_sent_twice_is_said_once_by_the_once_rule_not_again_here():
+    """Under strict_lifecycle a repeated start is WC421 (once-only events), not also WC415."""
+    items = frames(event("agent_started"), *(event(t) for t in EVENTS[1:3]),
+                   event("agent_started"), *(event(t) for t in EVENTS[3:]))  # fmt: skip
+
+    verdict = judge(recording(*items), expectation_from({"strict_lifecycle": True}))
+
+    assert ["WC421"] == sorted(f.code for f in verdict.findings)

@@ -72,3 +72,15 @@ def test_tool_calls_pair_by_id_when_frames_carry_one():
 
     assert {"probe": ["WC422"]} == codes(verdict)
     assert ("tool_executing #3 at +20 ms (tool_call_id 'b')",) == verdict.general[0].evidence
+
+
+def test_results_with_ids_answer_starts_without_one():
+    """Three starts without an id, two results with ids: one call is left open, not three."""
+    items = frames(event("agent_started"), event("agent_thinking"), *[event("tool_executing")] * 3,
+                   event("tool_completed", tool_call_id="a"), event("tool_completed", tool_call_id="b"),
+                   event("agent_completed"))  # fmt: skip
+
+    verdict = judge(recording(*items), EXPECTATION)
+
+    (finding,) = [f for f in verdict.findings if f.code == "WC422"]
+    assert finding.message.startswith("1 of 3 tool_executing")
