@@ -305,8 +305,41 @@ def error_of(table, *, source=SOURCE, prefix=""):
         ({"boot": "backend:boot()"}, "boot", "'backend:boot()' is not of the form \"package.module:attribute\""),
         ({"app": ""}, "app", "expected a non-empty string, got the string ''"),
         ({"app": 3}, "app", "expected a non-empty string, got an integer"),
-        ({"url": "http://h/ws"}, "url", '\'http://h/ws\' is not of the form "ws://host:port/path" or "wss://..."'),
-        ({"ws_url": "ws:/h"}, "ws_url", '\'ws:/h\' is not of the form "ws://host:port/path" or "wss://..."'),
+        (
+            {"url": "ftp://h/ws"},
+            "url",
+            '\'ftp://h/ws\' is not of the form "ws://host:port/path", "wss://...", or "http(s)://..." for an HTTP stream',
+        ),
+        (
+            {"ws_url": "ws:/h"},
+            "ws_url",
+            '\'ws:/h\' is not of the form "ws://host:port/path", "wss://...", or "http(s)://..." for an HTTP stream',
+        ),
+        (
+            {"url": "http://h/agent", "probe": {"transport": "websocket"}},
+            "url",
+            "'http://h/agent' is an HTTP URL, but probe.transport is 'websocket': use a ws:// URL, or transport = "
+            '"sse" or "ndjson"',
+        ),
+        (
+            {"url": "ws://h/ws", "probe": {"transport": "sse"}},
+            "url",
+            "'ws://h/ws' is a WebSocket URL, but probe.transport is 'sse': give the stream's http(s):// URL",
+        ),
+        (
+            {"probe": {"transport": "sce"}},
+            "probe.transport",
+            "expected one of websocket, sse, ndjson, socketio, got 'sce'; did you mean 'sse'?",
+        ),
+        (
+            {"probe": {"transport": "sse", "auth": {"subprotocol": "jwt.{token}", "token": "t"}}},
+            "probe.auth.subprotocol",
+            "only a WebSocket carries a token as subprotocol; transport is 'sse': send it in a header, the query or a "
+            "cookie",
+        ),
+        ({"probe": {"path": "agent"}}, "probe.path", "must start with '/', got 'agent'"),
+        ({"probe": {"method": "DELETE"}}, "probe.method", "expected GET, POST, PUT or PATCH, got 'DELETE'"),
+        ({"probe": {"completed_by": "eof"}}, "probe.completed_by", "expected 'end_of_stream', got 'eof'"),
         ({"ws_path": "ws"}, "ws_path", "must start with '/', got 'ws'"),
         # scalar types
         (
@@ -766,3 +799,12 @@ def test_which_headers_get_a_scheme(header, scheme, expected):
     from wiringcheck.config import Auth
 
     assert expected == Auth(header=header, scheme=scheme).header_value("t0k")
+
+
+def test_an_http_url_target_speaks_sse_unless_the_table_says_ndjson():
+    """url = "http(s)://..." selects an HTTP transport: SSE by default, NDJSON when probe.transport says so."""
+    from wiringcheck.config import parse_settings
+
+    assert "sse" == parse_settings({"url": "http://h:1/agent"}).probe.transport
+    assert "ndjson" == parse_settings({"url": "https://h/agent", "probe": {"transport": "ndjson"}}).probe.transport
+    assert "websocket" == parse_settings({"url": "ws://h/ws"}).probe.transport

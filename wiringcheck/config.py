@@ -72,10 +72,19 @@ class TargetKind(enum.StrEnum):
 
 _IMPORT_REF = re.compile(r"^[A-Za-z_][\w]*(\.[A-Za-z_]\w*)*:[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$")
 _PATH = re.compile(r"^([A-Za-z_]\w*(\.[A-Za-z_]\w*)*:)?[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$")
-_WS_URL = re.compile(r"^wss?://[^\s/]+(/\S*)?$")
+_WS_URL = re.compile(r"^(wss?|https?)://[^\s/]+(/\S*)?$")
 
 
 AUTH_METHODS = ("query", "header", "subprotocol", "first_message", "cookie")
+
+TRANSPORTS = ("websocket", "sse", "ndjson", "socketio")
+"""How a run's events can come; `probe.transport` names one."""
+
+HTTP_TRANSPORTS = ("sse", "ndjson")
+"""Transports that are one HTTP request whose streamed response carries the events."""
+
+STARTED_BY = ("response", "first_frame")
+COMPLETED_BY = ("end_of_stream",)
 """The ways the probe can present its token, each named by the key that selects it."""
 
 
@@ -207,6 +216,25 @@ class ProbeSettings:
     assume_synced_clocks: bool = False
     emit: tuple[tuple[str, str], ...] = ()
     """(event, "role.method"): the backend method whose call emits each event, for emission latency."""
+    transport: str = "websocket"
+    """How the run's events come: ``websocket``, ``sse`` (text/event-stream), ``ndjson`` or ``socketio``."""
+    path: str | None = None
+    """The HTTP route the trigger goes to (HTTP transports); a WebSocket connects to the top-level ws_path."""
+    method: str = "POST"
+    """The HTTP method of the run's request (HTTP transports): POST with the trigger as its body, or GET."""
+    headers: tuple[tuple[str, str], ...] = ()
+    """Headers of the run's request; values may use {token} and the placeholders, captures included."""
+    started_by: str | None = None
+    """``response`` or ``first_frame``: the run's first event is implied (a server that sends no start event)."""
+    completed_by: str | None = None
+    """``end_of_stream``: the clean end of the response completes the run (a server that sends no terminal)."""
+    warmup: int = 0
+    """Unjudged runs made once, before the first judged one (a server whose first run pays for lazy imports)."""
+
+    @property
+    def over_http(self) -> bool:
+        """Whether the run's events come over HTTP (SSE or NDJSON), not a socket."""
+        return self.transport in HTTP_TRANSPORTS
 
     @property
     def gap_bound(self) -> float | None:
@@ -444,7 +472,7 @@ def check_number(name: str, value: object) -> float:
 
 
 def check_ws_url(url: str) -> str:
-    """`url` when it is a usable ``ws://`` or ``wss://`` URL.
+    """`url` when it is a usable ``ws://``, ``wss://`` (WebSocket) or ``http(s)://`` (an HTTP stream) URL.
 
     Raises:
         ValueError: it is not; the message says what is wrong with it.
@@ -579,6 +607,13 @@ _PROBE_KEYS = {
     "tool_id_field",
     "assume_synced_clocks",
     "emit",
+    "transport",
+    "path",
+    "method",
+    "headers",
+    "started_by",
+    "completed_by",
+    "warmup",
 }
 _LOAD_KEYS = {"users", "spawn_rate", "duration", "runs", "workers", "user_id", "token", "tokens_env", "thresholds"}
 _AUTH_KEYS = {"query", "header", "scheme", "token_env", "token", "subprotocol", "first_message", "ack", "cookie"}
@@ -669,7 +704,7 @@ class _Reader:
 _FORMS = {
     _IMPORT_REF: '"package.module:attribute"',
     _PATH: '"name.attribute.attribute" or "package.module:global.attribute"',
-    _WS_URL: '"ws://host:port/path" or "wss://..."',
+    _WS_URL: '"ws://host:port/path", "wss://...", or "http(s)://..." for an HTTP stream',
     _HTTP_URL: '"http://host:port/path" or "https://..."',
 }
 
@@ -752,7 +787,7 @@ def parse_settings(table: Mapping[str, Any], *, source: Path | None = None, pref
             raise top.error(key, f"{role_name!r} is not a role defined under [roles]{hint}")
 
     pythonpath = tuple((root / entry).resolve() for entry in top.strings("pythonpath", (".",)))
-    probe = _parse_probe(top.sub("probe"))
+    probe = _transport_for_url(top, url, probe)
 
     return Settings(
         source=source,
@@ -1017,6 +1052,39 @@ def _parse_probe(probe: _Reader) -> ProbeSettings:
     if tool_call_end is not None:
         _matcher_spec(probe, "tool_call_end", tool_call_end, type_field)
 
+    transport = probe.string("transport", "websocket")
+    if transport not in TRANSPORTS:
+        guess = suggest(transport, TRANSPORTS)
+        hint = f"; did you mean {guess!r}?" if guess else ""
+        raise probe.error("transport", f"expected one of {', '.join(TRANSPORTS)}, got {transport!r}{hint}")
+    if transport not in ("websocket", "socketio"):
+        for kind in ("subprotocol", "first_message"):
+            if getattr(auth, kind) is not None:
+                raise auth_reader.error(
+                    kind,
+                    f"only a WebSocket carries a token as {kind}; transport is {transport!r}: send it in a header, "
+                    "the query or a cookie",
+                )
+    path = probe.string("path")
+    if path is not None and not path.startswith("/"):
+        raise probe.error("path", f"must start with '/', got {path!r}")
+    method = probe.string("method", "POST").upper()
+    if method not in ("GET", "POST", "PUT", "PATCH"):
+        raise probe.error("method", f"expected GET, POST, PUT or PATCH, got {method!r}")
+    request_headers = probe.sub("headers")
+    for key, header in request_headers.table.items():
+        if not isinstance(header, str):
+            raise request_headers.error(key, f"expected a string, got {_kind(header)}")
+    started_by = probe.string("started_by")
+    if started_by is not None and started_by not in STARTED_BY:
+        raise probe.error("started_by", f"expected one of {', '.join(STARTED_BY)}, got {started_by!r}")
+    completed_by = probe.string("completed_by")
+    if completed_by is not None and completed_by not in COMPLETED_BY:
+        raise probe.error("completed_by", f"expected {COMPLETED_BY[0]!r}, got {completed_by!r}")
+    warmup = probe.table.get("warmup", 0)
+    if isinstance(warmup, bool) or not isinstance(warmup, int) or not 0 <= warmup <= 10:
+        raise probe.error("warmup", f"expected a number of runs from 0 to 10, got {_kind(warmup)}")
+
     percentile = probe.string("percentile", "max")
     if percentile not in _PERCENTILES:
         raise probe.error("percentile", f"expected one of {', '.join(_PERCENTILES)}, got {percentile!r}")
@@ -1053,6 +1121,13 @@ def _parse_probe(probe: _Reader) -> ProbeSettings:
         tool_id_field=probe.string("tool_id_field", defaults.tool_id_field),
         assume_synced_clocks=bool(probe.boolean("assume_synced_clocks", False)),
         emit=_emit(probe, events),
+        transport=transport,
+        path=path,
+        method=method,
+        headers=tuple(request_headers.table.items()),
+        started_by=started_by,
+        completed_by=completed_by,
+        warmup=warmup,
     )
 
 
@@ -1090,6 +1165,23 @@ def _parse_load(load: _Reader, probe: ProbeSettings) -> LoadSettings:
         tokens_env=tokens_env,
         thresholds=thresholds,
     )
+
+
+def _transport_for_url(top: _Reader, url: str | None, probe: ProbeSettings) -> ProbeSettings:
+    """An ``http(s)://`` target speaks an HTTP transport (SSE unless the table says NDJSON); ``ws(s)://`` a socket."""
+    if url is None:
+        return probe
+    given = "transport" in top.table.get("probe", {})
+    over_http = url.startswith(("http://", "https://"))
+    if over_http and not probe.over_http:
+        if given:
+            raise top.error("url", f"{url!r} is an HTTP URL, but probe.transport is {probe.transport!r}: "
+                            "use a ws:// URL, or transport = \"sse\" or \"ndjson\"")  # fmt: skip
+        return replace(probe, transport="sse")
+    if not over_http and probe.over_http:
+        raise top.error("url", f"{url!r} is a WebSocket URL, but probe.transport is {probe.transport!r}: "
+                        "give the stream's http(s):// URL")  # fmt: skip
+    return probe
 
 
 def _gap(probe: _Reader) -> float | bool:
