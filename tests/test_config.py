@@ -308,7 +308,8 @@ def error_of(table, *, source=SOURCE, prefix=""):
         (
             {"url": "ftp://h/ws"},
             "url",
-            '\'ftp://h/ws\' is not of the form "ws://host:port/path", "wss://...", or "http(s)://..." for an HTTP stream',
+            '\'ftp://h/ws\' is not of the form "ws://host:port/path", "wss://...", or "http(s)://..." '
+            "for an HTTP stream",
         ),
         (
             {"ws_url": "ws:/h"},

@@ -150,7 +150,8 @@ def drive_sync(
     body = trigger.encode() if request.method != "GET" else None
     events: queue.Queue[Any] = queue.Queue()
     responses: list[Any] = []
-    client = httpx.Client(verify=_verify(request.url, ssl_context), trust_env=False, follow_redirects=False, timeout=None)
+    verify = _verify(request.url, ssl_context)
+    client = httpx.Client(verify=verify, trust_env=False, follow_redirects=False, timeout=None)
 
     def read() -> None:
         try:

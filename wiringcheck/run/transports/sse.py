@@ -68,9 +68,8 @@ def events_sync(response: Any) -> Iterator[tuple[str, str | None]]:
 class _Recorded:
     """Bytes the backend sent, as a response httpx-sse can read."""
 
-    headers = {"content-type": ACCEPT}
-
     def __init__(self, text: str) -> None:
+        self.headers = {"content-type": ACCEPT}
         self._text = text
 
     def iter_text(self) -> Iterator[str]:
