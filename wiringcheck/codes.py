@@ -155,7 +155,11 @@ _ENTRIES = (
     Code("WC405", "event over budget", "Events that arrive late make the chat feel stuck."),
     Code("WC406", "frame not JSON", "Clients that parse every frame as JSON break on this one."),
     Code("WC407", "event without type", "Clients cannot dispatch an event that does not say what it is."),
-    Code("WC408", "connection closed early", "The server closed the WebSocket before the run finished."),
+    Code(
+        "WC408",
+        "connection closed early",
+        "The server closed the connection (or ended the stream) before the run finished.",
+    ),
     Code("WC409", "run deadline reached", "The run did not reach its terminal event in time."),
     Code(
         "WC410",
@@ -176,6 +180,12 @@ _ENTRIES = (
         "WC415",
         "event lifecycle broken",
         "Clients track the run and its tool calls from start/end pairs; a broken pair leaves them in a wrong state.",
+    ),
+    Code(
+        "WC417",
+        "stream request refused",
+        "The run's HTTP request was answered with an error or a page, not a stream of events: no client can follow "
+        "a run there.",
     ),
     Code(
         "WC416",

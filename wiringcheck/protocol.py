@@ -34,6 +34,8 @@ from wiringcheck.errors import MatcherError, PathSyntaxError
 __all__ = [
     "ABSENT",
     "CORRELATIONS",
+    "EVENT_DATA",
+    "EVENT_NAME",
     "PRESETS",
     "FieldPath",
     "Item",
@@ -372,20 +374,36 @@ def _run_id(value: Any) -> str | None:
     return str(value)
 
 
-def decode_frame(protocol: Protocol, data: str | bytes) -> list[Item]:
-    """The events one WebSocket frame carries, classified.
+EVENT_NAME = "@event"
+"""The field under which a message's transport-level name (an SSE ``event:``) is readable: ``{"@event" = "end"}``."""
+
+EVENT_DATA = "@data"
+"""Where a named message's data is when it is not a JSON object (text, a list, a number)."""
+
+
+def decode_frame(protocol: Protocol, data: str | bytes, name: str | None = None) -> list[Item]:
+    """The events one frame (a WebSocket message, an SSE event, an NDJSON line) carries, classified.
 
     With a `batch_path`, a frame can carry several events: an object whose
     `batch_path` holds a list (its other fields, such as a run id or a timestamp, are
     the envelope of each event), or a top-level JSON array.  An empty batch yields
-    nothing.  Without one, every frame is one event.
+    nothing.  Without one, every frame is one event.  A frame with a transport-level `name`
+    (an SSE event's) carries it under `EVENT_NAME`.
     """
     if isinstance(data, bytes):
         return [Item(Kind.BINARY)]
     try:
         message = json.loads(data)
     except (ValueError, RecursionError):  # deeply nested JSON exhausts the decoder's recursion
-        return [Item(Kind.NOT_JSON)]
+        if name is None:
+            return [Item(Kind.NOT_JSON)]
+        message = {EVENT_NAME: name, EVENT_DATA: data}  # a named event of plain text ("event: end", "data: [DONE]")
+    else:
+        if name is not None:
+            # The transport's name for the message (an SSE event's name) is a field matchers can test.
+            message = (
+                {**message, EVENT_NAME: name} if isinstance(message, dict) else {EVENT_NAME: name, EVENT_DATA: message}
+            )
     if protocol.batch_path is not None:
         if isinstance(message, list):
             return [protocol.classify(entry, envelope=None) for entry in message]

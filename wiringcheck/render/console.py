@@ -199,7 +199,10 @@ def _timeline(
         name = _escape(event.type) if event.type else "[red](no type)[/]"
         if not event.ours:
             name = f"[dim]{name} (other run {_escape(str(event.run_id))})[/]" if event.type else name
-        table.add_row(str(event.index), name, f"+{event.at_ms:.1f} ms", latency, verdict)
+        index = str(event.index)
+        if event.implied:
+            index, name, latency = "-", f"{name} [dim](implied by {_escape(event.implied)})[/]", "[dim]-[/]"
+        table.add_row(index, name, f"+{event.at_ms:.1f} ms", latency, verdict)
     console.print(table)
     first, terminal = timings.get("time_to_first_event_ms"), timings.get("time_to_terminal_ms")
     parts = []

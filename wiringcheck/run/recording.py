@@ -190,6 +190,10 @@ class Expectation:
     tool_id_field: str = "tool_call_id"
     assume_synced_clocks: bool = False
     """Timestamp latency: trust the server's clock instead of estimating its offset from the run."""
+    started_by: str | None = None
+    """``response`` or ``first_frame``: what starts a run whose server sends no start event."""
+    completed_by: str | None = None
+    """``end_of_stream``: a run whose server sends no terminal event is complete when its stream ends cleanly."""
 
 
 @dataclass(frozen=True, slots=True)

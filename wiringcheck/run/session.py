@@ -199,7 +199,7 @@ class RunSession:
         if self.state is State.LINGERING:
             return
         protocol = self.request.protocol
-        decoded = tuple(decode_frame(protocol, data))
+        decoded = tuple(decode_frame(protocol, data, name))
         self._decoded[-1] = decoded
         terminal = False
         for item in decoded:
