@@ -30,7 +30,17 @@ from urllib.parse import parse_qsl, quote, quote_plus, urlsplit
 if TYPE_CHECKING:
     from wiringcheck.config import Settings
 
-__all__ = ["ELLIPSIS", "MIN_SECRET_LENGTH", "REDACTED", "Secrets", "map_strings", "mask_urls", "shorten"]
+__all__ = [
+    "ELLIPSIS",
+    "MIN_SECRET_LENGTH",
+    "REDACTED",
+    "SECRET_NAMES",
+    "Secrets",
+    "looks_secret",
+    "map_strings",
+    "mask_urls",
+    "shorten",
+]
 
 REDACTED = "***"
 """What a secret is replaced with."""
@@ -48,6 +58,17 @@ _T = TypeVar("_T")
 
 _URL = re.compile(r"(?i)\b(?:wss?|https?)://[^\s'\"<>`]*[^\s'\"<>`:,.;!?)\]}]")
 """A URL in prose: it never ends with the punctuation that follows it (``ws://h/ws?token=x: refused``)."""
+
+
+SECRET_NAMES = ("token", "secret", "ticket", "password", "passwd", "key", "credential")
+"""A value whose name contains one of these (any case) is a credential: a setup step's capture, an `[env]`
+variable. It is scrubbed from every output."""
+
+
+def looks_secret(name: str) -> bool:
+    """Whether a value called `name` is treated as a credential (`SECRET_NAMES`)."""
+    lowered = name.lower()
+    return any(part in lowered for part in SECRET_NAMES)
 
 
 def shorten(text: str, limit: int) -> str:
@@ -117,16 +138,14 @@ class Secrets:
     @classmethod
     def from_settings(cls, settings: Settings, environ: Mapping[str, str], *extra: str | None) -> Secrets:
         """The secrets a run of `settings` sends: its token (however sent: query, header, subprotocol,
-        first message, cookie), its setup steps' tokens, and the credentials in its URLs."""
+        first message, cookie), its isolation users' and setup steps' tokens, the credentials in its URLs,
+        and the `[env]` values whose names look secret."""
         values: list[str | None] = [*extra]
         auth = settings.probe.auth
         if auth.enabled:
             values.append(auth.resolve(environ))
-            if settings.isolation.enabled:
-                fallback = auth.resolve(environ)
-                values.extend(
-                    settings.isolation.token_for(n, environ, fallback) for n in range(1, settings.isolation.users + 1)
-                )
+            values.extend(settings.isolation_tokens(environ))
+        values.extend(value for name, value in settings.env if looks_secret(name))
         for step in settings.probe.setup:  # setup steps send their own credentials
             if step.auth.enabled:
                 values.append(step.auth.resolve(environ))

@@ -164,10 +164,11 @@ async def booted(
         wiringcheck.errors.ImportRefError: the target's import path does not resolve.
     """
     from wiringcheck.containment import Containment
+    from wiringcheck.lifecycle import backend_environment
     from wiringcheck.targets import make_target
 
     target = make_target(settings)
-    with Containment().installed(asyncio.get_running_loop()):
+    with backend_environment(settings), Containment().installed(asyncio.get_running_loop()):
         async with _booted(settings, target, environ, ssl_context) as backend:
             yield backend
 

@@ -20,16 +20,14 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from wiringcheck.protocol import ABSENT, parse_path, render_trigger
+from wiringcheck.secrets import looks_secret
 
 if TYPE_CHECKING:
     import ssl
 
     from wiringcheck.config import SetupStep
 
-__all__ = ["SECRET_NAMES", "SetupFailed", "run_setup"]
-
-SECRET_NAMES = ("token", "secret", "ticket", "password", "key")
-"""A captured value whose name contains one of these is a credential: it is scrubbed from every output."""
+__all__ = ["SetupFailed", "run_setup"]
 
 
 class SetupFailed(Exception):
@@ -133,6 +131,6 @@ async def run_setup(
                     )
                 text = str(value)
                 captured[name] = filled[name] = text
-                if any(part in name.lower() for part in SECRET_NAMES):
+                if looks_secret(name):
                     secrets.append(text)
     return captured, tuple(secrets)
