@@ -15,9 +15,9 @@ import pytest
 from wiringcheck.commands.inspect import suggest_emit
 from wiringcheck.config import ConfigError, EmitCall, EmitKind, Isolation, parse_settings, user_identity
 from wiringcheck.errors import UsageError
-from wiringcheck.events import expectation_for
+from wiringcheck.run.judge import expectation_for
+from wiringcheck.run.recording import Emission
 from wiringcheck.runner import ISOLATION_CHECK, plan
-from wiringcheck.runrules import Emission
 from wiringcheck.tracer import emissions_recorded
 
 SOURCE = Path("x.toml")

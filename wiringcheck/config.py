@@ -30,7 +30,6 @@ from wiringcheck.errors import (
     UsageError,
     WireSyntaxError,
 )
-from wiringcheck.events import DEFAULT_BUDGET_MS, DEFAULT_EVENTS
 from wiringcheck.protocol import (
     CORRELATIONS,
     PRESETS,
@@ -40,6 +39,7 @@ from wiringcheck.protocol import (
     parse_matcher,
     parse_path,
 )
+from wiringcheck.run.recording import DEFAULT_BUDGET_MS, DEFAULT_EVENTS
 from wiringcheck.suggest import suggest
 from wiringcheck.thresholds import parse_threshold
 from wiringcheck.wires import parse_wire
@@ -518,18 +518,35 @@ class Settings:
     def with_probe(self, **changes: Any) -> Settings:
         return replace(self, probe=replace(self.probe, **changes))
 
-    def isolation_tokens(self, environ: Mapping[str, str]) -> list[str]:
-        """The tokens the isolation users send (for the scrubber); a user without one is refused by the run."""
-        if not (self.isolation.enabled and self.probe.auth.enabled):
+    def credentials(self, environ: Mapping[str, str]) -> list[str | None]:
+        """Every credential a run of these settings sends: its token (however sent), each isolation user's,
+        its setup steps' tokens, the credentials in its URLs, and the `[env]` values whose names look secret;
+        `secrets.Secrets` scrubs them from all output."""
+        from wiringcheck.secrets import looks_secret, url_secrets
+
+        values: list[str | None] = []
+        auth = self.probe.auth
+        if auth.enabled:
+            values.append(auth.resolve(environ))
+            values.extend(self._isolation_tokens(environ))
+        for step in self.probe.setup:  # setup steps send their own credentials
+            if step.auth.enabled:
+                values.append(step.auth.resolve(environ))
+        for url in (self.url, self.ws_url):
+            values.extend(url_secrets(url))
+        values.extend(value for name, value in self.env if looks_secret(name))
+        return values
+
+    def _isolation_tokens(self, environ: Mapping[str, str]) -> list[str | None]:
+        """The tokens the isolation users send; a user without one is left out (the run refuses it)."""
+        if not self.isolation.enabled:
             return []
-        tokens = []
+        tokens: list[str | None] = []
         for number in range(1, self.isolation.users + 1):
             try:
-                token = user_identity(self.isolation, number, self.probe, environ).token
+                tokens.append(user_identity(self.isolation, number, self.probe, environ).token)
             except UsageError:
                 continue
-            if token:
-                tokens.append(token)
         return tokens
 
 

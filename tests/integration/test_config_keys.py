@@ -14,12 +14,12 @@ from pathlib import Path
 
 import pytest
 
+from wiringcheck.backend import booted
 from wiringcheck.cli import main
 from wiringcheck.config import load_settings
 from wiringcheck.findings import Status
 from wiringcheck.report import ExitCode
 from wiringcheck.runner import run
-from wiringcheck.session import booted
 
 from ..conftest import MS
 from .helpers import check
@@ -136,7 +136,7 @@ def test_env_is_set_before_the_backend_is_imported_and_restored_after(backend):
 
 @pytest.mark.asyncio
 async def test_a_booted_session_sees_env_from_import_to_shutdown(backend):
-    """session.booted (fixtures, inspect, load): one fresh {tmp} folder per boot, in every variable naming it,
+    """backend.booted (fixtures, inspect, load): one fresh {tmp} folder per boot, in every variable naming it,
     removed after shutdown."""
     async with booted(load_settings(configure(backend))) as session:
         seen = dict(session.handle.root.state.seen)
