@@ -7,10 +7,10 @@ from collections.abc import Sequence
 from typing import Any
 
 from wiringcheck.findings import Finding
-from wiringcheck.run.recording import Event, Expectation, RunView
+from wiringcheck.run.recording import Event, RunView
 from wiringcheck.secrets import shorten
 
-__all__ = ["PAYLOAD_LIMIT", "Ruling", "arrived", "expected_until_terminal", "ms", "payload_text", "text"]
+__all__ = ["PAYLOAD_LIMIT", "Ruling", "arrived", "ms", "payload_text", "text"]
 
 Ruling = tuple[str | None, Finding]
 """A finding and the expected event it belongs to (None: the run as a whole)."""
@@ -45,14 +45,3 @@ def arrived(view: RunView, events: Sequence[Event]) -> str:
     shown = ", ".join(f"{e.type} (+{view.ms(e.frame.received_at):g} ms)" for e in events[:_ARRIVED_SHOWN])
     more = len(events) - _ARRIVED_SHOWN
     return f"{shown}, and {more} more" if more > 0 else shown
-
-
-def expected_until_terminal(expectation: Expectation, ours: Sequence[Event]) -> list[Event]:
-    """The run's expected events up to and including the first terminal (what comes after is WC404's)."""
-    result: list[Event] = []
-    for event in ours:
-        if event.type in expectation.events:
-            result.append(event)
-            if event.type == expectation.terminal:
-                break
-    return result
