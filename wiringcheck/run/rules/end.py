@@ -8,7 +8,7 @@ run stopped, so this rule is silent then.
 from __future__ import annotations
 
 from wiringcheck.findings import Finding
-from wiringcheck.run.recording import RecordingEnd, RunView
+from wiringcheck.run.recording import Recording, RecordingEnd, RunView
 from wiringcheck.run.rules._shared import Ruling, arrived, ms, text
 from wiringcheck.secrets import shorten
 
@@ -19,6 +19,27 @@ _CLIENT_CLOSES = {
     1007: "a text frame was not valid UTF-8",
     1009: "a message was larger than the client accepts (16 MiB)",
 }
+
+
+def _closed_how(recording: Recording) -> str:
+    if recording.close_code is None:
+        return "the response stream ended"
+    reason = f" ({recording.close_reason})" if recording.close_reason else ""
+    return f"the server closed the connection with code {recording.close_code}{reason}"
+
+
+def _closed_hint(recording: Recording) -> str:
+    if recording.close_code is None:
+        return (
+            "The server ended the response before the run finished: look at the backend's log for what ended the "
+            'stream, or, if it never sends a terminal event, declare completed_by = "end_of_stream".'
+        )
+    if recording.close_code in (1000, 1001):
+        return (
+            "The server closed normally before the run finished: it ended the run on purpose (a limit, a timeout), "
+            "or its last event is not the configured terminal (probe.events, probe.terminal)."
+        )
+    return "Look at the backend's log for the exception that closed the connection."
 
 
 def check(view: RunView) -> list[Ruling]:
@@ -90,13 +111,11 @@ def check(view: RunView) -> list[Ruling]:
         else f"frames of any kind: {len(recording.frames)}"
     )
     if recording.end == RecordingEnd.CLOSED:
-        reason = f" ({recording.close_reason})" if recording.close_reason else ""
         findings.append(
             Finding(
                 code="WC408",
-                message=f"the server closed the connection with code {recording.close_code}{reason} "
-                f"before {expectation.terminal}",
-                hint="Look at the backend's log for the exception that closed the socket.",
+                message=f"{_closed_how(recording)} before {expectation.terminal}",
+                hint=_closed_hint(recording),
                 subject="probe",
                 evidence=(shown, last_activity),
             )
