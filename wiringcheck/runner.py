@@ -428,7 +428,7 @@ async def _probe(state: _Run, handle: Handle, scenario: Scenario | None = None) 
     target_in_process = state.settings.target_kind != "url"
     if scenario is None and probe.emit and not target_in_process:
         state.skip(EMISSION_CHECK, Phase.PROBE, EMIT_ELSEWHERE)
-    unreached = unreached_finding(recording, mask_urls(handle.ws_url), probe.auth, hint=_CONNECT_HINT)
+    unreached = unreached_finding(recording, mask_urls(recording.url or handle.ws_url), probe.auth, hint=_CONNECT_HINT)
     if unreached is not None:
         state.result(f"{prefix}probe", Phase.PROBE, [*exits, unreached], started)
         for event in probe.events:
