@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import threading
 from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
@@ -46,7 +47,8 @@ async def on_own_thread(make: Callable[[], Coroutine[Any, Any, _T]], *, name: st
         return await asyncio.wrap_future(outcome)
     except asyncio.CancelledError:
         for loop in loops:
-            loop.call_soon_threadsafe(_cancel_all, loop)
+            with contextlib.suppress(RuntimeError):  # the probe's loop already finished and closed
+                loop.call_soon_threadsafe(_cancel_all, loop)
         raise
 
 
