@@ -51,7 +51,6 @@ __all__ = [
     "MatcherError",
     "PathSyntaxError",
     "Protocol",
-    "RunTracker",
     "Shape",
     "decode_frame",
     "flatten_conditions",
@@ -615,36 +614,6 @@ def decode_frame(protocol: Protocol, data: str | bytes, name: str | None = None)
         if isinstance(batch, list):
             return [protocol.classify(entry, envelope=message) for entry in batch]
     return [protocol.classify(message)]
-
-
-class RunTracker:
-    """Decides, frame after frame, which events belong to the probe's run.
-
-    Stateful only in ``server`` mode, where the run id is learnt from the first frame
-    that matches `run_id_from` (and carries a run id).  Events that name no run
-    belong to the run (a backend that does not say is talking to this socket).
-    """
-
-    def __init__(self, protocol: Protocol, run_id: str | None) -> None:
-        self.protocol = protocol
-        self.run_id = run_id if protocol.correlation != "connection" else None
-        self.captured = False
-
-    def owns(self, item: Item) -> bool:
-        if self.protocol.correlation == "connection" or item.run_id is None:
-            return True
-        if self.run_id is None:
-            capture = self.protocol.run_id_from or self.protocol.matchers[0]
-            if item.kind is not Kind.BINARY and capture.matches(item.message):
-                self.run_id = item.run_id
-                self.captured = True
-                return True
-            return False
-        return item.run_id == self.run_id
-
-
-def first_matching(items: Iterable[Item], kinds: set[Kind]) -> Item | None:
-    return next((item for item in items if item.kind in kinds), None)
 
 
 def render_trigger(template: Any, values: Mapping[str, str]) -> Any:
