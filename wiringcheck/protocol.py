@@ -14,10 +14,8 @@ same way.  Nothing here performs I/O.
   type field, or a table of field path -> value conditions that must all hold
   (a list of values means "any of them"; ``{ "$exists" = true }`` that the field is
   there), or a list of such tables, any of which may hold.
-- **Correlation** says which frames belong to the probe's run: ``client`` (the run id
-  the probe put in the trigger), ``server`` (captured from the first frame that
-  matches ``run_id_from``, or from a setup step) and ``connection`` (every frame on
-  the probe's socket).
+- **Correlation** names how frames are told to belong to the probe's run: ``client``,
+  ``server`` or ``connection``; `wiringcheck.run.identity` decides it, frame by frame.
 - **Presets** fill these keys for a known protocol.  They are plain configuration
   tables, merged under the user's own keys, never code paths.
 """
