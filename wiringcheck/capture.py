@@ -60,7 +60,18 @@ class _Handler(logging.Handler):
             message = record.getMessage()
         except Exception:  # a broken format string in the backend must not break the run
             message = str(record.msg)
-        key = (self.sink.phase, record.levelname, record.name, str(record.msg), f"{record.pathname}:{record.lineno}")
+        where = f"{record.pathname}:{record.lineno}"
+        error = record.exc_info[1] if record.exc_info else None
+        if error is not None and not is_user_file(record.pathname):
+            # A server logging the backend's exception ("Exception in ASGI application"): the
+            # exception and the backend's line it came from are the diagnosis, not the server's line.
+            from wiringcheck.diagnose import describe_exception
+
+            headline, frames = describe_exception(error)
+            message = f"{message.strip()}: {headline}"
+            if frames:
+                where = f"{frames[-1].path}:{frames[-1].line}"
+        key = (self.sink.phase, record.levelname, record.name, str(record.msg), where)
         if key not in self.sink.first_message:
             self.sink.first_message[key] = message
         self.sink.log_counts[key] += 1

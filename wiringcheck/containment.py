@@ -42,6 +42,7 @@ __all__ = [
     "contain_exit",
     "exit_code_of",
     "interrupting_after",
+    "is_loop_frame",
     "new_threads",
     "user_stack",
 ]
@@ -178,7 +179,8 @@ _LOOP_FILES = (f"asyncio{os.sep}events.py", f"asyncio{os.sep}base_events.py")
 _LOOP_FUNCTIONS = {"_run", "_run_once"}
 
 
-def _is_loop(frame: FrameType) -> bool:
+def is_loop_frame(frame: FrameType) -> bool:
+    """Whether `frame` is the event loop's own (its run loop): what is below it is not the backend running now."""
     return frame.f_code.co_name in _LOOP_FUNCTIONS and frame.f_code.co_filename.endswith(_LOOP_FILES)
 
 
@@ -215,7 +217,7 @@ def interrupting_after(seconds: float) -> Generator[None, None, None]:
     def on_alarm(signum: int, frame: FrameType | None) -> None:
         # Only what the event loop is running right now: the frames below the loop (the CLI,
         # pytest) are not the backend, even when they live in site-packages.
-        stack = user_stack(frame, stop=_is_loop)
+        stack = user_stack(frame, stop=is_loop_frame)
         if not stack:
             signal.setitimer(signal.ITIMER_REAL, 0.05)
             return

@@ -25,6 +25,7 @@ from wiringcheck import lifecycle
 from wiringcheck.capture import Capture, scrubbed_logs
 from wiringcheck.containment import Containment, Overrun, interrupting_after, new_threads
 from wiringcheck.contract import Undecidable, compare_member, parse_member
+from wiringcheck.diagnose import where_recorded
 from wiringcheck.events import (
     Expectation,
     Latency,
@@ -39,13 +40,13 @@ from wiringcheck.events import (
 from wiringcheck.findings import CheckResult, Finding, Location, Phase, Severity, Status
 from wiringcheck.identifiers import Text, swapped_ids
 from wiringcheck.probe import placeholders, start_run
-from wiringcheck.probethread import on_own_thread, watch_loop
+from wiringcheck.probethread import Stall, on_own_thread, watch_loop
 from wiringcheck.render import shown_path
 from wiringcheck.report import Report
 from wiringcheck.runrules import check_cross_talk, timestamp_clock
 from wiringcheck.secrets import Secrets, mask_urls
 from wiringcheck.targets import Handle, make_target
-from wiringcheck.wires import check_wire, parse_wire
+from wiringcheck.wires import Wire, check_wire, parse_wire
 
 if TYPE_CHECKING:
     import ssl
@@ -351,7 +352,8 @@ def _check_wires_and_calls(state: _Run) -> None:
             state.skip(f"wire: {text}", Phase.WIRES, f"role {missing[0]!r} was not found")
             continue
         started = state.clock()
-        state.result(f"wire: {text}", Phase.WIRES, check_wire(wire, state.roles), started)
+        findings = [_located(state, wire, f) if f.code == "WC213" else f for f in check_wire(wire, state.roles)]
+        state.result(f"wire: {text}", Phase.WIRES, findings, started)
 
     state.enter(Phase.STARTUP)
     # Boot completed, so an unawaited setter is a wiring failure, not a boot failure.
@@ -365,9 +367,39 @@ def _check_wires_and_calls(state: _Run) -> None:
         started = state.clock()
         state.result(name, Phase.STARTUP, state.tracer.check_must_call(call, state.ready_at), started)
     if state.tracer is not None:
-        guard_findings = state.tracer.guard_findings()
+        guard_findings = state.tracer.guard_findings(_failed_by_role(state.report.checks))
         if guard_findings:
             state.result("startup guards", Phase.STARTUP, guard_findings, state.clock())
+
+
+def _located(state: _Run, wire: Wire, finding: Finding) -> Finding:
+    """A stored startup failure (WC213) with where it was raised, or where startup logged it as it caught it."""
+    path = next(path for path in wire.paths)
+    try:
+        value = lifecycle.resolve_path(state.roles[path[0]], ".".join(path[1:])) if len(path) > 1 else None
+    except LookupError:
+        return finding
+    location, evidence = where_recorded(value, state.capture.log_records())
+    if location is None:
+        return finding
+    return replace(finding, location=location, evidence=(*finding.evidence, *evidence))
+
+
+def _failed_by_role(checks: list[CheckResult]) -> dict[str, list[str]]:
+    """The failed wire and startup-call checks, by the roles they involve: what a skipping guard explains."""
+    failed: dict[str, list[str]] = {}
+    for check in checks:
+        if check.status is not Status.FAILED:
+            continue
+        if check.phase == Phase.WIRES:
+            roles = {path[0] for path in parse_wire(check.name.removeprefix("wire: ")).paths}
+        elif check.phase == Phase.STARTUP and check.name.startswith("startup call: "):
+            roles = {check.name.removeprefix("startup call: ").partition(".")[0]}
+        else:
+            continue
+        for role in sorted(roles):
+            failed.setdefault(role, []).append(check.name)
+    return failed
 
 
 # -- probe -----------------------------------------------------------------------------------------
@@ -396,7 +428,7 @@ async def _record(
     started = state.clock()
     bound = probe.connect_timeout * 2 + probe.deadline + sum(step.timeout for step in probe.setup) + 1.0
     blocked: list[Finding] = []
-    stalls: list[tuple[float, float]] = []
+    stalls: list[Stall] = []
     from wiringcheck.tracer import emissions_recorded
 
     async def recorded() -> list[Recording]:
@@ -437,7 +469,8 @@ async def _record(
         if sends is not None:
             recording = replace(recording, frames=attach_send_times(recording.frames, sends))
         mine = tuple(e for e in emissions if e.run_id in (None, recording.run_id))
-        finished.append(replace(recording, emissions=mine, loop_stalls=tuple(stalls)))
+        loop_stalls = tuple((stall.start, stall.seconds) for stall in stalls)
+        finished.append(replace(recording, emissions=mine, loop_stalls=loop_stalls))
     return finished, blocked
 
 
