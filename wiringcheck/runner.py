@@ -248,12 +248,19 @@ async def _boot(state: _Run, target: Target) -> Handle | None:
     async with AsyncExitStack() as stack:
         stack.enter_context(state.capture.logs(Phase.BOOT))
         stack.enter_context(state.capture.python_warnings())
-        stack.enter_context(state.capture.logging_watch())
+        stack.enter_context(state.capture.logging_watch(_own_packages(settings)))
         outcome = await lifecycle.start(target, settings)
     state.result("boot", Phase.BOOT, [outcome.finding] if outcome.finding else [], started)
     if outcome.handle is not None:
         state.ready_at = outcome.handle.ready_at if outcome.handle.ready_at is not None else state.clock()
     return outcome.handle
+
+
+def _own_packages(settings: Settings) -> tuple[str, ...]:
+    """The top-level packages the configuration names (the target, the roles' classes and globals): the backend's."""
+    refs = [settings.app, settings.boot, *(role.class_ref for role in settings.roles.values())]
+    refs += [role.path for role in settings.roles.values() if ":" in role.path]
+    return tuple(dict.fromkeys(ref.split(":")[0].split(".")[0] for ref in refs if ref and ":" in ref))
 
 
 # -- roles, contract, wires, startup calls --------------------------------------------------------
