@@ -208,6 +208,7 @@ class Capture:
             added = [name for name in now - before if not name.startswith(_IGNORED_LOGGERS)]
             if added:
                 self.logging_disabled.append(_disabled_loggers(added, packages))
+
     @contextmanager
     def runtime(self, phase: str) -> Iterator[None]:
         """While the run goes on: unawaited coroutines and exceptions that reached the loop's handler."""
