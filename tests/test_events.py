@@ -15,8 +15,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from wiringcheck.events import Expectation, Frame, Recording, attach_send_times, check_events
 from wiringcheck.report import EventRecord
+from wiringcheck.run.judge import attach_send_times
+from wiringcheck.run.judge import judge as check_events
+from wiringcheck.run.recording import Expectation, Frame, Recording
 
 EVENTS = ("agent_started", "agent_thinking", "tool_executing", "tool_completed", "agent_completed")
 RUN_ID = "run-1"
@@ -596,7 +598,7 @@ def test_a_timestamp_that_is_no_time_leaves_the_event_untimed(stamp):
 def expectation_from(probe: dict[str, object], *, latency: str = "send") -> Expectation:
     """The expectation a `[probe]` table describes, as the runner builds it."""
     from wiringcheck.config import parse_settings
-    from wiringcheck.events import expectation_for
+    from wiringcheck.run.judge import expectation_for
 
     return expectation_for(parse_settings({"probe": probe}).probe, latency=latency)  # type: ignore[arg-type]
 

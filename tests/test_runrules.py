@@ -9,9 +9,11 @@ from dataclasses import replace
 
 import pytest
 
-from wiringcheck.events import Expectation, Frame, Recording, check_events
 from wiringcheck.findings import Severity
-from wiringcheck.runrules import Emission, UserRun, check_cross_talk, stall_after
+from wiringcheck.run.judge import judge as check_events
+from wiringcheck.run.recording import Emission, Expectation, Frame, Recording
+from wiringcheck.run.request import stall_after
+from wiringcheck.run.rules.cross_talk import UserRun, check_cross_talk
 
 EVENTS = ("agent_started", "agent_thinking", "tool_executing", "tool_completed", "agent_completed")
 RUN_ID = "run-1"
@@ -289,7 +291,7 @@ def test_a_frame_of_another_users_run_names_both_users_and_the_field():
     findings, went = check_cross_talk([one, two])
 
     (finding,) = findings
-    assert ("WC424", "user 2 received 1 frame(s) of user 1's run (revealed by the field 'run_id')") == (
+    assert ("WC424", "user 2 received 1 frame(s) of user 1's run 'run-a' (revealed by the field 'run_id')") == (
         finding.code,
         finding.message,
     )

@@ -19,12 +19,13 @@ import collections
 import concurrent.futures
 import sys
 import threading
-from collections.abc import Callable, Coroutine, Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Coroutine, Iterable, Sequence
 from typing import Any, TypeVar
 
 from wiringcheck.containment import is_loop_frame, user_stack
 from wiringcheck.diagnose import FrameInfo
+from wiringcheck.findings import Location
+from wiringcheck.render import shown_path
 
 __all__ = ["STALL", "Stall", "on_own_thread", "watch_loop"]
 
@@ -75,21 +76,40 @@ _SAMPLES = 256
 """Stacks kept at most over one watch: a loop blocked for seconds is told by its first samples."""
 
 
-@dataclass(frozen=True, slots=True)
-class Stall:
-    """A time the backend's event loop was blocked: from `start`, for `seconds`, in the backend code `stack`.
+class Stall(tuple[float, float]):
+    """(start, seconds) of a time the backend's event loop was blocked, and the backend code it was running.
 
-    `stack` is outermost first, the backend's own frames only; empty when the block was in
-    code that is not the backend's (or too short for the sampler to see).
+    A pair, as every reader of a recording's `loop_stalls` unpacks it, that also carries
+    what the sampler saw: `where` and `code`, the innermost line of the backend's own code,
+    and `stack`, its frames outermost first (all empty when the block was outside the
+    backend's code, or too short for the sampler).
     """
 
-    start: float
-    seconds: float
-    stack: tuple[FrameInfo, ...] = ()
+    where: Location | None
+    code: str
+    stack: tuple[str, ...]
+
+    def __new__(cls, start: float, seconds: float, frames: Sequence[FrameInfo] = ()) -> Stall:
+        stall = super().__new__(cls, (start, seconds))
+        stall.where = frames[-1].location if frames else None
+        stall.code = frames[-1].code if frames else ""
+        stall.stack = tuple(
+            f"{shown_path(frame.path)}:{frame.line} in {frame.function}" + (f": {frame.code}" if frame.code else "")
+            for frame in frames
+        )
+        return stall
+
+    @property
+    def start(self) -> float:
+        return self[0]
+
+    @property
+    def seconds(self) -> float:
+        return self[1]
 
 
-async def watch_loop(clock: Callable[[], float], stalls: list[Stall], *, every: float = 0.005) -> None:
-    """Until cancelled, record each time this event loop was blocked longer than `STALL`, with what blocked it.
+async def watch_loop(clock: Callable[[], float], stalls: list[tuple[float, float]], *, every: float = 0.005) -> None:
+    """Until cancelled, record each time this event loop was blocked longer than `STALL` (a `Stall`), and where.
 
     A coroutine on the loop ticks every `every` seconds; a tick that comes late is a stall.
     Meanwhile a sampler thread reads the loop thread's stack (`sys._current_frames`) whenever

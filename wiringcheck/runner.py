@@ -23,27 +23,17 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from wiringcheck import lifecycle
 from wiringcheck.capture import Capture, scrubbed_logs
-from wiringcheck.containment import Containment, Overrun, interrupting_after, new_threads
+from wiringcheck.containment import Containment, Overrun, new_threads
 from wiringcheck.contract import Undecidable, compare_member, parse_member
 from wiringcheck.diagnose import where_recorded
-from wiringcheck.events import (
-    Expectation,
-    Latency,
-    Recording,
-    RecordingEnd,
-    attach_send_times,
-    check_events,
-    connect_finding,
-    expectation_for,
-    unreached_finding,
-)
 from wiringcheck.findings import CheckResult, Finding, Location, Phase, Severity, Status
 from wiringcheck.identifiers import Text, swapped_ids
-from wiringcheck.probe import placeholders, start_run
-from wiringcheck.probethread import Stall, on_own_thread, watch_loop
 from wiringcheck.render import shown_path
 from wiringcheck.report import Report
-from wiringcheck.runrules import check_cross_talk, timestamp_clock
+from wiringcheck.run.judge import expectation_for, judge, judge_isolation
+from wiringcheck.run.recording import Latency, Recording
+from wiringcheck.run.rules.clocks import timestamp_clock
+from wiringcheck.run.rules.unreached import unreached_finding
 from wiringcheck.secrets import Secrets, mask_urls
 from wiringcheck.targets import Handle, make_target
 from wiringcheck.wires import Wire, check_wire, parse_wire
@@ -184,7 +174,7 @@ async def run_async(
 
         users_of("ws://127.0.0.1/", settings, environ)  # a usage error (same token twice) before anything boots
     target = make_target(settings)
-    secrets = Secrets.from_settings(settings, environ)
+    secrets = Secrets(settings.credentials(environ))
     state = _Run(
         settings=settings,
         observer=observer or _Silent(),
@@ -426,59 +416,22 @@ def _scenario_checks(scenario: Scenario) -> list[str]:
 async def _record(
     state: _Run, handle: Handle, probe: ProbeSettings, users: list[SimulatedUser]
 ) -> tuple[list[Recording], list[Finding]]:
-    """Record the probe's run (with `[isolation]`, every user's at once), with the backend's emissions.
+    """Record the probe's run (with `[isolation]`, every user's at once) the one in-process way (`run.inprocess`)."""
+    from wiringcheck.run.inprocess import record
 
-    In-process, the client runs on its own thread and loop (`probethread`), so a busy
-    backend loop cannot delay it, and a watcher on the backend's loop records when it
-    was blocked.
-    """
-    started = state.clock()
-    bound = probe.connect_timeout * 2 + probe.deadline + sum(step.timeout for step in probe.setup) + 1.0
-    blocked: list[Finding] = []
-    stalls: list[Stall] = []
-    from wiringcheck.tracer import emissions_recorded
-
-    async def recorded() -> list[Recording]:
-        if users:
-            from wiringcheck.isolation import record_users
-
-            return await record_users(
-                users, state.environ, ws_url=handle.ws_url, ssl_context=state.ssl_context, clock=state.clock
-            )
-        return [await start_run(handle.ws_url, probe, state.environ, ssl_context=state.ssl_context, clock=state.clock)]
-
-    with emissions_recorded(state.roles, probe.emit, state.clock) as emissions:
-        try:
-            with interrupting_after(bound):
-                async with asyncio.timeout(bound):
-                    if handle.sends is not None:
-                        watcher = asyncio.create_task(watch_loop(state.clock, stalls), name="wiringcheck-loop-watch")
-                        try:
-                            recordings = await on_own_thread(recorded)
-                        finally:
-                            watcher.cancel()
-                    else:
-                        recordings = await recorded()
-        except (TimeoutError, Overrun):  # start_run bounds its own awaits; this is the last line of defence
-            now = state.clock()
-            recordings = [
-                Recording(
-                    run_id=placeholders(probe)["run_id"], trigger_at=started, ended_at=now, end=RecordingEnd.DEADLINE
-                )
-                for _ in range(max(len(users), 1))
-            ]
-            blocked = [_blocked_run(bound, overrun) for overrun in state.containment.take_overruns(Phase.PROBE)]
+    recorded = await record(
+        handle,
+        state.roles,
+        [user.probe for user in users] or [probe],
+        state.environ,
+        clock=state.clock,
+        ssl_context=state.ssl_context,
+        take_overruns=lambda: state.containment.take_overruns(Phase.PROBE),
+    )
+    blocked = [_blocked_run(recorded.bound, overrun) for overrun in recorded.overruns]
     if not blocked:
         blocked = [_blocked_run(probe.deadline, overrun) for overrun in state.containment.take_overruns(Phase.PROBE)]
-    sends = list(handle.sends) if handle.sends is not None else None
-    finished = []
-    for recording in recordings:
-        if sends is not None:
-            recording = replace(recording, frames=attach_send_times(recording.frames, sends))
-        mine = tuple(e for e in emissions if e.run_id in (None, recording.run_id))
-        loop_stalls = tuple((stall.start, stall.seconds) for stall in stalls)
-        finished.append(replace(recording, emissions=mine, loop_stalls=loop_stalls))
-    return finished, blocked
+    return recorded.recordings, blocked
 
 
 async def _probe(state: _Run, handle: Handle, scenario: Scenario | None = None) -> None:
@@ -500,7 +453,7 @@ async def _probe(state: _Run, handle: Handle, scenario: Scenario | None = None) 
         if each.secrets:  # a credential a setup step received is a secret of this run too
             state.secrets = state.secrets.with_values(*each.secrets)
     if scenario is None:
-        state.report.extra["run_id"] = recording.run_id
+        state.report.extra["run_id"] = recording.id
         state.report.extra["users"] = len(recordings)
     exits = [lifecycle.exit_finding(Phase.PROBE, item) for item in state.containment.take(Phase.PROBE)]
     runtime = state.capture.runtime_findings()
@@ -519,7 +472,7 @@ async def _probe(state: _Run, handle: Handle, scenario: Scenario | None = None) 
             if latency == Latency.SEND
             else timestamp_clock(probe.timestamp_field, synced=probe.assume_synced_clocks or target_in_process)
         )
-    unreached = unreached_finding(recording, mask_urls(handle.ws_url), probe, hint=_CONNECT_HINT)
+    unreached = unreached_finding(recording, mask_urls(handle.ws_url), probe.auth, hint=_CONNECT_HINT)
     if unreached is not None:
         state.result(f"{prefix}probe", Phase.PROBE, [*exits, unreached], started)
         for event in probe.events:
@@ -533,10 +486,11 @@ async def _probe(state: _Run, handle: Handle, scenario: Scenario | None = None) 
     if target_in_process:
         # The backend runs in this process: its timestamps come from the probe's own clock.
         expectation = replace(expectation, assume_synced_clocks=True)
-    verdict = check_events(recording, expectation)
+    verdict = judge(recording, expectation)
     isolation: list[Finding] = []
     if users:
-        isolation, went = _check_isolation(users, recordings, expectation)
+        labelled = [(user.label, each) for user, each in zip(users, recordings, strict=True)]
+        isolation, went = judge_isolation(labelled, expectation)
         for findings in verdict.per_event.values():
             findings[:] = [
                 replace(f, evidence=(*f.evidence, *went.get(users[0].label, []))) if f.code == "WC402" else f
@@ -548,13 +502,13 @@ async def _probe(state: _Run, handle: Handle, scenario: Scenario | None = None) 
         state.report.extra["other_runs"] = verdict.other_runs
         if verdict.ignored or verdict.unexpected:
             state.report.extra.update(ignored_frames=verdict.ignored, unexpected_frames=verdict.unexpected)
-        if verdict.run_id and verdict.run_id != recording.run_id:
+        if verdict.run_id and verdict.run_id != recording.id:
             state.report.extra["run_id"] = verdict.run_id
     else:
         state.report.extra.setdefault("scenarios", []).append(
             {
                 "name": scenario.name,
-                "run_id": verdict.run_id or recording.run_id,
+                "run_id": verdict.run_id or recording.id,
                 "events": [dataclasses.asdict(record) for record in verdict.timeline],
                 "timings": verdict.timings,
             }
@@ -577,24 +531,6 @@ async def _probe(state: _Run, handle: Handle, scenario: Scenario | None = None) 
         state.add(replace(check, reason=untimed) if arrived and delivered is None else check)
     if users:
         state.result(ISOLATION_CHECK, Phase.PROBE, isolation, started)
-
-
-def _check_isolation(
-    users: list[SimulatedUser], recordings: list[Recording], expectation: Expectation
-) -> tuple[list[Finding], dict[str, list[str]]]:
-    """Cross-talk between the users, and each other user's own run judged like the probe's (prefixed by its label)."""
-    runs = [user.run(recording) for user, recording in zip(users, recordings, strict=True)]
-    findings, went = check_cross_talk(runs)
-    for run in runs[1:]:
-        if run.recording.end in (RecordingEnd.CONNECT_FAILED, RecordingEnd.AUTH_REJECTED, RecordingEnd.SETUP_FAILED):
-            reason = run.recording.error or run.recording.end
-            findings.append(connect_finding(run.recording, run.label, hint=f"Check the isolation tokens ({reason})."))
-            continue
-        verdict = check_events(run.recording, expectation)
-        for finding in verdict.findings:
-            evidence = (*finding.evidence, *went.get(run.label, [])) if finding.code == "WC402" else finding.evidence
-            findings.append(replace(finding, message=f"{run.label}: {finding.message}", evidence=evidence))
-    return findings, went
 
 
 # -- late wiring -----------------------------------------------------------------------------------

@@ -47,6 +47,8 @@ CATALOG = {
     "studio_guarded_rename": (ExitCode.CHECK_FAILED, {"WC107", "WC211"}),
     "dropped_task": (ExitCode.CHECK_FAILED, {"WC110", "WC402", "WC409"}),
     "blocking_handler": (ExitCode.CHECK_FAILED, {"WC420"}),
+    # Run ids the server assigns (fixtures/serverids): only an isolation check sees a broadcast there.
+    "serverids_broadcast": (ExitCode.CHECK_FAILED, {"WC424"}),
     # Healthy variants: what real agents do, and must still pass.
     "repeated_events": (ExitCode.OK, set()),
     "tool_error_reported": (ExitCode.OK, set()),
@@ -87,6 +89,7 @@ FIRST_CAUSE = {
     "studio_guarded_rename": "WC107",
     "dropped_task": "WC110",
     "blocking_handler": "WC420",
+    "serverids_broadcast": "WC424",
 }
 """The code every report must lead with: the cause, never one of its symptoms (a missing event, the deadline)."""
 
@@ -168,6 +171,7 @@ ON_THE_WIRE = {
     "silent_tool_error",
     "broadcast_fallback",
     "wrong_routing_key",
+    "serverids_broadcast",
 }
 HEALTHY = {"repeated_events", "tool_error_reported"}
 
