@@ -199,7 +199,8 @@ def _timeline(
         name = _escape(event.type) if event.type else "[red](no type)[/]"
         if not event.ours:
             name = f"[dim]{name} (other run {_escape(str(event.run_id))})[/]" if event.type else name
-        table.add_row(str(event.index), name, f"+{event.at_ms:.1f} ms", latency, verdict)
+        at = f"+{event.at_ms:.1f} ms" if event.at_ms >= 0 else f"{-event.at_ms:.1f} ms before"  # a greeting frame
+        table.add_row(str(event.index), name, at, latency, verdict)
     console.print(table)
     first, terminal = timings.get("time_to_first_event_ms"), timings.get("time_to_terminal_ms")
     parts = []

@@ -9,8 +9,13 @@ from __future__ import annotations
 
 from wiringcheck.findings import Finding
 from wiringcheck.run.recording import RecordingEnd, RunView
-from wiringcheck.run.rules._shared import Ruling, arrived, ms, text
+from wiringcheck.run.rules._shared import Ruling, arrived, ms, since_trigger, text
 from wiringcheck.secrets import shorten
+
+_NORMAL_CLOSE = (1000, 1001)
+"""Close codes of a connection ended on purpose (normal closure, going away): no exception to look for."""
+_CRASH_CLOSE = (None, 1006, 1011)
+"""Close codes of a server that failed: no close frame at all, or an internal error."""
 
 CODES = ("WC404", "WC408", "WC409", "WC410", "WC411")
 
@@ -85,18 +90,29 @@ def check(view: RunView) -> list[Ruling]:
     last = events[-1] if events else None
     shown = f"arrived: {arrived(view, events)}"
     last_activity = (
-        f"last event: {last.type} at +{view.ms(last.frame.received_at):g} ms"
+        f"last event: {last.type} at {since_trigger(view, last.frame.received_at)}"
         if last
         else f"frames of any kind: {len(recording.frames)}"
     )
     if recording.end == RecordingEnd.CLOSED:
         reason = f" ({recording.close_reason})" if recording.close_reason else ""
+        code = recording.close_code
+        normal = code in _NORMAL_CLOSE
+        how = f"normally (code {code}{reason})" if normal else f"with code {code}{reason}"
         findings.append(
             Finding(
                 code="WC408",
-                message=f"the server closed the connection with code {recording.close_code}{reason} "
-                f"before {expectation.terminal}",
-                hint="Look at the backend's log for the exception that closed the socket.",
+                message=f"the server closed the connection {how} before {expectation.terminal}",
+                hint=(
+                    f"The server ended the connection on purpose, as if the run were over without "
+                    f"{expectation.terminal}: check that it sends {expectation.terminal} before it closes, or map "
+                    "the frame that does end its runs as the terminal event."
+                    if normal
+                    else "Look at the backend's log for the exception that closed the socket."
+                    if code in _CRASH_CLOSE
+                    else "The server refused the run: its close code and reason say why (auth, a message it does "
+                    "not accept, a limit)."
+                ),
                 subject="probe",
                 evidence=(shown, last_activity),
             )
