@@ -30,8 +30,8 @@ from wiringcheck.findings import CheckResult, Finding, Location, Phase, Severity
 from wiringcheck.identifiers import Text, swapped_ids
 from wiringcheck.render import shown_path
 from wiringcheck.report import Report
-from wiringcheck.run.judge import expectation_for, judge, judge_isolation
-from wiringcheck.run.recording import Latency, Recording
+from wiringcheck.run.judge import Verdict, expectation_for, judge, judge_isolation
+from wiringcheck.run.recording import EMISSION_CHECK, EMIT_ELSEWHERE, Latency, Recording
 from wiringcheck.run.rules.clocks import timestamp_clock
 from wiringcheck.run.rules.unreached import unreached_finding
 from wiringcheck.secrets import Secrets, mask_urls
@@ -76,6 +76,8 @@ def plan(settings: Settings) -> list[str]:
     if in_process and settings.trace and any(role.class_ref for role in settings.roles.values()):
         names.append("startup guards")
     names.append("probe")
+    if not in_process and settings.probe.emit:
+        names.append(EMISSION_CHECK)
     if in_process:
         names.append("probe: runtime errors")
     names += [f"event: {event}" for event in settings.probe.events]
@@ -461,17 +463,8 @@ async def _probe(state: _Run, handle: Handle, scenario: Scenario | None = None) 
         state.result(f"{prefix}probe: runtime errors", Phase.PROBE, runtime, started)
     latency = Latency.SEND if handle.latency == Latency.SEND else Latency.TIMESTAMP
     target_in_process = state.settings.target_kind != "url"
-    if scenario is None:
-        state.report.clock = (
-            (
-                "monotonic: backend emitting call (probe.emit) → hand-off (ASGI websocket.send) → probe receive, "
-                "in one process"
-                if probe.emit
-                else "monotonic: backend hand-off (ASGI websocket.send) to probe receive, in one process"
-            )
-            if latency == Latency.SEND
-            else timestamp_clock(probe.timestamp_field, synced=probe.assume_synced_clocks or target_in_process)
-        )
+    if scenario is None and probe.emit and not target_in_process:
+        state.skip(EMISSION_CHECK, Phase.PROBE, EMIT_ELSEWHERE)
     unreached = unreached_finding(recording, mask_urls(handle.ws_url), probe.auth, hint=_CONNECT_HINT)
     if unreached is not None:
         state.result(f"{prefix}probe", Phase.PROBE, [*exits, unreached], started)
@@ -497,6 +490,7 @@ async def _probe(state: _Run, handle: Handle, scenario: Scenario | None = None) 
                 for f in findings
             ]
     if scenario is None:
+        state.report.clock = _clock(probe, latency, verdict, synced=probe.assume_synced_clocks or target_in_process)
         state.report.events = verdict.timeline
         state.report.timings = verdict.timings
         state.report.extra["other_runs"] = verdict.other_runs
@@ -531,6 +525,21 @@ async def _probe(state: _Run, handle: Handle, scenario: Scenario | None = None) 
         state.add(replace(check, reason=untimed) if arrived and delivered is None else check)
     if users:
         state.result(ISOLATION_CHECK, Phase.PROBE, isolation, started)
+
+
+def _clock(probe: ProbeSettings, latency: Latency, verdict: Verdict, *, synced: bool) -> str:
+    """How latency was measured, as it was: the emitting call is named only when one was seen for the run."""
+    if latency != Latency.SEND:
+        return timestamp_clock(probe.timestamp_field, synced=synced)
+    handoff = "monotonic: backend hand-off (ASGI websocket.send) to probe receive, in one process"
+    if not probe.emit:
+        return handoff
+    if any(record.emitted_at_ms is not None for record in verdict.timeline):
+        return (
+            "monotonic: backend emitting call (probe.emit) → hand-off (ASGI websocket.send) → probe receive, "
+            "in one process"
+        )
+    return f"{handoff}; probe.emit: no call of its methods was seen for this run's events"
 
 
 # -- late wiring -----------------------------------------------------------------------------------

@@ -26,7 +26,7 @@ from wiringcheck.errors import UsageError
 from wiringcheck.findings import CheckResult, Finding, Phase
 from wiringcheck.report import Report
 from wiringcheck.run.judge import Verdict, expectation_for, judge, judge_isolation
-from wiringcheck.run.recording import NOT_STARTED, Latency, Recording, RecordingEnd
+from wiringcheck.run.recording import EMISSION_CHECK, EMIT_ELSEWHERE, NOT_STARTED, Latency, Recording, RecordingEnd
 from wiringcheck.run.rules.clocks import timestamp_clock
 from wiringcheck.run.rules.percentiles import PERCENTILES, check_latency_summary
 from wiringcheck.run.rules.unreached import unreached_finding
@@ -262,6 +262,8 @@ def build_report(
 
     elapsed = sum(r.ended_at - r.trigger_at for r in recordings)
     report.add(CheckResult.judged("probe", Phase.PROBE, _merge(general, runs), duration=elapsed))
+    if probe.emit:
+        report.add(CheckResult.skipped(EMISSION_CHECK, Phase.PROBE, EMIT_ELSEWHERE))
 
     latencies: dict[str, dict[str, float | int]] = {}
     for event in probe.events:

@@ -22,10 +22,11 @@ from typing import TYPE_CHECKING, Any
 
 from wiringcheck.config import LoadSettings, ProbeSettings, Settings
 from wiringcheck.errors import LoadError, UsageError, WiringcheckError
+from wiringcheck.findings import CheckResult, Phase
 from wiringcheck.load.summary import ClientStats, build_report, default_thresholds, summarize
 from wiringcheck.load.worker import UserPlan, WorkerPlan, WorkerResult
 from wiringcheck.run.judge import expectation_for
-from wiringcheck.run.recording import Latency
+from wiringcheck.run.recording import EMISSION_CHECK, EMIT_ELSEWHERE, Latency
 from wiringcheck.thresholds import parse_threshold
 
 if TYPE_CHECKING:
@@ -304,7 +305,7 @@ async def run_load(
         ),
     )
     mode = f"{options.duration:g} s" if options.duration is not None else f"{options.runs} run(s) per user"
-    return build_report(
+    report = build_report(
         summary,
         thresholds,
         target=f"{settings.target_kind} {_shown(settings.target)}",
@@ -319,6 +320,9 @@ async def run_load(
             "mode": mode,
         },
     )
+    if settings.probe.emit:
+        report.add(CheckResult.skipped(EMISSION_CHECK, Phase.PROBE, EMIT_ELSEWHERE))
+    return report
 
 
 def _shown(target: str) -> str:

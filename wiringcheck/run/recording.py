@@ -61,6 +61,15 @@ class RecordingEnd(enum.StrEnum):
     """Nothing of the run arrived for longer than it could pass with (`session.stall_after`): the session stopped."""
 
 
+EMISSION_CHECK = "probe: emission latency"
+"""The check an entry point reports as skipped when `probe.emit` is configured but the backend runs elsewhere."""
+
+EMIT_ELSEWHERE = (
+    "probe.emit times the backend's emitting calls in this process; this backend runs in another one, "
+    "so latency is measured from the event's hand-off or its own timestamp instead"
+)
+"""Why emission latency cannot be measured here (a url target, load and Locust clients in other processes)."""
+
 NOT_STARTED = frozenset({RecordingEnd.CONNECT_FAILED, RecordingEnd.AUTH_REJECTED, RecordingEnd.SETUP_FAILED})
 """Ends that mean the run never started: nothing of the backend's events can be judged."""
 
