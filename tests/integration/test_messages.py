@@ -37,9 +37,7 @@ REFERENCE_VOCABULARY = re.compile(
 
 _SOURCE_LINE = re.compile(r"([\w./-]+\.py):(\d+)")
 _BACKEND_NAMES = re.compile(r"<?fixtures[.:/][\w.:/]+(?: at 0x[0-9a-f]+>)?")
-_CODE_FORM = re.compile(
-    r"(?<=[.<(`'\"])[A-Za-z_]\w*|[A-Za-z_]\w*(?=[.(>`'\":=])|\b[A-Za-z]+(?:_\w+|[a-z][A-Z]\w*)\b"
-)
+_CODE_FORM = re.compile(r"(?<=[.<(`'\"])[A-Za-z_]\w*|[A-Za-z_]\w*(?=[.(>`'\":=])|\b[A-Za-z]+(?:_\w+|[a-z][A-Z]\w*)\b")
 """An identifier written as code: next to a dot, a bracket, a quote or an annotation's colon; snake_case; CamelCase."""
 
 
