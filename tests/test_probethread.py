@@ -27,7 +27,7 @@ async def test_a_blocked_loop_is_recorded_with_the_line_that_blocked_it():
     await asyncio.sleep(10 * MS)  # its next tick notices how late it is
     watcher.cancel()
 
-    (stall,) = stalls
+    (stall,) = [stall for stall in stalls if getattr(stall, "where", None)]  # a busy machine may add idle ones
     assert (True, __file__, "time.sleep(max(100 * MS, STALL * 5))  # the backend's synchronous call") == (
         stall[1] > 50 * MS,
         stall.where.path if stall.where else None,
