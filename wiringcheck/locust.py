@@ -101,9 +101,10 @@ class WiringcheckUser(User):
         self.number = worker * self.numbers_per_worker + next(_NUMBERS)
         tokens = user_tokens(settings.load, os.environ, self.number) if settings.load.tokens_env else None
         self.probe = user_probe(settings, self.number, os.environ, tokens)
-        self.protocol = self.probe.protocol()
         self.url = _url(self.host, settings)
         self.expectation = expectation_for(settings.probe, latency=Latency.TIMESTAMP)
+        # The judge's own protocol: what the session read of each frame is then not read again.
+        self.protocol = self.expectation.protocol
         self.cross_talk_counts = not cross_talk_unknowable(settings)
         self.earlier: list[str] = []
         self.pause = 0.0

@@ -283,13 +283,20 @@ async def run_load(
 
     env = os.environ if environ is None else environ
     users = plan_users(settings, options, env)
+    for text in settings.load.thresholds:  # a bad threshold is a usage error before anything boots
+        parse_threshold(text, settings.probe.events)
+    async with booted(settings, environ=env) as backend:
+        plans = plan_workers(backend.ws_url, settings, options, users)
+        results, elapsed = await _drive(plans, options, progress)
+    return load_report(settings, options, results, elapsed)
+
+
+def load_report(settings: Settings, options: LoadOptions, results: list[WorkerResult], elapsed: float) -> Report:
+    """The load test's report from what the workers sent home: the same judgement whoever ran the users."""
     thresholds = [
         parse_threshold(text, settings.probe.events)
         for text in settings.load.thresholds or default_thresholds(expectation_for(settings.probe))
     ]
-    async with booted(settings, environ=env) as backend:
-        plans = plan_workers(backend.ws_url, settings, options, users)
-        results, elapsed = await _drive(plans, options, progress)
     expectation = expectation_for(settings.probe, latency=Latency.TIMESTAMP)
     summary = summarize(
         (outcome for result in results for outcome in result.outcomes),

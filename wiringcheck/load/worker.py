@@ -110,7 +110,8 @@ async def run_users(
     async def user_loop(user: UserPlan) -> None:
         nonlocal failed
         await asyncio.sleep(max(0.0, origin + user.offset - loop.time()))
-        protocol = user.probe.protocol()
+        # The judge's own protocol: what the session read of each frame is then not read again.
+        protocol = plan.expectation.protocol or user.probe.protocol()
         earlier: list[str] = []
         done = 0
         while True:

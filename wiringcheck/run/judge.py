@@ -34,7 +34,7 @@ from wiringcheck.run.recording import (
 )
 from wiringcheck.run.rules import RULES
 from wiringcheck.run.rules._shared import ms, payload_text, shown_offset
-from wiringcheck.run.rules.clocks import relative_to_server_clock
+from wiringcheck.run.rules.clocks import server_clock_offset
 
 if TYPE_CHECKING:
     from wiringcheck.config import ProbeSettings
@@ -134,59 +134,73 @@ def judge(recording: Recording, expectation: Expectation) -> Verdict:
     unexpected: list[str] = []
     start_id = recording.server_run_id if protocol.correlation == "server" else recording.run_id
     identity = RunIdentity(protocol, start_id, earlier=recording.earlier_runs)
-    terminal_seen = False
 
+    # First read every item (reusing what the session read with the same protocol), then time them:
+    # the server clock's offset is known only once every timestamp of the run has been read.
+    same = recording.decoded_with is protocol or (
+        recording.decoded_with is not None and recording.decoded_with == protocol
+    )
+    decoded = recording.decoded if same and len(recording.decoded) == len(recording.frames) else ()
+    read: list[tuple[int, Frame, Item, str | None, float | None]] = []
     for index, frame in enumerate(recording.frames):
-        at = ms(frame.received_at - recording.trigger_at)
-        for item in decode_frame(protocol, frame.data):
+        known = decoded[index] if decoded else None
+        for item in known if known is not None else decode_frame(protocol, frame.data):
             if item.kind in (Kind.BINARY, Kind.NOT_JSON, Kind.UNTYPED):
-                malformed.append(Malformed(index, frame, item))
-                verdict.timeline.append(EventRecord(index, None, item.run_id, at, None, ours=False))
-                continue
-            owner = identity.owner(item)
-            latency = _latency(frame, item, protocol, expectation)
-            verdict.timeline.append(EventRecord(index, item.label, item.run_id, at, latency, ours=owner is None))
-            if owner is not None:
-                verdict.other_runs += 1
-                if owner in identity.earlier:
-                    verdict.stale += 1
-                elif owner:
-                    verdict.foreign[owner] = verdict.foreign.get(owner, 0) + 1
-                continue
-            event = Event(index, item.label, item.run_id, frame, latency, expected=item.kind is Kind.EVENT, item=item)
-            everything.append(event)
-            if latency is None and item.label in verdict.per_event and frame.received_wall is not None:
-                stamp = protocol.timestamp(item)
-                if _unusable(stamp, expectation):
-                    untimed.append((item.label, index, stamp))
-            if item.kind is Kind.IGNORED:
-                verdict.ignored += 1
-            elif item.kind is Kind.ERROR:
-                errors.append(event)
+                read.append((index, frame, item, None, None))
             else:
-                if item.kind is Kind.UNEXPECTED and not terminal_seen:
-                    # After the terminal it is an event after the terminal (WC404), not an unmapped one.
-                    verdict.unexpected += 1
-                    unexpected.append(f"#{index} {shown_offset(at)}: {payload_text(item.message, 160)}")
-                terminal_seen = terminal_seen or event.type == expectation.terminal
-                ours.append(event)
+                read.append((index, frame, item, identity.owner(item), _latency(frame, item, protocol, expectation)))
     verdict.run_id = identity.run_id
-
-    expected, offset, clock_findings = relative_to_server_clock(expectation, [e for e in ours if e.expected])
+    raw = [
+        latency
+        for _, _, item, owner, latency in read
+        if owner is None and item.kind is Kind.EVENT and latency is not None
+    ]
+    offset, clock_findings = server_clock_offset(expectation, raw)
     verdict.clock_offset_ms = offset
     verdict.general.extend(clock_findings)
-    if offset:
-        adjusted = {e.index: e.latency_ms for e in expected}
-        verdict.timeline = [
-            replace(r, latency_ms=adjusted.get(r.index, r.latency_ms)) if r.ours and r.index in adjusted else r
-            for r in verdict.timeline
-        ]
+
+    terminal_seen = False
+    for index, frame, item, owner, latency in read:
+        at = ms(frame.received_at - recording.trigger_at)
+        if item.kind in (Kind.BINARY, Kind.NOT_JSON, Kind.UNTYPED):
+            malformed.append(Malformed(index, frame, item))
+            verdict.timeline.append(EventRecord(index, None, item.run_id, at, None, ours=False))
+            continue
+        if offset and latency is not None and owner is None and item.kind is Kind.EVENT:
+            latency = ms((latency - offset) / 1000)
+        verdict.timeline.append(EventRecord(index, item.label, item.run_id, at, latency, ours=owner is None))
+        if owner is not None:
+            verdict.other_runs += 1
+            if owner in identity.earlier:
+                verdict.stale += 1
+            elif owner:
+                verdict.foreign[owner] = verdict.foreign.get(owner, 0) + 1
+            continue
+        event = Event(index, item.label, item.run_id, frame, latency, expected=item.kind is Kind.EVENT, item=item)
+        everything.append(event)
+        if latency is None and item.label in verdict.per_event and frame.received_wall is not None:
+            stamp = protocol.timestamp(item)
+            if _unusable(stamp, expectation):
+                untimed.append((item.label, index, stamp))
+        if item.kind is Kind.IGNORED:
+            verdict.ignored += 1
+        elif item.kind is Kind.ERROR:
+            errors.append(event)
+        else:
+            if item.kind is Kind.UNEXPECTED and not terminal_seen:
+                # After the terminal it is an event after the terminal (WC404), not an unmapped one.
+                verdict.unexpected += 1
+                unexpected.append(f"#{index} {shown_offset(at)}: {payload_text(item.message, 160)}")
+            terminal_seen = terminal_seen or event.type == expectation.terminal
+            ours.append(event)
+    expected = tuple(event for event in ours if event.expected)
     view = RunView(
         recording=recording,
         expectation=expectation,
         protocol=protocol,
         ours=tuple(ours),
         expected=expected,
+        until_terminal=_until_terminal(expected, expectation.terminal),
         everything=tuple(everything),
         errors=tuple(errors),
         malformed=tuple(malformed),
@@ -264,6 +278,13 @@ def _severity_of(finding: Finding) -> float:
 
 
 # -- helpers ---------------------------------------------------------------------------------------
+
+
+def _until_terminal(expected: tuple[Event, ...], terminal: str) -> tuple[Event, ...]:
+    for position, event in enumerate(expected):
+        if event.type == terminal:
+            return expected[: position + 1]
+    return expected
 
 
 def _pair_emissions(ours: Sequence[Event], emissions: Sequence[Emission]) -> dict[int, float]:

@@ -146,6 +146,10 @@ class Recording:
     """(start, seconds) of each time the backend's event loop was blocked during the run (in-process targets)."""
     transport: str = "websocket"
     """How the frames came: ``websocket``, ``sse``, ``ndjson`` or ``socketio`` (for wording, never for judging)."""
+    decoded: tuple[tuple[Item, ...] | None, ...] = field(default=(), repr=False, compare=False)
+    """What the session read in each frame (None: not read, after the terminal), so the judge need not read it again."""
+    decoded_with: Protocol | None = field(default=None, repr=False, compare=False)
+    """The protocol `decoded` was read with: the judge reuses it only when it reads with the same one."""
 
     @property
     def id(self) -> str:
@@ -220,6 +224,7 @@ class RunView:
         ours: the run's events (expected and unexpected; ignored and error items left out),
             with latencies relative to the server clock where that was estimated.
         expected: the expected events among `ours`.
+        until_terminal: `expected` up to and including the first terminal event (what comes after is WC404's).
         everything: every item of the run, ignored and error ones included (lifecycle rules).
         errors: the run's error terminals.
         malformed: items that are no event (binary, not JSON, untyped).
@@ -233,6 +238,7 @@ class RunView:
     protocol: Protocol
     ours: tuple[Event, ...] = ()
     expected: tuple[Event, ...] = ()
+    until_terminal: tuple[Event, ...] = ()
     everything: tuple[Event, ...] = ()
     errors: tuple[Event, ...] = ()
     malformed: tuple[Malformed, ...] = ()

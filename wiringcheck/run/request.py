@@ -11,6 +11,7 @@ query or a fragment.
 from __future__ import annotations
 
 import base64
+import functools
 import json
 import uuid
 from collections.abc import Mapping
@@ -71,12 +72,15 @@ def stall_after(budget_ms: float, gap_ms: float | None, evidence_ms: float = EVI
 
 def limits_of(probe: ProbeSettings) -> RunLimits:
     """The bounds the probe settings give one run."""
-    return RunLimits(
-        connect_timeout=probe.connect_timeout,
-        deadline=probe.deadline,
-        linger=probe.linger_ms / 1000,
-        stall=stall_after(probe.budget_ms, probe.gap_bound),
-    )
+    return _limits(probe.connect_timeout, probe.deadline, probe.linger_ms, probe.budget_ms, probe.gap_bound)
+
+
+@functools.lru_cache(maxsize=64)
+def _limits(
+    connect_timeout: float, deadline: float, linger_ms: float, budget_ms: float, gap: float | None
+) -> RunLimits:
+    # A load test makes thousands of runs from the same few settings: their bounds are computed once.
+    return RunLimits(connect_timeout, deadline, linger_ms / 1000, stall_after(budget_ms, gap))
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,7 +130,15 @@ def placeholders(probe: ProbeSettings, *, run_id: str | None = None) -> dict[str
 
 def fill_url(template: str, values: Mapping[str, str]) -> str:
     """`template` with each ``{name}`` replaced by its value, %-encoded: a value is one path segment or query value."""
+    if "{" not in template:
+        return template
     return str(render_trigger(template, {name: quote(value, safe="") for name, value in values.items()}))
+
+
+def _with_token(values: Mapping[str, str], token: str) -> dict[str, Any]:
+    """The placeholders of the auth templates: the run's, and the token raw and base64url-encoded."""
+    raw, b64 = token_forms(token)
+    return {**values, "token": raw, "token_b64url": b64}
 
 
 def http_base(ws_url: str, http_url: str | None = None) -> str:
@@ -167,8 +179,6 @@ def build_request(
     subprotocols: tuple[str, ...] = ()
     first_message = None
     if secret is not None:
-        raw, b64 = token_forms(secret)
-        with_token: dict[str, Any] = {**filled, "token": raw, "token_b64url": b64}
         if auth.query:
             parts = urlsplit(url)
             query = [*parse_qsl(parts.query, keep_blank_values=True), (auth.query, secret)]
@@ -176,9 +186,9 @@ def build_request(
         elif auth.header:
             headers.append((auth.header, auth.header_value(secret)))
         elif auth.subprotocol:
-            subprotocols = (render_trigger(auth.subprotocol, with_token),)
+            subprotocols = (render_trigger(auth.subprotocol, _with_token(filled, secret)),)
         elif auth.first_message is not None:
-            first_message = json.dumps(render_trigger(auth.first_message, with_token))
+            first_message = json.dumps(render_trigger(auth.first_message, _with_token(filled, secret)))
         elif auth.cookie:
             headers.append(("Cookie", f"{auth.cookie}={secret}"))
     ack = parse_matcher(auth.ack, protocol.type_path) if first_message is not None and auth.ack is not None else None

@@ -31,7 +31,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
-from wiringcheck.protocol import Kind, decode_frame
+from wiringcheck.protocol import Item, Kind, decode_frame
 from wiringcheck.run.identity import RunIdentity
 from wiringcheck.run.recording import Frame, Recording, RecordingEnd
 from wiringcheck.run.request import RunRequest
@@ -86,6 +86,7 @@ class RunSession:
         self._terminal_at: float | None = None
         self._progress_at = 0.0
         self._frames: list[Frame] = []
+        self._decoded: list[tuple[Item, ...] | None] = []
         self._bytes = 0
         self._outbox: list[str] = []
         self._before_ack: list[str] = []
@@ -174,6 +175,7 @@ class RunSession:
         if self.state not in (State.RUNNING, State.LINGERING):
             return
         self._frames.append(Frame(received_at=at, data=data, received_wall=wall, name=name))
+        self._decoded.append(None)
         self._bytes += len(data)
         limits = self.request.limits
         if len(self._frames) >= limits.max_frames or self._bytes >= limits.max_bytes:
@@ -184,13 +186,19 @@ class RunSession:
         if self.state is State.LINGERING:
             return
         protocol = self.request.protocol
-        items = [item for item in decode_frame(protocol, data) if self.identity.owns(item)]
-        if any(item.kind is Kind.ERROR for item in items):
-            self._end(RecordingEnd.ERROR, at)
-            return
-        if any(item.kind is Kind.EVENT for item in items):
-            self._progress_at = at
-        if any(item.kind is Kind.EVENT and item.role == protocol.terminal for item in items):
+        decoded = tuple(decode_frame(protocol, data))
+        self._decoded[-1] = decoded
+        terminal = False
+        for item in decoded:
+            if not self.identity.owns(item):
+                continue
+            if item.kind is Kind.ERROR:
+                self._end(RecordingEnd.ERROR, at)
+                return
+            if item.kind is Kind.EVENT:
+                self._progress_at = at
+                terminal = terminal or item.role == protocol.terminal
+        if terminal:
             self._terminal_at = at
             self.state = State.LINGERING
 
@@ -275,6 +283,8 @@ class RunSession:
             ids=request.ids,
             earlier_runs=request.earlier_runs,
             transport=request.transport,
+            decoded=tuple(self._decoded),
+            decoded_with=request.protocol,
         )
 
     # -- helpers -----------------------------------------------------------------------------------

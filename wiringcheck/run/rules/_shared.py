@@ -7,20 +7,10 @@ from collections.abc import Sequence
 from typing import Any
 
 from wiringcheck.findings import Finding
-from wiringcheck.run.recording import Event, Expectation, RunView
+from wiringcheck.run.recording import Event, RunView
 from wiringcheck.secrets import shorten
 
-__all__ = [
-    "PAYLOAD_LIMIT",
-    "Ruling",
-    "arrived",
-    "expected_until_terminal",
-    "ms",
-    "payload_text",
-    "shown_offset",
-    "since_trigger",
-    "text",
-]
+__all__ = ["PAYLOAD_LIMIT", "Ruling", "arrived", "ms", "payload_text", "shown_offset", "since_trigger", "text"]
 
 Ruling = tuple[str | None, Finding]
 """A finding and the expected event it belongs to (None: the run as a whole)."""
@@ -69,14 +59,3 @@ def arrived(view: RunView, events: Sequence[Event]) -> str:
     shown = ", ".join(f"{e.type} ({since_trigger(view, e.frame.received_at)})" for e in events[:_ARRIVED_SHOWN])
     more = len(events) - _ARRIVED_SHOWN
     return f"{shown}, and {more} more" if more > 0 else shown
-
-
-def expected_until_terminal(expectation: Expectation, ours: Sequence[Event]) -> list[Event]:
-    """The run's expected events up to and including the first terminal (what comes after is WC404's)."""
-    result: list[Event] = []
-    for event in ours:
-        if event.type in expectation.events:
-            result.append(event)
-            if event.type == expectation.terminal:
-                break
-    return result

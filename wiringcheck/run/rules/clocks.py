@@ -1,17 +1,15 @@
 """The server's clock against the probe's, for latency read from the events' own timestamps (WC425).
 
 Not a rule the judge runs over the finished view: the judge asks it first
-(`relative_to_server_clock`), so every later rule reads latencies with the offset taken out.
+(`server_clock_offset`), so every rule reads latencies with the offset taken out.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
 
 from wiringcheck.findings import Finding, Severity
-from wiringcheck.run.recording import Event, Expectation, Latency
-from wiringcheck.run.rules._shared import ms
+from wiringcheck.run.recording import Expectation, Latency
 
 CODES = ("WC425",)
 
@@ -68,20 +66,12 @@ def clock_offset(raw_ms: Sequence[float], *, assume_synced: bool) -> tuple[float
     ]
 
 
-def relative_to_server_clock(
-    expectation: Expectation, events: Sequence[Event]
-) -> tuple[tuple[Event, ...], float | None, list[Finding]]:
-    """Timestamp latencies with the server clock's offset taken out: (events, offset or None, findings)."""
+def server_clock_offset(expectation: Expectation, raw_ms: Sequence[float]) -> tuple[float | None, list[Finding]]:
+    """The offset to take out of each raw timestamp latency of the run (None: nothing to take out), and WC425."""
     if expectation.latency != Latency.TIMESTAMP:
-        return tuple(events), None, []
-    raw = [e.latency_ms for e in events if e.latency_ms is not None]
-    offset, findings = clock_offset(raw, assume_synced=expectation.assume_synced_clocks)
-    if not offset:
-        return tuple(events), (offset if raw else None), findings
-    adjusted = tuple(
-        replace(e, latency_ms=ms((e.latency_ms - offset) / 1000)) if e.latency_ms is not None else e for e in events
-    )
-    return adjusted, offset, findings
+        return None, []
+    offset, findings = clock_offset(raw_ms, assume_synced=expectation.assume_synced_clocks)
+    return (offset if raw_ms else None), findings
 
 
 def timestamp_clock(field: str, *, synced: bool) -> str:

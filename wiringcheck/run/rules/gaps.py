@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from wiringcheck.findings import Finding
 from wiringcheck.run.recording import Event, RunView
-from wiringcheck.run.rules._shared import Ruling, expected_until_terminal, ms, shown_offset
+from wiringcheck.run.rules._shared import Ruling, ms, shown_offset
 
 CODES = ("WC420",)
 
@@ -27,10 +27,10 @@ def check(view: RunView) -> list[Ruling]:
         return []
     worst: dict[str, tuple[float, str, Event]] = {}
     previous_at, previous_name = recording.trigger_at, "the trigger"
-    positions = {id(event): position for position, event in enumerate(view.expected)}
-    for event in expected_until_terminal(expectation, view.expected):
+    # `until_terminal` is a prefix of `expected`: a position in one is the same position in the other.
+    for position, event in enumerate(view.until_terminal):
         gap = ms(event.frame.received_at - previous_at)
-        at = view.emitted.get(positions[id(event)])
+        at = view.emitted.get(position)
         late = [event.latency_ms or 0.0, ms(event.frame.received_at - at) if at is not None else 0.0]
         explained = max((value for value in late if value > expectation.budget_ms), default=0.0)
         if gap - explained > bound and gap > worst.get(event.type, (0.0, "", event))[0]:

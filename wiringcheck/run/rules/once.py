@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from wiringcheck.findings import Finding
 from wiringcheck.run.recording import Expectation, RunView
-from wiringcheck.run.rules._shared import Ruling, expected_until_terminal, since_trigger, text
+from wiringcheck.run.rules._shared import Ruling, since_trigger, text
 from wiringcheck.secrets import shorten
 
 CODES = ("WC421",)
@@ -20,9 +20,8 @@ def once_events(expectation: Expectation) -> tuple[str, ...]:
 def check(view: RunView) -> list[Ruling]:
     """WC421 for a `once` event that arrived more than once before the terminal (after it, WC404 says so)."""
     rulings: list[Ruling] = []
-    expected = expected_until_terminal(view.expectation, view.expected)
     for name in once_events(view.expectation):
-        seen = [e for e in expected if e.type == name]
+        seen = [e for e in view.until_terminal if e.type == name]
         if len(seen) < 2:
             continue
         times = ", ".join(since_trigger(view, e.frame.received_at) for e in seen)

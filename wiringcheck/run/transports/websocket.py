@@ -83,31 +83,33 @@ async def drive(
 
 
 async def _exchange(session: RunSession, connection: Any, clock: Callable[[], float], *, until_ready: bool) -> None:
-    """Send what the session has to send and feed it what arrives, until it is done (or ready for its trigger)."""
+    """Send what the session has to send and feed it what arrives, until it is done (or ready for its trigger).
+
+    One timer per wait, not per message: the session's next bound usually moves later with
+    each event (the run is making progress), so the timer is re-armed only when it fires early
+    or when the bound moves earlier (the terminal event starts the short linger).
+    """
     from websockets.exceptions import ConnectionClosed
 
+    loop = asyncio.get_running_loop()
     while True:
-        for message in session.to_send():
-            wake = session.wake_at()
-            try:
-                # When the server closed first, what it sent before the close is still read below.
-                with contextlib.suppress(ConnectionClosed):
-                    async with asyncio.timeout(max(wake - clock(), 0.0)):
-                        await connection.send(message)
-            except TimeoutError:
-                session.tick(max(clock(), wake))
-        if session.done or (until_ready and session.ready):
-            return
         wake = session.wake_at()
-        remaining = wake - clock()
-        if remaining <= 0:
-            session.tick(max(clock(), wake))
-            continue
         try:
-            # asyncio.timeout, not wait_for: no task per message, which a flood would pay 10,000 times.
-            async with asyncio.timeout(remaining):
-                data = await connection.recv()
+            async with asyncio.timeout_at(loop.time() + (wake - clock())) as timer:
+                while True:
+                    for message in session.to_send():
+                        # When the server closed first, what it sent before the close is still read below.
+                        with contextlib.suppress(ConnectionClosed):
+                            await connection.send(message)
+                    if session.done or (until_ready and session.ready):
+                        return
+                    sooner = session.wake_at()
+                    if sooner < wake:
+                        wake = sooner
+                        timer.reschedule(loop.time() + (wake - clock()))
+                    data = await connection.recv()
+                    session.receive(data, clock(), wall=time.time())
         except TimeoutError:
             session.tick(max(clock(), wake))
-            continue
-        session.receive(data, clock(), wall=time.time())
+            if session.done or (until_ready and session.ready):
+                return
