@@ -8,7 +8,7 @@ import json
 import pytest
 
 from wiringcheck.config import parse_settings
-from wiringcheck.run.request import build_request, fill_url, http_base
+from wiringcheck.run.request import build_request, fill_url, http_base, stall_after
 
 
 def probe(**keys):
@@ -81,3 +81,9 @@ def test_a_captured_server_id_is_kept_only_for_server_correlation():
 def test_setup_steps_go_to_the_origin_of_the_url(url, expected):
     """Setup requests go to the run URL's origin, over http(s)."""
     assert expected == http_base(url)
+
+
+def test_the_probe_stops_once_the_next_event_is_overdue():
+    """Silence past the gap bound, the budget and the evidence margin stops the run; with gaps unbounded, never."""
+    assert 0.5 == pytest.approx(stall_after(100.0, 100.0, 300.0))
+    assert None is stall_after(100.0, None)

@@ -18,10 +18,10 @@ def check(view: RunView) -> list[Ruling]:
     """WC423 when an event reached the client over the budget after it was emitted, the slow leg before hand-off."""
     expectation = view.expectation
     rulings: list[Ruling] = []
-    reported: set[str] = set()
+    # One finding per slow delivery: the judge keeps the worst of an event's, with the count.
     for position, event in enumerate(view.expected):
         at = view.emitted.get(position)
-        if at is None or event.type not in expectation.events or event.type in reported:
+        if at is None or event.type not in expectation.events:
             continue
         total = ms(event.frame.received_at - at)
         if total <= expectation.budget_ms:
@@ -36,7 +36,6 @@ def check(view: RunView) -> list[Ruling]:
         else:
             legs = f"emit → receipt {total:g} ms"
             slow = "between the emitting call and the client"
-        reported.add(event.type)
         rulings.append(
             (
                 event.type,

@@ -1,5 +1,5 @@
-"""The protocol's lifecycle: one start first, nothing after an error terminal, tool calls opened and closed
-in pairs under unique ids, each with its result (WC415).
+"""The protocol's lifecycle: the start first, nothing after an error terminal, tool calls opened and closed
+in pairs under unique ids, each with its result (WC415).  A start sent twice is WC421's.
 
 It applies to protocols that declare it (`strict_lifecycle`, AG-UI's rules as
 ag-ui-validate checks them) or that name a tool-call id field.
@@ -46,18 +46,9 @@ def check(view: RunView) -> list[Ruling]:
         after = ", ".join(e.type for e in items[end + 1 : end + 6])
         rulings.append(_finding(f"{len(items) - end - 1} event(s) followed the error terminal: {after}", shown))
     start = expectation.events[0]
-    if protocol.strict_lifecycle and run:
-        if run[0].type != start:
-            rulings.append(_finding(f"the run's first event is {run[0].type}, not {start}", f"arrived: {shown}"))
-        starts = [e for e in run if e.expected and e.type == start]
-        if len(starts) > 1:
-            rulings.append(
-                _finding(
-                    f"{start} arrived {len(starts)} times before the run ended (frames "
-                    f"{', '.join(f'#{e.index}' for e in starts)})",
-                    f"arrived: {shown}",
-                )
-            )
+    # A start sent twice is WC421's (`rules.once`): the start is a once-only event of every run.
+    if protocol.strict_lifecycle and run and run[0].type != start:
+        rulings.append(_finding(f"the run's first event is {run[0].type}, not {start}", f"arrived: {shown}"))
     path = protocol.tool_call_id_path
     if path is None:
         return rulings

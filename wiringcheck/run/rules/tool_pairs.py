@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
@@ -71,16 +72,24 @@ def _by_id(expectation: Expectation, events: Sequence[Event]) -> bool:
 
 
 def _unmatched(expectation: Expectation, starts: Sequence[Event], ends: Sequence[Event]) -> list[tuple[Event, Any]]:
-    end_ids = [_field(e, expectation.tool_id_field) for e in ends]
-    anonymous = sum(1 for ident in end_ids if ident is None)
-    remaining = [ident for ident in end_ids if ident is not None]
-    left: list[tuple[Event, Any]] = []
+    """The starts no end answers: ids pair first; a start without an id takes any end left, a start with an id
+    only an end without one (an end naming another call never answers it)."""
+    by_id = Counter(ident for end in ends if (ident := _field(end, expectation.tool_id_field)) is not None)
+    anonymous = sum(1 for end in ends if _field(end, expectation.tool_id_field) is None)
+    unpaired: list[tuple[Event, Any]] = []
     for event in starts:
         ident = _field(event, expectation.tool_id_field)
-        if ident is not None and ident in remaining:
-            remaining.remove(ident)
-        elif anonymous:
+        if ident is not None and by_id[ident] > 0:
+            by_id[ident] -= 1
+        else:
+            unpaired.append((event, ident))
+    spare_ids = sum(by_id.values())
+    left: list[tuple[Event, Any]] = []
+    for event, ident in unpaired:
+        if anonymous:
             anonymous -= 1
+        elif ident is None and spare_ids:
+            spare_ids -= 1
         else:
             left.append((event, ident))
     return left
