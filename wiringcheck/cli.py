@@ -254,6 +254,14 @@ def explain(code: Annotated[str, typer.Argument(help="A finding code, e.g. WC211
 
 
 @app.command()
+def schema() -> None:
+    """Print the JSON Schema of the configuration, for editors to complete and check it."""
+    from wiringcheck.config_schema import schema_text
+
+    sys.stdout.write(schema_text())
+
+
+@app.command()
 def probe(
     url: Annotated[str, typer.Argument(help="The running backend's WebSocket URL, ws:// or wss://.")],
     config: ConfigOption = None,

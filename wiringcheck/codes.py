@@ -187,7 +187,7 @@ _ENTRIES = (
     Code(
         "WC408",
         "connection closed early",
-        "The server closed the WebSocket before the run finished.",
+        "The server closed the connection (or ended the stream) before the run finished.",
         link=Link.SYMPTOM,
     ),
     Code("WC409", "run deadline reached", "The run did not reach its terminal event in time.", link=Link.SYMPTOM),
@@ -210,6 +210,12 @@ _ENTRIES = (
         "WC415",
         "event lifecycle broken",
         "Clients track the run and its tool calls from start/end pairs; a broken pair leaves them in a wrong state.",
+    ),
+    Code(
+        "WC417",
+        "stream request refused",
+        "The run's HTTP request was answered with an error or a page, not a stream of events: no client can follow "
+        "a run there.",
     ),
     Code(
         "WC416",

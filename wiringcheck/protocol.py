@@ -6,12 +6,14 @@ same way.  Nothing here performs I/O.
 
 - **Field paths** name a value inside a JSON frame, in one documented syntax: dotted
   segments, where a segment made of digits indexes a list (``data.type``,
-  ``payload.run.id``, ``events.0.kind``).  JSON Pointer (``/data/type``) and bracket
+  ``payload.run.id``, ``events.0.kind``) and ``*`` is every element of a list
+  (``content.parts.*.functionCall``).  JSON Pointer (``/data/type``) and bracket
   indexing (``events[0]``) are rejected with the dotted spelling as a did-you-mean.
   A path that does not lead anywhere reads as `ABSENT`, never raises.
 - **Matchers** recognise an event: a name (or a list of names) compared with the
   type field, or a table of field path -> value conditions that must all hold
-  (a list of values means "any of them").
+  (a list of values means "any of them"; ``{ "$exists" = true }`` that the field is
+  there), or a list of such tables, any of which may hold.
 - **Correlation** says which frames belong to the probe's run: ``client`` (the run id
   the probe put in the trigger), ``server`` (captured from the first frame that
   matches ``run_id_from``, or from a setup step) and ``connection`` (every frame on
@@ -25,16 +27,23 @@ from __future__ import annotations
 import enum
 import json
 import re
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 from wiringcheck.errors import MatcherError, PathSyntaxError
+from wiringcheck.suggest import suggest
 
 __all__ = [
     "ABSENT",
     "CORRELATIONS",
+    "EVENT_DATA",
+    "EVENT_NAME",
+    "EXISTS",
     "PRESETS",
+    "TOOL_CALL_END",
+    "WILDCARD",
+    "Condition",
     "FieldPath",
     "Item",
     "Kind",
@@ -47,6 +56,7 @@ __all__ = [
     "decode_frame",
     "flatten_conditions",
     "frame_shapes",
+    "json_equal",
     "parse_matcher",
     "parse_path",
     "render_trigger",
@@ -74,6 +84,9 @@ class _Absent:
 ABSENT: Final = _Absent()
 """What `FieldPath.read` returns when the path does not exist in the message."""
 
+TOOL_CALL_END: Final = "tool_call_end"
+"""In a per-event `tool_call_id_field` table, the key of the frame that closes a call's arguments."""
+
 CORRELATIONS = ("client", "server", "connection")
 """How frames are attributed to the probe's run (see the module docstring)."""
 
@@ -83,32 +96,86 @@ Scalar = str | int | float | bool | None
 _SEGMENT = re.compile(r"^[^.\s\[\]/]+$")
 _BRACKET = re.compile(r"\[(\d+)\]")
 
+WILDCARD: Final = "*"
+"""A path segment that stands for every element of a list (and every value of an object)."""
+
+EXISTS: Final = "$exists"
+"""The operator of a presence test: ``{ "data.error" = { "$exists" = true } }``."""
+
+_MAX_POSITION_DIGITS = 18
+"""A list position longer than this is past the end of any list (and `int()` refuses past 4300 digits)."""
+
 
 @dataclass(frozen=True, slots=True)
 class FieldPath:
-    """A dotted path into a JSON value: ``data.type``, ``events.0.kind``.
+    """A dotted path into a JSON value: ``data.type``, ``events.0.kind``, ``content.parts.*.functionCall``.
 
-    A segment made only of digits indexes a list (and is a plain key in an object).
+    A segment made only of digits indexes a list (and is a plain key in an object); a
+    ``*`` segment is every element of a list, or every value of an object.
     """
 
     text: str
     parts: tuple[str, ...]
+    wild: bool = field(init=False, repr=False, compare=False)
+    """Whether a segment is ``*``: then the path can lead to several values."""
+    _steps: tuple[tuple[str, int], ...] = field(init=False, repr=False, compare=False)
+    """Each segment with its list position (-1 when it is not one), worked out once rather than per frame."""
+
+    def __post_init__(self) -> None:
+        steps = tuple(
+            (part, int(part) if part.isascii() and part.isdigit() and len(part) <= _MAX_POSITION_DIGITS else -1)
+            for part in self.parts  # '²'.isdigit() is True, so ASCII is checked first
+        )
+        object.__setattr__(self, "_steps", steps)
+        object.__setattr__(self, "wild", WILDCARD in self.parts)
 
     def read(self, value: Any) -> Any:
-        """The value at this path in `value`, or `ABSENT` when any step is missing."""
-        for part in self.parts:
+        """The value at this path in `value`, or `ABSENT` when any step is missing.
+
+        Through a ``*`` segment it is the first value found, in document order.
+        """
+        if self.wild:
+            return next(self.values(value), ABSENT)
+        for part, position in self._steps:
             if isinstance(value, dict):  # what JSON decodes to; an ABC check would cost every frame of a run
                 if part not in value:
                     return ABSENT
                 value = value[part]
-            elif isinstance(value, list) and part.isascii() and part.isdigit():  # '²'.isdigit() is True
-                position = int(part)
+            elif position >= 0 and isinstance(value, list):
                 if position >= len(value):
                     return ABSENT
                 value = value[position]
             else:
                 return ABSENT
         return value
+
+    def values(self, value: Any) -> Iterator[Any]:
+        """Every value at this path in `value`, in document order: at most one, unless a segment is ``*``.
+
+        Walks with a stack, not recursion, so neither a deep message nor a long path can raise.
+        """
+        if not self.wild:
+            found = self.read(value)
+            if found is not ABSENT:
+                yield found
+            return
+        steps = self._steps
+        end = len(steps)
+        stack: list[tuple[Any, int]] = [(value, 0)]
+        while stack:
+            current, index = stack.pop()
+            if index == end:
+                yield current
+                continue
+            part, position = steps[index]
+            if part == WILDCARD and isinstance(current, list | dict):
+                children = list(current.values()) if isinstance(current, dict) else current
+                stack.extend((child, index + 1) for child in reversed(children))
+            elif isinstance(current, dict):
+                if part in current:
+                    stack.append((current[part], index + 1))
+            elif position >= 0 and isinstance(current, list) and position < len(current):
+                stack.append((current[position], index + 1))
 
     def __str__(self) -> str:
         return self.text
@@ -126,20 +193,20 @@ def parse_path(text: str) -> FieldPath:
         dotted = ".".join(part.replace("~1", "/").replace("~0", "~") for part in text[1:].split("/"))
         raise PathSyntaxError(f"{text!r} is a JSON Pointer; field paths are dotted: did you mean {dotted!r}?")
     if "[" in text or "]" in text:
-        dotted = _BRACKET.sub(r".\1", text).lstrip(".")
+        dotted = _BRACKET.sub(r".\1", text).replace("[*]", ".*").lstrip(".")
         raise PathSyntaxError(f"{text!r} uses brackets; list positions are dotted segments: did you mean {dotted!r}?")
     parts = tuple(text.split("."))
     for part in parts:
         if not _SEGMENT.match(part):
             raise PathSyntaxError(
                 f"{text!r} has an empty or invalid segment {part!r}; write segments separated by single dots, "
-                "e.g. 'payload.run.id' or 'events.0.kind'"
+                "e.g. 'payload.run.id', 'events.0.kind' or 'content.parts.*.functionCall'"
             )
     return FieldPath(text=text, parts=parts)
 
 
-def _same(actual: Any, expected: Scalar) -> bool:
-    """JSON equality that does not confuse true with 1."""
+def json_equal(actual: Any, expected: Scalar) -> bool:
+    """JSON equality that does not confuse true with 1 (and a value of another type is never equal)."""
     if isinstance(expected, bool) or isinstance(actual, bool):
         return type(actual) is type(expected) and actual == expected
     if isinstance(expected, int | float) and isinstance(actual, int | float):
@@ -147,24 +214,64 @@ def _same(actual: Any, expected: Scalar) -> bool:
     return type(actual) is type(expected) and actual == expected
 
 
+class Condition(NamedTuple):
+    """One test on one field: its value is one of `accepted`, or (`present` set) it exists or not."""
+
+    path: FieldPath
+    accepted: tuple[Scalar, ...] = ()
+    present: bool | None = None
+    """A presence test: True, the field exists (any value, null included); False, it does not."""
+    strings: frozenset[str] = frozenset()
+    """The accepted strings, for the common case of a string field: one set lookup instead of a loop."""
+
+    def holds(self, message: Any) -> bool:
+        """Whether the test holds; through ``*`` segments, for any element reached (absence: for none)."""
+        if self.present is not None:
+            return (next(self.path.values(message), ABSENT) is not ABSENT) is self.present
+        return any(self._accepts(actual) for actual in self.path.values(message))
+
+    def _accepts(self, actual: Any) -> bool:
+        if type(actual) is str:
+            return actual in self.strings
+        return any(json_equal(actual, value) for value in self.accepted)
+
+
+def _condition(path: FieldPath, accepted: tuple[Scalar, ...]) -> Condition:
+    return Condition(path, accepted, None, frozenset(v for v in accepted if type(v) is str))
+
+
 @dataclass(frozen=True, slots=True)
 class Matcher:
-    """Conditions on a frame's fields; a frame matches when every condition holds.
+    """Conditions on a frame's fields: a frame matches when every condition of one alternative holds.
 
     Attributes:
-        conditions: (path, accepted values) pairs.
+        alternatives: sets of conditions, any of which may hold (a list of tables is an OR).
         text: how the configuration spelled it, for messages.
     """
 
-    conditions: tuple[tuple[FieldPath, tuple[Scalar, ...]], ...]
+    alternatives: tuple[tuple[Condition, ...], ...]
     text: str
 
     def matches(self, message: Any) -> bool:
-        for path, accepted in self.conditions:
-            actual = path.read(message)
-            if actual is ABSENT or not any(_same(actual, value) for value in accepted):
-                return False
-        return True
+        for conditions in self.alternatives:
+            for condition in conditions:
+                path, accepted, present, strings = condition
+                if present is not None or path.wild:
+                    if not condition.holds(message):
+                        break
+                    continue
+                # The common case, inlined: it runs for every condition of every frame.
+                actual = path.read(message)
+                if actual is ABSENT:
+                    break
+                if type(actual) is str:
+                    if actual not in strings:
+                        break
+                elif not any(json_equal(actual, value) for value in accepted):
+                    break
+            else:
+                return True
+        return False
 
 
 def _scalar(value: Any) -> bool:
@@ -175,50 +282,119 @@ def flatten_conditions(table: Mapping[str, Any], prefix: str = "") -> dict[str, 
     """A matcher table with nested tables flattened into dotted paths.
 
     TOML reads ``{ data.type = "x" }`` (unquoted) as ``{"data": {"type": "x"}}`` and
-    ``{ "data.type" = "x" }`` (quoted) as one key: both mean the same path.
+    ``{ "data.type" = "x" }`` (quoted) as one key: both mean the same path. A nested
+    table holding the ``$exists`` operator is a test on its own path, kept as it is.
     """
     flat: dict[str, Any] = {}
     for key, value in table.items():
         path = f"{prefix}.{key}" if prefix else str(key)
-        if isinstance(value, Mapping):
+        if isinstance(value, Mapping) and EXISTS not in value:
+            if not value:
+                raise MatcherError(
+                    f"the condition on {path!r} is an empty table, which tests nothing; to test that the field "
+                    f'is there, write {{ "{path}" = {{ "{EXISTS}" = true }} }}'
+                )
             flat.update(flatten_conditions(value, path))
         else:
             flat[path] = value
     return flat
 
 
+def _presence(key: str, operator: Mapping[str, Any]) -> bool:
+    """The value of a ``{ "$exists" = true/false }`` table."""
+    others = sorted(str(name) for name in operator if name != EXISTS)
+    if others:
+        raise MatcherError(
+            f"the table under {key!r} mixes {EXISTS!r} with {others[0]!r}: write the condition on "
+            f"'{key}.{others[0]}' as its own key"
+        )
+    value = operator[EXISTS]
+    if not isinstance(value, bool):
+        raise MatcherError(f"{EXISTS!r} under {key!r} takes true or false, got {value!r}")
+    return value
+
+
+def _table_alternative(spec: Mapping[str, Any]) -> tuple[tuple[Condition, ...], str]:
+    """The conditions of one matcher table, and how to show them."""
+    flat = flatten_conditions(spec)
+    if not flat:
+        raise MatcherError("a matcher table needs at least one field = value condition")
+    conditions: list[Condition] = []
+    shown: list[str] = []
+    for key, value in flat.items():
+        last = key.rpartition(".")[2]
+        if last == EXISTS:
+            raise MatcherError(
+                f'{EXISTS!r} tests the field it is written under: write {{ "data.field" = {{ "{EXISTS}" = true }} }}'
+            )
+        if last.startswith("$") and suggest(last, (EXISTS,)):
+            raise MatcherError(f"{last!r} in {key!r} is not an operator; did you mean {EXISTS!r}?")
+        try:
+            path = parse_path(key)
+        except PathSyntaxError as exc:
+            raise MatcherError(str(exc)) from None
+        if isinstance(value, Mapping):
+            present = _presence(key, value)
+            conditions.append(Condition(path, (), present))
+            shown.append(f"{key} {'exists' if present else 'absent'}")
+            continue
+        values = tuple(value) if isinstance(value, list) else (value,)
+        if not values or not all(_scalar(v) for v in values):
+            raise MatcherError(f"the condition on {key!r} must be a value or a list of values, not a table")
+        conditions.append(_condition(path, values))
+        shown.append(f"{key}={json.dumps(value)}")
+    return tuple(conditions), "{" + ", ".join(shown) + "}"
+
+
 def parse_matcher(spec: Any, type_path: FieldPath) -> Matcher:
-    """A matcher from configuration: a name, a list of names, or a table of path -> value(s).
+    """A matcher from configuration: a name, a table of path -> value(s), or a list of either (any of them).
+
+    A list of names compares each with the type field; a list that holds tables is an
+    OR of its items, each a name or a table. In a table, every condition must hold; a
+    condition's value is a value, a list of values (any of them), or ``{ "$exists" =
+    true }`` (the field is there, whatever its value) or ``false`` (it is not).
 
     Raises:
-        MatcherError: an empty name or table, a value that is not a scalar, a bad path.
+        MatcherError: an empty name, list or table, a value that is not a scalar, a bad path.
     """
     if isinstance(spec, str):
         if not spec:
             raise MatcherError("an event name must not be empty")
-        return Matcher(conditions=((type_path, (spec,)),), text=spec)
+        return Matcher(alternatives=((_condition(type_path, (spec,)),),), text=spec)
     if isinstance(spec, list):
-        if not spec or not all(isinstance(name, str) and name for name in spec):
-            raise MatcherError("a list matcher must list one or more non-empty event names")
-        return Matcher(conditions=((type_path, tuple(spec)),), text=" | ".join(spec))
-    if isinstance(spec, Mapping):
-        flat = flatten_conditions(spec)
-        if not flat:
-            raise MatcherError("a matcher table needs at least one field = value condition")
-        conditions: list[tuple[FieldPath, tuple[Scalar, ...]]] = []
+        if not spec:
+            raise MatcherError("a list matcher must list one or more event names or tables of conditions")
+        if all(isinstance(name, str) for name in spec):
+            if not all(spec):
+                raise MatcherError("a list matcher must list one or more non-empty event names")
+            return Matcher(alternatives=((_condition(type_path, tuple(spec)),),), text=" | ".join(spec))
+        alternatives: list[tuple[Condition, ...]] = []
         shown: list[str] = []
-        for key, value in flat.items():
-            try:
-                path = parse_path(key)
-            except PathSyntaxError as exc:
-                raise MatcherError(str(exc)) from None
-            values = tuple(value) if isinstance(value, list) else (value,)
-            if not values or not all(_scalar(v) for v in values):
-                raise MatcherError(f"the condition on {key!r} must be a value or a list of values, not a table")
-            conditions.append((path, values))
-            shown.append(f"{key}={json.dumps(value)}")
-        return Matcher(conditions=tuple(conditions), text="{" + ", ".join(shown) + "}")
-    raise MatcherError(f"expected an event name, a list of names or a table of conditions, got {type(spec).__name__}")
+        for index, item in enumerate(spec):
+            if isinstance(item, str) and item:
+                alternatives.append((_condition(type_path, (item,)),))
+                shown.append(item)
+            elif isinstance(item, Mapping):
+                conditions, text = _table_alternative(item)
+                alternatives.append(conditions)
+                shown.append(text)
+            else:
+                raise MatcherError(
+                    f"item {index} of the list is {_kind(item)}: each item is an event name or a table of conditions"
+                )
+        return Matcher(alternatives=tuple(alternatives), text=" or ".join(shown))
+    if isinstance(spec, Mapping):
+        conditions, text = _table_alternative(spec)
+        return Matcher(alternatives=(conditions,), text=text)
+    raise MatcherError(
+        f"expected an event name, a list of names or tables, or a table of conditions, got {type(spec).__name__}"
+    )
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, str):
+        return "an empty name"
+    return {bool: "a boolean", int: "an integer", float: "a number", list: "a list"}.get(type(value), "a value")
 
 
 class Kind(enum.StrEnum):
@@ -279,6 +455,8 @@ class Protocol:
         correlation: ``client``, ``server`` or ``connection``.
         run_id_from: in ``server`` mode, the frames the run id is captured from.
         tool_call_id_path: when set, tool calls are paired by this field (start, end, result).
+        tool_call_id_paths: where the id is in the frames of one event (or of `tool_call_end`),
+            when it differs by event; it wins over `tool_call_id_path`.
         tool_call_end: the frame that closes a tool call's arguments (AG-UI's TOOL_CALL_END).
         strict_lifecycle: the first frame of the run must be the first event, and it
             must come once (AG-UI's lifecycle rules).
@@ -296,6 +474,7 @@ class Protocol:
     correlation: str = "client"
     run_id_from: Matcher | None = None
     tool_call_id_path: FieldPath | None = None
+    tool_call_id_paths: tuple[tuple[str, FieldPath], ...] = ()
     tool_call_end: Matcher | None = None
     strict_lifecycle: bool = False
     by_type: dict[str, tuple[Kind, str | None]] | None = field(default=None, init=False, repr=False, compare=False)
@@ -313,10 +492,11 @@ class Protocol:
             *((Kind.IGNORED, None, m) for m in self.ignore),
         ]
         for kind, role, matcher in groups:
-            if len(matcher.conditions) != 1:
+            if len(matcher.alternatives) != 1 or len(matcher.alternatives[0]) != 1:
                 return None
-            ((path, values),) = matcher.conditions
-            if path != self.type_path or not all(isinstance(value, str) for value in values):
+            ((condition,),) = matcher.alternatives
+            path, values, present, _ = condition
+            if path != self.type_path or present is not None or not all(isinstance(value, str) for value in values):
                 return None
             for value in values:
                 table.setdefault(str(value), (kind, role))  # the first matcher that accepts a type wins, as in the walk
@@ -365,6 +545,32 @@ class Protocol:
     def matcher_of(self, role: str) -> Matcher:
         return self.matchers[self.events.index(role)]
 
+    @property
+    def pairs_tool_calls(self) -> bool:
+        """Whether the frames say which tool call they belong to (`tool_call_id_field` is configured)."""
+        return self.tool_call_id_path is not None or bool(self.tool_call_id_paths)
+
+    def tool_call_id(self, item: Item) -> str | None:
+        """The id of the tool call `item` belongs to, as text; None when it carries none (or ids are not configured).
+
+        Read at the path of the item's event (``tool_call_id_field.tool_completed``), of
+        `tool_call_end` for the frame that closes a call's arguments, else at the one path
+        every frame uses. An id is a string or an integer; anything else is no id.
+        """
+        path = self.tool_call_id_path
+        if self.tool_call_id_paths:
+            by_event, ending = dict(self.tool_call_id_paths), self.tool_call_end
+            if item.role is not None and item.role in by_event:
+                path = by_event[item.role]
+            elif TOOL_CALL_END in by_event and ending is not None and ending.matches(item.message):
+                path = by_event[TOOL_CALL_END]
+        if path is None:
+            return None
+        value = path.read(item.message)
+        if isinstance(value, bool) or not isinstance(value, str | int):
+            return None
+        return str(value)
+
 
 def _run_id(value: Any) -> str | None:
     if value is ABSENT or value is None or isinstance(value, dict | list):
@@ -372,20 +578,36 @@ def _run_id(value: Any) -> str | None:
     return str(value)
 
 
-def decode_frame(protocol: Protocol, data: str | bytes) -> list[Item]:
-    """The events one WebSocket frame carries, classified.
+EVENT_NAME = "@event"
+"""The field under which a message's transport-level name (an SSE ``event:``) is readable: ``{"@event" = "end"}``."""
+
+EVENT_DATA = "@data"
+"""Where a named message's data is when it is not a JSON object (text, a list, a number)."""
+
+
+def decode_frame(protocol: Protocol, data: str | bytes, name: str | None = None) -> list[Item]:
+    """The events one frame (a WebSocket message, an SSE event, an NDJSON line) carries, classified.
 
     With a `batch_path`, a frame can carry several events: an object whose
     `batch_path` holds a list (its other fields, such as a run id or a timestamp, are
     the envelope of each event), or a top-level JSON array.  An empty batch yields
-    nothing.  Without one, every frame is one event.
+    nothing.  Without one, every frame is one event.  A frame with a transport-level `name`
+    (an SSE event's) carries it under `EVENT_NAME`.
     """
     if isinstance(data, bytes):
         return [Item(Kind.BINARY)]
     try:
         message = json.loads(data)
     except (ValueError, RecursionError):  # deeply nested JSON exhausts the decoder's recursion
-        return [Item(Kind.NOT_JSON)]
+        if name is None:
+            return [Item(Kind.NOT_JSON)]
+        message = {EVENT_NAME: name, EVENT_DATA: data}  # a named event of plain text ("event: end", "data: [DONE]")
+    else:
+        if name is not None:
+            # The transport's name for the message (an SSE event's name) is a field matchers can test.
+            message = (
+                {**message, EVENT_NAME: name} if isinstance(message, dict) else {EVENT_NAME: name, EVENT_DATA: message}
+            )
     if protocol.batch_path is not None:
         if isinstance(message, list):
             return [protocol.classify(entry, envelope=None) for entry in message]

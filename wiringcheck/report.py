@@ -52,6 +52,7 @@ class EventRecord:
 
     The break-down of an in-process event is emit (`emitted_at_ms`) → hand-off
     (`sent_at_ms`) → receipt (`at_ms`); `latency_ms` is the delivery leg (hand-off → receipt).
+    An implied event (`implied`) sits before the first frame or after the last.
     """
 
     index: int
@@ -62,6 +63,9 @@ class EventRecord:
     ours: bool = True
     emitted_at_ms: float | None = None
     sent_at_ms: float | None = None
+    implied: str = ""
+    """What implied an event the server does not send ("the response", "the first frame", "the end of the
+    stream": `probe.started_by`, `probe.completed_by`); empty for a frame that arrived."""
 
     @property
     def emission_ms(self) -> float | None:

@@ -191,6 +191,8 @@ async def run_async(
     began = clock()
     threads_before = set(threading.enumerate())
     with ExitStack() as stack:
+        # [env]: set before anything imports the backend (its roles' classes too), restored after it stopped.
+        stack.enter_context(lifecycle.backend_environment(settings))
         stack.enter_context(state.containment.installed(asyncio.get_running_loop()))
         # Log lines are output too (the backend's own handlers, pytest's captured logs).
         state.cover_log_handlers = stack.enter_context(scrubbed_logs(secrets))

@@ -28,7 +28,9 @@ from dataclasses import dataclass, field
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
+from wiringcheck.config import EmitCall
 from wiringcheck.diagnose import FrameInfo, is_user_file, is_wiringcheck_file
+from wiringcheck.errors import UsageError
 from wiringcheck.findings import Finding, Location, Severity
 from wiringcheck.importing import import_ref, prepend_paths
 from wiringcheck.render import shown_location
@@ -384,19 +386,26 @@ def _guess_member(cls: type, lookup: Lookup) -> str | None:
 
 @contextmanager
 def emissions_recorded(
-    roles: Mapping[str, Any], emit: Sequence[tuple[str, str]], clock: Callable[[], float]
+    roles: Mapping[str, Any], emit: Sequence[EmitCall | tuple[str, str]], clock: Callable[[], float]
 ) -> Iterator[list[Emission]]:
     """Timestamp each call of the methods `emit` maps events to, on the live role objects, for the block.
 
     Each call is recorded as an `Emission` of its event, tied to its run by the call's
-    ``run_id`` argument (or none, to pair by order); the method itself runs unchanged. The
-    instances get a wrapping attribute for the block; it is deleted afterwards, so the
-    class's own method shows through again. Roles that were not found are skipped.
+    ``run_id`` argument (or none, to pair by order); the method itself runs unchanged. A
+    method that emits several events (``emit(kind, ...)``) is wrapped once, and each call
+    is recorded as the event its kind argument names (`EmitCall.kind`); a call whose kind
+    names no mapped event is not recorded. The instances get a wrapping attribute for the
+    block; it is deleted afterwards, so the class's own method shows through again. Roles
+    that were not found are skipped.
     """
+    calls: dict[str, list[EmitCall]] = {}
+    for entry in emit:
+        call = entry if isinstance(entry, EmitCall) else EmitCall(entry[0], entry[1])
+        calls.setdefault(call.method, []).append(call)
     recorded: list[Emission] = []
     patched: list[tuple[Any, str, bool, Any]] = []
     try:
-        for event, target in emit:
+        for target, events in calls.items():
             role, _, method = target.partition(".")
             instance = roles.get(role)
             original = getattr(instance, method, None) if instance is not None else None
@@ -404,7 +413,7 @@ def emissions_recorded(
                 continue
             had_own = method in getattr(instance, "__dict__", {})
             try:
-                setattr(instance, method, _timed(original, event, recorded, clock))
+                setattr(instance, method, _timed(original, events, recorded, clock))
             except (AttributeError, TypeError):  # slots or a frozen object: emission stays untimed
                 continue
             patched.append((instance, method, had_own, original))
@@ -418,23 +427,78 @@ def emissions_recorded(
 
 
 def _timed(
-    original: Callable[..., Any], event: str, recorded: list[Emission], clock: Callable[[], float]
+    original: Callable[..., Any], calls: list[EmitCall], recorded: list[Emission], clock: Callable[[], float]
 ) -> Callable[..., Any]:
     try:
         signature: inspect.Signature | None = inspect.signature(original)
     except (TypeError, ValueError):
         signature = None
+    parameters = list(signature.parameters.values()) if signature is not None else []
+    positional = [p.name for p in parameters if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    var_positional = next((p.name for p in parameters if p.kind is p.VAR_POSITIONAL), None)
+    var_keyword = next((p.name for p in parameters if p.kind is p.VAR_KEYWORD), None)
+    for call in calls:
+        _check_kind_argument(call, signature, positional, var_positional, var_keyword)
+
+    def argument(
+        bound: Mapping[str, Any] | None, args: tuple[Any, ...], kwargs: Mapping[str, Any], which: str | int
+    ) -> Any:
+        """The call's argument `which`: by name, or by position from 0 (through ``*args`` too)."""
+        if bound is None:  # no signature, or a call the method itself will refuse
+            if isinstance(which, int):
+                return args[which] if which < len(args) else _MISSING
+            return kwargs.get(which, _MISSING)
+        if isinstance(which, str):
+            if which in bound:
+                return bound[which]
+            return bound.get(var_keyword, {}).get(which, _MISSING) if var_keyword else _MISSING
+        if which < len(positional):
+            return bound.get(positional[which], _MISSING)
+        extra = bound.get(var_positional, ()) if var_positional else ()
+        index = which - len(positional)
+        return extra[index] if index < len(extra) else _MISSING
 
     @functools.wraps(original)
     def timed(*args: Any, **kwargs: Any) -> Any:
         at = clock()
-        run_id = kwargs.get("run_id")
-        if run_id is None and signature is not None:
+        bound: Mapping[str, Any] | None = None
+        if signature is not None:
             try:
-                run_id = signature.bind_partial(*args, **kwargs).arguments.get("run_id")
-            except TypeError:
-                run_id = None
-        recorded.append(Emission(event, str(run_id) if run_id is not None else None, at))
+                bound = signature.bind_partial(*args, **kwargs).arguments
+            except TypeError:  # a call the method will refuse: it raises below, as it would have
+                bound = None
+        run_id = argument(bound, args, kwargs, "run_id")
+        run = str(run_id) if run_id is not _MISSING and run_id is not None else None
+        for call in calls:
+            if call.kind is None or call.kind.accepts(argument(bound, args, kwargs, call.kind.argument)):
+                recorded.append(Emission(call.event, run, at))
         return original(*args, **kwargs)
 
     return timed
+
+
+def _check_kind_argument(
+    call: EmitCall,
+    signature: inspect.Signature | None,
+    positional: list[str],
+    var_positional: str | None,
+    var_keyword: str | None,
+) -> None:
+    """Refuse a kind argument the live method cannot receive: every call would be left unrecorded.
+
+    Raises:
+        UsageError: the method has no such parameter (with the closest one), or too few positions.
+    """
+    if call.kind is None or signature is None:
+        return
+    which = call.kind.argument
+    key = f"probe.emit.{call.event}.argument"
+    if isinstance(which, str) and which not in signature.parameters and var_keyword is None:
+        guess = suggest(which, positional)
+        hint = f"; did you mean {guess!r}?" if guess else f"; its parameters: {', '.join(positional) or 'none'}"
+        raise UsageError(f"{key}: {call.method}{signature} has no parameter {which!r}{hint}")
+    if isinstance(which, int) and which >= len(positional) and var_positional is None:
+        raise UsageError(
+            f"{key}: {call.method}{signature} takes {len(positional)} positional argument(s): position {which} "
+            "is past them (0 is the first after self)"
+        )

@@ -199,8 +199,11 @@ def _timeline(
         name = _escape(event.type) if event.type else "[red](no type)[/]"
         if not event.ours:
             name = f"[dim]{name} (other run {_escape(str(event.run_id))})[/]" if event.type else name
+        index = str(event.index)
+        if event.implied:
+            index, name, latency = "-", f"{name} [dim](implied by {_escape(event.implied)})[/]", "[dim]-[/]"
         at = f"+{event.at_ms:.1f} ms" if event.at_ms >= 0 else f"{-event.at_ms:.1f} ms before"  # a greeting frame
-        table.add_row(str(event.index), name, at, latency, verdict)
+        table.add_row(index, name, at, latency, verdict)
     console.print(table)
     first, terminal = timings.get("time_to_first_event_ms"), timings.get("time_to_terminal_ms")
     parts = []

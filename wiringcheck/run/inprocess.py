@@ -70,7 +70,7 @@ async def record(
     async def recorded() -> list[Recording]:
         return await perform_users(handle.ws_url, probes, environ, ssl_context=ssl_context, clock=clock)
 
-    with emissions_recorded(roles, probe.emit, clock) as emissions:
+    with emissions_recorded(roles, probe.emit_calls, clock) as emissions:
         try:
             # A backend in this process that blocks its event loop would stop every deadline from firing.
             with interrupting_after(bound):

@@ -59,6 +59,8 @@ class RecordingEnd(enum.StrEnum):
     """A setup step failed before connecting; `Recording.error` says which and why."""
     STALLED = "stalled"
     """Nothing of the run arrived for longer than it could pass with (`session.stall_after`): the session stopped."""
+    HTTP_ERROR = "http_error"
+    """The run's HTTP request was answered with something other than a stream (a status, an HTML page)."""
 
 
 EMISSION_CHECK = "probe: emission latency"
@@ -70,7 +72,9 @@ EMIT_ELSEWHERE = (
 )
 """Why emission latency cannot be measured here (a url target, load and Locust clients in other processes)."""
 
-NOT_STARTED = frozenset({RecordingEnd.CONNECT_FAILED, RecordingEnd.AUTH_REJECTED, RecordingEnd.SETUP_FAILED})
+NOT_STARTED = frozenset(
+    {RecordingEnd.CONNECT_FAILED, RecordingEnd.AUTH_REJECTED, RecordingEnd.SETUP_FAILED, RecordingEnd.HTTP_ERROR}
+)
 """Ends that mean the run never started: nothing of the backend's events can be judged."""
 
 
@@ -146,6 +150,10 @@ class Recording:
     """(start, seconds) of each time the backend's event loop was blocked during the run (in-process targets)."""
     transport: str = "websocket"
     """How the frames came: ``websocket``, ``sse``, ``ndjson`` or ``socketio`` (for wording, never for judging)."""
+    opened_at: float | None = None
+    """When the response's headers arrived (HTTP transports): a run `started_by = "response"` starts there."""
+    stream_completed: bool = False
+    """The response ended cleanly and the configuration says that completes the run (``completed_by``)."""
     decoded: tuple[tuple[Item, ...] | None, ...] = field(default=(), repr=False, compare=False)
     """What the session read in each frame (None: not read, after the terminal), so the judge need not read it again."""
     decoded_with: Protocol | None = field(default=None, repr=False, compare=False)
@@ -182,6 +190,10 @@ class Expectation:
     tool_id_field: str = "tool_call_id"
     assume_synced_clocks: bool = False
     """Timestamp latency: trust the server's clock instead of estimating its offset from the run."""
+    started_by: str | None = None
+    """``response`` or ``first_frame``: what starts a run whose server sends no start event."""
+    completed_by: str | None = None
+    """``end_of_stream``: a run whose server sends no terminal event is complete when its stream ends cleanly."""
 
 
 @dataclass(frozen=True, slots=True)

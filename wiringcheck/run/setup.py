@@ -21,15 +21,12 @@ from typing import TYPE_CHECKING, Any
 
 from wiringcheck.protocol import ABSENT, parse_path, render_trigger
 from wiringcheck.run.request import fill_url
-from wiringcheck.secrets import shorten
+from wiringcheck.secrets import looks_secret, shorten
 
 if TYPE_CHECKING:
     from wiringcheck.config import SetupStep
 
-__all__ = ["BODY_LIMIT", "SECRET_NAMES", "HttpCall", "SetupFailed", "SetupSteps"]
-
-SECRET_NAMES = ("token", "secret", "ticket", "password", "key")
-"""A captured value whose name contains one of these is a credential: it is scrubbed from every output."""
+__all__ = ["BODY_LIMIT", "HttpCall", "SetupFailed", "SetupSteps"]
 
 BODY_LIMIT = 1024 * 1024
 """Bytes of a setup response read at most, after decompression: a 2 GB body or a gzip bomb stops here."""
@@ -141,7 +138,7 @@ class SetupSteps:
                     )
                 text = str(value)
                 self.captured[name] = self.values[name] = text
-                if any(part in name.lower() for part in SECRET_NAMES):
+                if looks_secret(name):  # a credential: scrubbed from every output
                     self.secrets.append(text)
         self._index += 1
 

@@ -32,7 +32,7 @@ def check(view: RunView) -> list[Ruling]:
     lifecycle), WC415 pairs them instead.
     """
     protocol, expectation = view.protocol, view.expectation
-    if protocol.strict_lifecycle or protocol.tool_call_id_path is not None:
+    if protocol.strict_lifecycle or protocol.pairs_tool_calls:
         return []
     rulings: list[Ruling] = []
     for start, end in tool_pairs(expectation):
