@@ -38,15 +38,16 @@ def test_a_servers_log_of_the_backends_exception_names_the_exception_and_the_bac
         try:
             handler()
         except AttributeError:
+            # As a server logs it: from its own file, with the backend's exception attached.
             record = logging.LogRecord(
-                "uvicorn.error", logging.ERROR, logging.__file__, 1, "Exception in ASGI application\n", None, None
+                "server.error", logging.ERROR, logging.__file__, 1, "Exception in ASGI application\n", None, None
             )
             record.exc_info = sys.exc_info()
-            logging.getLogger("uvicorn.error").handle(record)
+            logging.getLogger().handle(record)
 
     (finding,) = [f for f in capture.findings() if f.code == "WC105"]
     assert (
-        "ERROR during probe from uvicorn.error: Exception in ASGI application: "
+        "ERROR during probe from server.error: Exception in ASGI application: "
         "AttributeError: 'State' object has no attribute 'agent_supervisor'",
         __file__,
     ) == (finding.message, finding.location.path if finding.location else None)

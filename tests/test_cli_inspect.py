@@ -129,7 +129,9 @@ def _running_url() -> Iterator[str]:
 
     from fixtures.agentchat.app import create_app
 
-    server = uvicorn.Server(uvicorn.Config(create_app(), host="127.0.0.1", port=0, log_level="warning"))
+    # log_config=None: uvicorn's own logging config would stop its loggers' records reaching root for later tests.
+    config = uvicorn.Config(create_app(), host="127.0.0.1", port=0, log_config=None, log_level="warning")
+    server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 10_000 * MS
