@@ -467,7 +467,7 @@ async def _probe(state: _Run, handle: Handle, scenario: Scenario | None = None) 
     target_in_process = state.settings.target_kind != "url"
     if scenario is None and probe.emit and not target_in_process:
         state.skip(EMISSION_CHECK, Phase.PROBE, EMIT_ELSEWHERE)
-    unreached = unreached_finding(recording, mask_urls(handle.ws_url), probe.auth, hint=_CONNECT_HINT)
+    unreached = unreached_finding(recording, mask_urls(recording.url or handle.ws_url), probe.auth, hint=_CONNECT_HINT)
     if unreached is not None:
         state.result(f"{prefix}probe", Phase.PROBE, [*exits, unreached], started)
         for event in probe.events:
@@ -533,14 +533,12 @@ def _clock(probe: ProbeSettings, latency: Latency, verdict: Verdict, *, synced: 
     """How latency was measured, as it was: the emitting call is named only when one was seen for the run."""
     if latency != Latency.SEND:
         return timestamp_clock(probe.timestamp_field, synced=synced)
-    handoff = "monotonic: backend hand-off (ASGI websocket.send) to probe receive, in one process"
+    handed = "ASGI http.response.body" if probe.over_http else "ASGI websocket.send"
+    handoff = f"monotonic: backend hand-off ({handed}) to probe receive, in one process"
     if not probe.emit:
         return handoff
     if any(record.emitted_at_ms is not None for record in verdict.timeline):
-        return (
-            "monotonic: backend emitting call (probe.emit) → hand-off (ASGI websocket.send) → probe receive, "
-            "in one process"
-        )
+        return f"monotonic: backend emitting call (probe.emit) → hand-off ({handed}) → probe receive, in one process"
     return f"{handoff}; probe.emit: no call of its methods was seen for this run's events"
 
 

@@ -49,6 +49,11 @@ CATALOG = {
     "blocking_handler": (ExitCode.CHECK_FAILED, {"WC420"}),
     # Run ids the server assigns (fixtures/serverids): only an isolation check sees a broadcast there.
     "serverids_broadcast": (ExitCode.CHECK_FAILED, {"WC424"}),
+    # An agent chat over Server-Sent Events (fixtures/ssechat).
+    "ssechat_buffered": (ExitCode.CHECK_FAILED, {"WC405"}),
+    "ssechat_no_terminal": (ExitCode.CHECK_FAILED, {"WC402", "WC408"}),
+    "ssechat_tool_result_missing": (ExitCode.CHECK_FAILED, {"WC402", "WC415"}),
+    "ssechat_unwired": (ExitCode.CHECK_FAILED, {"WC201", "WC417"}),
     # Healthy variants: what real agents do, and must still pass.
     "repeated_events": (ExitCode.OK, set()),
     "tool_error_reported": (ExitCode.OK, set()),
@@ -90,6 +95,10 @@ FIRST_CAUSE = {
     "dropped_task": "WC110",
     "blocking_handler": "WC420",
     "serverids_broadcast": "WC424",
+    "ssechat_buffered": "WC405",
+    "ssechat_no_terminal": "WC408",
+    "ssechat_tool_result_missing": "WC415",
+    "ssechat_unwired": "WC201",
 }
 """The code every report must lead with: the cause, never one of its symptoms (a missing event, the deadline)."""
 
@@ -172,6 +181,10 @@ ON_THE_WIRE = {
     "broadcast_fallback",
     "wrong_routing_key",
     "serverids_broadcast",
+    "ssechat_buffered",
+    "ssechat_no_terminal",
+    "ssechat_tool_result_missing",
+    "ssechat_unwired",
 }
 HEALTHY = {"repeated_events", "tool_error_reported"}
 

@@ -33,6 +33,18 @@ if TYPE_CHECKING:
 __all__ = ["Recorded", "record"]
 
 
+def _handed_off(handle: Handle, probe: ProbeSettings) -> list[tuple[float, str | bytes]] | None:
+    """(when, data) of each message the backend handed to the server, read the way the run's transport reads them."""
+    if probe.over_http:
+        if handle.streams is None:
+            return None
+        from wiringcheck.run.transports.http import format_of
+
+        stream = format_of(probe.transport)
+        return [sent for chunks in list(handle.streams) for sent in stream.sent(list(chunks))]
+    return list(handle.sends) if handle.sends is not None else None
+
+
 @dataclass(frozen=True, slots=True)
 class Recorded:
     """The recordings of one probe (one per user), and where the backend blocked the loop past the run's bound."""
@@ -92,7 +104,7 @@ async def record(
                 for each in probes
             ]
             overruns = take_overruns()
-    sends = list(handle.sends) if handle.sends is not None else None
+    sends = _handed_off(handle, probe)
     finished = []
     for recording in recordings:
         if sends is not None:

@@ -150,6 +150,8 @@ class Recording:
     """(start, seconds) of each time the backend's event loop was blocked during the run (in-process targets)."""
     transport: str = "websocket"
     """How the frames came: ``websocket``, ``sse``, ``ndjson`` or ``socketio`` (for wording, never for judging)."""
+    url: str = ""
+    """Where the run went (placeholders filled; may hold a token in its query: shown only through `mask_urls`)."""
     opened_at: float | None = None
     """When the response's headers arrived (HTTP transports): a run `started_by = "response"` starts there."""
     stream_completed: bool = False

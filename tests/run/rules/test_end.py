@@ -180,6 +180,6 @@ def test_a_crash_close_points_at_the_exception_and_a_refusal_at_its_reason():
     refused = judge(run_of("agent_started", end="closed", close_code=4403, close_reason="quota"), EXPECTATION)
 
     assert (True, True) == (
-        "the exception that closed the socket" in crashed.general[0].hint,
+        "the exception that closed the connection" in crashed.general[0].hint,
         "its close code and reason say why" in refused.general[0].hint,
     )

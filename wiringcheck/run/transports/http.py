@@ -55,6 +55,14 @@ def stream_problem(status: int, content_type: str, stream: ModuleType) -> str | 
     return None
 
 
+def _warm() -> None:
+    """Import what httpx imports on its first request, before the run's clock starts: the backend is not slow
+    because the client loaded its HTTP machinery (a first request paid about 100 ms for it)."""
+    import anyio._backends._asyncio  # noqa: F401
+    import h11  # noqa: F401
+    import httpcore  # noqa: F401
+
+
 def _verify(url: str, ssl_context: ssl.SSLContext | None) -> Any:
     if ssl_context is not None:
         return ssl_context
@@ -83,6 +91,10 @@ async def drive(
 
     request = session.request
     stream = format_of(request.transport)
+    _warm()
+    client = httpx.AsyncClient(
+        verify=_verify(request.url, ssl_context), trust_env=False, follow_redirects=False, timeout=None
+    )
     session.begin(clock())
     session.connected(clock())
     session.start(clock())
@@ -112,9 +124,7 @@ async def drive(
         except httpx.HTTPError as exc:
             events.put_nowait(("failed", clock(), f"{type(exc).__name__}: {exc}"))
 
-    async with httpx.AsyncClient(
-        verify=_verify(request.url, ssl_context), trust_env=False, follow_redirects=False, timeout=None
-    ) as client:
+    async with client:
         reader = asyncio.create_task(read(client), name="wiringcheck-stream")
         try:
             while not session.done:
@@ -143,6 +153,9 @@ def drive_sync(
 
     request = session.request
     stream = format_of(request.transport)
+    _warm()
+    verify = _verify(request.url, ssl_context)
+    client = httpx.Client(verify=verify, trust_env=False, follow_redirects=False, timeout=None)
     session.begin(clock())
     session.connected(clock())
     session.start(clock())
@@ -150,8 +163,6 @@ def drive_sync(
     body = trigger.encode() if request.method != "GET" else None
     events: queue.Queue[Any] = queue.Queue()
     responses: list[Any] = []
-    verify = _verify(request.url, ssl_context)
-    client = httpx.Client(verify=verify, trust_env=False, follow_redirects=False, timeout=None)
 
     def read() -> None:
         try:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
-__all__ = ["ACCEPT", "CONTENT_TYPES", "events", "events_sync", "split"]
+__all__ = ["ACCEPT", "CONTENT_TYPES", "events", "events_sync", "sent"]
 
 ACCEPT = "application/x-ndjson, application/jsonl, application/json"
 """What the run's request asks for."""
@@ -29,8 +29,12 @@ def events_sync(response: Any) -> Iterator[tuple[str, str | None]]:
             yield line, None
 
 
-def split(body: bytes) -> list[str]:
-    """The complete lines of a stream's bytes (the backend's side, to time each line's hand-off)."""
-    text = body.decode("utf-8", "replace")
-    complete = text if text.endswith("\n") else text[: text.rfind("\n") + 1]
-    return [line for line in complete.splitlines() if line.strip()]
+def sent(chunks: list[tuple[float, bytes]]) -> list[tuple[float, str]]:
+    """(when it was handed to the server, data) of each line in the chunks of one response the backend sent."""
+    found: list[tuple[float, str]] = []
+    pending = b""
+    for at, body in chunks:
+        pending += body
+        *complete, pending = pending.split(b"\n")
+        found += [(at, line.decode("utf-8", "replace")) for line in complete if line.strip()]
+    return found

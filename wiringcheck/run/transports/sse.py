@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
-__all__ = ["ACCEPT", "CONTENT_TYPES", "events", "events_sync", "split"]
+__all__ = ["ACCEPT", "CONTENT_TYPES", "events", "events_sync", "sent"]
 
 ACCEPT = "text/event-stream"
 """What the run's request asks for."""
@@ -65,18 +65,25 @@ def events_sync(response: Any) -> Iterator[tuple[str, str | None]]:
         yield event.data, _named(event.event)
 
 
-class _Recorded:
-    """Bytes the backend sent, as a response httpx-sse can read."""
+class _Sent:
+    """What the backend sent on one response, as httpx-sse reads a response: the time of the chunk being read
+    is known when an event comes out of it (the chunk that completed the event)."""
 
-    def __init__(self, text: str) -> None:
+    def __init__(self, chunks: list[tuple[float, bytes]]) -> None:
         self.headers = {"content-type": ACCEPT}
-        self._text = text
+        self.at = 0.0
+        self._chunks = chunks
 
     def iter_text(self) -> Iterator[str]:
-        yield self._text
+        import codecs
+
+        decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        for at, body in self._chunks:
+            self.at = at
+            yield decoder.decode(body)
 
 
-def split(body: bytes) -> list[str]:
-    """The data of each complete event in a stream's bytes (the backend's side, to time each event's hand-off)."""
-    text = body.decode("utf-8", "replace")
-    return [data for data, _ in events_sync(_Recorded(text))]
+def sent(chunks: list[tuple[float, bytes]]) -> list[tuple[float, str]]:
+    """(when it was handed to the server, data) of each event in the chunks of one response the backend sent."""
+    stream = _Sent(chunks)
+    return [(stream.at, data) for data, _ in events_sync(stream)]
