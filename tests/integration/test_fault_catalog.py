@@ -54,6 +54,7 @@ CATALOG = {
     "ssechat_no_terminal": (ExitCode.CHECK_FAILED, {"WC402", "WC408"}),
     "ssechat_tool_result_missing": (ExitCode.CHECK_FAILED, {"WC402", "WC415"}),
     "ssechat_unwired": (ExitCode.CHECK_FAILED, {"WC201", "WC417"}),
+    "ndjsonchat_html_error": (ExitCode.CHECK_FAILED, {"WC417"}),
     # Healthy variants: what real agents do, and must still pass.
     "repeated_events": (ExitCode.OK, set()),
     "tool_error_reported": (ExitCode.OK, set()),
@@ -99,6 +100,7 @@ FIRST_CAUSE = {
     "ssechat_no_terminal": "WC408",
     "ssechat_tool_result_missing": "WC415",
     "ssechat_unwired": "WC201",
+    "ndjsonchat_html_error": "WC417",
 }
 """The code every report must lead with: the cause, never one of its symptoms (a missing event, the deadline)."""
 
@@ -185,6 +187,7 @@ ON_THE_WIRE = {
     "ssechat_no_terminal",
     "ssechat_tool_result_missing",
     "ssechat_unwired",
+    "ndjsonchat_html_error",
 }
 HEALTHY = {"repeated_events", "tool_error_reported"}
 
