@@ -9,6 +9,7 @@ free of I/O.
 from __future__ import annotations
 
 import ast
+import functools
 import re
 from pathlib import Path
 
@@ -72,6 +73,7 @@ transports and drivers are edges): a module's place is the longest name that con
 _LAYER_OF = {name: index for index, names in enumerate(LAYERS) for name in names}
 
 
+@functools.cache
 def _modules() -> dict[str, Path]:
     return {
         ".".join(path.relative_to(PACKAGE.parent).with_suffix("").parts).removesuffix(".__init__"): path
@@ -79,9 +81,16 @@ def _modules() -> dict[str, Path]:
     }
 
 
-def _imports(module: str, path: Path) -> set[str]:
+@functools.cache
+def _tree(path: Path) -> ast.Module:
+    """The module's syntax tree, parsed once for every import that the tests check in it (read only)."""
+    return ast.parse(path.read_text(encoding="utf-8"))
+
+
+@functools.cache
+def _imports(module: str, path: Path) -> frozenset[str]:
     """Every wiringcheck module `module` imports, anywhere in its body."""
-    tree = ast.parse(path.read_text(encoding="utf-8"))
+    tree = _tree(path)
     package = module if path.name == "__init__.py" else module.rpartition(".")[0]
     found: set[str] = set()
     for node in ast.walk(tree):
@@ -98,7 +107,7 @@ def _imports(module: str, path: Path) -> set[str]:
             found.update(f"{base}.{alias.name}" for alias in node.names)
     modules = _modules()
     # The package itself only re-exports lazily (wiringcheck/__init__.py): importing it costs nothing.
-    return {name for name in found if name in modules and name not in (module, "wiringcheck")}
+    return frozenset(name for name in found if name in modules and name not in (module, "wiringcheck"))
 
 
 def _top(module: str) -> str:
@@ -113,19 +122,24 @@ def _top(module: str) -> str:
 
 def _is_type_only(module: str, path: Path, imported: str) -> bool:
     """Whether every import of `imported` in `module` sits under `if TYPE_CHECKING:`."""
-    tree = ast.parse(path.read_text(encoding="utf-8"))
+    return imported not in _run_time_imports(path)
+
+
+@functools.cache
+def _run_time_imports(path: Path) -> frozenset[str]:
+    """Every name the module imports outside `if TYPE_CHECKING:` blocks, as written (module, module.name)."""
+    tree = _tree(path)
     typing_blocks = [
         node for node in ast.walk(tree) if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test)
     ]
     guarded = {id(child) for block in typing_blocks for child in ast.walk(block)}
+    names: set[str] = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.ImportFrom | ast.Import) and id(node) not in guarded:
-            names = {node.module or ""} if isinstance(node, ast.ImportFrom) else {a.name for a in node.names}
+            names |= {node.module or ""} if isinstance(node, ast.ImportFrom) else {a.name for a in node.names}
             if isinstance(node, ast.ImportFrom):
                 names |= {f"{node.module}.{a.name}" for a in node.names}
-            if imported in names:
-                return False
-    return True
+    return frozenset(names)
 
 
 def test_every_module_has_a_layer():

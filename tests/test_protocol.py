@@ -86,7 +86,7 @@ _JSON = st.recursive(
 )
 
 
-@settings(max_examples=150, deadline=None, database=None)
+@settings(max_examples=50, deadline=None, database=None)
 @given(keys=st.lists(_KEY, min_size=1, max_size=5), leaf=_JSON)
 def test_a_path_reads_back_what_was_nested_under_it(keys, leaf):
     """Nesting a value under keys k1..kn and reading 'k1.….kn' gives the value back."""
@@ -97,7 +97,7 @@ def test_a_path_reads_back_what_was_nested_under_it(keys, leaf):
     assert leaf == parse_path(".".join(keys)).read(message)
 
 
-@settings(max_examples=150, deadline=None, database=None)
+@settings(max_examples=50, deadline=None, database=None)
 @given(path=st.text(max_size=20), message=_JSON)
 def test_a_path_never_raises_but_a_syntax_error(path, message):
     """Any text is either a path that reads any JSON without raising, or a PathSyntaxError."""
@@ -108,7 +108,7 @@ def test_a_path_never_raises_but_a_syntax_error(path, message):
     parsed.read(message)
 
 
-@settings(max_examples=100, deadline=None, database=None)
+@settings(max_examples=40, deadline=None, database=None)
 @given(items=st.lists(_JSON, min_size=1, max_size=4), position=st.integers(min_value=0, max_value=5))
 def test_a_digit_segment_indexes_a_list(items, position):
     """'events.N' is the Nth element of a list, or ABSENT past its end."""
@@ -306,7 +306,7 @@ def test_a_star_segment_reads_every_element_in_document_order(path, message, val
     assert (values, values[0] if values else ABSENT) == (list(parsed.values(message)), parsed.read(message))
 
 
-@settings(max_examples=150, deadline=None, database=None)
+@settings(max_examples=50, deadline=None, database=None)
 @given(items=st.lists(_JSON, max_size=5), key=_KEY.filter(lambda k: k != "*" and not (k.isascii() and k.isdigit())))
 def test_a_star_reads_what_any_element_holds(items, key):
     """'items.*.k' yields, in order, the 'k' of every element that is an object having it (k a plain key)."""
@@ -315,7 +315,7 @@ def test_a_star_reads_what_any_element_holds(items, key):
     assert expected == list(parse_path(f"items.*.{key}").values({"items": items}))
 
 
-@settings(max_examples=150, deadline=None, database=None)
+@settings(max_examples=50, deadline=None, database=None)
 @given(
     parts=st.lists(st.sampled_from(["*", "0", "1", "a", "b", "$exists"]), min_size=1, max_size=6),
     message=_JSON,

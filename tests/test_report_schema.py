@@ -16,10 +16,9 @@ from wiringcheck.render.json import to_dict
 from wiringcheck.render.junit import finding_text
 from wiringcheck.render.junit import render as render_junit
 from wiringcheck.run.recording import Frame, Recording
-from wiringcheck.runner import run
 from wiringcheck.scan import scan_paths
 
-from .integration.helpers import FAULTS, fault_settings, healthy_settings
+from .integration.helpers import FAULTS, fault_report, healthy_report
 
 
 @pytest.fixture(name="schema", scope="module")
@@ -35,8 +34,8 @@ def _schema():
 def _reports():
     """A healthy run, the seed's failing run, a probe of three runs, and a scan: one report of each kind."""
     return {
-        "healthy": run(healthy_settings()),
-        "legacy_setter": run(fault_settings("legacy_setter")),
+        "healthy": healthy_report(),
+        "legacy_setter": fault_report("legacy_setter"),
         "probe": build_report(
             "wss://127.0.0.1:9/ws?token=x", ProbeSettings(), [_recording(i) for i in range(3)], runs=3
         ),

@@ -8,7 +8,7 @@ import string
 from urllib.parse import quote, quote_plus
 from xml.sax.saxutils import escape
 
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from wiringcheck.findings import CheckResult, Finding, Phase, Status
@@ -78,6 +78,7 @@ def test_scrub_reaches_every_string_of_a_report():
     assert (Status.FAILED, "WC408") == (scrubbed.checks[0].status, scrubbed.checks[0].findings[0].code)
 
 
+@settings(max_examples=50)
 @given(
     token=st.text(
         alphabet=st.sampled_from(string.ascii_letters + string.digits + "&<>\"'%\\/+= é日"), min_size=8, max_size=24

@@ -9,7 +9,7 @@ import pytest
 from wiringcheck.report import ExitCode
 from wiringcheck.runner import run
 
-from .helpers import FAULTS, codes, fault_settings, healthy_settings
+from .helpers import FAULTS, codes, fault_report, fault_settings, healthy_settings
 
 CATALOG = {
     "legacy_setter": (ExitCode.CHECK_FAILED, {"WC105", "WC106", "WC211", "WC402", "WC409"}),
@@ -125,7 +125,7 @@ def test_catalog_covers_every_fault_folder():
 @pytest.mark.parametrize("name", sorted(LOAD_ONLY))
 def test_load_only_fault_passes_a_single_user_run(name):
     """A load-only fault is invisible to one user: `run` passes on it, which is why `load` exists."""
-    report = run(fault_settings(name))
+    report = fault_report(name)
 
     assert (ExitCode.OK, set()) == (report.exit_code, codes(report))
 
@@ -135,7 +135,7 @@ def test_fault_is_reported_with_its_exit_code_and_codes(name):
     """Each fault exits as documented, with exactly its finding codes and no unrelated noise."""
     expected_exit, expected_codes = CATALOG[name]
 
-    report = run(fault_settings(name))
+    report = fault_report(name)
 
     assert (expected_exit, expected_codes) == (report.exit_code, codes(report))
 
@@ -145,7 +145,7 @@ def test_fault_report_leads_with_its_cause(name):
     """The first failing finding, in every format's order, is the fault's cause; the console headline names it."""
     from wiringcheck.render import Format
 
-    report = run(fault_settings(name))
+    report = fault_report(name)
     console = Format.CONSOLE.render(report)
 
     assert FIRST_CAUSE[name] == report.first_cause.code
@@ -158,7 +158,7 @@ def test_headline_carries_the_causes_location(name):
     """The console's headline names the cause's file and line, so the first line read says where to look."""
     from wiringcheck.render import Format
 
-    report = run(fault_settings(name))
+    report = fault_report(name)
     headline = Format.CONSOLE.render(report).splitlines()[1]
 
     assert re.search(rf"first cause: {FIRST_CAUSE[name]} {re.escape(LOCATED_CAUSE[name])}\d+ ", headline), headline
@@ -195,7 +195,7 @@ HEALTHY = {"repeated_events", "tool_error_reported"}
 @pytest.mark.parametrize("name", sorted(set(CATALOG) - ON_THE_WIRE - HEALTHY))
 def test_fault_report_names_a_file_to_change(name):
     """Every startup fault's report points into the backend's own code (file:line)."""
-    report = run(fault_settings(name))
+    report = fault_report(name)
 
     located = [f for f in report.findings if f.location is not None and f.location.line]
     assert any("/fixtures/" in f.location.path for f in located)
@@ -205,7 +205,7 @@ def test_boot_hang_ends_near_its_deadline_and_shows_the_await():
     """A startup that never finishes is cancelled at its deadline, showing where it waits."""
     settings = fault_settings("boot_hang")
 
-    report = run(settings)
+    report = fault_report("boot_hang")
 
     (finding,) = report.findings
     assert report.duration < settings.startup_timeout + 1.0
@@ -214,7 +214,7 @@ def test_boot_hang_ends_near_its_deadline_and_shows_the_await():
 
 def test_unguarded_rename_keeps_pythons_did_you_mean():
     """The AttributeError of a renamed setter carries Python's own suggestion."""
-    report = run(fault_settings("unguarded_rename"))
+    report = fault_report("unguarded_rename")
 
     (crash,) = [f for f in report.findings if f.code == "WC101"]
     assert "Did you mean" in crash.message
@@ -231,7 +231,7 @@ def test_healthy_backend_passes_fifty_runs_in_a_row():
 
 def test_late_wiring_names_the_task_that_wired_and_when():
     """Wired late: the required call and the wire say how long after startup, and which task made them."""
-    report = run(fault_settings("late_wiring"))
+    report = fault_report("late_wiring")
 
     late = [f for f in report.findings if f.code == "WC115"]
     assert 3 == len(late)

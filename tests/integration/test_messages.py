@@ -24,7 +24,7 @@ from wiringcheck.findings import Finding
 from wiringcheck.report import Report
 from wiringcheck.runner import run
 
-from .helpers import FAULTS, REPO, fault_settings, healthy_settings
+from .helpers import FAULTS, REPO, fault_report, fault_settings, healthy_settings
 
 _OWN_FRAMES = re.compile(r"(?:^|[\s/])(?:wiringcheck|typer|click|_pytest|pluggy)/[\w/]+\.py")
 
@@ -124,7 +124,7 @@ def test_fault_messages_read_right(name):
     the reference backend's language where the backend did not."""
     settings = fault_settings(name)
 
-    assert [] == all_problems(run(settings), settings.target_kind, settings)
+    assert [] == all_problems(fault_report(name), settings.target_kind, settings)
 
 
 @pytest.mark.parametrize("backend", ["studio", "relay"])

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from wiringcheck.findings import Status
 from wiringcheck.report import ExitCode
-from wiringcheck.runner import run
 
-from .helpers import check, codes, fault_settings, healthy_settings
+from .helpers import check, codes, fault_report, healthy_report
 
 
 def test_healthy_backend_passes_every_check():
     """The reference backend boots, matches its contract, is wired, and delivers the five events."""
-    report = run(healthy_settings())
+    report = healthy_report()
 
     assert ExitCode.OK == report.exit_code
     assert [] == [c.name for c in report.checks if c.status is not Status.PASSED]
@@ -26,7 +25,7 @@ def test_healthy_backend_passes_every_check():
 
 def test_healthy_backend_reports_latencies_and_its_clock():
     """Every event has a measured latency, and the report says which clock measured it."""
-    report = run(healthy_settings())
+    report = healthy_report()
 
     assert all(e.latency_ms is not None and e.latency_ms >= 0 for e in report.events)
     assert report.clock.startswith("monotonic")
@@ -36,7 +35,7 @@ def test_healthy_backend_reports_latencies_and_its_clock():
 
 def test_legacy_setter_fails_loudly_with_broken_wire_and_missing_events():
     """The seed's fault: nothing raises at boot, yet the wire and all five events fail."""
-    report = run(fault_settings("legacy_setter"))
+    report = fault_report("legacy_setter")
 
     assert ExitCode.CHECK_FAILED == report.exit_code
     assert Status.PASSED == check(report, "boot").status
@@ -48,7 +47,7 @@ def test_legacy_setter_fails_loudly_with_broken_wire_and_missing_events():
 
 def test_legacy_setter_names_the_call_startup_made_instead():
     """The must_call finding points at the guarded legacy setter, with its file and line."""
-    report = run(fault_settings("legacy_setter"))
+    report = fault_report("legacy_setter")
 
     (finding,) = check(report, "startup call: registry.set_websocket_manager").findings
     assert "set_websocket_bridge" in finding.message
@@ -59,7 +58,7 @@ def test_legacy_setter_names_the_call_startup_made_instead():
 
 def test_legacy_setter_shows_the_backend_warning_that_explains_it():
     """The bridge's own 'emission blocked' log line is shown, grouped with its count."""
-    report = run(fault_settings("legacy_setter"))
+    report = fault_report("legacy_setter")
 
     (record,) = [r for r in report.logs if "emission blocked" in r.message]
     assert 5 == record.count
@@ -68,7 +67,7 @@ def test_legacy_setter_shows_the_backend_warning_that_explains_it():
 
 def test_a_phase_that_fails_does_not_hide_the_probe():
     """A broken wire still lets the probe run and show that no events arrive."""
-    report = run(fault_settings("legacy_setter"))
+    report = fault_report("legacy_setter")
 
     assert Status.FAILED == check(report, "probe").status
     assert Status.FAILED == check(report, "event: agent_started").status

@@ -12,7 +12,7 @@ from wiringcheck.render.json import render
 from wiringcheck.report import ExitCode
 from wiringcheck.runner import ISOLATION_CHECK, run
 
-from .helpers import REPO, check, fault_settings, healthy_settings
+from .helpers import REPO, check, fault_report, fault_settings, healthy_settings
 
 
 def isolated(settings, users: int = 2):
@@ -43,7 +43,7 @@ def test_a_leaked_frame_names_both_users_and_is_scrubbed_of_their_tokens(monkeyp
 
 
 def test_the_users_whose_events_went_elsewhere_says_where():
-    report = run(fault_settings("wrong_routing_key"))
+    report = fault_report("wrong_routing_key")
 
     missing = [f for f in report.findings if f.code == "WC402"]
     assert missing

@@ -356,7 +356,7 @@ _FRAME = st.builds(
 )
 
 
-@settings(max_examples=200, deadline=None, database=None)
+@settings(max_examples=60, deadline=None, database=None)
 @given(
     items=st.lists(_FRAME, max_size=12),
     end=st.sampled_from(("terminal", "deadline", "closed", "connect_failed")),
