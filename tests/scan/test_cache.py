@@ -111,3 +111,98 @@ def test_unchanged_project_answers_without_loading_summaries(project: Path, monk
     report = scan_paths([project / "a.py"], jobs=1)
 
     assert 1 == len(report.findings)
+
+
+_DIGEST_OF_FILE = """
+import sys
+from pathlib import Path
+from wiringcheck.scan.parse import parse_file, summary_of
+print(summary_of(parse_file(Path(sys.argv[1]), "stores.py"))[1])
+"""
+
+STORES = """\
+def wire(a, b, c, request):
+    a.alpha = 1
+    b.beta = 2
+    c.gamma = 3
+    setattr(a, "delta", 4)
+    request.app.state.epsilon = object()
+    for name in ("zeta", "eta", "theta", "iota", "kappa"):
+        setattr(b, name, None)
+    c.lambda_ = c.mu = c.nu = c.xi = c.omicron = c.pi = 5
+
+
+class Registry:
+    def __init__(self) -> None:
+        self.rho = {"sigma": 1}
+        self.tau: set[str] = {"upsilon", "phi"}
+"""
+
+
+def test_summary_digest_is_the_same_in_every_process(tmp_path: Path) -> None:
+    """Two fresh interpreters with different hash seeds give one file the same summary digest.
+
+    The digest decides whether cached findings still hold; a digest that changed with the
+    process (set order follows the salted string hash) re-checked the whole tree on every scan.
+    """
+    import subprocess
+    import sys
+
+    source = tmp_path / "stores.py"
+    source.write_text(STORES, encoding="utf-8")
+    digests = set()
+    for seed in ("1", "2", "3", "12345"):
+        result = subprocess.run(
+            [sys.executable, "-c", _DIGEST_OF_FILE, str(source)],
+            capture_output=True,
+            text=True,
+            check=True,
+            env={**os.environ, "PYTHONHASHSEED": seed},
+        )
+        digests.add(result.stdout.strip())
+
+    assert 1 == len(digests), digests
+
+
+def test_summary_digest_refuses_a_value_without_canonical_form() -> None:
+    """A summary field of a type the canonical form does not know is refused, not hashed by identity."""
+    from wiringcheck.scan.summary import ModuleSummary, summary_digest
+
+    summary = ModuleSummary()
+    summary.bindings["x"] = [("value", object(), 1)]
+
+    with pytest.raises(TypeError):
+        summary_digest(summary)
+
+
+_SCAN_IN_A_NEW_PROCESS = """
+import json, sys
+from wiringcheck.scan import scan_paths
+report = scan_paths([sys.argv[1]], jobs=1)
+print(json.dumps({k: report.extra[k] for k in ("parsed", "cached", "checked")}))
+"""
+
+
+def test_edited_body_rechecks_only_that_file_in_a_new_process(project: Path) -> None:
+    """Scan, edit one function body, scan again in another interpreter (another hash seed): one file re-checked."""
+    import json
+    import subprocess
+    import sys
+
+    (project / "c.py").write_text(STORES, encoding="utf-8")
+
+    def scan_in_new_process(seed: str) -> dict[str, int]:
+        result = subprocess.run(
+            [sys.executable, "-c", _SCAN_IN_A_NEW_PROCESS, str(project)],
+            capture_output=True,
+            text=True,
+            check=True,
+            env={**os.environ, "PYTHONHASHSEED": seed},
+        )
+        return dict(json.loads(result.stdout))
+
+    scan_in_new_process("1")
+    (project / "c.py").write_text(STORES.replace("a.alpha = 1", "a.alpha = 2"), encoding="utf-8")
+    again = scan_in_new_process("2")
+
+    assert {"parsed": 1, "cached": 2, "checked": 1} == again

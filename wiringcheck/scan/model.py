@@ -680,7 +680,7 @@ def summarize(tree: ast.Module) -> ModuleSummary:
     walker = _Summarizer()
     walker.module_statements(tree.body)
     summary = walker.summary
-    summary.attr_stores = frozenset(walker.attr_stores)
+    summary.attr_stores = tuple(sorted(walker.attr_stores))
     summary.imports = tuple(walker.imports)
     summary.star_imports = tuple(walker.stars)
     summary.state_stores = tuple(walker.state_stores)

@@ -11,7 +11,9 @@ summary.
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass, field
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass, field, fields, is_dataclass
 
 __all__ = [
     "ANNOTATION_KINDS",
@@ -31,10 +33,11 @@ __all__ = [
     "last_part",
     "make_func",
     "optional_inner",
+    "summary_digest",
     "value_expr",
 ]
 
-SUMMARY_VERSION = 12
+SUMMARY_VERSION = 13
 """Bumped whenever the shape or meaning of a summary changes; part of every cache key."""
 
 REDEFINED = "<redefined>"
@@ -156,11 +159,69 @@ class ModuleSummary:
     all_names: tuple[str, ...] | None = None
     getattr_hook: bool = False
     star_imports: tuple[tuple[int, str], ...] = ()
-    attr_stores: frozenset[str] = frozenset()
+    attr_stores: tuple[str, ...] = ()
+    """Attribute names stored on objects other than ``self``, sorted (a tuple, not a set: see `summary_digest`)."""
     dynamic_globals: bool = False
     imports: tuple[tuple[int, str, tuple[str, ...]], ...] = ()
     state_stores: tuple[tuple[str, Expr | None, int], ...] = ()
     """``app.state.name = value`` anywhere in the module: (name, symbolic value, line)."""
+
+
+# -- the digest -----------------------------------------------------------------------------------
+
+
+def summary_digest(summary: ModuleSummary) -> str:
+    """A digest of what `summary` says, equal in every process for equal summaries.
+
+    The project digest (which decides whether cached findings still hold) is made of
+    these, so it must not depend on anything but the content: not on the order of a
+    set (string hashes are salted per process: ``PYTHONHASHSEED``), nor on which equal
+    strings happen to be the same object (a pickle's memo does).  The summary is
+    written out in a canonical form first: dataclasses field by field, dicts sorted by
+    key, sets sorted, everything else a plain value; an unknown type is refused, so a
+    new field cannot make the digest unstable unnoticed.
+    """
+    parts: list[str] = []
+    _canonical(summary, parts.append)
+    return hashlib.blake2b("\x1f".join(parts).encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
+
+
+_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _canonical(value: object, out: Callable[[str], None]) -> None:
+    """Write `value` to `out` as a sequence of tokens that depends only on its content."""
+    kind = type(value)
+    if kind is str:
+        assert isinstance(value, str)
+        out(f"s{len(value)}:{value}")  # length first: no string can pass for two tokens
+    elif value is None or kind is int or kind is bool or kind is float:
+        out(f"{kind.__name__[0]}{value!r}")
+    elif kind is tuple or kind is list:
+        assert isinstance(value, (tuple, list))
+        out(f"({len(value)}")
+        for item in value:
+            _canonical(item, out)
+    elif kind is dict:
+        assert isinstance(value, dict)
+        out(f"{{{len(value)}")
+        for key in sorted(value):
+            _canonical(key, out)
+            _canonical(value[key], out)
+    elif kind is set or kind is frozenset:
+        assert isinstance(value, (set, frozenset))
+        out(f"<{len(value)}")
+        for item in sorted(value):
+            _canonical(item, out)
+    elif is_dataclass(value):
+        names = _FIELDS.get(kind)
+        if names is None:
+            names = _FIELDS[kind] = tuple(f.name for f in fields(value))
+        out(f"@{kind.__name__}")
+        for name in names:
+            _canonical(getattr(value, name), out)
+    else:
+        raise TypeError(f"a summary holds a {kind.__name__}, which has no canonical form")
 
 
 # -- helpers shared with the checker ------------------------------------------------------------
