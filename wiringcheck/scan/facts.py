@@ -92,6 +92,10 @@ class ProjectFacts:
         self._stores = (frozenset(everywhere), frozenset(outside_tests))
         self._members = frozenset(members)
 
+    def warm(self) -> None:
+        """Build the tables now, for the modules known so far (before forking workers that share them)."""
+        self._fresh()
+
     # the facts -------------------------------------------------------------------------------
 
     def subclasses(self, cls: ClassEnt, *, tests: bool = True) -> list[ClassEnt]:

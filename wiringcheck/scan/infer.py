@@ -74,6 +74,8 @@ class FileContext:
         self._scopes: dict[int, Scope] = {}
         self._in_progress: set[tuple[int, str]] = set()
         self._lines: list[str] | None = None
+        self.version_tests: dict[int, bool] = {}
+        """``id(if node) -> whether its test names a version`` (the tree outlives this context)."""
 
     def line_text(self, line: int) -> str:
         """The text of source line `line` (1-based); empty when out of range."""
@@ -104,7 +106,7 @@ class FileContext:
         for i in range(len(parents) - 1, -1, -1):
             parent = parents[i]
             if isinstance(parent, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-                if any(child is stmt for stmt in parent.body):
+                if isinstance(child, ast.stmt):  # the only statements under a def or class are its body
                     return self._scope(parent, parents[:i])
             elif isinstance(parent, ast.Lambda) and child is parent.body:
                 return self._scope(parent, parents[:i])

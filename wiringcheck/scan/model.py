@@ -25,6 +25,7 @@ from wiringcheck.scan.summary import (
     Member,
     ModuleSummary,
     annotation_expr,
+    children,
     decorator_name,
     dotted,
     is_app_state,
@@ -424,7 +425,7 @@ class _Summarizer:
                 ):
                     # sys.modules[__name__] = ..., globals()[name] = ...: the module's names are dynamic
                     self.summary.dynamic_globals = True
-            stack.extend(ast.iter_child_nodes(node))
+            stack.extend(children(node))
 
     def attribute(self, node: ast.Attribute, cls: ClassInfo | None, self_name: str | None) -> None:
         """A store onto another object, ``self.__dict__``, ``globals().update``."""

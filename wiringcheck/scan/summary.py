@@ -27,6 +27,7 @@ __all__ = [
     "Member",
     "ModuleSummary",
     "annotation_expr",
+    "children",
     "decorator_name",
     "dotted",
     "is_app_state",
@@ -225,6 +226,51 @@ def _canonical(value: object, out: Callable[[str], None]) -> None:
 
 
 # -- helpers shared with the checker ------------------------------------------------------------
+
+_NOT_NODES = frozenset(
+    {
+        "ctx",
+        "op",
+        "ops",
+        "id",
+        "attr",
+        "arg",
+        "name",
+        "module",
+        "level",
+        "asname",
+        "type_comment",
+        "kind",
+        "conversion",
+        "rest",
+        "kwd_attrs",
+    }
+)
+"""Fields that hold no node worth visiting: plain values, and the ``Load``/``Add`` singletons no rule reads."""
+_CHILD_FIELDS: dict[type, tuple[str, ...]] = {ast.Global: (), ast.Nonlocal: ()}  # their names are strings
+
+
+def children(node: ast.AST) -> list[ast.AST]:
+    """The child nodes of `node`, in `ast.iter_child_nodes` order, without the context and operator nodes.
+
+    Every walk of the scan (the summary, the scopes, the rule engine) goes through here:
+    `ast.iter_child_nodes` is a generator over every field, and the expression contexts
+    and operators it yields are a third of all nodes, which no walk looks at.
+    """
+    kind = type(node)
+    names = _CHILD_FIELDS.get(kind)
+    if names is None:
+        names = _CHILD_FIELDS[kind] = tuple(name for name in kind._fields if name not in _NOT_NODES)
+    found: list[ast.AST] = []
+    for name in names:
+        value = getattr(node, name)
+        if type(value) is list:
+            found += value
+        elif isinstance(value, ast.AST):
+            found.append(value)
+    if (kind is ast.Dict or kind is ast.arguments) and None in found:
+        found = [item for item in found if item is not None]  # ``{**other}``'s key, a kw-only arg without default
+    return found
 
 
 def dotted(node: ast.AST) -> str | None:

@@ -149,17 +149,24 @@ def _reraises(handler: ast.ExceptHandler) -> bool:
     return bool(handler.body) and isinstance(handler.body[-1], ast.Raise)
 
 
-def under_version_check(parents: tuple[ast.AST, ...], node: ast.AST) -> bool:
+def under_version_check(ctx: FileContext, parents: tuple[ast.AST, ...], node: ast.AST) -> bool:
     """Whether a node sits in a branch of ``if <version test>:`` (``sys.version_info >= …``,
     ``MYPY_VERSION_TUPLE < …``): code written for other versions of a dependency may call
     an API that the version in the tree does not have, and never run."""
+    tests = ctx.version_tests
     child = node
     for parent in reversed(parents):
         if isinstance(parent, (ast.If, ast.IfExp)) and child is not parent.test:
-            for item in ast.walk(parent.test):
-                text = dotted(item) if isinstance(item, (ast.Name, ast.Attribute)) else None
-                if text is not None and "version" in text.lower():
-                    return True
+            key = id(parent)
+            mentions = tests.get(key)
+            if mentions is None:
+                mentions = tests[key] = any(
+                    "version" in text.lower()
+                    for item in ast.walk(parent.test)
+                    if isinstance(item, (ast.Name, ast.Attribute)) and (text := dotted(item)) is not None
+                )
+            if mentions:
+                return True
         if isinstance(parent, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             break
         child = parent

@@ -83,7 +83,7 @@ def await_(ctx: FileContext, node: ast.AST, parents: tuple[ast.AST, ...]) -> Ite
         return
     if any(alt.is_async or plain_result(ctx.index, callee.module, alt) is None for alt in callee.alternatives):
         return
-    if caught(parents, node, "type") or under_version_check(parents, node):
+    if caught(parents, node, "type") or under_version_check(ctx, parents, node):
         return
     message = (
         f"await {callee.display}(...): {callee.display} is a plain def (at {callee.where}) that returns "

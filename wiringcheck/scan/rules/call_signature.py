@@ -84,7 +84,7 @@ def call(ctx: FileContext, node: ast.AST, parents: tuple[ast.AST, ...]) -> Itera
     for alternative in callee.alternatives:
         if not problems(alternative, callee.skip, len(node.args), keywords):
             return
-    if caught(parents, node, "type") or under_version_check(parents, node):
+    if caught(parents, node, "type") or under_version_check(ctx, parents, node):
         return
     # a wrong keyword is shown on its own line: in a call written over several lines, the
     # call's first line may be far from it (editors and review bots point at the location)

@@ -49,7 +49,7 @@ def attribute(ctx: FileContext, node: ast.AST, parents: tuple[ast.AST, ...]) -> 
     receiver = text_of(node.value)
     if ctx.guarded(scope, receiver, name) or caught(parents, node, "attribute"):
         return
-    if under_version_check(parents, node):
+    if under_version_check(ctx, parents, node):
         return
     entity = ctx.infer(node.value, scope, parents)
     called = bool(parents) and isinstance(parents[-1], ast.Call) and parents[-1].func is node
