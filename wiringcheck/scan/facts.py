@@ -161,7 +161,8 @@ class ProjectFacts:
         """The instance the application stores as ``app.state.name``, when every store agrees.
 
         Only application code counts (a test storing a mock there says nothing), and one
-        store of an unknown value makes the answer unknown.
+        store of an unknown value makes the answer unknown; ``None`` (cleared on shutdown)
+        and an unannotated parameter (a setter passing a value through) do not count.
         """
         if self.corpus is not None:
             self._reach(name, self.corpus.mentioning(name))
@@ -170,6 +171,10 @@ class ProjectFacts:
             return self._state[name]
         results: list[Entity | None] = []
         for module, value, line in self._state_stores.get(name, ()):
+            if value is not None and (value == ("lit", "None") or value[0] == "param"):
+                # cleared on shutdown, or a setter passing a value through: neither says
+                # what the application builds and stores there
+                continue
             where = self.index.module(module)
             relpath = where.relpath if where is not None else module
             origin = f"app.state.{name} assigned at {relpath}:{line}"

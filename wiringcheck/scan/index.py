@@ -292,7 +292,7 @@ class Index:
                 return ExternalEnt(f"builtins.{name}")
             return None
         results: list[Entity | None] = [self._binding(info, binding) for binding in bindings]
-        return agree(results)
+        return agree(results) or _optional_instance(results)
 
     def _binding(self, info: ModuleInfo, binding: Binding) -> Entity | None:
         kind = binding[0]
@@ -331,7 +331,9 @@ class Index:
         return self.lookup(module, name)
 
     def resolve_dotted(self, module: str, name: str) -> Entity | None:
-        """``a.b.C`` evaluated in the global scope of `module`."""
+        """``a.b.C`` evaluated in the global scope of `module` (``pkg.mod:C.x``: ``C`` imported from ``pkg.mod``)."""
+        if ":" in name:
+            return self._resolve_imported(module, name)
         first, _, rest = name.partition(".")
         entity = self.lookup(module, first)
         if rest:
@@ -341,11 +343,31 @@ class Index:
                 entity = self.member(entity, part)
         return entity
 
+    def _resolve_imported(self, module: str, name: str) -> Entity | None:
+        """``[.]pkg.mod:C.x``: what a function-level ``from pkg.mod import C`` binds, then ``.x``."""
+        source, _, rest = name.partition(":")
+        level = len(source) - len(source.lstrip("."))
+        info = self.module(module)
+        absolute = self.absolute(module, info.is_package if info is not None else False, level, source[level:])
+        first, _, more = rest.partition(".")
+        entity: Entity | None
+        if first:
+            entity = self.import_from(absolute, first)
+        else:
+            entity = ModuleEnt(absolute) if self.module(absolute) is not None else ExternalEnt(absolute)
+        for part in more.split(".") if more else ():
+            if entity is None:
+                return None
+            entity = self.member(entity, part)
+        return entity
+
     def eval(self, module: str, expr: Expr, *, origin: str = "", receiver: Inst | None = None) -> Entity | None:
         """Evaluate a symbolic expression of `model` in the global scope of `module`."""
         kind, name = expr
         if kind == "lit":
             return Lit(name)
+        if kind == "param":
+            return None
         if _last(name) == "Self" and kind == "ann":
             return receiver
         target = self.resolve_dotted(module, name)
@@ -684,6 +706,23 @@ SAFE_DECORATORS = frozenset(
     }
 )
 """Decorators that leave a function's signature and sync/async nature as written."""
+
+
+def _optional_instance(results: list[Entity | None]) -> Inst | None:
+    """The instance a module global holds when it is not None: ``manager = None``, then
+    ``global manager; manager = Manager()`` in a function (or ``manager: Manager | None = None``).
+
+    Reading a member that ``Manager`` lacks fails either way (None has none of them), so
+    the rules may judge the name as a ``Manager``; any other disagreement stays unknown.
+    """
+    none = Lit("None")
+    others = [result for result in results if result != none]
+    if len(others) == len(results) or not others:
+        return None
+    found = agree(others)
+    if not isinstance(found, Inst):
+        return None
+    return Inst(found.cls, f"{found.origin} (None before)" if found.origin else "", found.is_self)
 
 
 def agree(results: list[Entity | None]) -> Entity | None:

@@ -199,6 +199,7 @@ class _Summarizer:
             metaclass=metaclass,
             decorators=tuple(decorator_name(d) for d in node.decorator_list),
             class_keywords=class_keywords,
+            dataclass_init=not any(_dataclass_without_init(d) for d in node.decorator_list),
         )
         previous = self.summary.classes.get(qualname)
         if previous is not None:
@@ -406,16 +407,23 @@ class _Summarizer:
             elif kind is ast.Import or kind is ast.ImportFrom:
                 assert isinstance(node, (ast.Import, ast.ImportFrom))
                 self.record_import(node)
+                if func is not None:
+                    func.imports(node)
                 continue
             elif kind is ast.Global:
                 assert isinstance(node, ast.Global)
-                for name in node.names:
-                    self.bind(name, ("unknown", node.lineno))
+                if func is None:
+                    for name in node.names:
+                        self.bind(name, ("unknown", node.lineno))
+                else:
+                    func.global_names.update(node.names)  # its stores bind the module's name
                 continue
             elif kind is ast.Name:
                 assert isinstance(node, ast.Name)
                 if func is not None and not isinstance(node.ctx, ast.Load):
                     func.bound.add(node.id)
+                    if node.id in func.global_names and id(node) not in func.global_assigned:
+                        self.bind(node.id, ("unknown", node.lineno))  # augmented, a loop target, del...
                 continue
             elif kind is ast.Subscript:
                 assert isinstance(node, ast.Subscript)
@@ -488,7 +496,12 @@ class _Summarizer:
             return
         value = value_expr(node.value)
         for target in targets:
-            if isinstance(target, ast.Name) and func is not None:
+            if isinstance(target, ast.Name) and func is not None and target.id in func.global_names:
+                # ``global manager; manager = Manager()``: a binding of the module's name
+                if len(targets) == 1 and isinstance(node, ast.Assign):
+                    func.global_assigned.add(id(target))
+                    self.bind(target.id, ("value", func.resolve(value), node.lineno))
+            elif isinstance(target, ast.Name) and func is not None:
                 func.local(target.id, value if len(targets) == 1 else None)
             elif isinstance(target, ast.Attribute) and is_app_state(target.value):
                 store = (target.attr, value if len(targets) == 1 else None, node.lineno)
@@ -551,7 +564,11 @@ class _FuncState:
         "annotated",
         "bound",
         "func",
+        "global_assigned",
+        "global_names",
+        "imported",
         "local_values",
+        "params",
         "returned",
         "returns_nonliteral",
         "returns_value",
@@ -569,6 +586,28 @@ class _FuncState:
         self.returned: list[Expr | None] = []
         self.bound: set[str] = {*func.positional, *func.kwonly, *filter(None, (func.vararg, func.kwarg))}
         """Every name bound locally (parameters, assignment, loop and with targets...)."""
+        self.params = frozenset(name for name in (*func.positional, *func.kwonly) if name not in annotated)
+        """The parameters without an annotation."""
+        self.imported: dict[str, str | None] = {}
+        """Names the body imports itself, as ``module:name`` (None: imported twice, or also assigned)."""
+        self.global_names: set[str] = set()
+        self.global_assigned: set[int] = set()
+        """The ``Name`` targets of ``global`` names assigned plainly (``name = value``), by id."""
+
+    def imports(self, node: ast.Import | ast.ImportFrom) -> None:
+        """Remember what a function-level import binds, so values built from it can be resolved."""
+        for alias in node.names:
+            if isinstance(node, ast.ImportFrom):
+                if alias.name == "*":
+                    continue
+                bound = alias.asname or alias.name
+                target = f"{'.' * node.level}{node.module or ''}:{alias.name}"
+            elif alias.asname:
+                bound, target = alias.asname, f"{alias.name}:"
+            else:
+                bound = alias.name.partition(".")[0]
+                target = f"{bound}:"
+            self.imported[bound] = None if bound in self.imported else target
 
     def local(self, name: str, value: Expr | None) -> None:
         if name in self.local_values or name in self.annotated:
@@ -577,17 +616,35 @@ class _FuncState:
             self.local_values[name] = value
 
     def resolve(self, expr: Expr | None) -> Expr | None:
-        """A value as the index can evaluate it: locals replaced by what they were assigned."""
-        if expr is None or expr[0] != "ref" or "." in expr[1]:
-            return expr
-        name = expr[1]
-        if name in self.annotated:
-            return self.annotated[name]
-        if name in self.local_values:
-            return self.local_values[name]
-        if name in self.bound:
-            return None  # a parameter or a loop variable: not known here
-        return expr  # a global of the module
+        """A value as the index can evaluate it in the module's scope.
+
+        Locals are replaced by what they were assigned, names the function imported
+        itself by their ``module:name`` form, and an unannotated parameter becomes
+        ``("param", name)``: unknown, but known to be only passed through.
+        """
+        for _ in range(4):  # a local assigned from a local assigned from an import...
+            if expr is None:
+                return None
+            kind, name = expr
+            first, dot, rest = name.partition(".")
+            if first in self.imported and ":" not in name:
+                target = self.imported[first]
+                if target is None or first in self.local_values or first in self.annotated:
+                    return None
+                return (kind, f"{target}{'.' if rest and not target.endswith(':') else ''}{rest}")
+            if kind != "ref" or dot:
+                return expr
+            if name in self.annotated:
+                expr = self.annotated[name]
+            elif name in self.local_values:
+                expr = self.local_values[name]
+            elif name in self.params and name in self.bound:
+                return ("param", name)
+            elif name in self.bound:
+                return None  # a loop variable, a with target: not known here
+            else:
+                return expr  # a global of the module
+        return None
 
 
 def _all_args(args: ast.arguments) -> list[ast.arg]:
@@ -597,6 +654,18 @@ def _all_args(args: ast.arguments) -> list[ast.arg]:
     if args.kwarg:
         result.append(args.kwarg)
     return result
+
+
+def _dataclass_without_init(decorator: ast.expr) -> bool:
+    """``@dataclass(init=False)``."""
+    return (
+        isinstance(decorator, ast.Call)
+        and last_part(dotted(decorator.func) or "") == "dataclass"
+        and any(
+            k.arg == "init" and isinstance(k.value, ast.Constant) and k.value.value is False
+            for k in decorator.keywords
+        )
+    )
 
 
 def _self_targets(target: ast.AST, self_name: str) -> list[str]:

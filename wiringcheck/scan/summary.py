@@ -38,7 +38,7 @@ __all__ = [
     "value_expr",
 ]
 
-SUMMARY_VERSION = 13
+SUMMARY_VERSION = 14
 """Bumped whenever the shape or meaning of a summary changes; part of every cache key."""
 
 REDEFINED = "<redefined>"
@@ -53,6 +53,10 @@ REDEFINED = "<redefined>"
 #   ("lit", "None")   a literal of a builtin type (None, int, str, list, ...)
 #   ("iter", "a.B")   a container whose elements are instances of a.B (``list[a.B]``, ``Sequence[a.B]``)
 #   ("map", "a.B")    a mapping whose values are instances of a.B (``dict[str, a.B]``)
+#   ("param", "x")    an unannotated parameter of the function that stored the value (``app.state.x = x``)
+# A name may also be written ``module:Name.rest`` (``..services.tools:ToolRunner``): a name a
+# function imported itself (``from ..services.tools import ToolRunner`` in its body), which the
+# module's own scope does not bind; the leading dots are the import's level.
 Expr = tuple[str, str]
 
 ANNOTATION_KINDS = frozenset({"ann", "iter", "map"})
@@ -111,6 +115,8 @@ class Func:
     """``none`` (no ``return value``), ``literal`` (only literals returned) or ``value``."""
     return_calls: tuple[str, ...] = ()
     """When every ``return`` returns ``Name(...)`` of a global name: those names (constructors, maybe)."""
+    returns_optional: Expr | None = None
+    """``X`` when the return annotation is ``X | None`` or ``Optional[X]``."""
 
     @property
     def positional(self) -> tuple[str, ...]:
@@ -148,6 +154,8 @@ class ClassInfo:
     dynamic: str = ""
     """Why the members cannot be known statically (``__getattr__``, ``setattr``...), or empty."""
     class_keywords: bool = False
+    dataclass_init: bool = True
+    """False for ``@dataclass(init=False)``: the class writes its own ``__init__``, or has none."""
 
 
 @dataclass(slots=True)
@@ -420,6 +428,7 @@ def make_func(node: ast.FunctionDef | ast.AsyncFunctionDef, qualname: str) -> Fu
         decorators=tuple(decorator_name(d) for d in node.decorator_list),
         returns=annotation_expr(node.returns),
         has_returns_annotation=node.returns is not None,
+        returns_optional=optional_inner(node.returns),
     )
 
 
