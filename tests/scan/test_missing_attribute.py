@@ -823,7 +823,9 @@ def test_augmented_assignment_reads_first(tmp_path: Path) -> None:
 
 APP_STATE_STORES_THAT_DO_NOT_COUNT = {
     "cleared on shutdown": "app.state.supervisor = None",
-    "a setter passing a parameter through": "def set_supervisor(app, supervisor):\n    app.state.supervisor = supervisor",
+    "a setter passing a parameter through": (
+        "def set_supervisor(app, supervisor):\n    app.state.supervisor = supervisor"
+    ),
 }
 
 
@@ -845,9 +847,7 @@ async def lifespan(app):
 
 
 @pytest.mark.parametrize("other", APP_STATE_STORES_THAT_DO_NOT_COUNT.values(), ids=APP_STATE_STORES_THAT_DO_NOT_COUNT)
-def test_app_state_other_stores_of_none_or_a_parameter_are_silent_on_a_correct_call(
-    tmp_path: Path, other: str
-) -> None:
+def test_app_state_other_stores_of_none_or_a_parameter_are_silent_on_a_correct_call(tmp_path: Path, other: str) -> None:
     """The negative side: a correct call through app.state stays silent whatever else is stored there."""
     files = _app_state_files("function", other)
     files["pkg/routes.py"] = "def route(request):\n    request.app.state.supervisor.dispatch(1)\n"
@@ -869,7 +869,8 @@ def test_app_state_typed_by_a_class_imported_in_the_function_despite_none_or_par
 
 def test_app_state_two_built_classes_stay_unknown_even_with_a_function_import(tmp_path: Path) -> None:
     """Stores of two different classes still disagree (the import inside the function changes nothing)."""
-    files = _app_state_files("function", "from pkg.other import Other\n\ndef stop(app):\n    app.state.supervisor = Other()")
+    other = "from pkg.other import Other\n\ndef stop(app):\n    app.state.supervisor = Other()"
+    files = _app_state_files("function", other)
     files["pkg/other.py"] = "class Other: ...\n"
     check_silent(tmp_path, files, ["WC301"])
 

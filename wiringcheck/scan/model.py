@@ -662,8 +662,7 @@ def _dataclass_without_init(decorator: ast.expr) -> bool:
         isinstance(decorator, ast.Call)
         and last_part(dotted(decorator.func) or "") == "dataclass"
         and any(
-            k.arg == "init" and isinstance(k.value, ast.Constant) and k.value.value is False
-            for k in decorator.keywords
+            k.arg == "init" and isinstance(k.value, ast.Constant) and k.value.value is False for k in decorator.keywords
         )
     )
 
