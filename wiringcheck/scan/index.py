@@ -196,9 +196,20 @@ class ClassView:
     doubt: str
     """Why members may exist that the view cannot see (empty when the view is trustworthy)."""
     external: bool = False
+    reasons: list[str] = field(default_factory=list)
+    """Every reason to doubt the view (`doubt` is the first)."""
     is_dataclass: bool = False
     is_namedtuple: bool = False
     is_enum: bool = False
+
+    def add_doubt(self, reason: str) -> None:
+        self.reasons.append(reason)
+        self.doubt = self.doubt or reason
+
+    @property
+    def only_a_protocol(self) -> bool:
+        """Doubted only for being a Protocol: its members are known, its instances' classes are not."""
+        return bool(self.reasons) and all(reason.endswith("a Protocol") for reason in self.reasons)
 
 
 class Index:
@@ -543,18 +554,18 @@ class Index:
             view.names.update(info.attrs)
             view.names.update(info.slots)
             if info.dynamic:
-                view.doubt = view.doubt or f"{info.name} uses {info.dynamic}"
+                view.add_doubt(f"{info.name} uses {info.dynamic}")
             if "Mock" in info.name:
-                view.doubt = view.doubt or f"{info.name} is a mock"
+                view.add_doubt(f"{info.name} is a mock")
             for decorator in info.decorators:
                 if _last(decorator) == "dataclass":
                     view.is_dataclass = True
                 elif _last(decorator) not in _HARMLESS_CLASS_DECORATORS:
-                    view.doubt = view.doubt or f"{info.name} has class decorator @{decorator}"
+                    view.add_doubt(f"{info.name} has class decorator @{decorator}")
             if info.metaclass is not None and info.metaclass not in _KNOWN_METACLASSES:
-                view.doubt = view.doubt or f"{info.name} has metaclass {info.metaclass}"
+                view.add_doubt(f"{info.name} has metaclass {info.metaclass}")
             if info.class_keywords:
-                view.doubt = view.doubt or f"{info.name} passes class keywords (__init_subclass__)"
+                view.add_doubt(f"{info.name} passes class keywords (__init_subclass__)")
             for base, entity in zip(info.bases, self.base_entities(cls), strict=True):
                 if isinstance(entity, ClassEnt):
                     stack.append(entity)
@@ -563,10 +574,10 @@ class Index:
                     if dotted in _TRANSPARENT_BASES or base in _TRANSPARENT_BASES:
                         continue
                     if dotted in _PROTOCOL_BASES or _last(dotted) == "Protocol":
-                        view.doubt = view.doubt or f"{info.name} is a Protocol"
+                        view.add_doubt(f"{info.name} is a Protocol")
                         continue
                     if dotted in ("builtins.type", "type"):
-                        view.doubt = view.doubt or f"{info.name} is a metaclass"
+                        view.add_doubt(f"{info.name} is a metaclass")
                         continue
                     members = _external_members(dotted)
                     if members is None:
@@ -581,7 +592,7 @@ class Index:
                 else:
                     view.complete = False
                     if base is not None and _last(base) in ("Protocol", "Mock", "MagicMock", "NonCallableMock"):
-                        view.doubt = view.doubt or f"{info.name} derives from {base}"
+                        view.add_doubt(f"{info.name} derives from {base}")
 
     def find_member(self, cls: ClassEnt, name: str) -> Member | None:
         """The class-body member `name` (or instance attribute) first found along `cls`'s bases."""

@@ -105,7 +105,9 @@ def _declared_plain(ctx: FileContext, function: ast.FunctionDef | ast.AsyncFunct
         return target.dotted.removeprefix("builtins.")
     if isinstance(target, ClassEnt):
         view = ctx.index.view(target)
-        if not view.doubt and view.complete and "__await__" not in view.names:
+        # a Protocol's instances may be of any class, but the caller was promised its
+        # members, and a coroutine object is not what the declaration means
+        if (not view.doubt or view.only_a_protocol) and view.complete and "__await__" not in view.names:
             return target.qualname
     return None
 
