@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.scan.tools import check_finds, check_silent
+from tests.scan.tools import check_finds, check_silent, scan
 
 SILENT = {
     "positional and keyword arguments that fit": """
@@ -256,3 +256,53 @@ def test_signature_drift_across_modules(tmp_path: Path) -> None:
     (found,) = check_finds(tmp_path, files, ["WC302"])
 
     assert "def set_websocket_manager(manager, bridge) at pkg/registry.py:3" in found.message
+
+
+def _type_checking_files(imported: str, call: str) -> dict[str, str]:
+    return {
+        "app/agents/__init__.py": "from app.agents.registry import Registry\n\n__all__ = ['Registry']\n",
+        "app/agents/registry.py": "class Registry:\n    def find(self, name): ...\n",
+        "app/agents/supervisor.py": "class Supervisor:\n    def status(self, verbose=False): ...\n",
+        "app/routes.py": f"""
+            from typing import TYPE_CHECKING
+
+            if TYPE_CHECKING:
+                from {imported} import Supervisor
+
+            def summarize(supervisor: "Supervisor") -> None:
+                {call}
+        """,
+    }
+
+
+@pytest.mark.parametrize(
+    ("imported", "call"),
+    [
+        ("app.agents", "supervisor.status(True)"),
+        ("app.agents.supervisor", "supervisor.status(True)"),
+        ("app.agents.registry", "supervisor.status(True, 2)"),
+    ],
+    ids=["a correct call through the unexported name", "the right import", "no such class below the module"],
+)
+def test_type_checking_import_of_unexported_name_silent(tmp_path: Path, imported: str, call: str) -> None:
+    """The negative side: a correct call stays silent, and an import the package cannot mean stays unknown."""
+    found = scan(tmp_path, _type_checking_files(imported, call)).findings
+
+    assert [] == [f.oneline() for f in found if f.code == "WC302"]
+
+
+def test_type_checking_import_of_unexported_name_still_types_the_calls(tmp_path: Path) -> None:
+    """`from app.agents import Supervisor` under TYPE_CHECKING, which app.agents does not export: WC305 on the
+    import, and the arity error on the call it types (issue 21, miss 2)."""
+    found = check_finds(tmp_path, _type_checking_files("app.agents", "supervisor.status(True, 2)"), ["WC305", "WC302"])
+
+    assert "Supervisor.status() takes 1 positional argument but 2 were given" in found[1].message
+
+
+def test_type_checking_import_of_a_name_two_submodules_define_stays_unknown(tmp_path: Path) -> None:
+    """Two classes of that name below the package: which one was meant is unknown, so the call is not judged."""
+    files = _type_checking_files("app.agents", "supervisor.status(True, 2)")
+    files["app/agents/legacy.py"] = "class Supervisor:\n    def status(self, a, b): ...\n"
+    found = scan(tmp_path, files).findings
+
+    assert ["WC305"] == [f.code for f in found]

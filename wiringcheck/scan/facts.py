@@ -51,6 +51,8 @@ class ProjectFacts:
         self._members: frozenset[str] = frozenset()
         self._state_stores: dict[str, list[tuple[str, Expr | None, int]]] = {}
         self._state: dict[str, Inst | None] = {}
+        self._classes: dict[str, list[ClassEnt]] = {}
+        index.classes_named = self.classes_named
 
     # keeping up with a lazy index ------------------------------------------------------------
 
@@ -86,6 +88,8 @@ class ProjectFacts:
                 members.update(cls.members)
                 members.update(cls.attrs)
                 ent = ClassEnt(name, qualname)
+                if "." not in qualname and not info.is_test:
+                    self._classes.setdefault(qualname, []).append(ent)
                 for base in self.index.base_entities(ent):
                     if isinstance(base, ClassEnt):
                         self._direct.setdefault(base, []).append(ent)
@@ -156,6 +160,13 @@ class ProjectFacts:
             self._reach(name, self.corpus.mentioning(name))
         self._fresh()
         return name in self._members
+
+    def classes_named(self, name: str) -> list[ClassEnt]:
+        """The top-level classes called `name` in application code (not tests)."""
+        if self.corpus is not None:
+            self._reach(f"defines class {name}", self.corpus.mentioning(f"class {name}"))
+        self._fresh()
+        return list(self._classes.get(name, ()))
 
     def state_attr(self, name: str) -> Inst | None:
         """The instance the application stores as ``app.state.name``, when every store agrees.

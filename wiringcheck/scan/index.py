@@ -232,6 +232,8 @@ class Index:
         self._in_progress: set[tuple[str, str]] = set()
         self._views: dict[ClassEnt, ClassView] = {}
         self.contract_names: frozenset[str] = frozenset()
+        self.classes_named: Callable[[str], list[ClassEnt]] | None = None
+        """The application's top-level classes of a name (`facts.ProjectFacts.classes_named`)."""
 
     # modules -------------------------------------------------------------------------------
 
@@ -320,7 +322,10 @@ class Index:
             level, module, name = binding[1], str(binding[2]), str(binding[3])
             assert isinstance(level, int)
             absolute = self.absolute(info.name, info.is_package, level, module)
-            return self.import_from(absolute, name)
+            found = self.import_from(absolute, name)
+            if found is None and len(binding) > 5 and self.classes_named is not None:
+                found = self._meant_class(absolute, name)
+            return found
         if kind == "value":
             expr = binding[1]
             if expr is None:
@@ -329,6 +334,19 @@ class Index:
             line = binding[2]
             return self.eval(info.name, expr, origin=f"module global assigned at {info.relpath}:{line}")
         return None
+
+    def _meant_class(self, package: str, name: str) -> ClassEnt | None:
+        """The one class `name` defined below `package`, for ``from package import name`` under
+        ``TYPE_CHECKING`` when `package` has no such name.
+
+        WC305 reports the import; the annotations through it still name the class the
+        author meant (``from app.agents import Supervisor`` for the one in
+        ``app.agents.supervisor``), so the calls on them are still checked.
+        """
+        if self.classes_named is None or self.defines(package, name) is not False:
+            return None
+        found = [cls for cls in self.classes_named(name) if cls.module.startswith(package + ".")]
+        return found[0] if len(found) == 1 else None
 
     def import_from(self, module: str, name: str) -> Entity | None:
         """What ``from module import name`` binds."""

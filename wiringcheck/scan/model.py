@@ -71,6 +71,8 @@ class _Summarizer:
         self.imports: list[tuple[int, str, tuple[str, ...]]] = []
         self.stars: list[tuple[int, str]] = []
         self.state_stores: list[tuple[str, Expr | None, int]] = []
+        self.static_only = False
+        """Inside ``if TYPE_CHECKING:`` (imports there never run)."""
 
     # module-level bindings -----------------------------------------------------------------
 
@@ -104,7 +106,8 @@ class _Summarizer:
             for alias in stmt.names:
                 if alias.name == "*":
                     continue
-                self.bind(alias.asname or alias.name, ("from", stmt.level, stmt.module or "", alias.name, line))
+                binding: Binding = ("from", stmt.level, stmt.module or "", alias.name, line)
+                self.bind(alias.asname or alias.name, (*binding, "TYPE_CHECKING") if self.static_only else binding)
         elif isinstance(stmt, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
             self.module_assign(stmt)
             self.walk_expressions(stmt, cls=None, func=None, self_name=None)
@@ -121,8 +124,15 @@ class _Summarizer:
                             self.bind(name, ("unknown", line))
             for header in _headers(stmt):
                 self.walk_expressions(header, cls=None, func=None, self_name=None)
-            for block in _blocks(stmt):
-                self.module_statements(block)
+            static = self.static_only
+            if isinstance(stmt, ast.If) and last_part(dotted(stmt.test) or "") == "TYPE_CHECKING":
+                self.static_only = True
+                self.module_statements(stmt.body)
+                self.static_only = static
+                self.module_statements(stmt.orelse)
+            else:
+                for block in _blocks(stmt):
+                    self.module_statements(block)
             if isinstance(stmt, (ast.Try, ast.TryStar)):
                 for handler in stmt.handlers:
                     if handler.name:

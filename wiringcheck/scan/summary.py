@@ -87,6 +87,7 @@ _MAPPINGS = frozenset(
 # A module-level binding of a name:
 #   ("class", qualname, line)  ("func", qualname, line)
 #   ("from", level, module, name, line)  ("import", module, line)
+#   ("from", level, module, name, line, "TYPE_CHECKING")   an import that never runs
 #   ("value", expr_or_None, line)  ("unknown", line)
 Binding = tuple[object, ...]
 
