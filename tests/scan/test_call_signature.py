@@ -306,3 +306,61 @@ def test_type_checking_import_of_a_name_two_submodules_define_stays_unknown(tmp_
     found = scan(tmp_path, files).findings
 
     assert ["WC305"] == [f.code for f in found]
+
+
+DATACLASS_SILENT = {
+    "a field by keyword": "Config(host='h', timeout=1)",
+    "a field of a dataclass base": "Config(host='h', retries=2)",
+    "an InitVar and a field(init=False) name": "Config(host='h', secret='s', cache={})",
+    "positional arguments (not judged)": "Config('h', 1, 2, 3)",
+    "a splat": "Config(**options)",
+}
+
+
+def _dataclass_code(call: str, *, init: str = "") -> str:
+    return f"""
+        from dataclasses import InitVar, dataclass, field
+
+        @dataclass
+        class Base:
+            retries: int = 0
+
+        @dataclass{init}
+        class Config(Base):
+            host: str = ""
+            timeout: float = 1.0
+            secret: InitVar[str] = ""
+            cache: dict = field(default_factory=dict, init=False)
+
+        def build(options):
+            return {call}
+    """
+
+
+@pytest.mark.parametrize("call", DATACLASS_SILENT.values(), ids=DATACLASS_SILENT.keys())
+def test_dataclass_keywords_silent(tmp_path: Path, call: str) -> None:
+    """The negative side: fields, a base's field, InitVar, positional arguments and splats stay silent."""
+    check_silent(tmp_path, _dataclass_code(call), ["WC302"])
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        _dataclass_code("Config(timeout_s=1)", init="(init=False)"),
+        _dataclass_code("Config(timeout_s=1)").replace(
+            "    cache: dict", "    def __init__(self, **kw): ...\n    cache: dict"
+        ),
+    ],
+    ids=["init=False", "a hand-written __init__"],
+)
+def test_dataclass_without_generated_init_silent(tmp_path: Path, code: str) -> None:
+    """A dataclass whose __init__ is not generated is not judged by its fields."""
+    check_silent(tmp_path, code, ["WC302"])
+
+
+def test_dataclass_renamed_field_passed_by_keyword(tmp_path: Path) -> None:
+    """`Config(timeout_s=1)` after the field was renamed `timeout` (issue 21, miss 5)."""
+    (found,) = check_finds(tmp_path, _dataclass_code("Config(host='h', timeout_s=1)"), ["WC302"])
+
+    assert "Config() got an unexpected keyword argument 'timeout_s' (did you mean 'timeout'?)" in found.message
+    assert "Config()" == found.subject
