@@ -348,7 +348,7 @@ def test_dataclass_keywords_silent(tmp_path: Path, call: str) -> None:
     [
         _dataclass_code("Config(timeout_s=1)", init="(init=False)"),
         _dataclass_code("Config(timeout_s=1)").replace(
-            "    cache: dict", "    def __init__(self, **kw): ...\n    cache: dict"
+            "            cache: dict", "            def __init__(self, **kw): ...\n            cache: dict"
         ),
     ],
     ids=["init=False", "a hand-written __init__"],
