@@ -918,3 +918,55 @@ def test_guard_on_module_global_assigned_under_global(tmp_path: Path, annotation
 
     assert "hasattr(_manager, 'set_bridge_v2') is always False" in found.message
     assert "(None before)" in found.message
+
+
+MIXIN = """
+    class Host:
+        def __init__(self) -> None:
+            self.logger = None
+
+        def emit_error(self, text): ...
+
+    class StateMixin:
+        def fail(self, text):
+            self.logger.info(text)
+            self.emit_error(text)
+            self.set_state("failed")
+
+        def retry(self):
+            self.emit_error("again")
+{combined}
+"""
+
+
+@pytest.mark.parametrize(
+    "combined",
+    [
+        "",
+        "\n    class Agent(StateMixin, Host):\n        def set_state(self, state): ...\n",
+        "\n    class Agent(StateMixin, Host):\n        def __getattr__(self, name): ...\n",
+    ],
+    ids=["never combined", "combined with hosts that provide everything", "combined with a dynamic host"],
+)
+def test_mixin_silent(tmp_path: Path, combined: str) -> None:
+    """The negative side: a mixin used nowhere (its host is elsewhere), or whose combinations provide what it uses,
+    is silent, although other classes of the project define 'logger' and 'emit_error'."""
+    check_silent(tmp_path, MIXIN.format(combined=combined), ["WC301"])
+
+
+def test_mixin_missing_members_reported_once_per_class(tmp_path: Path) -> None:
+    """A mixin combined with a host that lacks what it uses: one finding at its class line, naming every member."""
+    combined = "\n    class Agent(StateMixin, Host):\n        pass\n\n    class Other(StateMixin, Host): ...\n"
+    (found,) = check_finds(tmp_path, MIXIN.format(combined=combined), ["WC301"])
+
+    assert 8 == found.location.line
+    assert "StateMixin has no constructor and no base defining 'set_state' (used on self at line 12)" in found.message
+    assert "StateMixin (mixin)" == found.subject
+
+
+def test_mixin_lists_every_missing_member_in_one_finding(tmp_path: Path) -> None:
+    """Three members missing in four uses: still one finding, listing the three in order of first use."""
+    combined = "\n    class Plain:\n        def __init__(self) -> None: ...\n\n    class Job(StateMixin, Plain): ...\n"
+    (found,) = check_finds(tmp_path, MIXIN.format(combined=combined), ["WC301"])
+
+    assert "no base defining 'logger', 'emit_error', 'set_state' (used on self at line 10, 11, 12)" in found.message

@@ -74,6 +74,8 @@ class FileContext:
         self._scopes: dict[int, Scope] = {}
         self._in_progress: set[tuple[int, str]] = set()
         self._lines: list[str] | None = None
+        self.reported: set[object] = set()
+        """What a rule reports once per file (a mixin class), so that it is not reported again."""
         self.version_tests: dict[int, bool] = {}
         """``id(if node) -> whether its test names a version`` (the tree outlives this context)."""
 

@@ -56,6 +56,8 @@ class Missing:
     suggestion: str | None
     origin: str
     class_object: bool
+    combined: tuple[ClassEnt, ...] = ()
+    """For ``self`` in a mixin-like class: the classes combined with it, none of which defines the name."""
 
 
 def missing_member(ctx: FileContext, entity: Entity | None, name: str, *, called: bool = False) -> Missing | None:
@@ -77,10 +79,12 @@ def missing_member(ctx: FileContext, entity: Entity | None, name: str, *, called
         return None
     if ctx.facts.stored_anywhere(name, tests=ctx.is_test):
         return None
-    if isinstance(entity, Inst) and entity.is_self and not ctx.facts.defined_anywhere(name) and _mixin_like(ctx, view):
-        # a mixin using a name that comes from a base outside the project (self.assertEqual)
+    subclasses = ctx.facts.subclasses(cls, tests=ctx.is_test)
+    mixin = isinstance(entity, Inst) and entity.is_self and _mixin_like(ctx, view)
+    if mixin and not subclasses:
+        # a mixin that no class of the project combines: its host is elsewhere (or nowhere)
         return None
-    for sub in ctx.facts.subclasses(cls, tests=ctx.is_test):
+    for sub in subclasses:
         sub_view = index.view(sub)
         if sub_view.doubt or not sub_view.complete or name in sub_view.names:
             return None
@@ -88,7 +92,8 @@ def missing_member(ctx: FileContext, entity: Entity | None, name: str, *, called
     suggestion = None
     if called:
         suggestion = suggest(name, [n for n in callable_names(ctx, view) if n in candidates])
-    return Missing(cls, view, suggestion or suggest(name, candidates), origin, class_object)
+    combined = tuple(subclasses) if mixin else ()
+    return Missing(cls, view, suggestion or suggest(name, candidates), origin, class_object, combined)
 
 
 def callable_names(ctx: FileContext, view: ClassView) -> set[str]:
