@@ -48,8 +48,8 @@ from wiringcheck.scan.discovery import (
     search_paths,
 )
 from wiringcheck.scan.engine import ProjectContext, all_rules, apply_ignores
-from wiringcheck.scan.facts import ProjectFacts
-from wiringcheck.scan.index import Index, ModuleInfo
+from wiringcheck.scan.facts import Form, ProjectFacts
+from wiringcheck.scan.index import Index, ModuleInfo, is_test_path
 from wiringcheck.scan.infer import FileContext, RolePath
 from wiringcheck.scan.parse import Parsed, parse_file, summary_of
 
@@ -311,36 +311,41 @@ def _parallel(state: State, need: list[str], workers: int) -> None:
 class TextCorpus:
     """The raw text of the files not summarized yet, to find the few a project-wide question needs.
 
-    Text search answers a superset of what the summaries would: a file that defines,
-    stores or derives from ``Registry`` (even through ``import Registry as R``) contains
-    the word ``Registry``.
+    Text search answers a superset of what the summaries would (`facts` builds the
+    patterns): a file that defines, stores or derives from ``Registry`` (even through
+    ``import Registry as R``) contains the word ``Registry`` in one of a few forms.
+    Test files are read only for questions asked for test code.
     """
 
-    _CLASS_WITH_BASES = re.compile(rb"^[ \t]*class[ \t]+\w+[ \t]*\(", re.MULTILINE)
+    _WORD = re.compile(rb"[A-Za-z_][A-Za-z0-9_]*")
 
     def __init__(self, state: State, rels: Iterable[str], modules: Mapping[str, str]) -> None:
         self.state = state
-        self.rels = [rel for rel in rels if modules.get(state.files.modules[rel][0]) == rel]
-        self._texts: dict[str, bytes] = {}
+        chosen = [rel for rel in rels if modules.get(state.files.modules[rel][0]) == rel]
+        self.rels = {True: chosen, False: [rel for rel in chosen if not is_test_path(rel)]}
+        self._texts: dict[str, tuple[bytes, frozenset[bytes]]] = {}
 
-    def _text(self, rel: str) -> bytes:
-        text = self._texts.get(rel)
-        if text is None:
-            text = self._texts[rel] = self.state.files.read(rel) or b""
-        return text
+    def _text(self, rel: str) -> tuple[bytes, frozenset[bytes]]:
+        """The file's text and the set of its words (read once: a big file answers thousands of questions)."""
+        entry = self._texts.get(rel)
+        if entry is None:
+            text = self.state.files.read(rel) or b""
+            entry = self._texts[rel] = (text, frozenset(self._WORD.findall(text)))
+        return entry
 
-    def mentioning(self, word: str) -> Iterator[str]:
+    def matching(self, word: str, form: Form, *, tests: bool) -> Iterator[str]:
         needle = word.encode()
-        for rel in self.rels:
-            if needle in self._text(rel):
-                yield self.state.files.modules[rel][0]
-
-    def deriving(self, name: str) -> Iterator[str]:
-        needle = name.encode()
-        for rel in self.rels:
-            text = self._text(rel)
-            if needle in text and self._CLASS_WITH_BASES.search(text):
-                yield self.state.files.modules[rel][0]
+        size = len(needle)
+        for rel in self.rels[tests]:
+            text, words = self._text(rel)
+            if needle not in words:
+                continue
+            at = text.find(needle)
+            while at >= 0:
+                if form(text, at, at + size):
+                    yield self.state.files.modules[rel][0]
+                    break
+                at = text.find(needle, at + size)
 
 
 def _lazy(state: State, need: list[str]) -> None:

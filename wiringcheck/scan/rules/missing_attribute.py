@@ -199,7 +199,8 @@ def guard(ctx: FileContext, node: ast.AST, parents: tuple[ast.AST, ...]) -> Iter
     if missing is None:
         return
     index = ctx.index
-    if missing.suggestion is None and not ctx.facts.defined_anywhere(name) and name not in index.contract_names:
+    defined = ctx.facts.defined_anywhere(name, tests=ctx.is_test)
+    if missing.suggestion is None and not defined and name not in index.contract_names:
         # nothing in the project ever defined this name: it is probably set by code
         # outside the tree (a plugin), which the guard exists for
         return
