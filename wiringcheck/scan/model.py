@@ -150,6 +150,11 @@ class _Summarizer:
 
     def module_assign(self, stmt: ast.Assign | ast.AnnAssign | ast.AugAssign) -> None:
         line = stmt.lineno
+        targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+        if any(isinstance(t, ast.Name) and t.id == "__path__" for t in targets):
+            # ``__path__ = pkgutil.extend_path(__path__, __name__)``: other distributions add
+            # submodules to this package, so a name it lacks here may exist at run time
+            self.summary.dynamic_globals = True
         if isinstance(stmt, ast.Assign):
             value = value_expr(stmt.value)
             for target in stmt.targets:
