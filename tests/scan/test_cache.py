@@ -206,3 +206,23 @@ def test_edited_body_rechecks_only_that_file_in_a_new_process(project: Path) -> 
     again = scan_in_new_process("2")
 
     assert {"parsed": 1, "cached": 2, "checked": 1} == again
+
+
+def test_added_line_rechecks_only_that_file_and_those_quoting_it(project: Path) -> None:
+    """A line added to a function body moves every definition below it: the files whose findings quote
+    the file (b.py's call of a.py's method) are checked again, to quote the new line; the others are not."""
+    (project / "a.py").write_text(BUGGY + "class B:\n    def run(self, x): ...\n", encoding="utf-8")
+    (project / "b.py").write_text("from a import B\ndef g(b: B):\n    b.run()\n", encoding="utf-8")
+    (project / "c.py").write_text("from a import A\ndef h(a: A):\n    a.go()\n", encoding="utf-8")
+    first = scan_paths([project], jobs=1)
+    assert ["a.py:4", "b.py:3"] == [f"{f.location.path}:{f.location.line}" for f in first.findings if f.location]
+    assert "at a.py:6)" in first.findings[1].message
+
+    (project / "a.py").write_text(
+        BUGGY.replace("def go(self): ...", "def go(self):\n        pass") + "class B:\n    def run(self, x): ...\n",
+        encoding="utf-8",
+    )
+    again = scan_paths([project], jobs=1)
+
+    assert (1, 1, 2) == (again.extra["parsed"], again.extra["cached"], again.extra["checked"])
+    assert "at a.py:7)" in again.findings[1].message

@@ -112,6 +112,8 @@ class Files:
     contents: dict[str, bytes]
     modules: dict[str, tuple[str, bool]]
     """relpath -> (module name, is a package)."""
+    changed: frozenset[str] = frozenset()
+    """Files added, edited or deleted since the cache's manifest."""
 
     def read(self, rel: str) -> bytes | None:
         data = self.contents.get(rel)
@@ -162,7 +164,10 @@ def read_manifest(project: Project, store: Cache) -> Files:
         sha = hashlib.blake2b(data, digest_size=16).hexdigest()
         manifest[rel] = ManifestEntry(stat.st_mtime_ns, stat.st_size, sha, data.count(b"\n"))
     modules = {rel: module_name(project.files[rel], project.bases) for rel in manifest}
-    return Files(project, manifest, contents, modules)
+    changed = {rel for rel, entry in manifest.items() if (store.manifest.get(rel) or entry).sha != entry.sha}
+    changed.update(rel for rel in contents if rel not in store.manifest)
+    changed.update(rel for rel in store.manifest if rel not in manifest)
+    return Files(project, manifest, contents, modules, frozenset(changed))
 
 
 # -- step 3: summarize and check -------------------------------------------------------------------
@@ -218,13 +223,21 @@ class State:
         return modules, digest.hexdigest()
 
     def cached_findings(self, digest: str) -> set[str]:
-        """Fill in the targets whose findings the cache holds for `digest`; the others, to check."""
+        """Fill in the targets whose findings the cache holds for `digest`; the others, to check.
+
+        The digest leaves positions out (`summary.summary_digest`), so a finding that
+        quotes a place in a file changed since (``def status() at app/agents.py:12``)
+        is checked again, to quote it as it is now.
+        """
         to_check: set[str] = set()
         store, manifest = self.store, self.files.manifest
+        quoted = tuple(f"{rel}:" for rel in self.files.changed)
         for rel in self.files.project.targets:
             if rel not in manifest:
                 continue
             cached = store.findings.get(rel) if digest and store.findings_digest == digest else None
+            if cached is not None and quoted and any(_quotes(item, quoted) for item in cached[1]):
+                cached = None
             if cached is not None and cached[0] == manifest[rel].sha:
                 self.outcome.findings[rel] = cached[1]
                 self.outcome.cached += 1
@@ -524,6 +537,12 @@ def collector_paused() -> Iterator[None]:
     finally:
         if enabled:
             gc.enable()
+
+
+def _quotes(finding: Finding, places: tuple[str, ...]) -> bool:
+    """Whether `finding` quotes a place (``relpath:``) in one of the given files."""
+    texts = (finding.message, finding.hint, *finding.evidence)
+    return any(place in text for text in texts for place in places)
 
 
 def _skipped_files(outcome: Outcome) -> set[str]:

@@ -38,7 +38,7 @@ __all__ = [
     "value_expr",
 ]
 
-SUMMARY_VERSION = 14
+SUMMARY_VERSION = 15
 """Bumped whenever the shape or meaning of a summary changes; part of every cache key."""
 
 REDEFINED = "<redefined>"
@@ -181,15 +181,20 @@ class ModuleSummary:
 
 
 def summary_digest(summary: ModuleSummary) -> str:
-    """A digest of what `summary` says, equal in every process for equal summaries.
+    """A digest of what `summary` says to other modules, equal in every process for equal summaries.
 
     The project digest (which decides whether cached findings still hold) is made of
-    these, so it must not depend on anything but the content: not on the order of a
-    set (string hashes are salted per process: ``PYTHONHASHSEED``), nor on which equal
-    strings happen to be the same object (a pickle's memo does).  The summary is
-    written out in a canonical form first: dataclasses field by field, dicts sorted by
-    key, sets sorted, everything else a plain value; an unknown type is refused, so a
-    new field cannot make the digest unstable unnoticed.
+    these, so it must depend on the content only: not on the order of a set (string
+    hashes are salted per process: ``PYTHONHASHSEED``), nor on which equal strings
+    happen to be the same object (a pickle's memo does).  The summary is written out in
+    a canonical form: dataclasses field by field, dicts sorted by key, sets sorted,
+    everything else a plain value; an unknown type is refused, so a new field cannot make
+    the digest unstable unnoticed.
+
+    Positions (lines and columns) are left out: a line added in one function moves every
+    definition below it, and no other file's findings depend on where a definition is,
+    only their messages quote it (the scan re-checks the files whose cached findings
+    quote a changed file, `project.State.cached_findings`).
     """
     parts: list[str] = []
     _canonical(summary, parts.append)
@@ -197,10 +202,17 @@ def summary_digest(summary: ModuleSummary) -> str:
 
 
 _FIELDS: dict[type, tuple[str, ...]] = {}
+_POSITIONS = frozenset({"line", "col"})
+
+
+def _without_line(binding: Binding) -> Binding:
+    """A module binding without its line (the last element, or the one before the ``TYPE_CHECKING`` mark)."""
+    at = 4 if binding[0] == "from" else len(binding) - 1
+    return binding[:at] + binding[at + 1 :]
 
 
 def _canonical(value: object, out: Callable[[str], None]) -> None:
-    """Write `value` to `out` as a sequence of tokens that depends only on its content."""
+    """Write `value` to `out` as a sequence of tokens that depends only on its content, positions aside."""
     kind = type(value)
     if kind is str:
         assert isinstance(value, str)
@@ -223,15 +235,30 @@ def _canonical(value: object, out: Callable[[str], None]) -> None:
         out(f"<{len(value)}")
         for item in sorted(value):
             _canonical(item, out)
+    elif kind is ModuleSummary:
+        assert isinstance(value, ModuleSummary)
+        out("@ModuleSummary")
+        for name in _field_names(kind):
+            item = getattr(value, name)
+            if name == "bindings":
+                item = {key: [_without_line(b) for b in bindings] for key, bindings in value.bindings.items()}
+            elif name == "state_stores":
+                item = [(attr, expr) for attr, expr, _line in value.state_stores]
+            _canonical(item, out)
     elif is_dataclass(value):
-        names = _FIELDS.get(kind)
-        if names is None:
-            names = _FIELDS[kind] = tuple(f.name for f in fields(value))
         out(f"@{kind.__name__}")
-        for name in names:
-            _canonical(getattr(value, name), out)
+        for name in _field_names(kind):
+            if name not in _POSITIONS:
+                _canonical(getattr(value, name), out)
     else:
         raise TypeError(f"a summary holds a {kind.__name__}, which has no canonical form")
+
+
+def _field_names(kind: type) -> tuple[str, ...]:
+    names = _FIELDS.get(kind)
+    if names is None:
+        names = _FIELDS[kind] = tuple(f.name for f in fields(kind))
+    return names
 
 
 # -- helpers shared with the checker ------------------------------------------------------------
