@@ -17,7 +17,9 @@ from typing import Any
 import pytest
 
 from wiringcheck.config import parse_settings
-from wiringcheck.events import Frame, Latency, Recording, RecordingEnd, check_events, expectation_for
+from wiringcheck.run.judge import expectation_for
+from wiringcheck.run.judge import judge as check_events
+from wiringcheck.run.recording import Frame, Latency, Recording, RecordingEnd
 
 ag_ui_validate = pytest.importorskip("ag_ui_validate")
 

@@ -17,10 +17,11 @@ import pytest
 from wiringcheck.cli import main
 from wiringcheck.commands.probe import build_report
 from wiringcheck.config import ProbeSettings
-from wiringcheck.events import Frame, Recording, percentile
 from wiringcheck.findings import Status
 from wiringcheck.render.console import ConsoleObserver, make_console
 from wiringcheck.report import ExitCode
+from wiringcheck.run.recording import Frame, Recording
+from wiringcheck.run.rules.percentiles import percentile
 from wiringcheck.secrets import Secrets, mask_urls
 
 from .conftest import MS

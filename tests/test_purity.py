@@ -18,13 +18,18 @@ CORE = (
     "config",
     "contract",
     "wires",
-    "events",
     "report",
     "suggest",
     "thresholds",
     "load.summary",
     "protocol",
-    "runrules",
+    "run.recording",
+    "run.identity",
+    "run.request",
+    "run.setup",
+    "run.session",
+    "run.judge",
+    "run.rules",
 )
 """The modules that never perform I/O (see the package layout in the style guide)."""
 

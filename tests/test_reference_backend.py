@@ -31,7 +31,7 @@ from fixtures.faults.legacy_setter.app import create_app as create_legacy_setter
 from .conftest import MS
 
 ROOT = Path(__file__).resolve().parent.parent
-OTHER_BACKENDS = ("studio", "relay")
+OTHER_BACKENDS = ("studio", "relay", "serverids")
 """Reference backends besides agentchat; their faults are named after them (`studio_setup_refused`)."""
 FAULTS = sorted(
     p.parent.name
@@ -259,6 +259,7 @@ def test_fault_config_differs_from_the_healthy_one_only_where_the_fault_does(nam
     # A load-only fault also says how many users with which tokens; its thresholds make it fail.
     assert ("load" in config) == (name == "drops_under_load")
     config.pop("load", None)
+    healthy.pop("load", None)  # the repository's own load example: per-user test tokens
     registry_class = config["roles"]["registry"].pop("class")
     expected_class = f"{module}:AgentRegistry" if name in OWN_REGISTRY else healthy["roles"]["registry"]["class"]
     assert registry_class == expected_class

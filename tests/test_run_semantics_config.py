@@ -13,9 +13,9 @@ import pytest
 
 from wiringcheck.commands.inspect import suggest_emit
 from wiringcheck.config import ConfigError, Isolation, parse_settings
-from wiringcheck.events import expectation_for
+from wiringcheck.run.judge import expectation_for
+from wiringcheck.run.recording import Emission
 from wiringcheck.runner import ISOLATION_CHECK, plan
-from wiringcheck.runrules import Emission
 from wiringcheck.tracer import emissions_recorded
 
 SOURCE = Path("x.toml")

@@ -285,6 +285,9 @@ def probe(
         str | None, typer.Option(help="With --runs: the latency that must fit the budget: p50, p95 or max.")
     ] = None,
     assume_synced_clocks: AssumeSyncedOption = False,
+    isolation: Annotated[
+        bool, typer.Option("--isolation", help="Run K users at once in every run ([isolation], default 2).")
+    ] = False,
     fmt: FormatOption = Format.CONSOLE,
     output: OutputOption = None,
     json_path: JsonOption = None,
@@ -310,6 +313,7 @@ def probe(
         cafile=cafile,
         runs=runs,
         assume_synced_clocks=assume_synced_clocks,
+        isolation=isolation,
     )
     _check_url("URL", url)
     outputs = Outputs(fmt, output, json_path, junit_path, verbosity=-1 if quiet else verbose)

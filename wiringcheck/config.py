@@ -28,7 +28,6 @@ from wiringcheck.errors import (
     ThresholdError,
     WireSyntaxError,
 )
-from wiringcheck.events import DEFAULT_BUDGET_MS, DEFAULT_EVENTS
 from wiringcheck.protocol import (
     CORRELATIONS,
     PRESETS,
@@ -36,6 +35,7 @@ from wiringcheck.protocol import (
     parse_matcher,
     parse_path,
 )
+from wiringcheck.run.recording import DEFAULT_BUDGET_MS, DEFAULT_EVENTS
 from wiringcheck.suggest import suggest
 from wiringcheck.thresholds import parse_threshold
 from wiringcheck.wires import parse_wire
@@ -365,6 +365,27 @@ class Settings:
 
     def with_probe(self, **changes: Any) -> Settings:
         return replace(self, probe=replace(self.probe, **changes))
+
+    def credentials(self, environ: Mapping[str, str]) -> list[str | None]:
+        """Every credential a run of these settings sends: its token (however sent), each isolation user's,
+        its setup steps' tokens, and the credentials in its URLs; `secrets.Secrets` scrubs them from all output."""
+        from wiringcheck.secrets import url_secrets
+
+        values: list[str | None] = []
+        auth = self.probe.auth
+        if auth.enabled:
+            values.append(auth.resolve(environ))
+            if self.isolation.enabled:
+                fallback = auth.resolve(environ)
+                values.extend(
+                    self.isolation.token_for(n, environ, fallback) for n in range(1, self.isolation.users + 1)
+                )
+        for step in self.probe.setup:  # setup steps send their own credentials
+            if step.auth.enabled:
+                values.append(step.auth.resolve(environ))
+        for url in (self.url, self.ws_url):
+            values.extend(url_secrets(url))
+        return values
 
 
 # -- numbers -------------------------------------------------------------------------------------

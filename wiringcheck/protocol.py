@@ -97,7 +97,7 @@ class FieldPath:
     def read(self, value: Any) -> Any:
         """The value at this path in `value`, or `ABSENT` when any step is missing."""
         for part in self.parts:
-            if isinstance(value, Mapping):
+            if isinstance(value, dict):  # what JSON decodes to; an ABC check would cost every frame of a run
                 if part not in value:
                     return ABSENT
                 value = value[part]
@@ -298,6 +298,29 @@ class Protocol:
     tool_call_id_path: FieldPath | None = None
     tool_call_end: Matcher | None = None
     strict_lifecycle: bool = False
+    by_type: dict[str, tuple[Kind, str | None]] | None = field(default=None, init=False, repr=False, compare=False)
+    """When every matcher names types only (the common case): type → (kind, role), so classifying a frame is one
+    lookup instead of a walk through every matcher; None when some matcher needs the walk."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "by_type", self._table_by_type())
+
+    def _table_by_type(self) -> dict[str, tuple[Kind, str | None]] | None:
+        table: dict[str, tuple[Kind, str | None]] = {}
+        groups: list[tuple[Kind, str | None, Matcher]] = [
+            *((Kind.ERROR, None, m) for m in self.errors),
+            *((Kind.EVENT, name, m) for name, m in zip(self.events, self.matchers, strict=True)),
+            *((Kind.IGNORED, None, m) for m in self.ignore),
+        ]
+        for kind, role, matcher in groups:
+            if len(matcher.conditions) != 1:
+                return None
+            ((path, values),) = matcher.conditions
+            if path != self.type_path or not all(isinstance(value, str) for value in values):
+                return None
+            for value in values:
+                table.setdefault(str(value), (kind, role))  # the first matcher that accepts a type wins, as in the walk
+        return table
 
     @classmethod
     def by_names(cls, events: Sequence[str], terminal: str | None = None, **fields: Any) -> Protocol:
@@ -317,15 +340,20 @@ class Protocol:
         run_id = _run_id(self.run_id_path.read(message))
         if run_id is None and envelope is not None:
             run_id = _run_id(self.run_id_path.read(envelope))
-        common = {"type": type_text, "run_id": run_id, "message": message, "envelope": envelope}
+        # Positional: classify runs for every item of every frame of every run a load test makes.
+        if self.by_type is not None:
+            if isinstance(raw_type, str) and raw_type in self.by_type:
+                kind, role = self.by_type[raw_type]
+                return Item(kind, role, type_text, run_id, message, envelope)
+            return Item(Kind.UNEXPECTED if type_text else Kind.UNTYPED, None, type_text, run_id, message, envelope)
         if any(m.matches(message) for m in self.errors):
-            return Item(Kind.ERROR, **common)
+            return Item(Kind.ERROR, None, type_text, run_id, message, envelope)
         for name, matcher in zip(self.events, self.matchers, strict=True):
             if matcher.matches(message):
-                return Item(Kind.EVENT, role=name, **common)
+                return Item(Kind.EVENT, name, type_text, run_id, message, envelope)
         if any(m.matches(message) for m in self.ignore):
-            return Item(Kind.IGNORED, **common)
-        return Item(Kind.UNEXPECTED if type_text else Kind.UNTYPED, **common)
+            return Item(Kind.IGNORED, None, type_text, run_id, message, envelope)
+        return Item(Kind.UNEXPECTED if type_text else Kind.UNTYPED, None, type_text, run_id, message, envelope)
 
     def timestamp(self, item: Item) -> Any:
         """The item's own timestamp field, else its envelope's (`ABSENT` when neither has one)."""
@@ -339,7 +367,7 @@ class Protocol:
 
 
 def _run_id(value: Any) -> str | None:
-    if value is ABSENT or value is None or isinstance(value, Mapping | list):
+    if value is ABSENT or value is None or isinstance(value, dict | list):
         return None
     return str(value)
 

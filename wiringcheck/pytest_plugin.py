@@ -46,10 +46,11 @@ if TYPE_CHECKING:
     from _pytest._code.code import ExceptionInfo, TerminalRepr
 
     from wiringcheck.config import Settings
-    from wiringcheck.events import Expectation, Recording, Verdict
     from wiringcheck.findings import CheckResult
     from wiringcheck.live import LiveBackend
     from wiringcheck.report import Report
+    from wiringcheck.run.judge import Verdict
+    from wiringcheck.run.recording import Expectation, Recording
 
 __all__ = [
     "WiringcheckCollector",
@@ -498,7 +499,7 @@ def _wiringcheck_probe(wiringcheck_backend: LiveBackend) -> Recording:
 @pytest.fixture(name="wiringcheck_expectation")
 def _wiringcheck_expectation(wiringcheck_settings: Settings) -> Expectation:
     """The events, order and budget the configuration expects (after flags, env, ini and marker)."""
-    from wiringcheck.session import expectation_for
+    from wiringcheck.backend import expectation_for
 
     return expectation_for(wiringcheck_settings.probe)
 
@@ -514,9 +515,9 @@ def assert_events(
 
     Without `expectation`, the run is judged by the settings it was probed with.
     Failures read like the CLI's: one what / where / why / do block per finding.
-    See `wiringcheck.session.assert_events`.
+    See `wiringcheck.backend.assert_events`.
     """
     __tracebackhide__ = True
-    from wiringcheck.session import assert_events as check
+    from wiringcheck.backend import assert_events as check
 
     return check(recording, expectation, events=events, budget_ms=budget_ms)

@@ -23,12 +23,9 @@ import dataclasses
 import enum
 import json
 import re
-from collections.abc import Callable, Iterable, Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
 from urllib.parse import parse_qsl, quote, quote_plus, urlsplit
-
-if TYPE_CHECKING:
-    from wiringcheck.config import Settings
 
 __all__ = ["ELLIPSIS", "MIN_SECRET_LENGTH", "REDACTED", "Secrets", "map_strings", "mask_urls", "shorten"]
 
@@ -113,26 +110,6 @@ class Secrets:
         # Longest first, so a secret that contains another is replaced whole.
         self._forms = sorted({form for secret in secrets for form in _forms(secret)}, key=len, reverse=True)
         self._cut = Secrets._cut_patterns(self._forms)
-
-    @classmethod
-    def from_settings(cls, settings: Settings, environ: Mapping[str, str], *extra: str | None) -> Secrets:
-        """The secrets a run of `settings` sends: its token (however sent: query, header, subprotocol,
-        first message, cookie), its setup steps' tokens, and the credentials in its URLs."""
-        values: list[str | None] = [*extra]
-        auth = settings.probe.auth
-        if auth.enabled:
-            values.append(auth.resolve(environ))
-            if settings.isolation.enabled:
-                fallback = auth.resolve(environ)
-                values.extend(
-                    settings.isolation.token_for(n, environ, fallback) for n in range(1, settings.isolation.users + 1)
-                )
-        for step in settings.probe.setup:  # setup steps send their own credentials
-            if step.auth.enabled:
-                values.append(step.auth.resolve(environ))
-        for url in (settings.url, settings.ws_url):
-            values.extend(url_secrets(url))
-        return cls(values)
 
     def __bool__(self) -> bool:
         return bool(self._forms)

@@ -32,7 +32,7 @@ from wiringcheck.diagnose import FrameInfo, is_user_file
 from wiringcheck.findings import Finding, Location, Severity
 from wiringcheck.importing import import_ref, prepend_paths
 from wiringcheck.render import shown_location
-from wiringcheck.runrules import Emission
+from wiringcheck.run.recording import Emission
 from wiringcheck.suggest import suggest
 
 if TYPE_CHECKING:

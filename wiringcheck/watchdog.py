@@ -96,7 +96,7 @@ class Watchdog:
         )
         report = Report(kind="run", target=f"{self.settings.target_kind} {mask_urls(self.settings.target)}")
         report.checks = [*self.checks, CheckResult.judged("watchdog", self.phase, [finding])]
-        report = Secrets.from_settings(self.settings, os.environ).scrub(report)
+        report = Secrets(self.settings.credentials(os.environ)).scrub(report)
         try:
             write_outputs(report, self.outputs)
         except Exception as exc:  # the process ends either way; say why the report is missing

@@ -40,6 +40,8 @@ CATALOG = {
     "silent_tool_error": (ExitCode.CHECK_FAILED, {"WC105", "WC402", "WC409"}),
     "broadcast_fallback": (ExitCode.CHECK_FAILED, {"WC424"}),
     "wrong_routing_key": (ExitCode.CHECK_FAILED, {"WC402", "WC409", "WC424"}),
+    # Run ids the server assigns (fixtures/serverids): only an isolation check sees a broadcast there.
+    "serverids_broadcast": (ExitCode.CHECK_FAILED, {"WC424"}),
     # Healthy variants: what real agents do, and must still pass.
     "repeated_events": (ExitCode.OK, set()),
     "tool_error_reported": (ExitCode.OK, set()),
@@ -76,6 +78,7 @@ FIRST_CAUSE = {
     "silent_tool_error": "WC409",
     "broadcast_fallback": "WC424",
     "wrong_routing_key": "WC424",
+    "serverids_broadcast": "WC424",
 }
 """The code every report must lead with: the cause, never one of its symptoms (a missing event, the deadline)."""
 
@@ -137,6 +140,7 @@ ON_THE_WIRE = {
     "silent_tool_error",
     "broadcast_fallback",
     "wrong_routing_key",
+    "serverids_broadcast",
 }
 HEALTHY = {"repeated_events", "tool_error_reported"}
 

@@ -28,10 +28,10 @@ from typing import TYPE_CHECKING, Any
 from wiringcheck.report import ExitCode
 
 if TYPE_CHECKING:
+    from wiringcheck.backend import Backend
     from wiringcheck.config import RoleSpec, Settings
-    from wiringcheck.events import Recording
     from wiringcheck.findings import Location
-    from wiringcheck.session import Backend
+    from wiringcheck.run.recording import Recording
 
 __all__ = [
     "Node",
@@ -464,12 +464,14 @@ def _render_rich(node: Node) -> Any:
 # -- the command ---------------------------------------------------------------------------------
 
 
-async def _build(settings: Settings, *, private: bool, probe: bool = False) -> Node:
-    from wiringcheck.session import booted
+async def _build(settings: Settings, *, private: bool, probe: bool = False) -> tuple[Node, tuple[str, ...]]:
+    """The tree, and the credentials the probe's setup steps received (to scrub with the configured ones)."""
+    from wiringcheck.backend import booted
 
     async with booted(settings) as backend:
         recording = await backend.probe() if probe else None
-        return inspect_tree(settings, backend, private=private, recording=recording)
+        tree = inspect_tree(settings, backend, private=private, recording=recording)
+        return tree, recording.secrets if recording is not None else ()
 
 
 def inspect_command(settings: Settings, *, private: bool = False, probe: bool = False) -> int:
@@ -490,12 +492,12 @@ def inspect_command(settings: Settings, *, private: bool = False, probe: bool = 
     if settings.target_kind == "none":
         raise UsageError("no target: set app or boot in the configuration, or pass --app/--boot")
     try:
-        tree = asyncio.run(_build(settings, private=private, probe=probe))
+        tree, captured = asyncio.run(_build(settings, private=private, probe=probe))
     except BackendError as exc:
         exc.problem += " (run `wiringcheck run` for the full diagnosis)"
         raise
     # A role's attribute may hold the token (a client's api key): the tree is output like any report.
-    tree = Secrets.from_settings(settings, os.environ).scrub(tree)
+    tree = Secrets([*settings.credentials(os.environ), *captured]).scrub(tree)
     if interactive(sys.stdout):
         make_console().print(_render_rich(tree))
     else:

@@ -20,11 +20,13 @@ import time
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from wiringcheck.config import Auth, LoadSettings, ProbeSettings, Settings
+from wiringcheck.config import LoadSettings, ProbeSettings, Settings
 from wiringcheck.errors import LoadError, UsageError, WiringcheckError
-from wiringcheck.events import Latency, expectation_for
+from wiringcheck.findings import CheckResult, Phase
 from wiringcheck.load.summary import ClientStats, build_report, default_thresholds, summarize
 from wiringcheck.load.worker import UserPlan, WorkerPlan, WorkerResult
+from wiringcheck.run.judge import expectation_for
+from wiringcheck.run.recording import EMISSION_CHECK, EMIT_ELSEWHERE, Latency
 from wiringcheck.thresholds import parse_threshold
 
 if TYPE_CHECKING:
@@ -36,6 +38,7 @@ if TYPE_CHECKING:
 __all__ = [
     "LoadError",
     "LoadOptions",
+    "cross_talk_unknowable",
     "load_command",
     "plan_users",
     "plan_workers",
@@ -122,7 +125,8 @@ def user_probe(settings: Settings, number: int, environ: Mapping[str, str], toke
             token = load.token.replace("{n}", str(number))
         else:
             token = probe.auth.resolve(environ)
-        changes["auth"] = Auth(query=probe.auth.query, header=probe.auth.header, scheme=probe.auth.scheme, token=token)
+        # Only the token changes: it is sent the way probe.auth says (query, header, subprotocol, message, cookie).
+        changes["auth"] = replace(probe.auth, token_env=None, token=token)
     return replace(probe, **changes)
 
 
@@ -141,6 +145,18 @@ def plan_users(settings: Settings, options: LoadOptions, environ: Mapping[str, s
         )
         for number in range(1, options.users + 1)
     ]
+
+
+def cross_talk_unknowable(settings: Settings) -> str:
+    """Why another user's frame cannot be told apart from a user's own in this test ("" when it can)."""
+    if settings.probe.run_id == "connection":
+        return (
+            "run_id = \"connection\": every frame on a user's connection counts as its own run's, so another "
+            "user's frame cannot be told apart; correlate by a run id (client or server) to check cross-talk"
+        )
+    if settings.probe.auth.enabled and not settings.load.per_user_identity:
+        return "every user has the same token: give each its own (load.token or load.tokens_env) to check"
+    return ""
 
 
 def secrets_of(users: list[UserPlan]) -> list[str]:
@@ -263,17 +279,24 @@ async def run_load(
         LoadError: client processes that failed.
         BackendError: the backend did not boot.
     """
-    from wiringcheck.session import booted
+    from wiringcheck.backend import booted
 
     env = os.environ if environ is None else environ
     users = plan_users(settings, options, env)
+    for text in settings.load.thresholds:  # a bad threshold is a usage error before anything boots
+        parse_threshold(text, settings.probe.events)
+    async with booted(settings, environ=env) as backend:
+        plans = plan_workers(backend.ws_url, settings, options, users)
+        results, elapsed = await _drive(plans, options, progress)
+    return load_report(settings, options, results, elapsed)
+
+
+def load_report(settings: Settings, options: LoadOptions, results: list[WorkerResult], elapsed: float) -> Report:
+    """The load test's report from what the workers sent home: the same judgement whoever ran the users."""
     thresholds = [
         parse_threshold(text, settings.probe.events)
         for text in settings.load.thresholds or default_thresholds(expectation_for(settings.probe))
     ]
-    async with booted(settings, environ=env) as backend:
-        plans = plan_workers(backend.ws_url, settings, options, users)
-        results, elapsed = await _drive(plans, options, progress)
     expectation = expectation_for(settings.probe, latency=Latency.TIMESTAMP)
     summary = summarize(
         (outcome for result in results for outcome in result.outcomes),
@@ -281,7 +304,7 @@ async def run_load(
         users=options.users,
         duration=elapsed,
         cut_off=sum(r.cut_off for r in results),
-        shared_identity=settings.probe.auth.enabled and not settings.load.per_user_identity,
+        cross_talk_skipped=cross_talk_unknowable(settings),
         client=ClientStats(
             lag_ms=tuple(lag for r in results for lag in r.lag_ms),
             cpu_seconds=sum(r.cpu_seconds for r in results),
@@ -289,7 +312,7 @@ async def run_load(
         ),
     )
     mode = f"{options.duration:g} s" if options.duration is not None else f"{options.runs} run(s) per user"
-    return build_report(
+    report = build_report(
         summary,
         thresholds,
         target=f"{settings.target_kind} {_shown(settings.target)}",
@@ -304,6 +327,9 @@ async def run_load(
             "mode": mode,
         },
     )
+    if settings.probe.emit:
+        report.add(CheckResult.skipped(EMISSION_CHECK, Phase.PROBE, EMIT_ELSEWHERE))
+    return report
 
 
 def _shown(target: str) -> str:
@@ -334,7 +360,7 @@ def load_command(
 
     env = os.environ if environ is None else environ
     outputs = outputs or Outputs()
-    secrets = Secrets.from_settings(settings, env)
+    secrets = Secrets(settings.credentials(env))
     progress = None
     try:
         options = resolve_options(

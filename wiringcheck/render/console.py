@@ -275,9 +275,10 @@ def _load_table(console: Console, report: Report) -> None:
     completion = "-" if rate is None else f"{rate * 100:.1f}%"
     client = load["client"]
     lag = client["loop_lag_ms"]
+    talk = "not checked" if load["cross_talk"] is None else load["cross_talk"]
     console.print(
         f"completion {completion}, {load['errors']} failed, {load['cut_off']} cut off at the end, "
-        f"cross-talk {load['cross_talk']}, {load['runs_per_second']} runs/s; "
+        f"cross-talk {talk}, {load['runs_per_second']} runs/s; "
         f"client: {client['workers']} process(es), {client['cpu_ms_per_run']} ms CPU per run, "
         f"loop lag p99 {_ms(lag['p99'])} ms"
     )

@@ -2,16 +2,17 @@
 
 The runner checks everything in one pass; this module only starts, probes and
 stops, for people who write their own tests (the pytest plugin's fixtures) and for
-`wiringcheck inspect`::
+`wiringcheck inspect` and `init`::
 
     async with booted(settings) as backend:
         registry = backend.roles["registry"]
         recording = await backend.probe()
         assert_events(recording)
 
-It is built from the same pieces as the runner (`targets.make_target`,
-`lifecycle.resolve_path`, `probe.start_run`, `events.check_events`),
-so a role found here is the object the runner checks, and a recording judged here is
+It is built from the same pieces as the runner (`targets.make_target`, `lifecycle`,
+`run.inprocess.record`, `run.judge`), so a role found here is the object the runner
+checks, a run made here is made the way the runner makes it (the client on its own
+thread, emissions timed, every isolation user at once), and a recording judged here is
 judged by the same rules.
 """
 
@@ -27,23 +28,16 @@ from typing import TYPE_CHECKING, Any
 
 from wiringcheck.config import Settings
 from wiringcheck.errors import BackendError, RoleNotFound
-from wiringcheck.events import (
-    DEFAULT_EVENTS,
-    Expectation,
-    Latency,
-    Recording,
-    Verdict,
-    attach_send_times,
-    check_events,
-    expectation_for,
-)
-from wiringcheck.findings import Severity
+from wiringcheck.findings import Finding, Severity
+from wiringcheck.run.judge import Verdict, expectation_for, judge, judge_isolation
+from wiringcheck.run.recording import DEFAULT_EVENTS, Expectation, Latency, Recording
 from wiringcheck.secrets import Secrets
 from wiringcheck.suggest import suggest
 
 if TYPE_CHECKING:
     import ssl
 
+    from wiringcheck.containment import Containment
     from wiringcheck.targets import Handle, Target
 
 __all__ = ["Backend", "BackendError", "RoleNotFound", "Roles", "assert_events", "booted", "expectation_for"]
@@ -78,14 +72,24 @@ class Roles(Mapping[str, Any]):
         return dict(self._missing)
 
 
-_EXPECTATIONS: OrderedDict[str, tuple[Expectation, Secrets]] = OrderedDict()
-"""The expectation and secrets of each recent probe run, by run id, so `assert_events(recording)` needs no more."""
+@dataclass(frozen=True, slots=True)
+class _Remembered:
+    """What `assert_events(recording)` needs of a run probed here: how to judge it, what to scrub, its peers."""
+
+    expectation: Expectation
+    secrets: Secrets
+    isolation: tuple[Finding, ...] = ()
+    """The cross-talk findings of the isolation check this run was part of (`[isolation]`)."""
+
+
+_EXPECTATIONS: OrderedDict[str, _Remembered] = OrderedDict()
+"""What each recent probe run was probed with, by run id, so `assert_events(recording)` needs no more."""
 
 _REMEMBERED = 256
 
 
-def _remember(run_id: str, expectation: Expectation, secrets: Secrets) -> None:
-    _EXPECTATIONS[run_id] = (expectation, secrets)
+def _remember(run_id: str, remembered: _Remembered) -> None:
+    _EXPECTATIONS[run_id] = remembered
     while len(_EXPECTATIONS) > _REMEMBERED:
         _EXPECTATIONS.popitem(last=False)
 
@@ -105,6 +109,7 @@ class Backend:
     roles: Roles
     environ: Mapping[str, str] = field(default_factory=lambda: os.environ)
     ssl_context: ssl.SSLContext | None = None
+    containment: Containment | None = None
 
     @property
     def ws_url(self) -> str:
@@ -130,20 +135,44 @@ class Backend:
         """Start one run (the configured trigger) and record what arrives, until the terminal event or deadline.
 
         Keyword arguments replace fields of the probe settings for this run only
-        (``await backend.probe(deadline=1.0)``). Never raises for what the server does:
-        a refused connection or a timeout is the recording's `end`.
+        (``await backend.probe(deadline=1.0)``).  The run is made as `wiringcheck run` makes
+        it: in-process, the client on its own thread, the `probe.emit` calls timed; with
+        ``[isolation]`` enabled, every user at once, and `assert_events` then judges the
+        cross-talk too.  Never raises for what the server does: a refused connection or a
+        timeout is the recording's `end`.
         """
-        from wiringcheck.probe import start_run
+        import time
 
-        probe = replace(self.settings.probe, **changes) if changes else self.settings.probe
-        bound = probe.connect_timeout + probe.deadline + sum(step.timeout for step in probe.setup) + 2.0
-        async with asyncio.timeout(bound):
-            recording = await start_run(self.handle.ws_url, probe, self.environ, ssl_context=self.ssl_context)
-        if self.handle.sends is not None:
-            recording = replace(recording, frames=attach_send_times(recording.frames, self.handle.sends))
-        secrets = Secrets.from_settings(replace(self.settings, probe=probe), self.environ, *recording.secrets)
-        _remember(recording.run_id, expectation_for(probe, latency=self.latency), secrets)
+        from wiringcheck.findings import Phase
+        from wiringcheck.run.inprocess import record
+
+        settings = self.settings.with_probe(**changes) if changes else self.settings
+        users = _users(settings, self.handle.ws_url, self.environ) if settings.isolation.enabled else []
+        recorded = await record(
+            self.handle,
+            dict(self.roles),
+            [probe for _, probe in users] or [settings.probe],
+            self.environ,
+            clock=time.monotonic,
+            ssl_context=self.ssl_context,
+            take_overruns=lambda: self.containment.take_overruns(Phase.PROBE) if self.containment else [],
+        )
+        recording = recorded.recordings[0]
+        expectation = expectation_for(settings.probe, latency=self.latency)
+        isolation: list[Finding] = []
+        if users:
+            labelled = [(label, each) for (label, _), each in zip(users, recorded.recordings, strict=True)]
+            isolation, _ = judge_isolation(labelled, expectation)
+        captured = [value for each in recorded.recordings for value in each.secrets]
+        secrets = Secrets([*settings.credentials(self.environ), *captured])
+        _remember(recording.run_id, _Remembered(expectation, secrets, tuple(isolation)))
         return recording
+
+
+def _users(settings: Settings, url: str, environ: Mapping[str, str]) -> list[tuple[str, Any]]:
+    from wiringcheck.isolation import users_of
+
+    return [(user.label, user.probe) for user in users_of(url, settings, environ)]
 
 
 @asynccontextmanager
@@ -167,8 +196,10 @@ async def booted(
     from wiringcheck.targets import make_target
 
     target = make_target(settings)
-    with Containment().installed(asyncio.get_running_loop()):
+    containment = Containment()
+    with containment.installed(asyncio.get_running_loop()):
         async with _booted(settings, target, environ, ssl_context) as backend:
+            backend.containment = containment
             yield backend
 
 
@@ -224,7 +255,8 @@ def assert_events(
     """Assert that a recorded run delivered the expected events, in order, each within budget.
 
     Without `expectation`, the run is judged by the configuration it was probed with
-    (or, for a recording made elsewhere, the five default events within 100 ms).
+    (or, for a recording made elsewhere, the five default events within 100 ms); a run
+    probed with ``[isolation]`` also fails on cross-talk between its users.
     `events` and `budget_ms` adjust the expectation for this assertion only.
 
     Returns:
@@ -235,10 +267,12 @@ def assert_events(
     """
     __tracebackhide__ = True
     remembered = _EXPECTATIONS.get(recording.run_id)
-    secrets = remembered[1] if remembered is not None else Secrets()
+    secrets = remembered.secrets if remembered is not None else Secrets()
     if expectation is None:
         expectation = (
-            remembered[0] if remembered is not None else Expectation(events=DEFAULT_EVENTS, terminal=DEFAULT_EVENTS[-1])
+            remembered.expectation
+            if remembered is not None
+            else Expectation(events=DEFAULT_EVENTS, terminal=DEFAULT_EVENTS[-1])
         )
     if events is not None:
         chosen = tuple(events)
@@ -248,8 +282,10 @@ def assert_events(
         expectation = replace(expectation, events=chosen, terminal=terminal)
     if budget_ms is not None:
         expectation = replace(expectation, budget_ms=budget_ms)
-    verdict = check_events(recording, _latency_of(recording, expectation))
+    verdict = judge(recording, _latency_of(recording, expectation))
     errors = [finding for finding in verdict.findings if finding.severity is Severity.ERROR]
+    if remembered is not None:
+        errors += [finding for finding in remembered.isolation if finding.severity is Severity.ERROR]
     if errors:
         from wiringcheck.render import finding_text
 
