@@ -134,3 +134,13 @@ def test_package_without_path_extension_lacks_the_submodule(tmp_path: Path) -> N
     """The same import from an ordinary package is reported."""
     files = {"ns/__init__.py": "VERSION = 1\n", "ns/app.py": "from ns import tools\n"}
     check_finds(tmp_path, files, ["WC305"])
+
+
+def test_module_getattr_assigned_rather_than_defined(tmp_path: Path) -> None:
+    """`__getattr__ = getattr_migration(__name__)` (pydantic's moved names) answers any name: silent."""
+    files = {
+        "pkg/json.py": "from pkg._migration import getattr_migration\n\n__getattr__ = getattr_migration(__name__)\n",
+        "pkg/_migration.py": "def getattr_migration(module):\n    return lambda name: None\n",
+        "pkg/app.py": "from pkg.json import pydantic_encoder\n",
+    }
+    check_silent(tmp_path, files, ["WC305"])

@@ -155,6 +155,8 @@ class _Summarizer:
             # ``__path__ = pkgutil.extend_path(__path__, __name__)``: other distributions add
             # submodules to this package, so a name it lacks here may exist at run time
             self.summary.dynamic_globals = True
+        if any(isinstance(t, ast.Name) and t.id == "__getattr__" for t in targets):
+            self.summary.getattr_hook = True  # ``__getattr__ = getattr_migration(__name__)`` (pydantic)
         if isinstance(stmt, ast.Assign):
             value = value_expr(stmt.value)
             for target in stmt.targets:
