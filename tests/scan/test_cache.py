@@ -113,6 +113,17 @@ def test_unchanged_project_answers_without_loading_summaries(project: Path, monk
     assert 1 == len(report.findings)
 
 
+def _in_new_interpreter(code: str, argument: Path, seed: str) -> str:
+    """What `code` prints, run in a fresh interpreter with string hashes salted by `seed`."""
+    import subprocess
+    import sys
+
+    env = {**os.environ, "PYTHONHASHSEED": seed}
+    result = subprocess.run([sys.executable, "-c", code, str(argument)], capture_output=True, text=True, env=env)
+    assert 0 == result.returncode, result.stderr
+    return result.stdout.strip()
+
+
 _DIGEST_OF_FILE = """
 import sys
 from pathlib import Path
@@ -145,21 +156,10 @@ def test_summary_digest_is_the_same_in_every_process(tmp_path: Path) -> None:
     The digest decides whether cached findings still hold; a digest that changed with the
     process (set order follows the salted string hash) re-checked the whole tree on every scan.
     """
-    import subprocess
-    import sys
 
     source = tmp_path / "stores.py"
     source.write_text(STORES, encoding="utf-8")
-    digests = set()
-    for seed in ("1", "2", "3", "12345"):
-        result = subprocess.run(
-            [sys.executable, "-c", _DIGEST_OF_FILE, str(source)],
-            capture_output=True,
-            text=True,
-            check=True,
-            env={**os.environ, "PYTHONHASHSEED": seed},
-        )
-        digests.add(result.stdout.strip())
+    digests = {_in_new_interpreter(_DIGEST_OF_FILE, source, seed) for seed in ("1", "2", "3", "12345")}
 
     assert 1 == len(digests), digests
 
@@ -186,20 +186,11 @@ print(json.dumps({k: report.extra[k] for k in ("parsed", "cached", "checked")}))
 def test_edited_body_rechecks_only_that_file_in_a_new_process(project: Path) -> None:
     """Scan, edit one function body, scan again in another interpreter (another hash seed): one file re-checked."""
     import json
-    import subprocess
-    import sys
 
     (project / "c.py").write_text(STORES, encoding="utf-8")
 
     def scan_in_new_process(seed: str) -> dict[str, int]:
-        result = subprocess.run(
-            [sys.executable, "-c", _SCAN_IN_A_NEW_PROCESS, str(project)],
-            capture_output=True,
-            text=True,
-            check=True,
-            env={**os.environ, "PYTHONHASHSEED": seed},
-        )
-        return dict(json.loads(result.stdout))
+        return dict(json.loads(_in_new_interpreter(_SCAN_IN_A_NEW_PROCESS, project, seed)))
 
     scan_in_new_process("1")
     (project / "c.py").write_text(STORES.replace("a.alpha = 1", "a.alpha = 2"), encoding="utf-8")
