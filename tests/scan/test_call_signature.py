@@ -364,3 +364,33 @@ def test_dataclass_renamed_field_passed_by_keyword(tmp_path: Path) -> None:
 
     assert "Config() got an unexpected keyword argument 'timeout_s' (did you mean 'timeout'?)" in found.message
     assert "Config()" == found.subject
+
+
+@pytest.mark.parametrize(
+    ("comment", "codes"),
+    [
+        ("  # type: ignore[attr-defined]", ["WC302", "WC302"]),
+        ("  # type: ignore[call-arg]", []),
+        ("  # type: ignore", []),
+    ],
+    ids=["another error code", "call-arg", "bare"],
+)
+def test_type_ignore_for_call_arguments_silences(tmp_path: Path, comment: str, codes: list[str]) -> None:
+    """A call whose first line tells the type checker to ignore a call-argument error (code written for
+    another version of a dependency: anyio's CallSpec for pytest 7) is not reported; another code is."""
+    code = f"""
+        from dataclasses import dataclass
+
+        @dataclass
+        class CallSpec:
+            params: dict
+
+        def old(a): ...
+
+        def build():
+            CallSpec(funcargs={{}}){comment}
+            old(1, 2){comment}
+    """
+    found = scan(tmp_path, code).findings
+
+    assert codes == [f.code for f in found]

@@ -12,6 +12,7 @@ on dataclasses, and when an override in a known subclass would accept the call.
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Iterator
 
 from wiringcheck.findings import Finding
@@ -63,6 +64,15 @@ def problems(func: Func, skip: int, n_args: int, keywords: list[str]) -> list[st
     return found
 
 
+_IGNORED_CALL = re.compile(r"#\s*type:\s*ignore(?:\[[^\]]*\bcall-arg\b[^\]]*\]|(?!\[))")
+
+
+def _type_checker_told(ctx: FileContext, node: ast.Call) -> bool:
+    """``# type: ignore[call-arg]`` (or a bare ``# type: ignore``) on the call's first line: the author
+    silenced this very error for a type checker (anyio's call for pytest 7, kept beside pytest 8's)."""
+    return bool(_IGNORED_CALL.search(ctx.line_text(node.lineno)))
+
+
 def dataclass_fields(ctx: FileContext, cls: ClassEnt) -> set[str] | None:
     """The keywords the generated ``__init__`` of dataclass `cls` may accept; None when not known.
 
@@ -95,6 +105,8 @@ def _dataclass_keywords(
         return
     unknown = [k for k in keywords if k.arg not in fields]
     if not unknown or caught(parents, node, "type") or under_version_check(ctx, parents, node):
+        return
+    if _type_checker_told(ctx, node):
         return
     index = ctx.index
     info = index.class_info(cls)
@@ -143,7 +155,7 @@ def call(ctx: FileContext, node: ast.AST, parents: tuple[ast.AST, ...]) -> Itera
     for alternative in callee.alternatives:
         if not problems(alternative, callee.skip, len(node.args), keywords):
             return
-    if caught(parents, node, "type") or under_version_check(ctx, parents, node):
+    if caught(parents, node, "type") or under_version_check(ctx, parents, node) or _type_checker_told(ctx, node):
         return
     # a wrong keyword is shown on its own line: in a call written over several lines, the
     # call's first line may be far from it (editors and review bots point at the location)
