@@ -2,7 +2,7 @@
 
     pip install 'wiringcheck[load]'
     uvicorn --factory fixtures.agentchat.app:create_app --port 8765 &
-    locust -f docs/locustfile.py --host ws://127.0.0.1:8765/ws --headless -u 50 -r 10 -t 30s --csv load
+    locust -f docs/locustfile.py --host ws://127.0.0.1:8765/ws --headless -u 200 -r 50 -t 30s --csv load
 
 Distributed: the same file on every machine, ``--master`` on one and ``--worker --master-host HOST``
 on the others. Locust's statistics then show one row per event (its delivery latency), and
