@@ -31,6 +31,7 @@ LAYERS = (
         "contract",
         "wires",
         "config",
+        "config_schema",
         "protocol",
         "identifiers",
         "thresholds",

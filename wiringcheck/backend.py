@@ -193,11 +193,12 @@ async def booted(
         wiringcheck.errors.ImportRefError: the target's import path does not resolve.
     """
     from wiringcheck.containment import Containment
+    from wiringcheck.lifecycle import backend_environment
     from wiringcheck.targets import make_target
 
     target = make_target(settings)
     containment = Containment()
-    with containment.installed(asyncio.get_running_loop()):
+    with backend_environment(settings), containment.installed(asyncio.get_running_loop()):
         async with _booted(settings, target, environ, ssl_context) as backend:
             backend.containment = containment
             yield backend

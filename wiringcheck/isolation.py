@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
+from wiringcheck.config import user_identity
 from wiringcheck.errors import UsageError
 
 if TYPE_CHECKING:
@@ -30,23 +31,23 @@ class SimulatedUser:
 
 
 def users_of(url: str, settings: Settings, environ: Mapping[str, str]) -> list[SimulatedUser]:
-    """The K users of `settings.isolation`: user n is ``{user_id}-{n}`` with its own token.
+    """The K users of `settings.isolation`, each with its own user id and token (`config.user_identity`).
 
     Raises:
-        UsageError: two users would send the same token (the backend would see one user).
+        UsageError: a user has no token, or two users would send the same one (the backend would see one user).
     """
     probe = settings.probe
-    fallback = probe.auth.resolve(environ) if probe.auth.enabled else None
     users = []
     tokens: dict[str | None, int] = {}
     for number in range(1, settings.isolation.users + 1):
-        token = settings.isolation.token_for(number, environ, fallback)
+        identity = user_identity(settings.isolation, number, probe, environ, count=settings.isolation.users)
+        token = identity.token
         if probe.auth.enabled and token in tokens:
             raise UsageError(
                 f"isolation: users {tokens[token]} and {number} would send the same token, so the backend would "
-                "see one user in two tabs: give each user its own ([isolation] token = '...{n}' or tokens_env)"
+                "see one user in two tabs: give each user its own ([isolation] tokens, token = '...{n}' or tokens_env)"
             )
         tokens[token] = number
         auth = replace(probe.auth, token_env=None, token=token) if probe.auth.enabled else probe.auth
-        users.append(SimulatedUser(f"user {number}", replace(probe, user_id=f"{probe.user_id}-{number}", auth=auth)))
+        users.append(SimulatedUser(f"user {number}", replace(probe, user_id=identity.user_id, auth=auth)))
     return users

@@ -27,7 +27,17 @@ from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 from urllib.parse import parse_qsl, quote, quote_plus, urlsplit
 
-__all__ = ["ELLIPSIS", "MIN_SECRET_LENGTH", "REDACTED", "Secrets", "map_strings", "mask_urls", "shorten"]
+__all__ = [
+    "ELLIPSIS",
+    "MIN_SECRET_LENGTH",
+    "REDACTED",
+    "SECRET_NAMES",
+    "Secrets",
+    "looks_secret",
+    "map_strings",
+    "mask_urls",
+    "shorten",
+]
 
 REDACTED = "***"
 """What a secret is replaced with."""
@@ -45,6 +55,17 @@ _T = TypeVar("_T")
 
 _URL = re.compile(r"(?i)\b(?:wss?|https?)://[^\s'\"<>`]*[^\s'\"<>`:,.;!?)\]}]")
 """A URL in prose: it never ends with the punctuation that follows it (``ws://h/ws?token=x: refused``)."""
+
+
+SECRET_NAMES = ("token", "secret", "ticket", "password", "passwd", "key", "credential")
+"""A value whose name contains one of these (any case) is a credential: a setup step's capture, an `[env]`
+variable. It is scrubbed from every output."""
+
+
+def looks_secret(name: str) -> bool:
+    """Whether a value called `name` is treated as a credential (`SECRET_NAMES`)."""
+    lowered = name.lower()
+    return any(part in lowered for part in SECRET_NAMES)
 
 
 def shorten(text: str, limit: int) -> str:

@@ -14,13 +14,12 @@ from __future__ import annotations
 
 import asyncio
 import os
-import re
 import sys
 import time
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from wiringcheck.config import LoadSettings, ProbeSettings, Settings
+from wiringcheck.config import LoadSettings, ProbeSettings, Settings, split_tokens, user_identity
 from wiringcheck.errors import LoadError, UsageError, WiringcheckError
 from wiringcheck.findings import CheckResult, Phase
 from wiringcheck.load.summary import ClientStats, build_report, default_thresholds, summarize
@@ -93,38 +92,26 @@ def resolve_options(
     )
 
 
-_SPLIT = re.compile(r"[,\s]+")
-
-
 def user_tokens(load: LoadSettings, environ: Mapping[str, str], users: int) -> list[str] | None:
-    """The per-user tokens of `tokens_env`, or None when tokens do not come from a variable.
+    """The tokens of a `tokens_env` that is one variable holding them all, read once; else None.
 
     Raises:
-        UsageError: the variable is unset or holds fewer tokens than users.
+        UsageError: the variable is unset or holds fewer tokens than users (`config.user_identity`'s message).
     """
-    if not load.tokens_env:
+    if not isinstance(load.tokens_env, str) or not load.tokens_env:
         return None
-    tokens = [token for token in _SPLIT.split(environ.get(load.tokens_env, "")) if token]
-    if len(tokens) < users:
-        raise UsageError(
-            f"the environment variable {load.tokens_env} (named by [load] tokens_env) holds {len(tokens)} "
-            f"token(s) for {users} users; give one per user, separated by commas"
-        )
-    return tokens
+    user_identity(load, users, ProbeSettings(), environ, count=users)  # user `users` has one, so all before do
+    return list(split_tokens(environ.get(load.tokens_env, "")))
 
 
 def user_probe(settings: Settings, number: int, environ: Mapping[str, str], tokens: list[str] | None) -> ProbeSettings:
-    """The probe settings of user `number` (from 1): its id in the trigger, and its own token when configured."""
+    """The probe settings of user `number` (from 1): its user id, and its own token when configured
+    (`config.user_identity` decides both; `tokens` are those `user_tokens` read, or None)."""
     load, probe = settings.load, settings.probe
-    changes: dict[str, Any] = {"user_id": load.user_id.replace("{n}", str(number))}
+    identity = user_identity(load, number, probe, environ)
+    changes: dict[str, Any] = {"user_id": identity.user_id}
     if probe.auth.enabled:
-        token: str | None
-        if tokens:
-            token = tokens[number - 1]
-        elif load.token:
-            token = load.token.replace("{n}", str(number))
-        else:
-            token = probe.auth.resolve(environ)
+        token = tokens[number - 1] if tokens else identity.token
         # Only the token changes: it is sent the way probe.auth says (query, header, subprotocol, message, cookie).
         changes["auth"] = replace(probe.auth, token_env=None, token=token)
     return replace(probe, **changes)
@@ -155,7 +142,7 @@ def cross_talk_unknowable(settings: Settings) -> str:
             "user's frame cannot be told apart; correlate by a run id (client or server) to check cross-talk"
         )
     if settings.probe.auth.enabled and not settings.load.per_user_identity:
-        return "every user has the same token: give each its own (load.token or load.tokens_env) to check"
+        return "every user has the same token: give each its own (load.tokens, load.token or load.tokens_env) to check"
     return ""
 
 

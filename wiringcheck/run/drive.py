@@ -17,7 +17,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from wiringcheck.run.recording import NOT_STARTED, Recording, RecordingEnd
-from wiringcheck.run.request import RunRequest, build_request, http_base, placeholders
+from wiringcheck.run.request import RunRequest, build_request, http_base, placeholders, run_url
 from wiringcheck.run.session import RunSession
 from wiringcheck.run.setup import BODY_LIMIT, SetupFailed, SetupSteps
 
@@ -87,9 +87,8 @@ async def perform(
     all users at once); `earlier_runs` are the same user's earlier runs (load);
     `protocol` saves rebuilding the protocol model run after run.
     """
-    from wiringcheck.run.transports import websocket
-
     values = placeholders(probe, run_id=run_id)
+    url = run_url(probe, url)
     steps: SetupSteps | None = None
     started = clock()
     if probe.setup:
@@ -102,10 +101,35 @@ async def perform(
     session = RunSession(request)
     try:
         async with asyncio.timeout(run_bound(probe)):
-            await websocket.drive(session, ssl_context=ssl_context, clock=clock, before_trigger=before_trigger)
+            await _drive(session, ssl_context=ssl_context, clock=clock, before_trigger=before_trigger)
     except TimeoutError:  # every await of the transport is bounded; this is the last line of defence
         session.interrupted(clock())
     return session.recording()
+
+
+async def _drive(
+    session: RunSession,
+    *,
+    ssl_context: ssl.SSLContext | None,
+    clock: Callable[[], float],
+    before_trigger: Callable[[], Awaitable[None]] | None,
+) -> None:
+    """The transport the request names drives the session."""
+    transport = session.request.transport
+    if transport == "websocket":
+        from wiringcheck.run.transports import websocket
+
+        await websocket.drive(session, ssl_context=ssl_context, clock=clock, before_trigger=before_trigger)
+    elif transport == "socketio":
+        from wiringcheck.run.transports import socketio
+
+        await socketio.drive(session, ssl_context=ssl_context, clock=clock, before_trigger=before_trigger)
+    else:
+        from wiringcheck.run.transports import http
+
+        if before_trigger is not None:  # the request is the trigger: every user's goes out at once
+            await before_trigger()
+        await http.drive(session, ssl_context=ssl_context, clock=clock)
 
 
 def perform_sync(
@@ -120,9 +144,8 @@ def perform_sync(
     protocol: Protocol | None = None,
 ) -> Recording:
     """`perform` without asyncio, for threads and gevent greenlets (the Locust user): same run, same bounds."""
-    from wiringcheck.run.transports import websocket_sync
-
     values = placeholders(probe, run_id=run_id)
+    url = run_url(probe, url)
     steps: SetupSteps | None = None
     started = clock()
     if probe.setup:
@@ -133,7 +156,19 @@ def perform_sync(
             return _setup_failed(values["run_id"], started, clock(), failure)
     request = _request(url, probe, environ, steps, values, earlier_runs=earlier_runs, protocol=protocol)
     session = RunSession(request)
-    websocket_sync.drive(session, ssl_context=ssl_context, clock=clock)
+    transport = request.transport
+    if transport == "websocket":
+        from wiringcheck.run.transports import websocket_sync
+
+        websocket_sync.drive(session, ssl_context=ssl_context, clock=clock)
+    elif transport == "socketio":
+        from wiringcheck.run.transports import socketio
+
+        socketio.drive_sync(session, ssl_context=ssl_context, clock=clock)
+    else:
+        from wiringcheck.run.transports import http
+
+        http.drive_sync(session, ssl_context=ssl_context, clock=clock)
     return session.recording()
 
 

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from wiringcheck.run.drive import perform_users, run_bound
 from wiringcheck.run.judge import attach_send_times
-from wiringcheck.run.recording import Recording, RecordingEnd
+from wiringcheck.run.recording import LoopStall, Recording, RecordingEnd
 from wiringcheck.run.request import placeholders
 
 if TYPE_CHECKING:
@@ -30,7 +30,22 @@ if TYPE_CHECKING:
     from wiringcheck.containment import Overrun
     from wiringcheck.targets import Handle
 
-__all__ = ["Recorded", "record"]
+__all__ = ["HURRY", "Recorded", "record"]
+
+HURRY = 0.5
+"""Seconds the backend's loop gets, once the run is over, to hand the verdict back before it is interrupted."""
+
+
+def _handed_off(handle: Handle, probe: ProbeSettings) -> list[tuple[float, str | bytes]] | None:
+    """(when, data) of each message the backend handed to the server, read the way the run's transport reads them."""
+    if probe.over_http:
+        if handle.streams is None:
+            return None
+        from wiringcheck.run.transports.http import format_of
+
+        stream = format_of(probe.transport)
+        return [sent for chunks in list(handle.streams) for sent in stream.sent(list(chunks))]
+    return list(handle.sends) if handle.sends is not None else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,20 +72,23 @@ async def record(
     `take_overruns` hands back where the backend blocked its loop past the bound (the
     caller's containment knows); the recordings of a run cut off there end at the deadline.
     """
-    from wiringcheck.containment import Overrun, interrupting_after
+    from wiringcheck.containment import Overrun, hurry, interrupting_after
     from wiringcheck.probethread import on_own_thread, watch_loop
     from wiringcheck.tracer import emissions_recorded
 
     probe = probes[0]
     bound = max(run_bound(each) for each in probes)
     started = clock()
-    stalls: list[tuple[float, float]] = []
+    stalls: list[LoopStall] = []
     overruns: list[Overrun] = []
 
     async def recorded() -> list[Recording]:
-        return await perform_users(handle.ws_url, probes, environ, ssl_context=ssl_context, clock=clock)
+        try:
+            return await perform_users(handle.ws_url, probes, environ, ssl_context=ssl_context, clock=clock)
+        finally:
+            hurry(HURRY)  # the verdict is in: a backend still busy (a flood) is interrupted soon, not at the bound
 
-    with emissions_recorded(roles, probe.emit, clock) as emissions:
+    with emissions_recorded(roles, probe.emit_calls, clock) as emissions:
         try:
             # A backend in this process that blocks its event loop would stop every deadline from firing.
             with interrupting_after(bound):
@@ -92,7 +110,7 @@ async def record(
                 for each in probes
             ]
             overruns = take_overruns()
-    sends = list(handle.sends) if handle.sends is not None else None
+    sends = _handed_off(handle, probe)
     finished = []
     for recording in recordings:
         if sends is not None:

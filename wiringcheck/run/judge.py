@@ -33,7 +33,7 @@ from wiringcheck.run.recording import (
     RunView,
 )
 from wiringcheck.run.rules import RULES
-from wiringcheck.run.rules._shared import ms, payload_text
+from wiringcheck.run.rules._shared import ms, payload_text, shown_offset
 from wiringcheck.run.rules.clocks import server_clock_offset
 
 if TYPE_CHECKING:
@@ -144,7 +144,7 @@ def judge(recording: Recording, expectation: Expectation) -> Verdict:
     read: list[tuple[int, Frame, Item, str | None, float | None]] = []
     for index, frame in enumerate(recording.frames):
         known = decoded[index] if decoded else None
-        for item in known if known is not None else decode_frame(protocol, frame.data):
+        for item in known if known is not None else decode_frame(protocol, frame.data, frame.name):
             if item.kind in (Kind.BINARY, Kind.NOT_JSON, Kind.UNTYPED):
                 read.append((index, frame, item, None, None))
             else:
@@ -190,9 +190,10 @@ def judge(recording: Recording, expectation: Expectation) -> Verdict:
             if item.kind is Kind.UNEXPECTED and not terminal_seen:
                 # After the terminal it is an event after the terminal (WC404), not an unmapped one.
                 verdict.unexpected += 1
-                unexpected.append(f"#{index} +{at:g} ms: {payload_text(item.message, 160)}")
+                unexpected.append(f"#{index} {shown_offset(at)}: {payload_text(item.message, 160)}")
             terminal_seen = terminal_seen or event.type == expectation.terminal
             ours.append(event)
+    _imply(recording, expectation, ours, everything, verdict)
     expected = tuple(event for event in ours if event.expected)
     view = RunView(
         recording=recording,
@@ -280,6 +281,46 @@ def _severity_of(finding: Finding) -> float:
 # -- helpers ---------------------------------------------------------------------------------------
 
 
+_IMPLIED_BY = {"response": "the response", "first_frame": "the first frame", "end_of_stream": "the end of the stream"}
+
+
+def _imply(
+    recording: Recording, expectation: Expectation, ours: list[Event], everything: list[Event], verdict: Verdict
+) -> None:
+    """The start and the end a server does not send, where the configuration says what stands for them.
+
+    ``started_by = "response"``: the run starts when the response's headers arrive;
+    ``"first_frame"``: when anything of the run arrives. ``completed_by = "end_of_stream"``:
+    a stream that ends cleanly completes the run. A start or terminal the server does send
+    always wins; an implied event has no latency (nothing was delivered).
+    """
+    start, terminal = expectation.events[0], expectation.terminal
+    if expectation.started_by and not any(e.type == start for e in ours):
+        at = recording.opened_at if expectation.started_by == "response" else None
+        if expectation.started_by == "first_frame" and recording.frames:
+            at = recording.frames[0].received_at
+        if at is not None:
+            event = _implied(start, at, 0, expectation.started_by)
+            ours.insert(0, event)
+            everything.insert(0, event)
+            verdict.timeline.insert(0, _implied_record(event, recording, expectation.started_by))
+    if expectation.completed_by and recording.stream_completed and not any(e.type == terminal for e in ours):
+        event = _implied(terminal, recording.ended_at, len(recording.frames), expectation.completed_by)
+        ours.append(event)
+        everything.append(event)
+        verdict.timeline.append(_implied_record(event, recording, expectation.completed_by))
+
+
+def _implied(role: str, at: float, index: int, by: str) -> Event:
+    frame = Frame(received_at=at, data="", name=_IMPLIED_BY[by])
+    return Event(index, role, None, frame, None, expected=True, item=Item(Kind.EVENT, role))
+
+
+def _implied_record(event: Event, recording: Recording, by: str) -> EventRecord:
+    at = ms(event.frame.received_at - recording.trigger_at)
+    return EventRecord(event.index, event.type, None, at, None, ours=True, implied=_IMPLIED_BY[by])
+
+
 def _until_terminal(expected: tuple[Event, ...], terminal: str) -> tuple[Event, ...]:
     for position, event in enumerate(expected):
         if event.type == terminal:
@@ -314,7 +355,9 @@ def _legs_on_timeline(view: RunView, verdict: Verdict) -> None:
         sent = event.frame.sent_at
         legs[event.index] = (view.ms(at) if at is not None else None, view.ms(sent) if sent is not None else None)
     verdict.timeline = [
-        replace(r, emitted_at_ms=legs[r.index][0], sent_at_ms=legs[r.index][1]) if r.ours and r.index in legs else r
+        replace(r, emitted_at_ms=legs[r.index][0], sent_at_ms=legs[r.index][1])
+        if r.ours and r.index in legs and not r.implied
+        else r
         for r in verdict.timeline
     ]
 
@@ -386,6 +429,8 @@ def expectation_for(probe: ProbeSettings, *, latency: Latency = Latency.SEND) ->
         tool_pairs=probe.tool_pairs,
         tool_id_field=probe.tool_id_field,
         assume_synced_clocks=probe.assume_synced_clocks,
+        started_by=probe.started_by,
+        completed_by=probe.completed_by,
     )
 
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from wiringcheck.findings import Location
     from wiringcheck.protocol import Item, Protocol
 
 __all__ = [
@@ -23,6 +24,7 @@ __all__ = [
     "Expectation",
     "Frame",
     "Latency",
+    "LoopStall",
     "Malformed",
     "Recording",
     "RecordingEnd",
@@ -59,6 +61,8 @@ class RecordingEnd(enum.StrEnum):
     """A setup step failed before connecting; `Recording.error` says which and why."""
     STALLED = "stalled"
     """Nothing of the run arrived for longer than it could pass with (`session.stall_after`): the session stopped."""
+    HTTP_ERROR = "http_error"
+    """The run's HTTP request was answered with something other than a stream (a status, an HTML page)."""
 
 
 EMISSION_CHECK = "probe: emission latency"
@@ -70,7 +74,9 @@ EMIT_ELSEWHERE = (
 )
 """Why emission latency cannot be measured here (a url target, load and Locust clients in other processes)."""
 
-NOT_STARTED = frozenset({RecordingEnd.CONNECT_FAILED, RecordingEnd.AUTH_REJECTED, RecordingEnd.SETUP_FAILED})
+NOT_STARTED = frozenset(
+    {RecordingEnd.CONNECT_FAILED, RecordingEnd.AUTH_REJECTED, RecordingEnd.SETUP_FAILED, RecordingEnd.HTTP_ERROR}
+)
 """Ends that mean the run never started: nothing of the backend's events can be judged."""
 
 
@@ -102,6 +108,25 @@ class Frame:
     received_wall: float | None = None
     sent_at: float | None = None
     name: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LoopStall:
+    """A time the backend's event loop was blocked (in-process), and the backend code it was running.
+
+    Attributes:
+        start: when the loop missed its tick, on the probe's monotonic clock.
+        seconds: how long it was blocked.
+        where: the innermost line of the backend's own code, when a sampler saw it.
+        code: that line's source.
+        stack: the backend's frames, outermost first, as text (empty when the block was elsewhere or too short).
+    """
+
+    start: float
+    seconds: float
+    where: Location | None = None
+    code: str = ""
+    stack: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,10 +167,16 @@ class Recording:
     """The ids of the same user's earlier runs: their late frames are the user's own, never cross-talk."""
     emissions: tuple[Emission, ...] = ()
     """The backend's emitting calls during the run (in-process targets with an `emit` map)."""
-    loop_stalls: tuple[tuple[float, float], ...] = ()
-    """(start, seconds) of each time the backend's event loop was blocked during the run (in-process targets)."""
+    loop_stalls: tuple[LoopStall, ...] = ()
+    """Each time the backend's event loop was blocked during the run, and where (in-process targets)."""
     transport: str = "websocket"
     """How the frames came: ``websocket``, ``sse``, ``ndjson`` or ``socketio`` (for wording, never for judging)."""
+    url: str = ""
+    """Where the run went (placeholders filled; may hold a token in its query: shown only through `mask_urls`)."""
+    opened_at: float | None = None
+    """When the response's headers arrived (HTTP transports): a run `started_by = "response"` starts there."""
+    stream_completed: bool = False
+    """The response ended cleanly and the configuration says that completes the run (``completed_by``)."""
     decoded: tuple[tuple[Item, ...] | None, ...] = field(default=(), repr=False, compare=False)
     """What the session read in each frame (None: not read, after the terminal), so the judge need not read it again."""
     decoded_with: Protocol | None = field(default=None, repr=False, compare=False)
@@ -182,6 +213,10 @@ class Expectation:
     tool_id_field: str = "tool_call_id"
     assume_synced_clocks: bool = False
     """Timestamp latency: trust the server's clock instead of estimating its offset from the run."""
+    started_by: str | None = None
+    """``response`` or ``first_frame``: what starts a run whose server sends no start event."""
+    completed_by: str | None = None
+    """``end_of_stream``: a run whose server sends no terminal event is complete when its stream ends cleanly."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -34,6 +34,7 @@ __all__ = [
     "http_base",
     "limits_of",
     "placeholders",
+    "run_url",
     "token_forms",
 ]
 
@@ -111,6 +112,10 @@ class RunRequest:
     ids: tuple[tuple[str, str], ...] = ()
     earlier_runs: tuple[str, ...] = ()
     transport: str = "websocket"
+    method: str = "GET"
+    """The HTTP method of the run's request (HTTP transports)."""
+    completed_by: str | None = None
+    """``end_of_stream``: the clean end of the response completes the run."""
 
 
 def token_forms(token: str) -> tuple[str, ...]:
@@ -139,6 +144,14 @@ def _with_token(values: Mapping[str, str], token: str) -> dict[str, Any]:
     """The placeholders of the auth templates: the run's, and the token raw and base64url-encoded."""
     raw, b64 = token_forms(token)
     return {**values, "token": raw, "token_b64url": b64}
+
+
+def run_url(probe: ProbeSettings, url: str) -> str:
+    """Where the run goes: a WebSocket URL as given; over HTTP, an http(s) URL as given, else the origin of the
+    served backend's URL with `probe.path`."""
+    if probe.transport == "websocket" or url.startswith(("http://", "https://")):
+        return url
+    return http_base(url) + (probe.path or "/")
 
 
 def http_base(ws_url: str, http_url: str | None = None) -> str:
@@ -173,9 +186,10 @@ def build_request(
     protocol = protocol if protocol is not None else probe.protocol()
     url = fill_url(url, filled)
     trigger = json.dumps(render_trigger(probe.trigger, filled))
-    headers: list[tuple[str, str]] = []
     auth = probe.auth
     secret = auth.resolve(environ) if auth.enabled else None
+    header_values = _with_token(filled, secret) if secret is not None else filled
+    headers = [(name, str(render_trigger(value, header_values))) for name, value in probe.headers]
     subprotocols: tuple[str, ...] = ()
     first_message = None
     if secret is not None:
@@ -208,4 +222,7 @@ def build_request(
         server_run_id=server_run_id if probe.run_id == "server" else None,
         ids=(("user", filled.get("user_id", probe.user_id)), ("thread", filled.get("thread_id", "")), ("run", run_id)),
         earlier_runs=earlier_runs,
+        transport=probe.transport,
+        method=probe.method,
+        completed_by=probe.completed_by,
     )

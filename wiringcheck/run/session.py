@@ -91,6 +91,8 @@ class RunSession:
         self._outbox: list[str] = []
         self._before_ack: list[str] = []
         self._ended: _Ended | None = None
+        self._opened_at: float | None = None
+        self._stream_completed = False
         self.abort = False
         """Whether the driver should drop the connection rather than close it politely (a flood, a hung server)."""
 
@@ -159,6 +161,17 @@ class RunSession:
         else:
             self._end(RecordingEnd.CONNECT_FAILED, at, error=error)
 
+    def opened(self, at: float) -> None:
+        """The response's headers arrived and it is a stream (HTTP transports)."""
+        self._opened_at = at
+
+    def answered(self, at: float, status: int, problem: str) -> None:
+        """The run's HTTP request was answered with something other than a stream; `problem` says what."""
+        if self.request.auth_method and status in AUTH_STATUSES:
+            self._end(RecordingEnd.AUTH_REJECTED, at, error=f"{problem}, on the request")
+        else:
+            self._end(RecordingEnd.HTTP_ERROR, at, error=problem)
+
     def start(self, at: float) -> None:
         """The trigger goes out now: `to_send()` has it; the deadline counts from here."""
         if self.state is not State.READY:
@@ -186,7 +199,7 @@ class RunSession:
         if self.state is State.LINGERING:
             return
         protocol = self.request.protocol
-        decoded = tuple(decode_frame(protocol, data))
+        decoded = tuple(decode_frame(protocol, data, name))
         self._decoded[-1] = decoded
         terminal = False
         for item in decoded:
@@ -205,6 +218,10 @@ class RunSession:
     def closed(self, at: float, code: int | None = None, reason: str = "", *, by_client: bool = False) -> None:
         """The connection closed (`code` None: an HTTP body that ended); `by_client`: the client refused the server."""
         if self.state is State.ENDED:
+            return
+        if code is None and self.state is State.RUNNING and self.request.completed_by == "end_of_stream":
+            self._stream_completed = True  # the server says a run is complete when its stream is
+            self._end(RecordingEnd.TERMINAL, at)
             return
         if by_client:
             self._end(RecordingEnd.PROBE_CLOSED, at, close_code=code, close_reason=reason)
@@ -283,8 +300,11 @@ class RunSession:
             ids=request.ids,
             earlier_runs=request.earlier_runs,
             transport=request.transport,
+            url=request.url,
             decoded=tuple(self._decoded),
             decoded_with=request.protocol,
+            opened_at=self._opened_at,
+            stream_completed=self._stream_completed,
         )
 
     # -- helpers -----------------------------------------------------------------------------------

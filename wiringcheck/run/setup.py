@@ -9,7 +9,8 @@ trigger and the auth templates.  The steps run afresh for every run.
 `SetupSteps` says which request to make next and judges each answer; a driver (async or
 sync, `wiringcheck.run.drive`) makes the requests.  A failure is a `SetupFailed` that
 names the step and never shows a value the server issued: a capture that is missing
-lists the response's field names, not its values.
+lists the response's field names, not its values.  Every captured value is a secret of
+the run, scrubbed from every output, unless its capture is declared ``public = true``.
 """
 
 from __future__ import annotations
@@ -26,10 +27,7 @@ from wiringcheck.secrets import shorten
 if TYPE_CHECKING:
     from wiringcheck.config import SetupStep
 
-__all__ = ["BODY_LIMIT", "SECRET_NAMES", "HttpCall", "SetupFailed", "SetupSteps"]
-
-SECRET_NAMES = ("token", "secret", "ticket", "password", "key")
-"""A captured value whose name contains one of these is a credential: it is scrubbed from every output."""
+__all__ = ["BODY_LIMIT", "HttpCall", "SetupFailed", "SetupSteps"]
 
 BODY_LIMIT = 1024 * 1024
 """Bytes of a setup response read at most, after decompression: a 2 GB body or a gzip bomb stops here."""
@@ -141,7 +139,7 @@ class SetupSteps:
                     )
                 text = str(value)
                 self.captured[name] = self.values[name] = text
-                if any(part in name.lower() for part in SECRET_NAMES):
+                if name not in step.public:  # a value the server issued is a credential, whatever its name
                     self.secrets.append(text)
         self._index += 1
 

@@ -32,7 +32,7 @@ def _finding(message: str, evidence: str) -> Ruling:
 def check(view: RunView) -> list[Ruling]:
     """The lifecycle rules over every item of the run, ignored ones included."""
     protocol, expectation, items = view.protocol, view.expectation, view.everything
-    if not (protocol.strict_lifecycle or protocol.tool_call_id_path is not None):
+    if not (protocol.strict_lifecycle or protocol.pairs_tool_calls):
         return []
     rulings: list[Ruling] = []
     end = next(
@@ -49,16 +49,14 @@ def check(view: RunView) -> list[Ruling]:
     # A start sent twice is WC421's (`rules.once`): the start is a once-only event of every run.
     if protocol.strict_lifecycle and run and run[0].type != start:
         rulings.append(_finding(f"the run's first event is {run[0].type}, not {start}", f"arrived: {shown}"))
-    path = protocol.tool_call_id_path
-    if path is None:
+    if not protocol.pairs_tool_calls:
         return rulings
     opened: dict[str, Event] = {}
     closed: set[str] = set()
     answered: set[str] = set()
     for event in run:
         assert event.item is not None
-        raw = path.read(event.item.message)
-        call = str(raw) if isinstance(raw, str | int) and not isinstance(raw, bool) else None
+        call = protocol.tool_call_id(event.item)
         if call is None:
             continue
         if event.expected and event.type == "tool_executing":

@@ -1,5 +1,5 @@
 """Why a run never started, when it did not: no connection (WC401), credentials refused (WC413), a failed
-setup step (WC414)."""
+setup step (WC414), a stream request answered with an error or a page (WC417)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,15 @@ from wiringcheck.run.recording import Recording, RecordingEnd
 if TYPE_CHECKING:
     from wiringcheck.config import Auth
 
-CODES = ("WC401", "WC413", "WC414")
+CODES = ("WC401", "WC413", "WC414", "WC417")
+
+CODE_OF = {
+    RecordingEnd.CONNECT_FAILED: "WC401",
+    RecordingEnd.AUTH_REJECTED: "WC413",
+    RecordingEnd.SETUP_FAILED: "WC414",
+    RecordingEnd.HTTP_ERROR: "WC417",
+}
+"""The finding code of each way a run never starts."""
 
 _AUTH_WHERE = {
     "query": "the query parameter {query!r}",
@@ -49,6 +57,14 @@ def unreached_finding(recording: Recording, shown_url: str, auth: Auth, *, hint:
             f"expects it as {where}; probe.auth says how it is sent.",
             subject="probe",
             data={"auth_method": method},
+        )
+    if recording.end == RecordingEnd.HTTP_ERROR:
+        return Finding(
+            code="WC417",
+            message=f"{shown_url} answered the run's request with {recording.error}",
+            hint="Check probe.path (or the url), probe.method and the trigger's shape against the route; the "
+            "excerpt is the start of what the server answered instead of a stream.",
+            subject="probe",
         )
     if recording.end == RecordingEnd.SETUP_FAILED:
         return Finding(
