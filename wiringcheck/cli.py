@@ -424,9 +424,10 @@ class _PlainCoercion:
     """An option's text converted as Typer would, without pydantic, for the plain types our options use.
 
     Typer (0.2x) builds a pydantic ``TypeAdapter`` to convert every option, even an
-    absent one, so each command paid for importing pydantic (about 55 ms) while parsing
-    its options. Ours are str, int, float, bool, Path or an Enum, alone, ``| None`` or in
-    a list, with at most a ``min``/``max``; any other option keeps Typer's conversion.
+    absent one, so each command paid for importing pydantic and building the adapters
+    (about 200 ms) while parsing its options. Ours are str, int, float, bool, Path or an
+    Enum, alone, ``| None`` or in a list, with at most a ``min``/``max``; any other option
+    keeps Typer's conversion.
     """
 
     def __init__(self, convert: Callable[[Any], Any]) -> None:
