@@ -47,15 +47,17 @@ def attribute(ctx: FileContext, node: ast.AST, parents: tuple[ast.AST, ...]) -> 
     if name.startswith("__") and name.endswith("__"):
         return
     scope = ctx.scope_for(parents, node)
+    entity = ctx.infer(node.value, scope, parents)
+    if entity is None:
+        return  # most receivers: the cheap test first
+    called = bool(parents) and isinstance(parents[-1], ast.Call) and parents[-1].func is node
+    missing = missing_member(ctx, entity, name, called=called)
+    if missing is None:
+        return
     receiver = text_of(node.value)
     if ctx.guarded(scope, receiver, name) or caught(parents, node, "attribute"):
         return
     if under_version_check(ctx, parents, node):
-        return
-    entity = ctx.infer(node.value, scope, parents)
-    called = bool(parents) and isinstance(parents[-1], ast.Call) and parents[-1].func is node
-    missing = missing_member(ctx, entity, name, called=called)
-    if missing is None:
         return
     if missing.combined:
         yield from _mixin(ctx, missing, parents)
