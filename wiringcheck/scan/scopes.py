@@ -71,6 +71,12 @@ def bindings_of(scope: Scope) -> dict[str, list[Local]]:
     while stack:
         item = stack.pop()
         kind = type(item)
+        if kind is ast.Constant:
+            continue  # the commonest nodes first: a leaf,
+        if kind is ast.Attribute:
+            assert isinstance(item, ast.Attribute)
+            stack.append(item.value)  # and a node with one child worth visiting
+            continue
         if kind is ast.Assign:
             assert isinstance(item, ast.Assign)
             for target in item.targets:
