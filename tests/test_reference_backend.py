@@ -265,6 +265,7 @@ def test_fault_config_differs_from_the_healthy_one_only_where_the_fault_does(nam
     assert ("load" in config) == (name == "drops_under_load")
     config.pop("load", None)
     healthy.pop("load", None)  # the repository's own load example: per-user test tokens
+    healthy.pop("isolation", None)  # and its isolation users, off unless --isolation
     registry_class = config["roles"]["registry"].pop("class")
     expected_class = f"{module}:AgentRegistry" if name in OWN_REGISTRY else healthy["roles"]["registry"]["class"]
     assert registry_class == expected_class
