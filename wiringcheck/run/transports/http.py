@@ -66,9 +66,13 @@ def _verify(url: str, ssl_context: ssl.SSLContext | None) -> Any:
 
 
 def _request_headers(session: RunSession, stream: ModuleType) -> dict[str, str]:
+    """The run's headers, with what a stream client sends unless the configuration says otherwise."""
     headers = dict(session.request.headers)
-    headers.setdefault("Accept", stream.ACCEPT)
-    headers.setdefault("Cache-Control", "no-store")
+    given = {name.lower() for name in headers}
+    defaults = {"Accept": stream.ACCEPT, "Cache-Control": "no-store"}
+    if session.request.method != "GET":
+        defaults["Content-Type"] = "application/json"  # the body is the JSON trigger; servers refuse it untyped (415)
+    headers.update({name: value for name, value in defaults.items() if name.lower() not in given})
     return headers
 
 
