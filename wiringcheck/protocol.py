@@ -711,6 +711,8 @@ PRESETS: dict[str, dict[str, Any]] = {
         "run_id": "client",
     },
     "ag-ui": {
+        "transport": "sse",
+        "method": "POST",
         "events": ["agent_started", "agent_thinking", "tool_executing", "tool_completed", "agent_completed"],
         "match": {
             "agent_started": "RUN_STARTED",
