@@ -47,6 +47,11 @@ CATALOG = {
     "ssechat_no_terminal": (ExitCode.CHECK_FAILED, {"WC402", "WC408"}),
     "ssechat_tool_result_missing": (ExitCode.CHECK_FAILED, {"WC402", "WC415"}),
     "ssechat_unwired": (ExitCode.CHECK_FAILED, {"WC201", "WC417"}),
+    # pydantic-ai's own AG-UI server (fixtures/agui), checked by `preset = "ag-ui"` and its path.
+    "agui_tool_result_dropped": (ExitCode.CHECK_FAILED, {"WC402", "WC415"}),
+    "agui_run_finished_dropped": (ExitCode.CHECK_FAILED, {"WC402", "WC408"}),
+    "agui_run_started_twice": (ExitCode.CHECK_FAILED, {"WC421"}),
+    "agui_buffered": (ExitCode.CHECK_FAILED, {"WC405"}),
     # Healthy variants: what real agents do, and must still pass.
     "repeated_events": (ExitCode.OK, set()),
     "tool_error_reported": (ExitCode.OK, set()),
@@ -88,6 +93,10 @@ FIRST_CAUSE = {
     "ssechat_no_terminal": "WC408",
     "ssechat_tool_result_missing": "WC415",
     "ssechat_unwired": "WC201",
+    "agui_tool_result_dropped": "WC415",
+    "agui_run_finished_dropped": "WC408",
+    "agui_run_started_twice": "WC421",
+    "agui_buffered": "WC405",
 }
 """The code every report must lead with: the cause, never one of its symptoms (a missing event, the deadline)."""
 
@@ -154,6 +163,10 @@ ON_THE_WIRE = {
     "ssechat_no_terminal",
     "ssechat_tool_result_missing",
     "ssechat_unwired",
+    "agui_tool_result_dropped",
+    "agui_run_finished_dropped",
+    "agui_run_started_twice",
+    "agui_buffered",
 }
 HEALTHY = {"repeated_events", "tool_error_reported"}
 
