@@ -60,3 +60,34 @@ def test_a_transport_the_user_wrote_still_must_match_the_url():
         parse_settings({"url": "ws://h:1/ws", "probe": {"preset": "ag-ui", "transport": "sse"}})
 
     assert "is a WebSocket URL, but probe.transport is 'sse'" in str(raised.value)
+
+
+def test_the_adk_preset_sets_up_a_session_and_warms_the_server_up():
+    """`preset = "adk"` alone: the app from /list-apps, a session created for the run, /run_sse over SSE, the
+    response and the end of its body for the start and end ADK does not send, one warm-up run per boot."""
+    probe = parse_settings({"probe": {"preset": "adk"}}).probe
+
+    assert ("sse", "/run_sse", "response", "end_of_stream", 1) == (
+        probe.transport,
+        probe.path,
+        probe.started_by,
+        probe.completed_by,
+        probe.warmup,
+    )
+    assert (["/list-apps", "/apps/{app}/users/{user_id}/sessions"], "{session_id}") == (
+        [step.path for step in probe.setup],
+        probe.trigger["session_id"],
+    )
+
+
+def test_the_langgraph_preset_streams_a_run_on_a_thread_it_creates():
+    """`preset = "langgraph"` alone: a thread created over REST, the run streamed on it with the two stream modes
+    its matchers read."""
+    probe = parse_settings({"probe": {"preset": "langgraph"}}).probe
+
+    assert ("sse", "/threads/{thread_id}/runs/stream", ["/threads"], ["updates", "messages-tuple"]) == (
+        probe.transport,
+        probe.path,
+        [step.path for step in probe.setup],
+        probe.trigger["stream_mode"],
+    )
