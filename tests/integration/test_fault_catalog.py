@@ -52,6 +52,10 @@ CATALOG = {
     "agui_run_finished_dropped": (ExitCode.CHECK_FAILED, {"WC402", "WC408"}),
     "agui_run_started_twice": (ExitCode.CHECK_FAILED, {"WC421"}),
     "agui_buffered": (ExitCode.CHECK_FAILED, {"WC405"}),
+    # Google ADK's own API server (fixtures/adk), checked by `preset = "adk"`; ADK logs the tool's exception.
+    "adk_tool_raises": (ExitCode.CHECK_FAILED, {"WC105", "WC402", "WC412", "WC415"}),
+    "adk_slow_tool": (ExitCode.CHECK_FAILED, {"WC420"}),
+    "adk_buffered": (ExitCode.CHECK_FAILED, {"WC405"}),
     # Healthy variants: what real agents do, and must still pass.
     "repeated_events": (ExitCode.OK, set()),
     "tool_error_reported": (ExitCode.OK, set()),
@@ -97,6 +101,9 @@ FIRST_CAUSE = {
     "agui_run_finished_dropped": "WC408",
     "agui_run_started_twice": "WC421",
     "agui_buffered": "WC405",
+    "adk_tool_raises": "WC412",
+    "adk_slow_tool": "WC420",
+    "adk_buffered": "WC405",
 }
 """The code every report must lead with: the cause, never one of its symptoms (a missing event, the deadline)."""
 
@@ -167,6 +174,9 @@ ON_THE_WIRE = {
     "agui_run_finished_dropped",
     "agui_run_started_twice",
     "agui_buffered",
+    "adk_tool_raises",
+    "adk_slow_tool",
+    "adk_buffered",
 }
 HEALTHY = {"repeated_events", "tool_error_reported"}
 
