@@ -14,7 +14,8 @@ setup steps, every auth kind, the session) over the synchronous WebSocket transp
 which is safe under gevent (Locust runs users as greenlets, where ``asyncio.run()``
 fails), and read the way `wiringcheck load` reads it (`run.judge.judge`, then
 `load.summary.outcome_of`): the same recording fails the same way in both. Each event
-that arrives is reported to Locust as a request (``request_type="WS"``, name = the
+that arrives is reported to Locust as a request (``request_type`` the transport: ``WS``,
+``SSE``, ``NDJSON``, ``SOCKETIO``; name = the
 event, response time = its delivery latency in ms, from the event's timestamp field;
 the time since the trigger when it has none), and each reason the run failed as a
 failure named after its event (or ``run``), whose error is the code and its title.
@@ -102,6 +103,7 @@ class WiringcheckUser(User):
         tokens = user_tokens(settings.load, os.environ, self.number) if settings.load.tokens_env else None
         self.probe = user_probe(settings, self.number, os.environ, tokens)
         self.url = _url(self.host, settings)
+        self.request_type = {"websocket": "WS"}.get(settings.probe.transport, settings.probe.transport.upper())
         self.expectation = expectation_for(settings.probe, latency=Latency.TIMESTAMP)
         # The judge's own protocol: what the session read of each frame is then not read again.
         self.protocol = self.expectation.protocol
@@ -134,10 +136,10 @@ class WiringcheckUser(User):
                 continue
             reported.add(record.type)
             fire(
-                request_type="WS",
+                request_type=self.request_type,
                 name=record.type,
                 response_time=record.latency_ms if record.latency_ms is not None else record.at_ms,
-                response_length=len(recording.frames[record.index].data),
+                response_length=len(recording.frames[record.index].data) if not record.implied else 0,
                 exception=None,
                 context=context,
             )
@@ -150,7 +152,7 @@ class WiringcheckUser(User):
             failures.append(("run", "WC505", f"{outcome.cross_talk} frame(s) of another user's run: {whose}"))
         for name, code, message in failures:
             fire(
-                request_type="WS",
+                request_type=self.request_type,
                 name=name,
                 response_time=0,
                 response_length=0,
@@ -160,12 +162,14 @@ class WiringcheckUser(User):
 
 
 def _url(host: str | None, settings: Settings) -> str:
-    """Where users connect: ``--host`` (with the configuration's ws_path when it names no path), or the config's URL."""
+    """Where users connect: ``--host`` (with the configured path when it names none: probe.path over HTTP, else
+    ws_path), or the configuration's URL."""
     from urllib.parse import urlsplit
 
     if host:
-        return host.rstrip("/") + settings.ws_path if urlsplit(host).path in ("", "/") else host
+        path = (settings.probe.path or "/") if settings.probe.over_http else settings.ws_path
+        return host.rstrip("/") + path if urlsplit(host).path in ("", "/") else host
     url = settings.url or settings.ws_url
     if not url:
-        raise ValueError("no WebSocket URL: pass --host ws://host:port (or a full URL), or set url in the config")
+        raise ValueError("no URL: pass --host ws://host:port (or a full URL), or set url in the config")
     return url

@@ -328,3 +328,87 @@ def test_entry_points_whose_backend_runs_elsewhere_say_emission_does_not_apply(e
     outcome = via_probe("emit", served, tmp_path) if entry == "probe" else via_load("emit", served)
 
     assert "in another one" in outcome.skipped[EMISSION_CHECK]
+
+
+# -- the same doors over HTTP streams --------------------------------------------------------------
+
+STREAMS = {"sse": "ssechat", "ndjson": "ndjsonchat", "ndjson error page": "faults/ndjsonchat_html_error"}
+"""An HTTP transport's reference backend (or fault), by what it exercises."""
+
+
+def stream_settings(name: str, url: str | None = None) -> Settings:
+    from wiringcheck.config import load_settings
+
+    settings = load_settings(REPO / "fixtures" / STREAMS[name] / "wiringcheck.toml")
+    if url is None:
+        return settings
+    return replace(settings, app=None, url=url + (settings.probe.path or "/"))
+
+
+@pytest.fixture(name="served_streams", scope="module")
+def _served_streams() -> Iterator[dict[str, str]]:
+    from wiringcheck.importing import import_ref
+
+    with contextlib.ExitStack() as stack:
+        served = {}
+        for name in STREAMS:
+            factory = import_ref(stream_settings(name).app or "")
+            served[name] = stack.enter_context(_Served(factory)).replace("ws://", "http://")
+        yield served
+
+
+def stream_via(entry: str, name: str, served: dict[str, str]) -> Outcome:
+    """One run over an HTTP stream through `entry`'s own code path."""
+    if entry == "run":
+        from wiringcheck.runner import run
+
+        return of_report(run(stream_settings(name)))
+    if entry == "fixture":
+        from wiringcheck.backend import assert_events, booted
+
+        async def probe() -> Outcome:
+            async with booted(stream_settings(name)) as backend:
+                recording = await backend.probe()
+            try:
+                assert_events(recording)
+            except AssertionError as failure:
+                return Outcome(passed=False, codes=set(_codes_in(str(failure))) | {recording.end.value})
+            return Outcome(passed=True)
+
+        return asyncio.run(probe())
+    settings = stream_settings(name, served[name])
+    if entry == "probe":
+        from wiringcheck.commands.probe import build_report, record_runs
+
+        recorded = asyncio.run(record_runs(settings.url or "", settings, {}, runs=1))
+        return of_report(build_report(settings.url or "", settings.probe, recorded.recordings, runs=1))
+    if entry == "load":
+        from wiringcheck.load.command import LoadOptions, load_report, plan_users, plan_workers
+        from wiringcheck.load.worker import run_users
+
+        options = LoadOptions(users=2, spawn_rate=1000.0, duration=None, runs=1, workers=1, grace=1.0)
+        (plan,) = plan_workers(settings.url or "", settings, options, plan_users(settings, options, {}))
+        return of_report(load_report(settings, options, [asyncio.run(run_users(plan, time.time()))], 1.0))
+    from wiringcheck.load.summary import outcome_of
+    from wiringcheck.run.drive import perform_sync
+    from wiringcheck.run.judge import expectation_for, judge
+    from wiringcheck.run.recording import Latency
+
+    expectation = expectation_for(settings.probe, latency=Latency.TIMESTAMP)
+    recording = perform_sync(settings.url or "", settings.probe, {})
+    outcome = outcome_of(recording, judge(recording, expectation), expectation, user=1)
+    return Outcome(passed=not outcome.failures(), codes={code for _, code, _ in outcome.failures()})
+
+
+@pytest.mark.parametrize("name", sorted(STREAMS))
+@pytest.mark.parametrize("entry", ["run", "probe", "fixture", "load", "locust"])
+def test_every_entry_point_speaks_every_http_stream(entry, name, served_streams):
+    """SSE and NDJSON reference backends pass at every door; a stream route answering an HTML page fails at every
+    door with WC417 (the Locust user's task, and load, read it as a run that failed with WC417)."""
+    outcome = stream_via(entry, name, served_streams)
+
+    if name == "ndjson error page":
+        assert not outcome.passed, outcome
+        assert {"WC417", "http_error"} & outcome.codes, outcome
+    else:
+        assert outcome.passed, outcome

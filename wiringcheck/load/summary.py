@@ -25,6 +25,7 @@ from wiringcheck.findings import CheckResult, Finding, Severity, Status
 from wiringcheck.report import Report
 from wiringcheck.run.judge import Verdict
 from wiringcheck.run.recording import NOT_STARTED, Expectation, Recording, RecordingEnd
+from wiringcheck.run.rules.unreached import CODE_OF as UNREACHED_CODE
 from wiringcheck.thresholds import EVENT_STATS, Threshold, ThresholdResult, evaluate
 
 __all__ = [
@@ -126,11 +127,9 @@ def outcome_of(recording: Recording, verdict: Verdict, expectation: Expectation,
         for finding in (verdict.general if recording.end not in NOT_STARTED else ())
         if finding.severity is Severity.ERROR and finding.code not in _SLOW
     ]
-    if recording.end == RecordingEnd.CONNECT_FAILED:
-        errors.insert(0, ("WC401", f"cannot connect: {recording.error}"))
-    elif recording.end in (RecordingEnd.AUTH_REJECTED, RecordingEnd.SETUP_FAILED):
-        code = "WC413" if recording.end == RecordingEnd.AUTH_REJECTED else "WC414"
-        errors.insert(0, (code, recording.error))
+    if recording.end in NOT_STARTED:
+        said = f"cannot connect: {recording.error}" if recording.end == RecordingEnd.CONNECT_FAILED else recording.error
+        errors.insert(0, (UNREACHED_CODE[recording.end], said))
     foreign = sorted(verdict.foreign.items(), key=lambda pair: -pair[1])
     return RunOutcome(
         user=user,
@@ -326,9 +325,12 @@ def summarize(
             if event in counters:
                 counters[event]["duplicates"] += extra
                 examples.setdefault(f"{event}.duplicates", f"user {outcome.user}, run {outcome.run_id}")
+        counted: set[str] = set()
         for code, message in outcome.errors:
             entry = errors.setdefault(code, [0, f"user {outcome.user}, run {outcome.run_id}: {message}"])
-            entry[0] += 1
+            if code not in counted:  # runs that failed with the code, never findings: "16 of 8 runs" cannot be
+                counted.add(code)
+                entry[0] += 1
     per_event = {}
     for event in expectation.events:
         stats = latency_stats(samples[event])

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from wiringcheck.run.drive import perform_users, run_bound
 from wiringcheck.run.judge import attach_send_times
-from wiringcheck.run.recording import Recording, RecordingEnd
+from wiringcheck.run.recording import LoopStall, Recording, RecordingEnd
 from wiringcheck.run.request import placeholders
 
 if TYPE_CHECKING:
@@ -32,7 +32,10 @@ if TYPE_CHECKING:
     from wiringcheck.containment import Overrun
     from wiringcheck.targets import Handle
 
-__all__ = ["WARMED_UP", "Recorded", "record"]
+__all__ = ["HURRY", "WARMED_UP", "Recorded", "record"]
+
+HURRY = 0.5
+"""Seconds the backend's loop gets, once the run is over, to hand the verdict back before it is interrupted."""
 
 WARMED_UP = "wiringcheck.warmed_up"
 """The key in `Handle.extra` that says the booted backend had its warm-up runs (they are made once per boot)."""
@@ -81,21 +84,24 @@ async def record(
     `take_overruns` hands back where the backend blocked its loop past the bound (the
     caller's containment knows); the recordings of a run cut off there end at the deadline.
     """
-    from wiringcheck.containment import Overrun, interrupting_after
+    from wiringcheck.containment import Overrun, hurry, interrupting_after
     from wiringcheck.probethread import on_own_thread, watch_loop
     from wiringcheck.tracer import emissions_recorded
 
     probe = probes[0]
     bound = max(run_bound(each) for each in probes)
-    stalls: list[tuple[float, float]] = []
+    stalls: list[LoopStall] = []
     overruns: list[Overrun] = []
 
-    async def guarded(users: Sequence[ProbeSettings], watched: list[tuple[float, float]]) -> list[Recording]:
+    async def guarded(users: Sequence[ProbeSettings], watched: list[LoopStall]) -> list[Recording]:
         """The users' runs, the client on its own thread: a backend in this process that blocks its event loop
         would otherwise stop every deadline from firing."""
 
         async def recorded() -> list[Recording]:
-            return await perform_users(handle.ws_url, users, environ, ssl_context=ssl_context, clock=clock)
+            try:
+                return await perform_users(handle.ws_url, users, environ, ssl_context=ssl_context, clock=clock)
+            finally:
+                hurry(HURRY)  # the verdict is in: a backend still busy (a flood) is interrupted soon, not at the bound
 
         with interrupting_after(bound):
             async with asyncio.timeout(bound):

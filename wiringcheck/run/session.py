@@ -300,6 +300,7 @@ class RunSession:
             ids=request.ids,
             earlier_runs=request.earlier_runs,
             transport=request.transport,
+            url=request.url,
             decoded=tuple(self._decoded),
             decoded_with=request.protocol,
             opened_at=self._opened_at,

@@ -13,6 +13,14 @@ if TYPE_CHECKING:
 
 CODES = ("WC401", "WC413", "WC414", "WC417")
 
+CODE_OF = {
+    RecordingEnd.CONNECT_FAILED: "WC401",
+    RecordingEnd.AUTH_REJECTED: "WC413",
+    RecordingEnd.SETUP_FAILED: "WC414",
+    RecordingEnd.HTTP_ERROR: "WC417",
+}
+"""The finding code of each way a run never starts."""
+
 _AUTH_WHERE = {
     "query": "the query parameter {query!r}",
     "header": "the {header!r} header",

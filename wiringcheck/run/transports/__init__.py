@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["CLOSE_TIMEOUT", "MAX_MESSAGE", "close_of"]
+__all__ = ["CLOSE_TIMEOUT", "MAX_MESSAGE", "close_of", "http_instead"]
 
 CLOSE_TIMEOUT = 0.25
 """Seconds the closing handshake may take after the verdict is recorded: it decides nothing."""
@@ -30,3 +30,19 @@ def close_of(closed: Any) -> tuple[int | None, str, bool]:
     if rcvd is not None:
         return rcvd.code, rcvd.reason, False
     return 1006, "connection lost without a close frame", False
+
+
+_STREAM_TYPES = ("text/event-stream", "application/x-ndjson", "application/jsonl")
+
+
+def http_instead(status: int, content_type: str) -> str:
+    """What to add when a WebSocket upgrade was answered as plain HTTP: the server may stream its runs over HTTP."""
+    declared = content_type.partition(";")[0].strip().lower()
+    if declared in _STREAM_TYPES or status in (200, 404, 405):
+        kind = "sse" if declared != "application/x-ndjson" and declared != "application/jsonl" else "ndjson"
+        shown = f", Content-Type {declared}" if declared else ""
+        return (
+            f"; the server answers plain HTTP there (HTTP {status}{shown}): if it streams its runs over HTTP, "
+            f'set probe.transport = "{kind}" and probe.path to its route'
+        )
+    return ""

@@ -15,7 +15,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
-from wiringcheck.run.transports import CLOSE_TIMEOUT, MAX_MESSAGE, close_of
+from wiringcheck.run.transports import CLOSE_TIMEOUT, MAX_MESSAGE, close_of, http_instead
 
 if TYPE_CHECKING:
     import ssl
@@ -61,9 +61,14 @@ async def drive(
     except TimeoutError:
         session.tick(max(clock(), wake))
         return
-    except (OSError, InvalidHandshake, InvalidURI, ValueError) as exc:
+    except (OSError, InvalidHandshake, InvalidURI, ValueError, ConnectionClosed) as exc:
+        # ConnectionClosed too: a server that hangs up during the handshake (a request line it will not read).
         status = exc.response.status_code if isinstance(exc, InvalidStatus) else None
-        session.refused(clock(), f"{type(exc).__name__}: {str(exc) or type(exc).__name__}", status=status)
+        said = f"{type(exc).__name__}: {str(exc) or type(exc).__name__}"
+        if isinstance(exc, InvalidStatus) and not (request.auth_method and status in (401, 403)):
+            said += http_instead(status or 0, exc.response.headers.get("content-type", ""))
+            said += await _http_route(request.url, ssl_context, session.wake_at() - clock())
+        session.refused(clock(), said, status=status)
         return
     session.connected(clock())
     async with connection:
@@ -80,6 +85,31 @@ async def drive(
         if session.abort:
             # A flooding or hung server would answer a close frame late or never.
             connection.transport.abort()
+
+
+async def _http_route(url: str, ssl_context: ssl.SSLContext | None, budget: float) -> str:
+    """After a refused upgrade: whether an HTTP route answers at the same path (a server that streams over HTTP)."""
+    import httpx
+
+    from wiringcheck.run.request import http_base
+
+    parts = url.split("/", 3)
+    target = http_base(url) + "/" + (parts[3] if len(parts) > 3 else "")
+    try:
+        async with (
+            asyncio.timeout(min(max(budget, 0.05), 1.0)),
+            httpx.AsyncClient(verify=ssl_context or True, trust_env=False) as client,
+        ):
+            answer = await client.options(target)
+    except (TimeoutError, httpx.HTTPError):
+        return ""
+    allowed = answer.headers.get("allow", "")
+    if answer.status_code == 405 and allowed:
+        return (
+            f"; an HTTP route answers there (it allows {allowed}): if the server streams its runs over HTTP, set "
+            'probe.transport = "sse" (or "ndjson") and probe.path to this route'
+        )
+    return ""
 
 
 async def _exchange(session: RunSession, connection: Any, clock: Callable[[], float], *, until_ready: bool) -> None:
