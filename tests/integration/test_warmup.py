@@ -9,6 +9,8 @@ visibly different (it drops an event), so which run was judged needs no clock.
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -25,10 +27,12 @@ from wiringcheck.config import DEFAULT_EVENTS, parse_settings
 from wiringcheck.run.judge import judge
 from wiringcheck.run.request import http_base
 
+from .helpers import REPO
+
 PATH = "/runs"
 
 
-def create_app() -> Starlette:
+def create_app(*, broken_first: bool = True) -> Starlette:
     """An SSE backend whose first run after boot never sends tool_completed; every later run is whole.
 
     Its events name no run: every run sends the same bytes, as many servers' do.
@@ -36,7 +40,7 @@ def create_app() -> Starlette:
 
     async def stream(request: Request) -> StreamingResponse:
         request.app.state.runs += 1
-        first = request.app.state.runs == 1
+        first = broken_first and request.app.state.runs == 1
 
         async def events() -> AsyncIterator[str]:
             for name in DEFAULT_EVENTS:
@@ -51,6 +55,11 @@ def create_app() -> Starlette:
         yield
 
     return Starlette(routes=[Route(PATH, stream, methods=["POST"])], lifespan=lifespan)
+
+
+def create_whole_app() -> Starlette:
+    """The same backend with every run whole, the first one too."""
+    return create_app(broken_first=False)
 
 
 def settings_with(**probe: Any):
@@ -110,3 +119,24 @@ async def test_the_probe_command_warms_a_running_server_up_before_its_runs():
         runs = await record_runs(url, settings, {}, runs=2)
 
         assert ([[], []], 3) == ([missing(backend, each) for each in runs.recordings], backend.app.state.runs)
+
+
+def test_the_first_sse_run_of_a_fresh_process_is_not_late_by_what_the_client_imports(tmp_path):
+    """A backend that imports no httpx of its own, probed by a fresh `wiringcheck run`: its first (and only) run
+    is on time. The SSE parser imports httpx (100 ms here); imported after the first event arrived, that counted
+    as every event's delivery latency (WC405)."""
+    config = tmp_path / "wiringcheck.toml"
+    config.write_text(
+        f'app = "tests.integration.test_warmup:create_whole_app"\npythonpath = [{json.dumps(str(REPO))}]\n\n'
+        f'[probe]\ntransport = "sse"\npath = "{PATH}"\ntrigger = {{ text = "hi" }}\n',
+        encoding="utf-8",
+    )
+
+    done = subprocess.run(
+        [sys.executable, "-m", "wiringcheck", "run", "--config", str(config), "--format", "json"],
+        capture_output=True, text=True, timeout=60, check=False, cwd=tmp_path,
+    )  # fmt: skip
+
+    report = json.loads(done.stdout)
+    found = [finding["code"] for check in report["checks"] for finding in check["findings"]]
+    assert (0, []) == (done.returncode, found), done.stderr
