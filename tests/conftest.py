@@ -9,17 +9,20 @@ Sections:
 
 - time: ``MS``, the unit of every real wait and timeout in the tests.
 - hypothesis: a failing property must fail like any other test.
+- heap: each test starts with the objects made before it frozen out of the collector's way.
 """
 
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
 import sys
 import time
 import warnings
 
 import hypothesis
+import pytest
 
 __all__ = ["MS"]
 
@@ -87,3 +90,24 @@ with warnings.catch_warnings():
 # The database is off for the same reason: an example found once must not change the next run's verdict.
 hypothesis.settings.register_profile("wiringcheck", derandomize=True, database=None)
 hypothesis.settings.load_profile("wiringcheck")
+
+
+# -- heap ------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(autouse=True)
+def _frozen_heap() -> None:
+    """Before each test: collect, then move what survives out of the collector's sight (`gc.freeze`).
+
+    Every boot of a backend runs a full `gc.collect()` (wiringcheck finalizes the coroutines
+    startup dropped, to report them), and a full collection walks every object of the
+    process. A test process holds far more than a `wiringcheck run` process: pytest, the
+    collected tests, the shared reports, and whatever backends the tests before imported
+    (Google ADK and pydantic-ai alone add 200,000 objects). Frozen, those are skipped,
+    so a run here costs what it costs in a fresh process: 20 runs of the reference backend
+    took 2.8 s of CPU after an ADK run, and 0.4 s once frozen. The collection before the
+    freeze leaves no garbage frozen, and costs little: it walks only what the test before
+    made. What a test makes is collected as usual.
+    """
+    gc.collect()
+    gc.freeze()

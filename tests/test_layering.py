@@ -81,19 +81,32 @@ def _modules() -> dict[str, Path]:
     }
 
 
+_ImportNode = ast.Import | ast.ImportFrom
+
+
 @functools.cache
-def _tree(path: Path) -> ast.Module:
-    """The module's syntax tree, parsed once for every import that the tests check in it (read only)."""
-    return ast.parse(path.read_text(encoding="utf-8"))
+def _import_nodes(path: Path) -> tuple[tuple[_ImportNode, ...], tuple[_ImportNode, ...]]:
+    """The module's import statements, anywhere in its body, and those outside `if TYPE_CHECKING:` blocks.
+
+    Parsed and walked once per module, for every import the tests check in it.
+    """
+    every: list[_ImportNode] = []
+    typing_blocks: list[ast.If] = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, _ImportNode):
+            every.append(node)
+        elif isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+            typing_blocks.append(node)
+    guarded = {id(child) for block in typing_blocks for child in ast.walk(block)}
+    return tuple(every), tuple(node for node in every if id(node) not in guarded)
 
 
 @functools.cache
 def _imports(module: str, path: Path) -> frozenset[str]:
     """Every wiringcheck module `module` imports, anywhere in its body."""
-    tree = _tree(path)
     package = module if path.name == "__init__.py" else module.rpartition(".")[0]
     found: set[str] = set()
-    for node in ast.walk(tree):
+    for node in _import_nodes(path)[0]:
         if isinstance(node, ast.Import):
             found.update(alias.name for alias in node.names if alias.name.startswith("wiringcheck"))
         elif isinstance(node, ast.ImportFrom):
@@ -128,17 +141,11 @@ def _is_type_only(module: str, path: Path, imported: str) -> bool:
 @functools.cache
 def _run_time_imports(path: Path) -> frozenset[str]:
     """Every name the module imports outside `if TYPE_CHECKING:` blocks, as written (module, module.name)."""
-    tree = _tree(path)
-    typing_blocks = [
-        node for node in ast.walk(tree) if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test)
-    ]
-    guarded = {id(child) for block in typing_blocks for child in ast.walk(block)}
     names: set[str] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.ImportFrom | ast.Import) and id(node) not in guarded:
-            names |= {node.module or ""} if isinstance(node, ast.ImportFrom) else {a.name for a in node.names}
-            if isinstance(node, ast.ImportFrom):
-                names |= {f"{node.module}.{a.name}" for a in node.names}
+    for node in _import_nodes(path)[1]:
+        names |= {node.module or ""} if isinstance(node, ast.ImportFrom) else {a.name for a in node.names}
+        if isinstance(node, ast.ImportFrom):
+            names |= {f"{node.module}.{a.name}" for a in node.names}
     return frozenset(names)
 
 
