@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Iterable
 from pathlib import Path
+
+import pytest
 
 from wiringcheck.config import Settings, load_settings
 from wiringcheck.report import Report
@@ -42,6 +45,16 @@ def fault_report(name: str) -> Report:
     test did, at a fifth of the cost (a fault whose events never come waits out `FAST_DEADLINE` each time).
     """
     return run(fault_settings(name))
+
+
+def fault_params(names: Iterable[str]) -> list[object]:
+    """The fault names, sorted, as test parameters that keep each fault's tests in one process.
+
+    Under pytest-xdist (``--dist loadgroup``, the suite's default), the tests of one fault
+    share an ``xdist_group``, so `fault_report` runs it once in the whole session, not once per
+    worker that happens to draw one of its tests. Without xdist the mark does nothing.
+    """
+    return [pytest.param(name, marks=pytest.mark.xdist_group(f"fault-{name}")) for name in sorted(names)]
 
 
 def codes(report: Report) -> set[str]:
