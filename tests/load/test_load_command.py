@@ -1,6 +1,6 @@
 """`wiringcheck load` end to end: the backend booted here, 20 users in client processes, on loopback.
 
-Each test lasts a couple of seconds of load; the assertions are on counts and findings,
+Each test lasts about a second of load; the assertions are on counts and findings,
 never on a latency near a threshold (the thresholds set here are far from the figures).
 """
 
@@ -46,14 +46,14 @@ def run_load(config: Path, tmp_path: Path, *extra: str) -> tuple[int, dict]:
 
 
 def test_reference_backend_passes_with_twenty_users(tmp_path):
-    """20 users with their own tokens for 2 s: every run completes, nothing missing, no cross-talk."""
+    """20 users with their own tokens for 1 s: every run completes, nothing missing, no cross-talk."""
     config = reference_config(
         tmp_path,
         'user_id = "load-user-{n}"\ntoken = "load-token-{n}"\n'
         'thresholds = ["errors == 0", "completion_rate == 1", "agent_completed.p99 < 10000", "runs >= 20"]',
     )
 
-    code, report = run_load(config, tmp_path, "--duration", "2", "--grace", "0")
+    code, report = run_load(config, tmp_path, "--duration", "1", "--grace", "0")
     load = report["extra"]["load"]
 
     assert 0 == code, [f["message"] for f in report["findings"]]
@@ -69,7 +69,7 @@ def test_fault_that_drops_events_under_load_fails(tmp_path):
     """drops_under_load passes `run` with one user but fails under 20 users with WC502 on tool_completed."""
     config = REPO / "fixtures" / "faults" / "drops_under_load" / "wiringcheck.toml"
 
-    code, report = run_load(config, tmp_path, "--duration", "2")
+    code, report = run_load(config, tmp_path, "--duration", "1")
     checks = {check["name"]: check for check in report["checks"]}
 
     assert 1 == code

@@ -65,7 +65,7 @@ def started(args: list[str], env: dict[str, str], log: Path):
 
 
 def test_locust_master_and_worker_report_each_event(tmp_path):
-    """3 s of Locust (master + 1 worker, 5 users): five event names in the CSV, zero failures."""
+    """1 s of Locust (master + 1 worker, 5 users): five event names in the CSV, zero failures."""
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])}
     env.pop("AGENTCHAT_TOKENS", None)
     backend_port, master_port = free_port(), free_port()
@@ -100,7 +100,7 @@ def test_locust_master_and_worker_report_each_event(tmp_path):
         "-r",
         "5",
         "-t",
-        "3s",
+        "1s",
         "--host",
         f"ws://127.0.0.1:{backend_port}/ws",
         "--csv",
