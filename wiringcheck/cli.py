@@ -9,6 +9,7 @@ Exit codes: see `wiringcheck.report.ExitCode` and docs/exit-codes.md.
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
 from collections.abc import Callable
@@ -505,8 +506,13 @@ def _choice(choices: Any, value: Any) -> Any:
     raise ValueError(f"{value!r} is not one of {listed}.")
 
 
+@functools.cache
 def _command() -> Any:
-    """The click command of `app`, its options converted without importing pydantic (`_PlainCoercion`)."""
+    """The click command of `app`, its options converted without importing pydantic (`_PlainCoercion`).
+
+    Built once per process: typer evaluates every command's annotations to build it (20-40 ms),
+    and `main` may run many times in one process (the test suite calls it some 400 times).
+    """
     command = typer.main.get_command(app)
     for each in (command, *getattr(command, "commands", {}).values()):
         helper = each.get_help_option(typer.Context(each)) if hasattr(each, "get_help_option") else None
