@@ -71,11 +71,12 @@ _ROLE_HINTS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("ignore", ("ping", "pong", "heartbeat", "keepalive", "keep_alive", "content", "delta", "chunk", "args",
                 "connection", "connected", "established", "welcome", "auth_ok", "authenticated", "ack")),
     ("tool_completed", ("toolcallresult", "tool_result", "toolresult", "tool.result", "execution", "tool_completed",
-                        "tool_end", "tool_call_result")),
+                        "tool_end", "tool_call_result", "tool.output", "tool_output")),
     ("tool_executing", ("toolcallstart", "tool_call_start", "toolcallrequest", "tool.call", "tool_start",
                         "tool_executing", "tool_call")),
     ("agent_thinking", ("think", "thought", "reason", "text_message_start", "message_start")),
-    ("agent_started", ("run_started", "runstarted", "task_started", "taskstarted", "start", "begin", "accepted")),
+    ("agent_started", ("run_started", "runstarted", "task_started", "taskstarted", "start", "begin", "accepted",
+                       "created")),
     ("agent_completed", ("run_finished", "finish", "complete", "done", "end")),
 )  # fmt: skip
 
