@@ -407,18 +407,32 @@ def inspect_backend(
 
 @app.command("init")
 def init_project(
+    config: ConfigOption = None,
     app_ref: Annotated[
-        str | None, typer.Option("--app", help="ASGI app or factory, 'pkg.mod:attr' (asked for when missing).")
+        str | None, typer.Option("--app", help="ASGI app or factory, 'pkg.mod:attr' (asked for when no target).")
     ] = None,
+    boot: Annotated[str | None, typer.Option(help="Boot async context manager, 'pkg.mod:attr'.")] = None,
+    url: Annotated[str | None, typer.Option(help="A running backend's URL (ws://, wss://, http://, https://).")] = None,
     from_run: Annotated[
         bool,
-        typer.Option("--from-run", help="Boot the app, start one run, and write the event matchers it suggests."),
+        typer.Option(
+            "--from-run",
+            help="Boot the backend, start one run, and write what its frames suggest (completes a config in place).",
+        ),
     ] = False,
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output",
+            "-o",
+            help="The file to write: pyproject.toml ([tool.wiringcheck], the default) or wiringcheck.toml.",
+        ),
+    ] = None,
 ) -> None:
-    """Write a commented starter [tool.wiringcheck] table into ./pyproject.toml."""
+    """Write a commented starter configuration, or complete one from a run of the backend (--from-run)."""
     from wiringcheck.commands.init import init_command
 
-    raise typer.Exit(init_command(Path("pyproject.toml"), app=app_ref, from_run=from_run))
+    raise typer.Exit(init_command(output, config=config, app=app_ref, boot=boot, url=url, from_run=from_run))
 
 
 class _PlainCoercion:

@@ -55,6 +55,15 @@ CATALOG = {
     "ssechat_tool_result_missing": (ExitCode.CHECK_FAILED, {"WC402", "WC415"}),
     "ssechat_unwired": (ExitCode.CHECK_FAILED, {"WC201", "WC417"}),
     "ndjsonchat_html_error": (ExitCode.CHECK_FAILED, {"WC417"}),
+    # pydantic-ai's own AG-UI server (fixtures/agui), checked by `preset = "ag-ui"` and its path.
+    "agui_tool_result_dropped": (ExitCode.CHECK_FAILED, {"WC402", "WC415"}),
+    "agui_run_finished_dropped": (ExitCode.CHECK_FAILED, {"WC402", "WC408"}),
+    "agui_run_started_twice": (ExitCode.CHECK_FAILED, {"WC421"}),
+    "agui_buffered": (ExitCode.CHECK_FAILED, {"WC405"}),
+    # Google ADK's own API server (fixtures/adk), checked by `preset = "adk"`; ADK logs the tool's exception.
+    "adk_tool_raises": (ExitCode.CHECK_FAILED, {"WC105", "WC402", "WC412", "WC415"}),
+    "adk_slow_tool": (ExitCode.CHECK_FAILED, {"WC420"}),
+    "adk_buffered": (ExitCode.CHECK_FAILED, {"WC405"}),
     # Healthy variants: what real agents do, and must still pass.
     "repeated_events": (ExitCode.OK, set()),
     "tool_error_reported": (ExitCode.OK, set()),
@@ -101,6 +110,13 @@ FIRST_CAUSE = {
     "ssechat_tool_result_missing": "WC415",
     "ssechat_unwired": "WC201",
     "ndjsonchat_html_error": "WC417",
+    "agui_tool_result_dropped": "WC415",
+    "agui_run_finished_dropped": "WC408",
+    "agui_run_started_twice": "WC421",
+    "agui_buffered": "WC405",
+    "adk_tool_raises": "WC412",
+    "adk_slow_tool": "WC420",
+    "adk_buffered": "WC405",
 }
 """The code every report must lead with: the cause, never one of its symptoms (a missing event, the deadline)."""
 
@@ -188,6 +204,13 @@ ON_THE_WIRE = {
     "ssechat_tool_result_missing",
     "ssechat_unwired",
     "ndjsonchat_html_error",
+    "agui_tool_result_dropped",
+    "agui_run_finished_dropped",
+    "agui_run_started_twice",
+    "agui_buffered",
+    "adk_tool_raises",
+    "adk_slow_tool",
+    "adk_buffered",
 }
 HEALTHY = {"repeated_events", "tool_error_reported"}
 
