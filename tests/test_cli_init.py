@@ -188,3 +188,16 @@ def test_init_from_run_that_cannot_start_writes_nothing_and_says_why(project, ca
 
     assert (ExitCode.USAGE_ERROR, start) == (code, config.read_text())
     assert "--from-run: nothing to learn from" in capsys.readouterr().err
+
+
+def test_init_from_run_on_an_ag_ui_app_writes_the_preset_and_its_path(project):
+    """pydantic-ai's AG-UI app, with the app alone: the socket refuses the plain trigger, the preset on /agent answers."""
+    from wiringcheck.runner import run
+
+    code = main(["init", "--app", "fixtures.agui.app:create_app", "--from-run"])
+
+    settings = load_settings(project / "pyproject.toml")
+    report = run(replace(settings, pythonpath=(REPO,)))
+    assert (ExitCode.OK, "ag-ui", "/agent", True) == (code, settings.probe.preset, settings.probe.path, report.ok), (
+        report.findings
+    )

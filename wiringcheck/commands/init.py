@@ -32,7 +32,8 @@ from wiringcheck.report import ExitCode
 
 if TYPE_CHECKING:
     from wiringcheck.backend import Backend
-    from wiringcheck.config import Settings
+    from wiringcheck.commands.inspect import AppRoute
+    from wiringcheck.config import ProbeSettings, Settings
     from wiringcheck.learn import Lesson
     from wiringcheck.run.recording import Recording
 
@@ -53,14 +54,18 @@ def prefix_for(path: Path) -> str:
     return "tool.wiringcheck." if path.name == "pyproject.toml" else ""
 
 
-def starter_table(target: tuple[str, str], *, ws_path: str = "/ws", prefix: str = "tool.wiringcheck.") -> str:
+def starter_table(
+    target: tuple[str, str], *, ws_path: str = "/ws", prefix: str = "tool.wiringcheck.", preset: bool = False
+) -> str:
     """The commented starter tables for `target` (kind, reference); they load with `load_settings` as written.
 
-    `prefix` is ``tool.wiringcheck.`` for a pyproject.toml, empty for a wiringcheck.toml.
+    `prefix` is ``tool.wiringcheck.`` for a pyproject.toml, empty for a wiringcheck.toml. Under a
+    `preset` (learnt, and added after), the trigger and events are the preset's: they stay comments.
     """
     kind, reference = target
     events = ", ".join(f'"{event}"' for event in _default_events())
     trigger = _default_trigger()
+    unless_preset = "# " if preset else ""
     header = f"[{prefix.rstrip('.')}]\n" if prefix else ""
     route = f'ws_path = "{ws_path}"   # the WebSocket route the probe connects to\n' if kind != "url" else ""
     return f"""
@@ -81,9 +86,9 @@ must_call = []
 
 [{prefix}probe]
 # The message that starts one agent run; {{run_id}}, {{thread_id}} and {{user_id}} are filled in.
-trigger = '{trigger}'
+{unless_preset}trigger = '{trigger}'
 # The events a user must see, in this order; the last one ends the run.
-events = [{events}]
+{unless_preset}events = [{events}]
 budget_ms = 100   # each event's delivery budget, from the backend's send to the probe's receive
 deadline = 5.0    # seconds to wait for the last event
 # auth = {{ query = "token", token_env = "MYAPP_TOKEN" }}   # or header, subprotocol, first_message, cookie
@@ -174,49 +179,99 @@ class Learnt:
     settings: Settings
 
 
-def _aimed(backend: Backend) -> tuple[Backend, dict[str, Any]]:
-    """The backend with the probe aimed at a route the app serves, when the configured one is not among them.
+def _attempts(backend: Backend) -> list[tuple[Backend, dict[str, Any]]]:
+    """Where to start a run, best guess first: each a backend aimed there and the keys that aim it.
 
-    Returns the backend to probe and the keys that aim it (`ws_path`, or a probe `transport` and `path`).
+    The configuration as it stands first; on an app, a route the app serves when the configured
+    one is not among them (its first WebSocket route, else its first streaming route); then,
+    when no preset is set, each preset whose transport the app serves (AG-UI on each streaming
+    route, ADK and LangGraph where their own paths are served): the first run that gets an
+    answer is the one learnt from.
     """
     from wiringcheck.commands.inspect import app_routes
 
     settings = backend.settings
-    if settings.target_kind != "app" or backend.app is None or settings.probe.transport != "websocket":
-        return backend, {}
+    attempts: list[tuple[Backend, dict[str, Any]]] = [(backend, {})]
+    if settings.target_kind != "app" or backend.app is None:
+        return attempts
     routes = app_routes(backend.app)
     sockets = [route.path for route in routes if route.kind == "websocket"]
-    if settings.ws_path in sockets:
-        return backend, {}
-    origin = backend.ws_url.removesuffix(settings.ws_path)
-    if sockets:
-        aimed = replace(settings, ws_path=sockets[0])
-        return replace(backend, settings=aimed, handle=replace(backend.handle, ws_url=origin + sockets[0])), {
-            "ws_path": sockets[0]
-        }
     streams = [route for route in routes if route.kind != "websocket"]
-    if not streams:
-        return backend, {}
-    stream = next((route for route in streams if route.kind == "sse"), streams[0])
-    transport = "sse" if stream.kind == "sse" else "ndjson"
-    probe = {"transport": transport, "path": stream.path}
-    if stream.methods and "POST" not in stream.methods:
-        probe["method"] = stream.methods[0]
-    return replace(backend, settings=settings.with_probe(**probe)), {"probe": probe}
+    origin = backend.ws_url.removesuffix(settings.ws_path)
+    if settings.probe.transport == "websocket" and settings.ws_path not in sockets:
+        if sockets:
+            aimed = replace(settings, ws_path=sockets[0])
+            handle = replace(backend.handle, ws_url=origin + sockets[0])
+            attempts = [(replace(backend, settings=aimed, handle=handle), {"ws_path": sockets[0]})]
+        elif streams:
+            stream = next((route for route in streams if route.kind == "sse"), streams[0])
+            probe: dict[str, Any] = {"transport": "sse" if stream.kind == "sse" else "ndjson", "path": stream.path}
+            if stream.methods and "POST" not in stream.methods:
+                probe["method"] = stream.methods[0]
+            attempts = [(replace(backend, settings=settings.with_probe(**probe)), {"probe": probe})]
+    if settings.probe.preset is None:
+        attempts += [
+            (replace(backend, settings=replace(settings, probe=probe)), {"probe": keys})
+            for probe, keys in _preset_probes(settings, streams)
+        ]
+    return attempts
 
 
-async def _observe(settings: Settings) -> tuple[dict[str, Any], Recording, Settings]:
+def _preset_probes(settings: Settings, streams: list[AppRoute]) -> list[tuple[ProbeSettings, dict[str, Any]]]:
+    """The probe settings of each preset the app's streaming routes could speak, with the keys that choose it.
+
+    The configuration's auth and setup steps are kept: they are how this backend lets a run in.
+    """
+    from wiringcheck.config import parse_settings
+    from wiringcheck.protocol import PRESETS
+
+    served = {route.path for route in streams}
+    found = []
+    for name, table in PRESETS.items():
+        if table.get("transport") is None:
+            continue  # a WebSocket mapping: the configuration's own run already tried the socket
+        paths = [table["path"]] if "path" in table else [route.path for route in streams if route.kind == "sse"]
+        for path in paths:
+            if path not in served:
+                continue
+            keys: dict[str, Any] = {"preset": name} if "path" in table else {"preset": name, "path": path}
+            probe = parse_settings({"probe": keys}).probe
+            if settings.probe.auth.enabled:
+                probe = replace(probe, auth=settings.probe.auth)
+            if settings.probe.setup:
+                probe = replace(probe, setup=settings.probe.setup)
+            found.append((probe, keys))
+    return found
+
+
+async def _observe(settings: Settings) -> tuple[dict[str, Any], Recording, Settings, list[str]]:
+    """Boot once, and run at each attempt until one gets an answer; also what the backend logged meanwhile.
+
+    The backend's log records are captured, not printed: an attempt the backend refuses with
+    a traceback (the wrong trigger on a route) is how init finds the right one, not news.
+    """
     from wiringcheck.backend import booted
+    from wiringcheck.capture import Capture
     from wiringcheck.errors import BackendError
+    from wiringcheck.findings import Phase
+    from wiringcheck.run.recording import NOT_STARTED
 
+    capture = Capture()
     try:
-        async with booted(settings) as backend:
-            backend, aim = _aimed(backend)
-            recording = await backend.probe()
-            return aim, recording, backend.settings
+        with capture.logs(Phase.PROBE):
+            async with booted(settings) as backend:
+                tried: list[tuple[dict[str, Any], Recording, Settings]] = []
+                for aimed, aim in _attempts(backend):
+                    recording = await aimed.probe()
+                    tried.append((aim, recording, aimed.settings))
+                    if recording.frames and recording.end not in NOT_STARTED:
+                        break  # an answer to learn from
     except BackendError as exc:
         exc.problem += " (run `wiringcheck run` for the full diagnosis)"
         raise
+    logged = [f"{record.logger}: {record.message}" for record in capture.log_records() if record.level == "ERROR"]
+    chosen = tried[-1] if tried[-1][1].frames else tried[0]
+    return (*chosen, logged)
 
 
 def learnt_settings(settings: Settings) -> Learnt:
@@ -230,10 +285,17 @@ def learnt_settings(settings: Settings) -> Learnt:
 
     from wiringcheck.learn import learn
     from wiringcheck.run.recording import NOT_STARTED
+    from wiringcheck.secrets import Secrets, shorten
 
-    aim, recording, settings = asyncio.run(_observe(settings))
+    aim, recording, settings, logged = asyncio.run(_observe(settings))
     if recording.end in NOT_STARTED or not recording.frames:
         reason = recording.error or f"the run ended {recording.end.value} before any frame arrived"
+        if logged:
+            reason += f" (the backend logged {shorten(logged[0], 200)})"
+        auth = settings.probe.auth
+        if auth.enabled and auth.resolve(os.environ) is None:
+            reason += f"; no token was sent: {auth.token_env or 'the token'} is not set"
+        reason = Secrets([*settings.credentials(os.environ), *recording.secrets]).scrub(reason)
         raise UsageError(
             f"--from-run: nothing to learn from: {reason}. Configure what the run needs to start "
             "([probe.auth], [[probe.setup]], the trigger; docs/configuration.md), then run init --from-run again"
@@ -343,7 +405,12 @@ def _write_learnt(output: Path | None, config: Path | None, target: tuple[str, s
     learnt = replace(learnt, lesson=replace(learnt.lesson, table=secrets.scrub(learnt.lesson.table)))
     if fresh:
         ws_path = learnt.top.pop("ws_path", settings.ws_path)
-        starter = starter_table((settings.target_kind, settings.target), ws_path=ws_path, prefix=prefix_for(path))
+        starter = starter_table(
+            (settings.target_kind, settings.target),
+            ws_path=ws_path,
+            prefix=prefix_for(path),
+            preset="preset" in learnt.lesson.table,
+        )
         text += ("" if not text or text.endswith("\n") else "\n") + (starter if text else starter.lstrip("\n"))
         here = Path.cwd().resolve()
         if path.parent.resolve() != here:  # imports resolved from where init ran, as they were for the run

@@ -351,7 +351,16 @@ class AppRoute:
         return f"{self.kind} {methods}{self.path}{why}"
 
 
-_SSE_MARKS = ("EventSourceResponse", "text/event-stream", "ServerSentEvent")
+_SSE_MARKS = (
+    "EventSourceResponse",
+    "text/event-stream",
+    "ServerSentEvent",
+    "AGUIAdapter",
+    "handle_ag_ui_request",
+    "EventEncoder",
+)
+"""What an endpoint's annotation or source says when it answers with Server-Sent Events; AG-UI's adapters and
+encoder too: pydantic-ai's `AGUIAdapter.dispatch_request` builds the response where the endpoint cannot show it."""
 _STREAM_MARKS = ("StreamingResponse", "application/x-ndjson")
 
 
