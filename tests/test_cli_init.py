@@ -191,7 +191,7 @@ def test_init_from_run_that_cannot_start_writes_nothing_and_says_why(project, ca
 
 
 def test_init_from_run_on_an_ag_ui_app_writes_the_preset_and_its_path(project):
-    """pydantic-ai's AG-UI app, with the app alone: the socket refuses the plain trigger, the preset on /agent answers."""
+    """pydantic-ai's AG-UI app alone: the socket refuses the plain trigger, the preset on /agent answers."""
     from wiringcheck.runner import run
 
     code = main(["init", "--app", "fixtures.agui.app:create_app", "--from-run"])
