@@ -10,6 +10,7 @@ Sections:
 - time: ``MS``, the unit of every real wait and timeout in the tests.
 - hypothesis: a failing property must fail like any other test.
 - heap: each test starts with the objects made before it frozen out of the collector's way.
+- xdist: the tests that share an expensive setup run in the same pytest-xdist worker.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ import os
 import sys
 import time
 import warnings
+from pathlib import Path
+from typing import Any
 
 import hypothesis
 import pytest
@@ -111,3 +114,50 @@ def _frozen_heap() -> None:
     """
     gc.collect()
     gc.freeze()
+
+
+# -- xdist -----------------------------------------------------------------------------------------
+
+FAULTS = Path(__file__).resolve().parent.parent / "fixtures" / "faults"
+
+FRAMEWORKS = {
+    "google-adk": ("tests/integration/test_adk_server.py", "adk_"),
+    "pydantic-ai": ("tests/integration/test_agui_server.py", "agui_"),
+}
+"""Frameworks that cost seconds of CPU to import, by their test module and the prefix of their faults' names."""
+
+
+def work_unit(nodeid: str, faults: frozenset[str]) -> str:
+    """The unit of work `nodeid` is scheduled in: the tests that would pay the same setup share one.
+
+    The tests of one fault (its exit code, first cause, file and messages, in several modules)
+    share its report (`integration.helpers.fault_report`), computed once per worker: in one
+    unit, it is computed once per session. The tests of a framework's server, and of its
+    faults, share the framework's import. Every other test is a unit of its own.
+    """
+    path, _, rest = nodeid.partition("::")
+    param = rest.partition("[")[2].removesuffix("]") or None
+    for framework, (module, prefix) in FRAMEWORKS.items():
+        if path == module or (param in faults and param.startswith(prefix)):
+            return framework
+    return f"fault {param}" if param in faults else nodeid
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """`--dist load` (what ``-n`` runs), with the tests of one `work_unit` sent to one worker.
+
+    pytest-xdist's own ``--dist loadgroup`` would do this from ``xdist_group`` marks, but it
+    renames items through an attribute pytest 9 no longer reads, so its groups never form.
+    """
+    if config.getvalue("dist") != "load":
+        return None  # the distribution mode asked for on the command line
+    from xdist.scheduler import LoadScopeScheduling
+
+    faults = frozenset(path.name for path in FAULTS.iterdir() if (path / "wiringcheck.toml").is_file())
+
+    class SharedSetupScheduling(LoadScopeScheduling):  # type: ignore[misc]
+        def _split_scope(self, nodeid: str) -> str:
+            return work_unit(nodeid, faults)
+
+    return SharedSetupScheduling(config, log)

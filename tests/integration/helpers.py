@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable
 from pathlib import Path
-
-import pytest
 
 from wiringcheck.config import Settings, load_settings
 from wiringcheck.report import Report
@@ -45,27 +42,6 @@ def fault_report(name: str) -> Report:
     test did, at a fifth of the cost (a fault whose events never come waits out `FAST_DEADLINE` each time).
     """
     return run(fault_settings(name))
-
-
-FRAMEWORK_GROUPS = {"adk_": "google-adk", "agui_": "pydantic-ai"}
-"""Fault name prefixes whose backends import a large framework (seconds of CPU), by xdist group."""
-
-
-def fault_params(names: Iterable[str]) -> list[object]:
-    """The fault names, sorted, as test parameters that keep each fault's tests in one process.
-
-    Under pytest-xdist (``--dist loadgroup``, the suite's default), the tests of one fault
-    share an ``xdist_group``, so `fault_report` runs it once in the whole session, not once per
-    worker that happens to draw one of its tests. The faults of a large framework share its
-    group (`FRAMEWORK_GROUPS`), with the framework's own tests, so one worker imports it.
-    Without xdist the mark does nothing.
-    """
-    return [pytest.param(name, marks=pytest.mark.xdist_group(fault_group(name))) for name in sorted(names)]
-
-
-def fault_group(name: str) -> str:
-    """The xdist group of the fault `name`'s tests: its framework's, else its own."""
-    return next((group for prefix, group in FRAMEWORK_GROUPS.items() if name.startswith(prefix)), f"fault-{name}")
 
 
 def codes(report: Report) -> set[str]:

@@ -23,8 +23,6 @@ from .helpers import REPO, codes
 
 ADK = REPO / "fixtures" / "adk" / "wiringcheck.toml"
 
-pytestmark = pytest.mark.xdist_group("google-adk")  # one worker imports google-adk (helpers.FRAMEWORK_GROUPS)
-
 
 def test_adk_api_server_passes_with_the_preset_alone():
     """Every check runs and passes; the run's id is the invocation id ADK assigned; the scripted turn is one

@@ -25,8 +25,6 @@ from .helpers import FAULTS, REPO, codes
 
 AGUI = REPO / "fixtures" / "agui" / "wiringcheck.toml"
 
-pytestmark = pytest.mark.xdist_group("pydantic-ai")  # one worker imports pydantic-ai (helpers.FRAMEWORK_GROUPS)
-
 validator = pytest.importorskip("ag_ui_validate.pytest_plugin")
 
 

@@ -9,7 +9,7 @@ import pytest
 from wiringcheck.report import ExitCode
 from wiringcheck.runner import run
 
-from .helpers import FAULTS, codes, fault_params, fault_report, fault_settings, healthy_settings
+from .helpers import FAULTS, codes, fault_report, fault_settings, healthy_settings
 
 CATALOG = {
     "legacy_setter": (ExitCode.CHECK_FAILED, {"WC105", "WC106", "WC211", "WC402", "WC409"}),
@@ -138,7 +138,7 @@ def test_catalog_covers_every_fault_folder():
     assert not set(CATALOG) & set(LOAD_ONLY)
 
 
-@pytest.mark.parametrize("name", fault_params(LOAD_ONLY))
+@pytest.mark.parametrize("name", sorted(LOAD_ONLY))
 def test_load_only_fault_passes_a_single_user_run(name):
     """A load-only fault is invisible to one user: `run` passes on it, which is why `load` exists."""
     report = fault_report(name)
@@ -146,7 +146,7 @@ def test_load_only_fault_passes_a_single_user_run(name):
     assert (ExitCode.OK, set()) == (report.exit_code, codes(report))
 
 
-@pytest.mark.parametrize("name", fault_params(CATALOG))
+@pytest.mark.parametrize("name", sorted(CATALOG))
 def test_fault_is_reported_with_its_exit_code_and_codes(name):
     """Each fault exits as documented, with exactly its finding codes and no unrelated noise."""
     expected_exit, expected_codes = CATALOG[name]
@@ -156,7 +156,7 @@ def test_fault_is_reported_with_its_exit_code_and_codes(name):
     assert (expected_exit, expected_codes) == (report.exit_code, codes(report))
 
 
-@pytest.mark.parametrize("name", fault_params(FIRST_CAUSE))
+@pytest.mark.parametrize("name", sorted(FIRST_CAUSE))
 def test_fault_report_leads_with_its_cause(name):
     """The first failing finding, in every format's order, is the fault's cause; the console headline names it."""
     from wiringcheck.render import Format
@@ -169,7 +169,7 @@ def test_fault_report_leads_with_its_cause(name):
     assert f"first cause: {FIRST_CAUSE[name]}" in console.splitlines()[1]
 
 
-@pytest.mark.parametrize("name", fault_params(LOCATED_CAUSE))
+@pytest.mark.parametrize("name", sorted(LOCATED_CAUSE))
 def test_headline_carries_the_causes_location(name):
     """The console's headline names the cause's file and line, so the first line read says where to look."""
     from wiringcheck.render import Format
@@ -215,7 +215,7 @@ ON_THE_WIRE = {
 HEALTHY = {"repeated_events", "tool_error_reported"}
 
 
-@pytest.mark.parametrize("name", fault_params(set(CATALOG) - ON_THE_WIRE - HEALTHY))
+@pytest.mark.parametrize("name", sorted(set(CATALOG) - ON_THE_WIRE - HEALTHY))
 def test_fault_report_names_a_file_to_change(name):
     """Every startup fault's report points into the backend's own code (file:line)."""
     report = fault_report(name)

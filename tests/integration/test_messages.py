@@ -24,7 +24,7 @@ from wiringcheck.findings import Finding
 from wiringcheck.report import Report
 from wiringcheck.runner import run
 
-from .helpers import FAULTS, REPO, fault_params, fault_report, fault_settings, healthy_settings
+from .helpers import FAULTS, REPO, fault_report, fault_settings, healthy_settings
 
 _OWN_FRAMES = re.compile(r"(?:^|[\s/])(?:wiringcheck|typer|click|_pytest|pluggy)/[\w/]+\.py")
 
@@ -118,7 +118,7 @@ def all_problems(report: Report, kind: str, settings: Settings | None = None) ->
     return [f"{f.code}: {problem}" for f in report.findings for problem in problems(f, kind, backend)]
 
 
-@pytest.mark.parametrize("name", fault_params(p.name for p in FAULTS.iterdir() if (p / "wiringcheck.toml").is_file()))
+@pytest.mark.parametrize("name", sorted(p.name for p in FAULTS.iterdir() if (p / "wiringcheck.toml").is_file()))
 def test_fault_messages_read_right(name):
     """The catalog's faults: no finding shows wiringcheck's frames, doubles a phase, points at no line, or speaks
     the reference backend's language where the backend did not."""
