@@ -97,6 +97,8 @@ def main() -> None:
     runs = {
         "wiringcheck run -q": [script, "run", "-q"],
         "wiringcheck run -q --no-trace": [script, "run", "-q", "--no-trace"],
+        # As a team's own suite runs it: without wiringcheck's plugin, and without this repository's addopts
+        # (their `-n 4` would start four xdist workers for one test).
         pytest_probe: [
             sys.executable,
             "-m",
@@ -104,6 +106,10 @@ def main() -> None:
             "-q",
             "-p",
             "no:wiringcheck",
+            "-p",
+            "no:xdist",
+            "-o",
+            "addopts=-p no:cacheprovider",
             "bench/handwritten/test_five_events.py",
         ],
     }
