@@ -10,7 +10,7 @@ Sections:
 - time: ``MS``, the unit of every real wait and timeout in the tests.
 - hypothesis: a failing property must fail like any other test.
 - heap: each test starts with the objects made before it frozen out of the collector's way.
-- xdist: the tests that share an expensive setup run in the same pytest-xdist worker.
+- xdist: slow tests start first, and the tests that share an expensive setup run in the same worker.
 """
 
 from __future__ import annotations
@@ -141,6 +141,12 @@ def work_unit(nodeid: str, faults: frozenset[str]) -> str:
         if path == module or (param in faults and param.startswith(prefix)):
             return framework
     return f"fault {param}" if param in faults else nodeid
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests marked ``slow`` first, each kept in its order: the workers start on the seconds-long ones, so that
+    none of them is still running one when the others are done (the same order in every worker, as xdist needs)."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
 
 
 @pytest.hookimpl(optionalhook=True)

@@ -109,6 +109,7 @@ def test_marker_budget_applies(wiringcheck_probe):
 '''
 
 
+@pytest.mark.slow
 def test_wiringcheck_collects_one_passing_item_per_check(project):
     """`pytest --wiringcheck` shows one item per check of the report, and the fixtures work beside it."""
     project.makepyfile(test_fixtures=FIXTURE_TESTS)
@@ -134,6 +135,7 @@ def test_wiringcheck_collects_one_passing_item_per_check(project):
     assert names == [case.name for case in suite if case.classname == "wiringcheck"]
 
 
+@pytest.mark.slow
 def test_legacy_setter_fails_with_the_findings_text(project):
     """On the seed's fault, the wire, the startup call, the probe and the five events fail with their findings."""
     config = FAULTS / "legacy_setter" / "wiringcheck.toml"

@@ -109,6 +109,7 @@ def test_pytest_examples_pass_in_an_existing_suite(project):
     assert re.search(rf"\b{checks + 3} passed\b", completed.stdout), completed.stdout
 
 
+@pytest.mark.slow
 def test_probe_before_deploy_passes_against_a_tls_server(tmp_path):
     """The probe example, with the test server's address for the host, passes over TLS with the private CA."""
     ((_, code),) = examples()["`wiringcheck probe` before deploy"]

@@ -190,6 +190,7 @@ def assert_names_line(outcome, marker: str) -> None:
     [{"app": "tests.adversarial.backends:sleeps_in_factory"}, {"boot": "tests.adversarial.backends:blocking_boot"}],
     ids=["time.sleep in the factory", "blocking socket read in the boot manager"],
 )
+@pytest.mark.slow
 def test_blocking_startup_is_a_hang_within_the_startup_timeout(target, tmp_path):
     """A factory or boot manager blocking the thread: WC102 within startup_timeout + 1 s, naming the blocking line."""
     outcome, report, junit = run_backend(
@@ -205,6 +206,7 @@ def test_blocking_startup_is_a_hang_within_the_startup_timeout(target, tmp_path)
     assert_no_traceback(outcome)
 
 
+@pytest.mark.slow
 def test_blocking_shutdown_is_a_shutdown_failure_within_the_shutdown_timeout(tmp_path):
     """A lifespan shutdown blocking in time.sleep: WC103 within shutdown_timeout + 1 s, and the reports written."""
     outcome, report, junit = run_backend(

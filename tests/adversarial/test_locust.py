@@ -22,6 +22,7 @@ pytestmark = pytest.mark.skipif(importlib.util.find_spec("locust") is None, reas
 REPO = Path(__file__).resolve().parents[2]
 
 
+@pytest.mark.slow
 def test_locust_against_a_flooding_server_reports_failures_and_exits_normally(server, tmp_path):
     """One user for 2 s against a server that floods every run: Locust ends normally, each run a WC411 failure."""
     (tmp_path / "wiringcheck.toml").write_text("[probe]\ndeadline = 2.0\n", encoding="utf-8")

@@ -117,6 +117,7 @@ def test_misbehaving_server_is_reported_by_run_too(server, tmp_path):
 # -- floods ----------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_flood_verdict_arrives_within_the_deadline_with_bounded_findings(server, tmp_path, baseline):
     """200 000 small frames: the verdict within deadline + 1 s, one finding per code with a count, short lines."""
     github, report = tmp_path / "github.txt", tmp_path / "report.json"
@@ -136,6 +137,7 @@ def test_flood_verdict_arrives_within_the_deadline_with_bounded_findings(server,
     assert max(len(json.dumps(f)) for f in found) < 16 * 1024
 
 
+@pytest.mark.slow
 def test_flood_of_bytes_reaches_the_frame_limit(server, tmp_path, baseline):
     """About 48 MiB of frames in one burst: WC411 (the probe stopped recording), and the verdict within the deadline."""
     report = tmp_path / "report.json"

@@ -243,6 +243,7 @@ def test_unguarded_rename_keeps_pythons_did_you_mean():
     assert "Did you mean" in crash.message
 
 
+@pytest.mark.slow
 def test_healthy_backend_passes_fifty_runs_in_a_row():
     """No flakiness: the healthy backend passes 50 consecutive runs with tracing on."""
     settings = healthy_settings()

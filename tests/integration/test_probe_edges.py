@@ -54,6 +54,7 @@ def test_silent_server_ends_at_the_deadline_with_evidence(deadline):
     assert "nothing arrived for this run" in timeout.evidence[0]
 
 
+@pytest.mark.slow
 def test_an_in_process_flood_ends_soon_after_the_frame_cap_with_one_finding_per_kind():
     """A backend that keeps its loop busy sending is interrupted once the verdict is in: the probe phase ends within
     the deadline plus a second (it waited for the run's whole budget), with one WC411 and at most one finding per

@@ -45,6 +45,7 @@ def run_load(config: Path, tmp_path: Path, *extra: str) -> tuple[int, dict]:
     return code, json.loads(report.read_text(encoding="utf-8"))
 
 
+@pytest.mark.slow
 def test_reference_backend_passes_with_twenty_users(tmp_path):
     """20 users with their own tokens for 1 s: every run completes, nothing missing, no cross-talk."""
     config = reference_config(
@@ -65,6 +66,7 @@ def test_reference_backend_passes_with_twenty_users(tmp_path):
     assert "load-token" not in json.dumps(report)
 
 
+@pytest.mark.slow
 def test_fault_that_drops_events_under_load_fails(tmp_path):
     """drops_under_load passes `run` with one user but fails under 20 users with WC502 on tool_completed."""
     config = REPO / "fixtures" / "faults" / "drops_under_load" / "wiringcheck.toml"
@@ -78,6 +80,7 @@ def test_fault_that_drops_events_under_load_fails(tmp_path):
     assert report["extra"]["load"]["events"]["tool_completed"]["missing"] > 0
 
 
+@pytest.mark.slow
 def test_runs_mode_counts_exactly(tmp_path):
     """--runs N gives each user exactly N runs; with a shared token, cross-talk is skipped, not passed."""
     config = reference_config(tmp_path, 'thresholds = ["errors == 0"]')

@@ -64,6 +64,7 @@ def started(args: list[str], env: dict[str, str], log: Path):
                     process.wait(timeout=10)
 
 
+@pytest.mark.slow
 def test_locust_master_and_worker_report_each_event(tmp_path):
     """1 s of Locust (master + 1 worker, 5 users): five event names in the CSV, zero failures."""
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])}
