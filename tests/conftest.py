@@ -126,6 +126,21 @@ FRAMEWORKS = {
 }
 """Frameworks that cost seconds of CPU to import, by their test module and the prefix of their faults' names."""
 
+MODULES = frozenset(
+    {
+        "tests/adversarial/test_servers.py",  # `baseline`: a subprocess probe
+        "tests/integration/test_entry_points.py",  # `served`, `served_streams`: the matrix apps under uvicorn
+        "tests/integration/test_server_ids.py",  # `settings`
+        "tests/run/test_http_streams.py",  # `server`
+        "tests/scan/test_faults.py",  # `scan`: the fault folders scanned with a shared cache
+        "tests/test_cli_inspect.py",  # `healthy_tree`: a booted and probed backend
+        "tests/test_layering.py",  # every module parsed, once per process
+        "tests/test_probe_tls.py",  # `served`: a CA, its certificate, and uvicorn over TLS in a subprocess
+        "tests/test_report_schema.py",  # `reports`: a healthy run, a failing one, a probe, a scan
+    }
+)
+"""Modules whose tests share module-scoped fixtures (or caches) that cost a boot, a server or a subprocess."""
+
 
 def work_unit(nodeid: str, faults: frozenset[str]) -> str:
     """The unit of work `nodeid` is scheduled in: the tests that would pay the same setup share one.
@@ -133,9 +148,12 @@ def work_unit(nodeid: str, faults: frozenset[str]) -> str:
     The tests of one fault (its exit code, first cause, file and messages, in several modules)
     share its report (`integration.helpers.fault_report`), computed once per worker: in one
     unit, it is computed once per session. The tests of a framework's server, and of its
-    faults, share the framework's import. Every other test is a unit of its own.
+    faults, share the framework's import; the tests of one of `MODULES` share its fixtures.
+    Every other test is a unit of its own.
     """
     path, _, rest = nodeid.partition("::")
+    if path in MODULES:
+        return path
     param = rest.partition("[")[2].removesuffix("]") or None
     for framework, (module, prefix) in FRAMEWORKS.items():
         if path == module or (param in faults and param.startswith(prefix)):
