@@ -26,6 +26,7 @@ LAYERS = (
         "findings",
         "suggest",
         "secrets",
+        "boundedjson",
         "report",
         "events",
         "contract",

@@ -25,6 +25,8 @@ CORE = (
     "load.summary",
     "protocol",
     "runrules",
+    "boundedjson",
+    "secrets",
 )
 """The modules that never perform I/O (see the package layout in the style guide)."""
 

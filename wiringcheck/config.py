@@ -19,6 +19,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from wiringcheck.boundedjson import MAX_DEPTH, loads, value_depth
 from wiringcheck.contract import parse_member
 from wiringcheck.errors import (
     ConfigError,
@@ -488,10 +489,7 @@ def load_settings(path: Path | None = None, *, start: Path | None = None) -> Set
         raise ConfigError("file not found", source=path) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"cannot read the file: {exc}", source=path) from None
-    try:
-        document = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"not valid TOML: {exc}", source=path) from None
+    document = _parse_toml(text, path)
     prefix = ""
     if path.name == "pyproject.toml":
         table = document.get("tool", {}).get("wiringcheck")
@@ -501,6 +499,20 @@ def load_settings(path: Path | None = None, *, start: Path | None = None) -> Set
     else:
         table = document
     return parse_settings(table, source=path, prefix=prefix)
+
+
+def _parse_toml(text: str, path: Path) -> dict[str, Any]:
+    """The TOML document, nested no deeper than `boundedjson.MAX_DEPTH` (tomllib recurses once per level)."""
+    too_deep = f"nested deeper than {MAX_DEPTH} levels of arrays and tables; no setting needs that"
+    try:
+        document = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"not valid TOML: {exc}", source=path) from None
+    except RecursionError:
+        raise ConfigError(too_deep, source=path) from None
+    if value_depth(document) > MAX_DEPTH:  # dotted keys nest without recursing; what reads them recurses
+        raise ConfigError(too_deep, source=path)
+    return document
 
 
 # -- validation ----------------------------------------------------------------------------------
@@ -820,7 +832,7 @@ def _json_template(reader: _Reader, name: str, default: Any = None) -> Any:
     value: Any = reader.table.get(name, default)
     if isinstance(value, str):
         try:
-            value = json.loads(value)
+            value = loads(value)
         except json.JSONDecodeError as exc:
             raise reader.error(name, f"not valid JSON: {exc.msg} at column {exc.colno}") from None
     if value is not None and not isinstance(value, dict):
