@@ -96,3 +96,41 @@ def test_mask_urls_keeps_the_punctuation_after_a_url():
     assert "to ws://h:9/ws?token=***: refused (see https://h/x)." == mask_urls(
         "to ws://h:9/ws?token=abc: refused (see https://h/x)."
     )
+
+
+def test_a_fragment_of_six_characters_is_scrubbed_anywhere():
+    """A secret's first or last six characters or more are a leak wherever they stand (a cut nobody marked)."""
+    secrets = Secrets(["plain-secret-7d1e40c9b2"])
+
+    assert f"reason ({REDACTED}) and {REDACTED} then" == secrets.scrub_text("reason (plain-secr) and 40c9b2 then")
+
+
+def test_a_fragment_shorter_than_six_characters_is_kept():
+    """Five characters of a secret are not enough to scrub: the word 'plain' stays readable."""
+    assert "plain text" == Secrets(["plain-secret-7d1e40c9b2"]).scrub_text("plain text")
+
+
+def test_letter_case_does_not_hide_a_secret():
+    """An upper-cased token, and its %-encoding in lower case, are scrubbed."""
+    secrets = Secrets([TOKEN])
+
+    assert REDACTED == secrets.scrub_text(TOKEN.upper())
+    assert REDACTED == secrets.scrub_text(quote(TOKEN, safe="").lower())
+
+
+def test_with_values_adds_secrets_and_keeps_the_old_ones():
+    """A secret learnt late (a setup step's capture) is scrubbed along with those known before."""
+    secrets = Secrets(["first-secret-1234"]).with_values("second-secret-5678", None)
+
+    assert f"{REDACTED} {REDACTED}" == secrets.scrub_text("first-secret-1234 second-secret-5678")
+
+
+def test_scrub_keeps_frozen_parts_that_hold_no_secret():
+    """An unchanged frozen finding comes back as the same object; a changed one as a scrubbed copy."""
+    clean = Finding(code="WC402", message="agent_thinking never arrived")
+    dirty = Finding(code="WC408", message=f"closed: {TOKEN}")
+
+    scrubbed = Secrets([TOKEN]).scrub([clean, dirty])
+
+    assert scrubbed[0] is clean
+    assert f"closed: {REDACTED}" == scrubbed[1].message

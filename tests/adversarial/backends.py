@@ -101,7 +101,9 @@ async def _echo_token(websocket: WebSocket) -> None:
     logger.warning("rejecting client with token Bearer %s", token)
     run_id = message.get("run_id")
     await websocket.send_text(json.dumps({"type": "agent_started", "run_id": run_id, "detail": f"hello {token}"}))
-    for text in token_forms_in_frames(token):
+    for index, text in enumerate(token_forms_in_frames(token)):
+        # One log line per form, each its own message (so each is a finding of its own, shown whole).
+        logger.warning(f"echo {index}: {text}")
         await websocket.send_text(text)
     reason = f"unauthorized token={token}"
     while len(reason.encode("utf-8")) > 123:
