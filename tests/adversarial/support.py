@@ -213,7 +213,7 @@ def _encoders() -> list[Callable[[str], str]]:
         return encoder
 
     def inside_longer_text(encode: Callable[[bytes], bytes], before: int) -> Callable[[str], str]:
-        """The characters of `text`'s base64 that depend neither on the `before` bytes preceding it nor on what follows."""
+        """The part of `text`'s base64 that depends neither on the `before` bytes preceding it nor on what follows."""
 
         def encoder(text: str) -> str:
             raw = text.encode("utf-8")
