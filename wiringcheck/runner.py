@@ -146,8 +146,9 @@ class _Run:
         return check
 
     def enter(self, phase: Phase) -> None:
-        """Announce `phase` to the observer; exits the backend attempts from now on belong to it."""
+        """Announce `phase` to the observer; exits the backend attempts, and what it prints, belong to it now."""
         self.containment.phase = phase
+        self.capture.phase = phase
         self.cover_log_handlers()  # handlers the backend added in the phase before
         self.observer.phase_started(phase)
 
@@ -201,6 +202,9 @@ async def run_async(
         stack.enter_context(state.containment.installed(asyncio.get_running_loop()))
         # Log lines are output too (the backend's own handlers, pytest's captured logs).
         state.cover_log_handlers = stack.enter_context(scrubbed_logs(secrets))
+        # What the backend prints is evidence, never wiringcheck's stdout (which may carry the JSON report).
+        # Entered after the log scrubbing, so its last collection runs while handlers still scrub.
+        stack.enter_context(state.capture.output())
         if target.in_process and settings.trace and any(role.class_ref for role in settings.roles.values()):
             from wiringcheck.tracer import Tracer
 
@@ -459,6 +463,9 @@ async def _probe(state: _Run, handle: Handle, scenario: Scenario | None = None) 
     for each in recordings:
         if each.secrets:  # a credential a setup step received is a secret of this run too
             state.secrets = state.secrets.with_values(*each.secrets)
+            learned = getattr(state.observer, "secrets_learned", None)
+            if learned is not None:  # a supervising process scrubs what the backend wrote with them too
+                learned(each.secrets)
     if scenario is None:
         state.report.extra["run_id"] = recording.run_id
         state.report.extra["users"] = len(recordings)
@@ -695,6 +702,7 @@ def _blocked_run(bound: float, overrun: Overrun) -> Finding:
 
 def _logs(state: _Run) -> None:
     state.report.logs = state.capture.log_records()
-    logged = [f for f in state.capture.findings() if f.code in ("WC105", "WC112")]
-    if logged:
-        state.add(CheckResult.judged("logs", Phase.LOGS, logged))
+    state.report.output = state.capture.output_records()
+    logged = state.capture.logs_check()
+    if logged is not None:
+        state.add(logged)

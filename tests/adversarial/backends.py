@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 import socket
 import sys
 import threading
@@ -47,6 +48,7 @@ __all__ = [
     "exit_in_startup",
     "healthy",
     "leaves_thread",
+    "prints_the_token",
     "sleeps_in_factory",
 ]
 
@@ -114,6 +116,42 @@ async def _echo_token(websocket: WebSocket) -> None:
 def echo_token() -> Starlette:
     """Logs the token it received as a warning (WC105), echoes it in frames, closes with it in the reason."""
     return _app(_echo_token)
+
+
+PRINTED = "backend says: not JSON {"
+"""The start of every line `prints_the_token` prints: what would break a JSON report on stdout."""
+
+
+async def _fails_with(token: str) -> None:
+    await asyncio.sleep(0)
+    raise RuntimeError(f"agent crashed holding token {token}")
+
+
+async def _print_and_echo(websocket: WebSocket) -> None:
+    token = websocket.query_params.get("token", "")
+    print(f"{PRINTED} request with token {token}")  # noqa: T201 (printing is the attack)
+    print(f"{PRINTED} to stderr: {token}", file=sys.stderr)  # noqa: T201
+    sys.stdout.buffer.write(f"{PRINTED} raw bytes {token}\n".encode())
+    logging.getLogger("hostile.printer").error("request with token %s", token)
+    asyncio.get_running_loop().create_task(_fails_with(token))  # no reference kept: its exception is never retrieved
+    await _five_events(websocket)
+
+
+@asynccontextmanager
+async def _print_on_startup(app: Starlette) -> AsyncIterator[None]:
+    token = os.environ.get("WC_ADV_TOKEN", "")
+    print(f"{PRINTED} starting with token {token}")  # noqa: T201
+    logging.getLogger("hostile.printer").warning("startup saw token %s", token)
+    yield
+    print(f"{PRINTED} stopping with token {token}", file=sys.stderr)  # noqa: T201
+
+
+def prints_the_token() -> Starlette:
+    """A healthy backend that prints the token to stdout and stderr (also as bytes), logs it with no handler
+    configured, and leaves a task's exception holding it unretrieved: at startup, in each request, at shutdown."""
+    token = os.environ.get("WC_ADV_TOKEN", "")
+    print(f"{PRINTED} factory with token {token}")  # noqa: T201
+    return _app(_print_and_echo, lifespan=_print_on_startup)
 
 
 # -- exits -----------------------------------------------------------------------------------------

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 from wiringcheck.report import ExitCode
 
 if TYPE_CHECKING:
+    from wiringcheck.capture import Capture
     from wiringcheck.config import RoleSpec, Settings
     from wiringcheck.events import Recording
     from wiringcheck.findings import Location
@@ -464,12 +465,37 @@ def _render_rich(node: Node) -> Any:
 # -- the command ---------------------------------------------------------------------------------
 
 
-async def _build(settings: Settings, *, private: bool, probe: bool = False) -> Node:
+async def _build(
+    settings: Settings, capture: Capture, *, private: bool, probe: bool = False
+) -> tuple[Node, Recording | None]:
+    from wiringcheck.findings import Phase
     from wiringcheck.session import booted
 
-    async with booted(settings) as backend:
-        recording = await backend.probe() if probe else None
-        return inspect_tree(settings, backend, private=private, recording=recording)
+    with capture.logs(Phase.BOOT), capture.runtime("inspect"):
+        async with booted(settings) as backend:
+            capture.phase = Phase.PROBE if probe else "inspect"
+            recording = await backend.probe() if probe else None
+            tree = inspect_tree(settings, backend, private=private, recording=recording)
+            capture.phase = Phase.SHUTDOWN
+    return tree, recording
+
+
+def _evidence_node(root: Node, capture: Capture) -> None:
+    """What the backend logged, printed and let fail unobserved while it was inspected: evidence, like in a report."""
+    from wiringcheck.render import finding_text
+
+    findings = [*capture.runtime_findings(), *capture.findings()]
+    if findings:
+        node = root.add("the backend's warnings", "bold yellow")
+        for finding in findings:
+            text = finding_text(finding).splitlines()
+            item = node.add(text[0], "yellow")
+            for line in text[1:]:
+                item.add(line.strip(), "dim")
+    for output in capture.output_records():
+        node = root.add(f"the backend's {output.stream} during {output.phase}", "bold")
+        for line in output.lines:
+            node.add(line)
 
 
 def inspect_command(settings: Settings, *, private: bool = False, probe: bool = False) -> int:
@@ -481,6 +507,7 @@ def inspect_command(settings: Settings, *, private: bool = False, probe: bool = 
     """
     import asyncio
 
+    from wiringcheck.capture import Capture, scrubbed_logs
     from wiringcheck.errors import BackendError, UsageError
     from wiringcheck.render.console import interactive, make_console
     from wiringcheck.secrets import Secrets
@@ -489,13 +516,18 @@ def inspect_command(settings: Settings, *, private: bool = False, probe: bool = 
         raise UsageError("inspect boots the backend in-process: configure app or boot, not url")
     if settings.target_kind == "none":
         raise UsageError("no target: set app or boot in the configuration, or pass --app/--boot")
+    secrets = Secrets.from_settings(settings, os.environ)
+    capture = Capture()
     try:
-        tree = asyncio.run(_build(settings, private=private, probe=probe))
+        # What the backend logs and prints is shown in the tree, scrubbed; never raw on stdout or stderr.
+        with scrubbed_logs(secrets), capture.output():
+            tree, recording = asyncio.run(_build(settings, capture, private=private, probe=probe))
     except BackendError as exc:
-        exc.problem += " (run `wiringcheck run` for the full diagnosis)"
+        exc.problem = secrets.scrub_text(exc.problem) + " (run `wiringcheck run` for the full diagnosis)"
         raise
+    _evidence_node(tree, capture)
     # A role's attribute may hold the token (a client's api key): the tree is output like any report.
-    tree = Secrets.from_settings(settings, os.environ).scrub(tree)
+    tree = secrets.with_values(*(recording.secrets if recording is not None else ())).scrub(tree)
     if interactive(sys.stdout):
         make_console().print(_render_rich(tree))
     else:

@@ -20,9 +20,11 @@ import time
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
+from wiringcheck.capture import Capture, scrubbed_logs
 from wiringcheck.config import Auth, LoadSettings, ProbeSettings, Settings
 from wiringcheck.errors import LoadError, UsageError, WiringcheckError
 from wiringcheck.events import Latency, expectation_for
+from wiringcheck.findings import CheckResult
 from wiringcheck.load.summary import ClientStats, build_report, default_thresholds, summarize
 from wiringcheck.load.worker import UserPlan, WorkerPlan, WorkerResult
 from wiringcheck.thresholds import parse_threshold
@@ -46,6 +48,9 @@ __all__ = [
 
 SPAWN_TIMEOUT = 60.0
 """How long the client processes may take to start and import wiringcheck."""
+
+LOAD_PHASE = "load"
+"""The phase of a load test's own checks, between the backend's boot and its shutdown."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -255,25 +260,35 @@ async def run_load(
     *,
     environ: Mapping[str, str] | None = None,
     progress: Any = None,
+    capture: Capture | None = None,
 ) -> Report:
     """Boot the target once, run the users in client processes, and report.
+
+    What the backend logs and the exceptions its tasks leave unobserved are collected
+    into `capture` (a fresh one when not given) and reported as `run` reports them: a
+    ``logs`` check (WC105) and a ``load: runtime errors`` check (WC110, WC111).
 
     Raises:
         UsageError: bad input (tokens, an import path).
         LoadError: client processes that failed.
         BackendError: the backend did not boot.
     """
+    from wiringcheck.findings import Phase
     from wiringcheck.session import booted
 
     env = os.environ if environ is None else environ
+    capture = capture if capture is not None else Capture()
     users = plan_users(settings, options, env)
     thresholds = [
         parse_threshold(text, settings.probe.events)
         for text in settings.load.thresholds or default_thresholds(expectation_for(settings.probe))
     ]
-    async with booted(settings, environ=env) as backend:
-        plans = plan_workers(backend.ws_url, settings, options, users)
-        results, elapsed = await _drive(plans, options, progress)
+    with capture.logs(Phase.BOOT), capture.runtime(LOAD_PHASE):
+        async with booted(settings, environ=env) as backend:
+            capture.phase = LOAD_PHASE
+            plans = plan_workers(backend.ws_url, settings, options, users)
+            results, elapsed = await _drive(plans, options, progress)
+            capture.phase = Phase.SHUTDOWN
     expectation = expectation_for(settings.probe, latency=Latency.TIMESTAMP)
     summary = summarize(
         (outcome for result in results for outcome in result.outcomes),
@@ -289,7 +304,7 @@ async def run_load(
         ),
     )
     mode = f"{options.duration:g} s" if options.duration is not None else f"{options.runs} run(s) per user"
-    return build_report(
+    report = build_report(
         summary,
         thresholds,
         target=f"{settings.target_kind} {_shown(settings.target)}",
@@ -304,6 +319,14 @@ async def run_load(
             "mode": mode,
         },
     )
+    runtime = capture.runtime_findings()
+    if runtime:
+        report.add(CheckResult.judged(f"{LOAD_PHASE}: runtime errors", LOAD_PHASE, runtime))
+    logged = capture.logs_check()
+    if logged is not None:
+        report.add(logged)
+    report.logs = capture.log_records()
+    return report
 
 
 def _shown(target: str) -> str:
@@ -352,11 +375,16 @@ def load_command(
             from wiringcheck.render.console import LoadProgress, make_console
 
             progress = LoadProgress(make_console(sys.stderr), users=options.users)
+        capture = Capture()
         try:
-            report = secrets.scrub(asyncio.run(run_load(settings, options, environ=env, progress=progress)))
+            # The backend's log lines and prints are evidence, scrubbed with the report; never raw on stderr.
+            with scrubbed_logs(secrets), capture.output():
+                report = asyncio.run(run_load(settings, options, environ=env, progress=progress, capture=capture))
         finally:
             if progress is not None:
                 progress.close()
+        report.output = capture.output_records()
+        report = secrets.scrub(report)
         write_outputs(report, outputs)
     except WiringcheckError as exc:
         scrubbed = WiringcheckError(secrets.scrub_text(str(exc)))
