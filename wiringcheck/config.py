@@ -38,10 +38,11 @@ from wiringcheck.protocol import (
     parse_path,
 )
 from wiringcheck.suggest import suggest
-from wiringcheck.thresholds import parse_threshold
+from wiringcheck.thresholds import parse_thresholds
 from wiringcheck.wires import parse_wire
 
 __all__ = [
+    "COUNTS",
     "DEFAULT_EVENTS",
     "LIMITS",
     "Auth",
@@ -54,6 +55,7 @@ __all__ = [
     "Settings",
     "SetupStep",
     "TargetKind",
+    "check_count",
     "check_number",
     "check_ws_url",
     "find_config",
@@ -393,6 +395,7 @@ LIMITS: dict[str, Limit] = {
     "linger_ms": Limit("milliseconds", 60_000, zero_ok=True),
     "spawn_rate": Limit("users per second", 100_000),
     "duration": Limit("seconds", 86_400),
+    "grace": Limit("seconds", 3600, zero_ok=True),
     "timeout": Limit("seconds", 600),  # a setup step's request
     "gap_ms": Limit("milliseconds", 600_000),
 }
@@ -402,6 +405,32 @@ The upper bounds are an hour of startup, shutdown or run, ten minutes to connect
 ten minutes of budget: past those, the number is a typo, and a gate waiting on it
 looks like a hang.
 """
+
+
+COUNTS: dict[str, int] = {
+    "users": 100_000,
+    "runs": 1_000_000,
+    "workers": 1024,
+}
+"""Every whole-number setting of `wiringcheck load` and its largest value: the same for the file and the flags.
+
+These are sanity bounds; what one machine can hold (its descriptor limit, its CPUs) is
+checked when the test starts (`load.command`).
+"""
+
+
+def check_count(name: str, value: object) -> int:
+    """`value` as the whole-number setting `name` accepts, from 1 to `COUNTS[name]`.
+
+    Raises:
+        ValueError: it is not a whole number, or outside the bounds; the message says what is accepted.
+    """
+    high = COUNTS[name]
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(f"expected a whole number from 1 to {high:,}, got {value!r}")
+    if not 1 <= value <= high:
+        raise ValueError(f"must be a whole number from 1 to {high:,}, got {value:,}")
+    return value
 
 
 def check_number(name: str, value: object) -> float:
@@ -646,9 +675,10 @@ class _Reader:
             return None
         if isinstance(value, bool) or not isinstance(value, int):
             raise self.error(name, f"expected a whole number, got {_kind(value)}")
-        if value < 1:
-            raise self.error(name, f"must be at least 1, got {value}")
-        return value
+        try:
+            return check_count(name, value)
+        except ValueError as exc:
+            raise self.error(name, str(exc)) from None
 
     def strings(self, name: str, default: tuple[str, ...] = ()) -> tuple[str, ...]:
         value = self.table.get(name, list(default))
@@ -1053,11 +1083,11 @@ def _parse_load(load: _Reader, probe: ProbeSettings) -> LoadSettings:
     if "duration" in load.table and "runs" in load.table:
         raise load.error("runs", "give a duration or a number of runs per user, not both")
     thresholds = load.strings("thresholds")
-    for index, text in enumerate(thresholds):
-        try:
-            parse_threshold(text, probe.events)
-        except ThresholdError as exc:
-            raise load.error(f"thresholds[{index}]", str(exc)) from None
+    try:
+        parse_thresholds(thresholds, probe.events)
+    except ThresholdError as exc:
+        key = "thresholds" if exc.index is None else f"thresholds[{exc.index}]"
+        raise load.error(key, str(exc)) from None
     token = load.string("token")
     tokens_env = load.string("tokens_env")
     if token and tokens_env:
