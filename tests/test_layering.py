@@ -51,6 +51,7 @@ LAYERS = (
         "lifecycle",
         "containment",
         "watchdog",
+        "supervisor",
         "docs",
         "render",
         "scan",

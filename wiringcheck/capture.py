@@ -236,6 +236,10 @@ class _Stream(io.TextIOBase):
     def isatty(self) -> bool:
         return False  # no colours, no progress bars: it is a record, not a terminal
 
+    def output_records(self) -> list[Output]:
+        """What the backend has written so far (for a process about to end before the run can report it)."""
+        return self._sink.output_records()
+
     def fileno(self) -> int:
         # The real descriptor, for what needs one (faulthandler): what is written there directly
         # is the supervising process's to collect.

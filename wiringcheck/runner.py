@@ -38,6 +38,7 @@ from wiringcheck.events import (
 )
 from wiringcheck.findings import CheckResult, Finding, Location, Phase, Severity, Status
 from wiringcheck.identifiers import Text, swapped_ids
+from wiringcheck.importing import on_path
 from wiringcheck.probe import placeholders, start_run
 from wiringcheck.probethread import on_own_thread, watch_loop
 from wiringcheck.render import shown_path
@@ -199,6 +200,9 @@ async def run_async(
     began = clock()
     threads_before = set(threading.enumerate())
     with ExitStack() as stack:
+        # The backend's folders on sys.path for the whole run (its classes are imported after a failed
+        # boot too), and off it after.
+        stack.enter_context(on_path(settings.pythonpath))
         stack.enter_context(state.containment.installed(asyncio.get_running_loop()))
         # Log lines are output too (the backend's own handlers, pytest's captured logs).
         state.cover_log_handlers = stack.enter_context(scrubbed_logs(secrets))

@@ -21,6 +21,7 @@ import asyncio
 import json
 import logging
 import os
+import signal
 import socket
 import sys
 import threading
@@ -40,6 +41,10 @@ __all__ = [
     "THREAD_LIFETIME",
     "blocking_boot",
     "blocks_in_shutdown",
+    "cancelled_in_boot",
+    "cancelled_in_factory",
+    "custom_base_exception_in_lifespan",
+    "custom_base_exception_in_shutdown",
     "echo_token",
     "exit_in_agent_task",
     "exit_in_factory",
@@ -47,7 +52,11 @@ __all__ = [
     "exit_in_shutdown",
     "exit_in_startup",
     "healthy",
+    "keyboard_interrupt_in_factory",
+    "kills_itself_in_factory",
     "leaves_thread",
+    "os_exit_in_factory",
+    "os_exit_in_request",
     "prints_the_token",
     "sleeps_in_factory",
 ]
@@ -162,6 +171,30 @@ def exit_in_factory() -> Starlette:
     sys.exit(0)  # EXITS HERE
 
 
+def os_exit_in_factory() -> Starlette:
+    """The app factory calls os._exit(0): the process ends at once, with status 0, unless something outside watches."""
+    print("about to end the process")  # noqa: T201 (its last words)
+    sys.stdout.flush()
+    os._exit(0)  # EXITS HERE
+
+
+async def _os_exit_on_trigger(websocket: WebSocket) -> None:
+    await websocket.accept()
+    await websocket.receive_json()
+    os._exit(0)  # EXITS HERE
+
+
+def os_exit_in_request() -> Starlette:
+    """The WebSocket handler calls os._exit(0) when the trigger arrives: after boot, during the probe."""
+    return _app(_os_exit_on_trigger)
+
+
+def kills_itself_in_factory() -> Starlette:
+    """The app factory sends itself SIGKILL (what the OOM killer does): no Python code runs after it."""
+    os.kill(os.getpid(), signal.SIGKILL)  # EXITS HERE
+    return _app()
+
+
 @asynccontextmanager
 async def _exit_on_startup(app: Starlette) -> AsyncIterator[None]:
     sys.exit(0)  # EXITS HERE
@@ -215,6 +248,52 @@ async def _exit_on_shutdown(app: Starlette) -> AsyncIterator[None]:
 def exit_in_shutdown() -> Starlette:
     """A healthy backend whose lifespan shutdown calls sys.exit(0)."""
     return _app(lifespan=_exit_on_shutdown)
+
+
+# -- BaseException that is not an exit ------------------------------------------------------------
+
+
+class Abandon(BaseException):
+    """A backend's own BaseException subclass: `except Exception` lets it through."""
+
+
+def cancelled_in_factory() -> Starlette:
+    """The app factory raises asyncio.CancelledError (a BaseException) that no one asked for."""
+    raise asyncio.CancelledError("the factory gave up")  # EXITS HERE
+
+
+@asynccontextmanager
+async def _abandon_on_startup(app: Starlette) -> AsyncIterator[None]:
+    raise Abandon("startup abandoned")  # EXITS HERE
+    yield
+
+
+def custom_base_exception_in_lifespan() -> Starlette:
+    """The lifespan's startup raises a BaseException subclass of the backend's own."""
+    return _app(lifespan=_abandon_on_startup)
+
+
+@asynccontextmanager
+async def cancelled_in_boot() -> AsyncIterator[BootHandle]:
+    """A boot context manager that raises asyncio.CancelledError itself while starting."""
+    raise asyncio.CancelledError("boot cancelled itself")  # EXITS HERE
+    yield BootHandle(ws_url="ws://127.0.0.1:9/ws")
+
+
+def keyboard_interrupt_in_factory() -> Starlette:
+    """The app factory raises KeyboardInterrupt."""
+    raise KeyboardInterrupt  # EXITS HERE
+
+
+@asynccontextmanager
+async def _abandon_on_shutdown(app: Starlette) -> AsyncIterator[None]:
+    yield
+    raise Abandon("shutdown abandoned")
+
+
+def custom_base_exception_in_shutdown() -> Starlette:
+    """A healthy backend whose lifespan shutdown raises a BaseException subclass of its own."""
+    return _app(lifespan=_abandon_on_shutdown)
 
 
 # -- threads ---------------------------------------------------------------------------------------

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from wiringcheck.events import Recording
     from wiringcheck.findings import Location
     from wiringcheck.session import Backend
+    from wiringcheck.supervisor import Relay
 
 __all__ = [
     "Node",
@@ -466,17 +467,23 @@ def _render_rich(node: Node) -> Any:
 
 
 async def _build(
-    settings: Settings, capture: Capture, *, private: bool, probe: bool = False
+    settings: Settings, capture: Capture, *, private: bool, probe: bool = False, observer: Relay | None = None
 ) -> tuple[Node, Recording | None]:
     from wiringcheck.findings import Phase
     from wiringcheck.session import booted
 
+    def enter(phase: str) -> None:
+        capture.phase = phase
+        if observer is not None:
+            observer.phase_started(phase)
+
+    enter(Phase.BOOT)
     with capture.logs(Phase.BOOT), capture.runtime("inspect"):
         async with booted(settings) as backend:
-            capture.phase = Phase.PROBE if probe else "inspect"
+            enter(Phase.PROBE if probe else "inspect")
             recording = await backend.probe() if probe else None
             tree = inspect_tree(settings, backend, private=private, recording=recording)
-            capture.phase = Phase.SHUTDOWN
+            enter(Phase.SHUTDOWN)
     return tree, recording
 
 
@@ -498,36 +505,75 @@ def _evidence_node(root: Node, capture: Capture) -> None:
             node.add(line)
 
 
-def inspect_command(settings: Settings, *, private: bool = False, probe: bool = False) -> int:
-    """Boot, build the tree, shut down, print; returns the exit code.
+def _supervised_tree(settings: Settings, private: bool, probe: bool) -> Node:
+    from wiringcheck.errors import BackendError
+    from wiringcheck.secrets import Secrets
+    from wiringcheck.supervisor import death_report, supervise
+    from wiringcheck.watchdog import MARGIN, budget
+
+    outcome = supervise(inspect_here, (settings, private, probe), timeout=budget(settings) + 3 * MARGIN)
+    secrets = Secrets.from_settings(settings, os.environ).with_values(*outcome.secrets)
+    output = secrets.scrub(outcome.output)
+    if outcome.death is None:
+        assert outcome.verdict is not None
+        tree = outcome.verdict
+        for item in output:  # what reached the child's descriptors without passing through sys.stdout
+            node = tree.add(f"the backend's {item.stream} (descriptor) during {item.phase}", "bold")
+            for line in item.lines:
+                node.add(line)
+        return tree
+    report = secrets.scrub(death_report(outcome.death, kind="run", target="", output=output))
+    finding = report.checks[-1].findings[0]
+    where = f" at {finding.location}" if finding.location else ""
+    error = BackendError(finding.subject or "boot", f"{finding.message}{where} (WC108)")
+    error.exit_code = 3
+    raise error
+
+
+def inspect_here(relay: Relay | None, settings: Settings, private: bool, probe: bool) -> Node:
+    """Boot, build the tree, shut down: the tree, scrubbed (in a supervised child, the phases go through `relay`).
 
     Raises:
-        UsageError: the target cannot be booted in-process, or its import path does not resolve.
         BackendError: the backend did not boot (exit 3) or did not shut down (exit 1).
     """
     import asyncio
 
     from wiringcheck.capture import Capture, scrubbed_logs
-    from wiringcheck.errors import BackendError, UsageError
-    from wiringcheck.render.console import interactive, make_console
+    from wiringcheck.errors import BackendError
     from wiringcheck.secrets import Secrets
 
-    if settings.target_kind == "url":
-        raise UsageError("inspect boots the backend in-process: configure app or boot, not url")
-    if settings.target_kind == "none":
-        raise UsageError("no target: set app or boot in the configuration, or pass --app/--boot")
     secrets = Secrets.from_settings(settings, os.environ)
     capture = Capture()
     try:
         # What the backend logs and prints is shown in the tree, scrubbed; never raw on stdout or stderr.
         with scrubbed_logs(secrets), capture.output():
-            tree, recording = asyncio.run(_build(settings, capture, private=private, probe=probe))
+            tree, recording = asyncio.run(_build(settings, capture, private=private, probe=probe, observer=relay))
     except BackendError as exc:
         exc.problem = secrets.scrub_text(exc.problem) + " (run `wiringcheck run` for the full diagnosis)"
         raise
     _evidence_node(tree, capture)
     # A role's attribute may hold the token (a client's api key): the tree is output like any report.
-    tree = secrets.with_values(*(recording.secrets if recording is not None else ())).scrub(tree)
+    return secrets.with_values(*(recording.secrets if recording is not None else ())).scrub(tree)
+
+
+def inspect_command(settings: Settings, *, private: bool = False, probe: bool = False, supervised: bool = False) -> int:
+    """Boot, build the tree, shut down, print; returns the exit code.
+
+    With `supervised`, the backend runs in a child process (`wiringcheck.supervisor`): if it
+    ends that process, the error says so (WC108) and the exit code is 3.
+
+    Raises:
+        UsageError: the target cannot be booted in-process, or its import path does not resolve.
+        BackendError: the backend did not boot (exit 3) or did not shut down (exit 1), or ended the process (3).
+    """
+    from wiringcheck.errors import UsageError
+    from wiringcheck.render.console import interactive, make_console
+
+    if settings.target_kind == "url":
+        raise UsageError("inspect boots the backend in-process: configure app or boot, not url")
+    if settings.target_kind == "none":
+        raise UsageError("no target: set app or boot in the configuration, or pass --app/--boot")
+    tree = _supervised_tree(settings, private, probe) if supervised else inspect_here(None, settings, private, probe)
     if interactive(sys.stdout):
         make_console().print(_render_rich(tree))
     else:
