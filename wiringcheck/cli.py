@@ -457,11 +457,15 @@ def init_project(
         bool,
         typer.Option("--from-run", help="Boot the app, start one run, and write the event matchers it suggests."),
     ] = False,
+    force: Annotated[
+        bool,
+        typer.Option("--force", help="Replace an existing [tool.wiringcheck] table (the rest of the file is kept)."),
+    ] = False,
 ) -> None:
     """Write a commented starter [tool.wiringcheck] table into ./pyproject.toml."""
     from wiringcheck.commands.init import init_command
 
-    raise typer.Exit(init_command(Path("pyproject.toml"), app=app_ref, from_run=from_run))
+    raise typer.Exit(init_command(Path("pyproject.toml"), app=app_ref, from_run=from_run, force=force))
 
 
 def main(argv: list[str] | None = None, *, supervise: bool = False) -> int:

@@ -59,6 +59,8 @@ __all__ = [
     "os_exit_in_request",
     "prints_the_token",
     "sleeps_in_factory",
+    "types_with_a_delete_character",
+    "types_with_a_lone_surrogate",
 ]
 
 logger = logging.getLogger("hostile.backend")
@@ -294,6 +296,32 @@ async def _abandon_on_shutdown(app: Starlette) -> AsyncIterator[None]:
 def custom_base_exception_in_shutdown() -> Starlette:
     """A healthy backend whose lifespan shutdown raises a BaseException subclass of its own."""
     return _app(lifespan=_abandon_on_shutdown)
+
+
+# -- frames with names no protocol has -------------------------------------------------------------
+
+
+def _typed(kind: str) -> Callable[[WebSocket], Awaitable[None]]:
+    """A handler answering the trigger with the five events, their types spelled by `kind` (a JSON text)."""
+
+    async def handler(websocket: WebSocket) -> None:
+        await websocket.accept()
+        message = await websocket.receive_json()
+        for name in EVENTS:
+            await websocket.send_text(f'{{"type": {kind % name}, "run_id": {json.dumps(message.get("run_id"))}}}')
+        await _until_closed(websocket)
+
+    return handler
+
+
+def types_with_a_delete_character() -> Starlette:
+    """Its events' types hold a DEL (U+007F): ``"agent\\u007fstarted"``."""
+    return _app(_typed('"%s\\u007f"'))
+
+
+def types_with_a_lone_surrogate() -> Starlette:
+    """Its events' types hold a lone surrogate (U+D800), which no UTF-8 file can hold."""
+    return _app(_typed('"%s\\ud800"'))
 
 
 # -- threads ---------------------------------------------------------------------------------------

@@ -41,6 +41,7 @@ __all__ = [
     "inspect_tree",
     "render_plain",
     "suggested_table",
+    "toml_key",
     "toml_value",
     "websocket_routes",
 ]
@@ -329,26 +330,28 @@ def websocket_routes(app: Any, prefix: str = "") -> list[str]:
 
 
 def toml_value(value: Any) -> str:
-    """`value` as an inline TOML value (strings, numbers, booleans, lists, inline tables)."""
-    import json
+    """`value` as an inline TOML value (strings, numbers, booleans, lists, inline tables), escaped by tomlkit.
 
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return repr(value)
+    A frame's text can hold anything (a DEL, a quote, a backslash): tomlkit writes it so it
+    reads back as the same value. Anything that is not a TOML value is written as its text.
+    """
+    import tomlkit
+
+    if isinstance(value, dict):
+        pairs = (f"{toml_key(str(key))} = {toml_value(item)}" for key, item in value.items())
+        return "{ " + ", ".join(pairs) + " }"
     if isinstance(value, list):
         return "[" + ", ".join(toml_value(item) for item in value) + "]"
-    if isinstance(value, dict):
-        pairs = (f"{_toml_key(key)} = {toml_value(item)}" for key, item in value.items())
-        return "{ " + ", ".join(pairs) + " }"
-    return json.dumps(str(value), ensure_ascii=False)
+    if not isinstance(value, bool | int | float | str):
+        value = str(value)
+    return str(tomlkit.item(value).as_string())
 
 
-def _toml_key(key: str) -> str:
-    import json
-    import re
+def toml_key(key: str) -> str:
+    """`key` as a TOML key: bare when it may be, quoted (and escaped, by tomlkit) otherwise."""
+    import tomlkit
 
-    return key if re.fullmatch(r"[A-Za-z0-9_-]+", key) else json.dumps(key)
+    return str(tomlkit.key(key).as_string())
 
 
 def suggested_table(table: dict[str, Any]) -> list[str]:
@@ -359,7 +362,7 @@ def suggested_table(table: dict[str, Any]) -> list[str]:
             lines.append(f"{key} = {toml_value(table[key])}")
     lines.extend(f"# unmapped: {toml_value(matcher)}" for matcher in table.get("unmapped", []))
     lines.append("[tool.wiringcheck.probe.match]")
-    lines.extend(f"{role} = {toml_value(matcher)}" for role, matcher in table["match"].items())
+    lines.extend(f"{toml_key(role)} = {toml_value(matcher)}" for role, matcher in table["match"].items())
     return lines
 
 
