@@ -226,11 +226,9 @@ class _Parent:
     """Reads the child's pipe and descriptors until it ends, feeding progress to the observer."""
 
     def __init__(self, observer: Any, targets: Mapping[str, Any]) -> None:
-        from wiringcheck.capture import Capture
-
         self.observer = observer
         self.targets = targets
-        self.capture = Capture()  # the child's descriptors, kept bounded, by phase
+        self.capture: Any = None  # the child's descriptors, kept bounded, by phase: made when it writes there
         self.buffer = b""
         self.decoders: dict[str, Any] = {}
         self.phase = ""
@@ -254,7 +252,7 @@ class _Parent:
     def on_message(self, message: tuple[Any, ...]) -> None:
         kind = message[0]
         if kind == "phase":
-            self.phase = self.capture.phase = message[1]
+            self.phase = message[1]
             if self.observer is not None:
                 self.observer.phase_started(message[1])
         elif kind == "check":
@@ -282,7 +280,15 @@ class _Parent:
             decoder = self.decoders[stream] = codecs.getincrementaldecoder("utf-8")("backslashreplace")
         text = decoder.decode(data)
         if text:
+            if self.capture is None:  # imported only when the child wrote to its descriptors: rarely
+                from wiringcheck.capture import Capture
+
+                self.capture = Capture()
+            self.capture.phase = self.phase
             self.capture.record_output(stream, text)
+
+    def output(self) -> list[Output]:
+        return self.capture.output_records() if self.capture is not None else []
 
 
 def _status(code: int | None) -> str:
@@ -372,7 +378,7 @@ def supervise(
     if code is None:  # still running after its verdict (a thread that will not end): it has said all it will
         _kill(pid, process)
         code = _reap(pid, process, wait=_REAP)
-    supervised: Supervised[_T] = Supervised(output=parent.capture.output_records(), secrets=tuple(parent.secrets))
+    supervised: Supervised[_T] = Supervised(output=parent.output(), secrets=tuple(parent.secrets))
     if parent.answer is None:
         supervised.output[:0] = parent.printed
     answer = parent.answer
@@ -442,13 +448,15 @@ def _reap(pid: int, process: Any, *, wait: float) -> int | None:
         process.join(timeout=wait)
         return process.exitcode  # type: ignore[no-any-return]
     give_up = time.monotonic() + wait
+    pause = 0.0005  # a child that has answered is exiting: look again soon, then less often
     while True:
         done, status = os.waitpid(pid, os.WNOHANG)
         if done:
             return os.waitstatus_to_exitcode(status)
         if time.monotonic() >= give_up:
             return None
-        time.sleep(0.005)
+        time.sleep(pause)
+        pause = min(pause * 2, 0.02)
 
 
 # -- the report of a death -------------------------------------------------------------------------
