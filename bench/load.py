@@ -130,9 +130,9 @@ async def run_anchor(url: str, users: int, workers: int, duration: float) -> dic
 async def run_both(users: int, workers: int, duration: float) -> tuple[dict[str, Any], dict[str, Any]]:
     from dataclasses import replace
 
+    from wiringcheck.backend import booted
     from wiringcheck.config import load_settings
     from wiringcheck.load.command import resolve_options, run_load
-    from wiringcheck.session import booted
 
     settings = load_settings(REPO / "pyproject.toml")
     settings = replace(

@@ -17,14 +17,18 @@ from typing import Any
 import pytest
 
 from wiringcheck.config import parse_settings
-from wiringcheck.events import Frame, Latency, Recording, RecordingEnd, check_events, expectation_for
+from wiringcheck.run.judge import expectation_for
+from wiringcheck.run.judge import judge as check_events
+from wiringcheck.run.recording import Frame, Latency, Recording, RecordingEnd
 
 ag_ui_validate = pytest.importorskip("ag_ui_validate")
 
 RUN_ID = "wc-run-1"
 THREAD = "wc-thread-1"
 COMPARED_RULES = {f"AGUI00{n}" for n in range(1, 6)} | {f"AGUI20{n}" for n in range(1, 8)}
-OURS = {"WC404", "WC408", "WC409", "WC415"}
+OURS = {"WC404", "WC408", "WC409", "WC415", "WC421"}
+"""wiringcheck's codes for ag-ui-validate's rules: the lifecycle (WC415), a start sent twice (WC421, once-only events),
+what follows the terminal (WC404), a stream that ends early (WC408, WC409)."""
 ADDED = "never got its result"
 """The one lifecycle finding wiringcheck adds to ag-ui-validate's rules."""
 

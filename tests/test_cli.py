@@ -76,7 +76,7 @@ def test_run_boot_failure_exits_three(in_repo, capsys):
         (["run", "--config", "missing.toml"], "missing.toml: file not found"),
         (["run", "--app", "no_such_module:app"], "cannot import 'no_such_module'"),
         (["run", "--app", "fixtures.agentchat.app:create_ap"], "did you mean 'create_app'?"),
-        (["run", "--url", "http://example.invalid/ws"], "--url: 'http://example.invalid/ws' is not of the form"),
+        (["run", "--url", "ftp://example.invalid/ws"], "--url: 'ftp://example.invalid/ws' is not of the form"),
         (["explain", "WC999"], "unknown code 'WC999'"),
         (["run", "--bogus"], "No such option: --bogus"),
     ],

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime
+import json
 import re
 from pathlib import Path
 
@@ -19,6 +21,7 @@ from wiringcheck.config import (
     load_settings,
     parse_settings,
 )
+from wiringcheck.errors import UsageError
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCE = Path("x.toml")
@@ -305,8 +308,42 @@ def error_of(table, *, source=SOURCE, prefix=""):
         ({"boot": "backend:boot()"}, "boot", "'backend:boot()' is not of the form \"package.module:attribute\""),
         ({"app": ""}, "app", "expected a non-empty string, got the string ''"),
         ({"app": 3}, "app", "expected a non-empty string, got an integer"),
-        ({"url": "http://h/ws"}, "url", '\'http://h/ws\' is not of the form "ws://host:port/path" or "wss://..."'),
-        ({"ws_url": "ws:/h"}, "ws_url", '\'ws:/h\' is not of the form "ws://host:port/path" or "wss://..."'),
+        (
+            {"url": "ftp://h/ws"},
+            "url",
+            '\'ftp://h/ws\' is not of the form "ws://host:port/path", "wss://...", or "http(s)://..." '
+            "for an HTTP stream",
+        ),
+        (
+            {"ws_url": "ws:/h"},
+            "ws_url",
+            '\'ws:/h\' is not of the form "ws://host:port/path", "wss://...", or "http(s)://..." for an HTTP stream',
+        ),
+        (
+            {"url": "http://h/agent", "probe": {"transport": "websocket"}},
+            "url",
+            "'http://h/agent' is an HTTP URL, but probe.transport is 'websocket': use a ws:// URL, or transport = "
+            '"sse" or "ndjson"',
+        ),
+        (
+            {"url": "ws://h/ws", "probe": {"transport": "sse"}},
+            "url",
+            "'ws://h/ws' is a WebSocket URL, but probe.transport is 'sse': give the stream's http(s):// URL",
+        ),
+        (
+            {"probe": {"transport": "sce"}},
+            "probe.transport",
+            "expected one of websocket, sse, ndjson, socketio, got 'sce'; did you mean 'sse'?",
+        ),
+        (
+            {"probe": {"transport": "sse", "auth": {"subprotocol": "jwt.{token}", "token": "t"}}},
+            "probe.auth.subprotocol",
+            "only a WebSocket carries a token as subprotocol; transport is 'sse': send it in a header, the query or a "
+            "cookie",
+        ),
+        ({"probe": {"path": "agent"}}, "probe.path", "must start with '/', got 'agent'"),
+        ({"probe": {"method": "DELETE"}}, "probe.method", "expected GET, POST, PUT or PATCH, got 'DELETE'"),
+        ({"probe": {"completed_by": "eof"}}, "probe.completed_by", "expected 'end_of_stream', got 'eof'"),
         ({"ws_path": "ws"}, "ws_path", "must start with '/', got 'ws'"),
         # scalar types
         (
@@ -766,3 +803,434 @@ def test_which_headers_get_a_scheme(header, scheme, expected):
     from wiringcheck.config import Auth
 
     assert expected == Auth(header=header, scheme=scheme).header_value("t0k")
+
+
+def test_an_http_url_target_speaks_sse_unless_the_table_says_ndjson():
+    """url = "http(s)://..." selects an HTTP transport: SSE by default, NDJSON when probe.transport says so."""
+    from wiringcheck.config import parse_settings
+
+    assert "sse" == parse_settings({"url": "http://h:1/agent"}).probe.transport
+    assert "ndjson" == parse_settings({"url": "https://h/agent", "probe": {"transport": "ndjson"}}).probe.transport
+    assert "websocket" == parse_settings({"url": "ws://h/ws"}).probe.transport
+
+
+# -- a key written in the wrong table --------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("table", "prefix", "key", "message"),
+    [
+        ({"preset": "ag-ui"}, "", "preset",
+         "unknown key here; did you mean 'probe.preset'? Write it under a [probe] table"),
+        ({"preset": "ag-ui"}, "tool.wiringcheck", "tool.wiringcheck.preset",
+         "unknown key here; did you mean 'probe.preset'? Write it under a [tool.wiringcheck.probe] table"),
+        ({"probe": {"auth": {"budget_ms": 50}}}, "", "probe.auth.budget_ms",
+         "unknown key here; did you mean 'probe.budget_ms'? Write it under a [probe] table"),
+        ({"probe": {"expect_status": 201}}, "tool.wiringcheck", "tool.wiringcheck.probe.expect_status",
+         "unknown key here; did you mean 'probe.setup.expect_status'? "
+         "Write it under a [[tool.wiringcheck.probe.setup]] table"),
+        ({"probe": {"members": []}}, "", "probe.members",
+         "unknown key here; did you mean 'roles.<name>.members'? Write it under a [roles.<name>] table"),
+        ({"probe": {"startup_timeout": 3}}, "", "probe.startup_timeout",
+         "unknown key here; did you mean 'startup_timeout'? Write it at the top of the file, before any [table]"),
+        ({"probe": {"startup_timeout": 3}}, "tool.wiringcheck", "tool.wiringcheck.probe.startup_timeout",
+         "unknown key here; did you mean 'startup_timeout'? Write it directly under [tool.wiringcheck]"),
+        ({"probe": {"users": 3}}, "", "probe.users",
+         "unknown key here; did you mean 'load.users' or 'isolation.users'? Each is written in its own table"),
+        ({"token": "t"}, "", "token",
+         "unknown key here; did you mean 'probe.auth.token', 'load.token' or 'isolation.token'? "
+         "Each is written in its own table"),
+        ({"scenarios": [{"name": "a", "app": "x:y"}]}, "", "scenarios[0].app",
+         "unknown key here; did you mean 'app'? Write it at the top of the file, before any [table]"),
+    ],
+)  # fmt: skip
+def test_a_key_in_the_wrong_table_is_sent_where_it_belongs(table, prefix, key, message):
+    """A key of another table is refused with its right place and the table header to write, for either file."""
+    error = error_of(table, prefix=prefix)
+
+    assert (key, message) == (error.key, error.problem)
+
+
+def test_a_misspelled_key_still_gets_the_closest_key_of_its_table():
+    """A name no table has is matched against the keys of its own table, as before."""
+
+    assert "unknown key; did you mean 'preset'?" == error_of({"probe": {"presett": "ag-ui"}}).problem
+
+
+# -- every key of the table is read ----------------------------------------------------------------
+
+_DATE = datetime.date(2026, 1, 1)
+"""A TOML date: a value no key takes, so each key must refuse it by name."""
+
+_KEYS_OF = {
+    "top": lambda key: {key: _DATE},
+    "role": lambda key: {"roles": {"r": {"path": "state.r", key: _DATE}}},
+    "probe": lambda key: {"probe": {key: _DATE}},
+    "auth": lambda key: {"probe": {"auth": {"query": "t", "token": "x", key: _DATE}}},
+    "setup": lambda key: {"probe": {"setup": [{"path": "/x", key: _DATE}]}},
+    "setup_auth": lambda key: {"probe": {"setup": [{"path": "/x", "auth": {"query": "t", "token": "x", key: _DATE}}]}},
+    "emit_call": lambda key: {"roles": {"b": {"path": "state.b"}},
+                              "probe": {"emit": {"agent_started": {"method": "b.emit", "argument": 0, key: _DATE}}}},
+    "load": lambda key: {"probe": {"auth": {"query": "t", "token": "x"}}, "load": {key: _DATE}},
+    "isolation": lambda key: {"isolation": {key: _DATE}},
+    "scenario": lambda key: {"scenarios": [{"name": "s", key: _DATE}]},
+}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("table", "key"),
+    [(name, key.name) for name, table in config.TABLES.items() for key in table.keys if name in _KEYS_OF],
+    ids=lambda value: str(value),
+)
+def test_every_key_of_the_table_is_read_and_checked(table, key):
+    """Each key the table declares is read by the parser: a value of the wrong type is refused, naming it."""
+    naming = (table, key) == ("scenario", "name")
+    error = error_of({"scenarios": [{"name": _DATE}]} if naming else _KEYS_OF[table](key))
+
+    assert key in error.key.split(".")[-1].split("[")[0] or key in error.problem, (error.key, error.problem)
+
+
+def test_every_key_has_a_type_and_a_one_line_description():
+    """The table documents itself: a description of one line for every key, each key once per table."""
+    for table in config.TABLES.values():
+        names = table.key_names()
+        assert len(set(names)) == len(names), table.name
+        for key in table.keys:
+            assert (True, True) == ("\n" not in key.doc and key.doc.endswith("."), bool(key.type.schema)), key
+
+
+# -- [env] -----------------------------------------------------------------------------------------
+
+
+def test_env_is_read_with_the_config_folder_filled_in(tmp_path):
+    """[env] keeps its variables in order; {config_dir} is the configuration file's folder, {tmp} stays for boot."""
+    path = tmp_path / "wiringcheck.toml"
+    path.write_text(
+        '[env]\nAPPDIR = "{tmp}"\nDATABASE_URL = "sqlite:///{tmp}/app.db"\nFIXTURES = "{config_dir}/data"\n',
+        encoding="utf-8",
+    )
+
+    assert (
+        ("APPDIR", "{tmp}"),
+        ("DATABASE_URL", "sqlite:///{tmp}/app.db"),
+        ("FIXTURES", f"{tmp_path.resolve()}/data"),
+    ) == load_settings(path).env
+
+
+@pytest.mark.parametrize(
+    ("env", "key", "problem"),
+    [
+        ({"1ST": "x"}, "env.1ST", "an environment variable's name is letters, digits and _"),
+        ({"PORT": 8000}, "env.PORT", 'expected a string (quote it: PORT = "..."), got an integer'),
+        ({"API_KEY": ["s3cr3t-value"]}, "env.API_KEY", 'expected a string (quote it: API_KEY = "..."), got a list'),
+        ("X=1", "env", "expected a table"),
+    ],
+)
+def test_env_errors_name_the_variable_and_never_its_value(env, key, problem):
+    """A bad [env] entry names the variable and the fix; the value itself is never shown (it may be a secret)."""
+    error = error_of({"env": env})
+
+    assert (key, True, False) == (error.key, error.problem.startswith(problem), "s3cr3t" in str(error))
+
+
+# -- trigger_file ----------------------------------------------------------------------------------
+
+
+def write_config(folder: Path, text: str, **files: str) -> Path:
+    for name, content in files.items():
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_text(content, encoding="utf-8")
+    path = folder / "wiringcheck.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+TEAM = '{"type": "user_message", "run_id": "{run_id}", "team": {"agents": ["planner", "coder"], "max_turns": 10}}'
+
+
+def test_trigger_file_is_read_relative_to_the_config_file(tmp_path, monkeypatch):
+    """The trigger comes from the JSON file, relative to the configuration's folder, placeholders kept."""
+    monkeypatch.chdir(tmp_path.parent)
+    path = write_config(tmp_path, '[probe]\ntrigger_file = "triggers/team.json"\n', **{"triggers/team.json": TEAM})
+
+    probe = load_settings(path).probe
+
+    assert (json.loads(TEAM), (tmp_path / "triggers" / "team.json").resolve()) == (probe.trigger, probe.trigger_file)
+
+
+def test_trigger_file_in_a_scenario_or_over_a_preset_replaces_the_inline_trigger(tmp_path):
+    """A file given in a layer (a scenario, [probe] over its preset) replaces the trigger of the layer below."""
+    path = write_config(
+        tmp_path,
+        '[probe]\npreset = "ag-ui"\ntrigger_file = "team.json"\n\n'
+        '[[scenarios]]\nname = "inline"\ntrigger = { type = "x" }\n\n'
+        '[[scenarios]]\nname = "from a file"\ntrigger_file = "team.json"\n',
+        **{"team.json": TEAM},
+    )
+
+    settings = load_settings(path)
+
+    assert [json.loads(TEAM), {"type": "x"}, json.loads(TEAM)] == [
+        settings.probe.trigger,
+        *(scenario.probe.trigger for scenario in settings.scenarios),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("files", "problem"),
+    [
+        ({}, "file not found: {dir}/team.json"),
+        ({"team.json": '{"type": "x",\n "team": }'}, "{dir}/team.json is not valid JSON: Expecting value at line 2"),
+        ({"team.json": "[1, 2]"}, "{dir}/team.json holds a list; a trigger is a JSON object"),
+        ({"team.json/inner": "{}"}, "cannot read {dir}/team.json: "),
+    ],
+)
+def test_a_missing_or_invalid_trigger_file_is_a_clear_error(tmp_path, files, problem):
+    """A missing file, bad JSON (with its line) or a non-object is refused naming the key and the resolved file."""
+    path = write_config(tmp_path, '[probe]\ntrigger_file = "team.json"\n', **files)
+
+    message = load_error(path)
+
+    assert message.startswith(f"{path}: probe.trigger_file: {problem.format(dir=tmp_path.resolve())}"), message
+
+
+def test_trigger_and_trigger_file_together_are_refused():
+    """One trigger: inline or from a file."""
+
+    assert "give the trigger inline (trigger) or from a file (trigger_file), not both" == (
+        error_of({"probe": {"trigger": {"type": "x"}, "trigger_file": "t.json"}}).problem
+    )
+
+
+# -- per-user identities: [isolation] and [load] ---------------------------------------------------
+
+AUTH = {"auth": {"query": "token", "token_env": "PROBE_TOKEN", "token": "probe-token"}}
+
+
+def identities(table: str, users: dict, environ: dict | None = None, count: int = 3) -> list[tuple[str, str | None]]:
+    settings = parse_settings({"probe": AUTH, table: users})
+    keys = settings.isolation if table == "isolation" else settings.load
+    return [
+        (identity.user_id, identity.token)
+        for identity in (
+            config.user_identity(keys, n, settings.probe, environ or {}, count=count) for n in range(1, count + 1)
+        )
+    ]
+
+
+@pytest.mark.parametrize("table", ["isolation", "load"])
+@pytest.mark.parametrize(
+    ("users", "environ", "expected"),
+    [
+        pytest.param({"user_ids": ["amy", "ben", "cat"], "tokens": ["ta", "tb", "tc"]}, {},
+                     [("amy", "ta"), ("ben", "tb"), ("cat", "tc")], id="literal ids and tokens"),
+        pytest.param({"tokens_env": "ALL"}, {"ALL": "ta, tb\ntc"}, ["ta", "tb", "tc"], id="one variable, all tokens"),
+        pytest.param({"tokens_env": ["A", "B", "C"]}, {"A": "ta", "B": "tb", "C": "tc"}, ["ta", "tb", "tc"],
+                     id="a variable per user"),
+        pytest.param({"tokens_env": ["A", "B", "C"], "tokens": ["la", "lb", "lc"]}, {"B": "tb"}, ["la", "tb", "lc"],
+                     id="the environment wins over literals"),
+        pytest.param({"tokens": ["la"], "token": "dev-{n}"}, {}, ["la", "dev-2", "dev-3"],
+                     id="literals, then the template"),
+    ],
+)  # fmt: skip
+def test_user_n_is_decided_in_one_place(table, users, environ, expected):
+    """user_identity: ids literal or templated; tokens from the environment, literals, the template, in that order."""
+    found = identities(table, users, environ)
+
+    if isinstance(expected[0], tuple):
+        assert expected == found
+    else:
+        assert expected == [token for _, token in found]
+
+
+def test_user_ids_default_to_each_tables_template():
+    """Without user_ids, isolation users are {probe.user_id}-{n}; load users follow [load] user_id."""
+
+    assert (["wiringcheck-probe-1", "wiringcheck-probe-2"], ["u1", "u2"]) == (
+        [user_id for user_id, _ in identities("isolation", {}, count=2)],
+        [user_id for user_id, _ in identities("load", {"user_id": "u{n}"}, count=2)],
+    )
+
+
+def test_without_per_user_tokens_every_user_sends_the_probes():
+    """No per-user source: the probe's token (its variable first), for every user."""
+
+    assert [("wc-load-user-1", "env-token"), ("wc-load-user-2", "env-token")] == identities(
+        "load", {}, {"PROBE_TOKEN": "env-token"}, count=2
+    )
+
+
+@pytest.mark.parametrize(
+    ("table", "users", "environ", "message"),
+    [
+        ("load", {"tokens_env": "LOAD_TOKENS"}, {"LOAD_TOKENS": "a,b"},
+         "the environment variable LOAD_TOKENS (named by [load] tokens_env) holds 2 token(s) for 3 users; "
+         "give one per user, separated by commas"),
+        ("isolation", {"tokens_env": ["A", "B", "C"]}, {"A": "a", "C": "c"},
+         "user 2 has no token: the environment variable B (named by [isolation] tokens_env) is unset or empty"),
+        ("load", {"tokens": ["a", "b"]}, {}, "[load] tokens lists 2 token(s) for 3 users: give one per user"),
+        ("load", {"user_ids": ["amy"]}, {}, "[load] user_ids lists 1 user id(s) for 3 users: give one per user"),
+    ],
+)  # fmt: skip
+def test_a_user_without_a_value_is_a_usage_error_naming_the_source(table, users, environ, message):
+    """A list or variable short of users is refused at run time, naming it (never a token), not a silent fallback."""
+    with pytest.raises(UsageError) as caught:
+        identities(table, users, environ)
+
+    assert message == str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("isolation", "key", "problem"),
+    [
+        ({"users": 32}, "isolation.users",
+         "must be from 2 to 16, got 32: an isolation check connects at most 16 users at once"),
+        ({"users": "2"}, "isolation.users", "expected a whole number of users from 2 to 16, got the string '2'"),
+        ({"user_ids": ["amy"]}, "isolation.user_ids", "lists 1 user id(s) for 2 users: one per user"),
+        ({"tokens": ["only-one"]}, "isolation.tokens", "lists 1 token(s) for 2 users: one per user"),
+        ({"tokens": ["s3cr3t", "s3cr3t"]}, "isolation.tokens", "users 1 and 2 have the same token"),
+        ({"user_ids": ["amy", "amy"]}, "isolation.user_ids", "users 1 and 2 have the same user id"),
+        ({"tokens_env": 3}, "isolation.tokens_env", "expected a variable's name (holding every token"),
+        ({"tokens_env": ["A"], "users": 3}, "isolation.tokens_env", "names 1 variable(s) for 3 users"),
+    ],
+)  # fmt: skip
+def test_isolation_per_user_errors(isolation, key, problem):
+    """Short lists, duplicates (named by user number, never by value) and the real user limit are refused by key."""
+    error = error_of({"probe": AUTH, "isolation": isolation})
+
+    assert (key, True, False) == (error.key, error.problem.startswith(problem), "s3cr3t" in error.problem)
+
+
+def test_both_tokens_env_shapes_parse_in_both_tables():
+    """tokens_env is one variable or a list of variables, in [isolation] and [load] alike."""
+    one = parse_settings({"probe": AUTH, "isolation": {"tokens_env": "T"}, "load": {"tokens_env": "T"}})
+    many = parse_settings({"probe": AUTH, "isolation": {"tokens_env": ["A", "B"]}, "load": {"tokens_env": ["A", "B"]}})
+
+    assert ("T", "T", ("A", "B"), ("A", "B"), True) == (
+        one.isolation.tokens_env,
+        one.load.tokens_env,
+        many.isolation.tokens_env,
+        many.load.tokens_env,
+        many.load.per_user_identity,
+    )
+
+
+def test_load_tokens_need_the_probe_to_send_one():
+    """Literal tokens without [probe] auth would be sent nowhere: refused like the template."""
+
+    assert "the probe sends no token" in error_of({"load": {"tokens": ["a", "b"]}}).problem
+
+
+# -- the emit map of a single emit(kind, ...) method ----------------------------------------------
+
+EMITTER = {"emitter": {"path": "state.emitter"}}
+
+
+def emit_settings(emit: dict, **probe: object):
+    return parse_settings({"roles": EMITTER, "probe": {"emit": emit, **probe}})
+
+
+def test_an_emit_table_names_the_argument_carrying_the_kind():
+    """{ method, argument, value }: value defaults to the event's name; a plain "role.method" keeps working."""
+    probe = emit_settings(
+        {
+            "agent_started": {"method": "emitter.emit", "argument": "kind", "value": "RUN_STARTED"},
+            "agent_thinking": {"method": "emitter.emit", "argument": 0},
+            "agent_completed": "emitter.finish",
+        }
+    ).probe
+
+    assert (
+        (("agent_started", "emitter.emit"), ("agent_thinking", "emitter.emit"), ("agent_completed", "emitter.finish")),
+        [
+            config.EmitCall("agent_started", "emitter.emit", config.EmitKind("kind", ("RUN_STARTED",))),
+            config.EmitCall("agent_thinking", "emitter.emit", config.EmitKind(0, ("agent_thinking",))),
+            config.EmitCall("agent_completed", "emitter.finish"),
+        ],
+    ) == (probe.emit, list(probe.emit_calls))
+
+
+@pytest.mark.parametrize(
+    ("emit", "key", "problem"),
+    [
+        (dict.fromkeys(DEFAULT_EVENTS, "emitter.emit"), "probe.emit.agent_thinking",
+         "'emitter.emit' emits 'agent_started' and 'agent_thinking': say which argument carries the event's kind, "
+         'e.g. agent_thinking = { method = "emitter.emit", argument = "kind", value = "agent_thinking" }'),
+        ({"agent_started": {"method": "emitter.emit", "argument": "kind"}, "agent_thinking": "emitter.emit"},
+         "probe.emit.agent_thinking", "'emitter.emit' emits 'agent_started' and 'agent_thinking'"),
+        ({"agent_started": {"method": "emitter.emit", "argument": "kind", "value": "x"},
+          "agent_thinking": {"method": "emitter.emit", "argument": "kind", "value": ["y", "x"]}},
+         "probe.emit.agent_thinking", "'agent_started' and 'agent_thinking' are both 'emitter.emit' with 'x'"),
+        ({"agent_started": {"argument": "kind"}}, "probe.emit.agent_started.method", "missing"),
+        ({"agent_started": {"method": "emitter.emit"}}, "probe.emit.agent_started.argument", "missing"),
+        ({"agent_started": {"method": "emitter.emit", "argument": True}}, "probe.emit.agent_started.argument",
+         "expected a parameter's name or its position"),
+        ({"agent_started": {"method": "emitter.emit", "argument": -1}}, "probe.emit.agent_started.argument",
+         "expected a parameter's name or its position"),
+        ({"agent_started": {"method": "emitter.emit", "argument": 0, "value": {}}}, "probe.emit.agent_started.value",
+         "expected the kind's value"),
+        ({"agent_started": {"method": "emitter.emit", "argumnt": 0}}, "probe.emit.agent_started.argumnt",
+         "unknown key; did you mean 'argument'?"),
+        ({"agent_started": {"method": "emiter.emit", "argument": 0}}, "probe.emit.agent_started",
+         "'emiter' is not a role defined under [roles]; did you mean 'emitter'?"),
+    ],
+)  # fmt: skip
+def test_emit_map_errors(emit, key, problem):
+    """A shared method without its kind argument, a shared value, and malformed entries are refused by key."""
+    error = error_of({"roles": EMITTER, "probe": {"emit": emit}})
+
+    assert (key, True) == (error.key, error.problem.startswith(problem)), error.problem
+
+
+# -- one key for the tool call id ------------------------------------------------------------------
+
+
+def test_tool_id_field_is_the_old_name_of_tool_call_id_field():
+    """The deprecated name maps onto tool_call_id_field; both agreeing is fine, disagreeing is refused."""
+    old = parse_settings({"probe": {"tool_id_field": "payload.call"}}).probe
+    both = parse_settings({"probe": {"tool_id_field": "call", "tool_call_id_field": "call"}}).probe
+
+    assert ("payload.call", "payload.call", "call") == (
+        old.tool_call_id_field,
+        old.tool_id_field,
+        both.tool_call_id_field,
+    )
+    assert (
+        "tool_id_field is the old name of tool_call_id_field"
+        in error_of({"probe": {"tool_id_field": "a", "tool_call_id_field": "b"}}).problem
+    )
+
+
+def test_tool_call_id_field_as_a_table_of_event_paths():
+    """tool_call_id_field = { event = path }: one path per event, for the protocol to read."""
+    probe = parse_settings(
+        {
+            "probe": {
+                "tool_call_id_field": {
+                    "tool_executing": "data.content.0.id",
+                    "tool_completed": "data.content.0.call_id",
+                }
+            }
+        }
+    ).probe
+
+    assert (None, (("tool_executing", "data.content.0.id"), ("tool_completed", "data.content.0.call_id"))) == (
+        probe.tool_call_id_field,
+        probe.tool_call_id_paths,
+    )
+
+
+@pytest.mark.parametrize(
+    ("value", "key", "problem"),
+    [
+        ({"tool_executng": "id"}, "probe.tool_call_id_field.tool_executng", "did you mean 'tool_executing'?"),
+        ({"tool_executing": "/id"}, "probe.tool_call_id_field.tool_executing", "did you mean 'id'?"),
+        ({}, "probe.tool_call_id_field", "an empty table"),
+        (3, "probe.tool_call_id_field", "expected a non-empty string"),
+    ],
+)
+def test_tool_call_id_field_errors(value, key, problem):
+    """An unknown event, a bad path or an empty table are refused naming the key."""
+    error = error_of({"probe": {"tool_call_id_field": value}})
+
+    assert (key, True) == (error.key, problem in error.problem), error.problem

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import sys
 import threading
 import time
@@ -48,11 +49,34 @@ def test_the_task_factory_is_restored():
 
 @pytest.mark.skipif(not hasattr(__import__("signal"), "setitimer"), reason="needs POSIX interval timers")
 def test_blocking_backend_code_is_interrupted_with_where_it_was():
-    """time.sleep in the backend's code, past the deadline, raises Overrun naming the blocked line."""
+    """time.sleep in the backend's code, past the deadline, raises Overrun naming the blocked line.
+
+    The deadline is brought forward (`hurry`) only once this thread is inside the blocking call, so a
+    loaded machine that runs the test late cannot make the interrupt land on the line before it.
+    """
+    import sys
+
+    from wiringcheck.containment import hurry
+
+    main = threading.get_ident()
     started = time.monotonic()
 
-    with pytest.raises(Overrun) as caught, interrupting_after(50 * MS):
+    def when_blocked() -> None:
+        while time.monotonic() - started < 4:
+            frame = sys._current_frames().get(main)
+            if frame is not None and frame.f_code.co_name == "sleep_blocking":
+                hurry(10 * MS)
+                return
+            time.sleep(MS)
+
+    def sleep_blocking() -> None:
         time.sleep(5000 * MS)  # the blocking call
+
+    helper = threading.Thread(target=when_blocked, name="wiringcheck-test-hurry")
+    helper.start()
+    with pytest.raises(Overrun) as caught, interrupting_after(4000 * MS):
+        sleep_blocking()
+    helper.join()
 
     assert time.monotonic() - started < 2500 * MS
     assert "time.sleep(5000 * MS)" in caught.value.stack[-1].code
@@ -72,3 +96,45 @@ def test_threads_started_since_are_listed_without_wiringchecks_own():
         stop.set()
         leaked.join()
         ours.join()
+
+
+def test_idle_workers_of_known_pools_are_not_left_threads():
+    """anyio's worker (Starlette's sync endpoints, to_thread) and an executor's, idle, belong to their pool."""
+    import anyio.to_thread
+
+    before = set(threading.enumerate())
+    executor = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="tools")
+    try:
+        executor.submit(int).result(timeout=5000 * MS)
+
+        async def main() -> list[threading.Thread]:
+            await anyio.to_thread.run_sync(int)
+            return new_threads(before)  # while the loop still runs, its anyio worker waits for work
+
+        left = asyncio.run(main())
+    finally:
+        executor.shutdown(wait=True)
+
+    assert [] == left
+
+
+def test_a_pool_worker_still_running_the_backends_function_is_left():
+    """An executor's worker busy with the backend's function at shutdown is a thread left behind."""
+    before = set(threading.enumerate())
+    started, release = threading.Event(), threading.Event()
+
+    def tool() -> None:
+        started.set()
+        release.wait()
+
+    executor = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="tools")
+    try:
+        busy = executor.submit(tool)
+        started.wait(timeout=5000 * MS)
+        names = [thread.name for thread in new_threads(before)]
+    finally:
+        release.set()
+        busy.result(timeout=5000 * MS)
+        executor.shutdown(wait=True)
+
+    assert ["tools_0"] == names

@@ -15,7 +15,6 @@ from wiringcheck.protocol import (
     PRESETS,
     Kind,
     Protocol,
-    RunTracker,
     decode_frame,
     flatten_conditions,
     parse_matcher,
@@ -236,35 +235,6 @@ def item_of(protocol: Protocol, **message: object):
     return item
 
 
-@pytest.mark.parametrize(
-    ("correlation", "known", "frames", "owned"),
-    [
-        ("client", "mine", [("agent_started", "mine"), ("agent_started", "theirs"), ("agent_thinking", None)],
-         [True, False, True]),
-        ("server", None, [("agent_thinking", "theirs"), ("agent_started", "s-1"), ("agent_thinking", "s-1"),
-                          ("agent_thinking", "s-2")], [False, True, True, False]),
-        ("server", "s-9", [("agent_started", "s-1"), ("agent_started", "s-9")], [False, True]),
-        ("connection", "mine", [("agent_started", "other"), ("agent_thinking", "x")], [True, True]),
-    ],
-)  # fmt: skip
-def test_correlation_modes(correlation, known, frames, owned):
-    """client: the probe's id; server: captured from the first start frame (or a setup step); connection: all."""
-    protocol = parse_settings({"probe": {"run_id": correlation}}).probe.protocol()
-    tracker = RunTracker(protocol, known)
-
-    assert owned == [tracker.owns(item_of(protocol, type=t, run_id=r)) for t, r in frames]
-
-
-def test_server_correlation_captures_from_a_configured_matcher():
-    """run_id_from says which frame carries the server's run id."""
-    protocol = parse_settings({"probe": {"run_id": "server", "run_id_from": {"type": "accepted"}}}).probe.protocol()
-    tracker = RunTracker(protocol, None)
-
-    owned = [tracker.owns(item_of(protocol, type=t, run_id="r-3")) for t in ("agent_started", "accepted")]
-
-    assert ([False, True], "r-3") == (owned, tracker.run_id)
-
-
 # -- presets ---------------------------------------------------------------------------------------
 
 
@@ -289,18 +259,224 @@ def test_every_preset_validates():
         assert name == parse_settings({"probe": {"preset": name}}).probe.preset
 
 
-def test_agui_run_error_carries_no_run_id_and_still_ends_the_run():
-    """RUN_ERROR has no runId in ag-ui-protocol 1.0: it belongs to the probe's run and is an error terminal."""
-    protocol = parse_settings({"probe": {"preset": "ag-ui"}}).probe.protocol()
-    tracker = RunTracker(protocol, "wc-1")
-
-    item = item_of(protocol, type="RUN_ERROR", message="model overloaded")
-
-    assert (Kind.ERROR, True) == (item.kind, tracker.owns(item))
-
-
 def test_a_non_ascii_digit_segment_is_a_key_not_a_list_position():
     """'²'.isdigit() is true but int('²') raises: such a segment reads as absent in a list, never crashes."""
 
     assert ABSENT is parse_path("items.²").read({"items": [1, 2, 3]})
     assert 7 == parse_path("items.²").read({"items": {"²": 7}})
+
+
+def test_a_list_position_too_long_for_int_reads_as_absent():
+    """A segment of 5000 digits is past the end of any list (int() refuses it past 4300 digits): absent, no error."""
+    path = parse_path("items." + "9" * 5000)
+
+    assert (ABSENT, []) == (path.read({"items": [1]}), list(path.values({"items": [1]})))
+
+
+# -- every element of a list -----------------------------------------------------------------------
+
+ADK_CALL = {
+    "content": {
+        "role": "model",
+        "parts": [{"thought": True, "text": "hm"}, {"functionCall": {"id": "c1", "name": "lookup", "args": {}}}],
+    }
+}
+"""Google ADK's shape: the kind of an event is in content.parts[*], whose positions shift."""
+
+
+@pytest.mark.parametrize(
+    ("path", "message", "values"),
+    [
+        ("content.parts.*.functionCall.id", ADK_CALL, ["c1"]),
+        ("content.parts.*.thought", ADK_CALL, [True]),
+        ("content.parts.*.text", ADK_CALL, ["hm"]),
+        ("items.*", {"items": [1, None, "x"]}, [1, None, "x"]),
+        ("items.*.k", {"items": [{"k": 1}, "text", {"j": 2}, {"k": 3}]}, [1, 3]),
+        ("a.*.b.*", {"a": [{"b": [1, 2]}, {"b": [3]}]}, [1, 2, 3]),
+        ("by_name.*.id", {"by_name": {"x": {"id": 1}, "y": {"id": 2}}}, [1, 2]),
+        ("items.*", {"items": []}, []),
+        ("items.*", {"items": "text"}, []),
+        ("items.*.k", {}, []),
+    ],
+)
+def test_a_star_segment_reads_every_element_in_document_order(path, message, values):
+    """'*' is every element of a list (or value of an object); `read` gives the first found, `values` all."""
+    parsed = parse_path(path)
+
+    assert (values, values[0] if values else ABSENT) == (list(parsed.values(message)), parsed.read(message))
+
+
+@settings(max_examples=150, deadline=None, database=None)
+@given(items=st.lists(_JSON, max_size=5), key=_KEY.filter(lambda k: k != "*" and not (k.isascii() and k.isdigit())))
+def test_a_star_reads_what_any_element_holds(items, key):
+    """'items.*.k' yields, in order, the 'k' of every element that is an object having it (k a plain key)."""
+    expected = [item[key] for item in items if isinstance(item, dict) and key in item]
+
+    assert expected == list(parse_path(f"items.*.{key}").values({"items": items}))
+
+
+@settings(max_examples=150, deadline=None, database=None)
+@given(
+    parts=st.lists(st.sampled_from(["*", "0", "1", "a", "b", "$exists"]), min_size=1, max_size=6),
+    message=_JSON,
+)
+def test_a_wildcard_path_never_raises(parts, message):
+    """Any path of stars, positions and keys reads any JSON without raising, in both read and values."""
+    path = parse_path(".".join(parts))
+
+    assert list(path.values(message))[:1] == ([] if path.read(message) is ABSENT else [path.read(message)])
+
+
+def test_a_deep_message_and_a_long_star_path_do_not_exhaust_the_stack():
+    """The walk keeps its own stack: 3000 levels of lists read through 3000 stars without a RecursionError."""
+    message: object = "leaf"
+    for _ in range(3000):
+        message = [message]
+
+    assert ["leaf"] == list(parse_path(".".join(["*"] * 3000)).values(message))
+
+
+def test_brackets_around_a_star_suggest_the_dotted_spelling():
+    """'parts[*].functionCall' is refused with 'parts.*.functionCall' as the did-you-mean."""
+    with pytest.raises(PathSyntaxError) as caught:
+        parse_path("content.parts[*].functionCall")
+
+    assert "did you mean 'content.parts.*.functionCall'?" in str(caught.value)
+
+
+# -- presence, and any of several tables -----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("spec", "message", "matches"),
+    [
+        # presence: any value, null included; absence
+        ({"error": {"$exists": True}}, {"error": None}, True),
+        ({"error": {"$exists": True}}, {"errors": 1}, False),
+        ({"error": {"$exists": False}}, {"type": "x"}, True),
+        ({"error": {"$exists": False}}, {"error": "boom"}, False),
+        ({"data": {"error": {"$exists": True}}}, {"data": {"error": 1}}, True),  # nested TOML keys
+        # every element: the condition holds for any of them
+        ({"content.parts.*.functionCall": {"$exists": True}}, ADK_CALL, True),
+        ({"content.parts.*.functionResponse": {"$exists": True}}, ADK_CALL, False),
+        ({"content.parts.*.functionCall": {"$exists": False}}, ADK_CALL, False),
+        ({"content.parts.*.thought": True}, ADK_CALL, True),
+        ({"content.parts.*.functionCall.name": ["lookup", "search"]}, ADK_CALL, True),
+        ({"content.parts.*.thought": 1}, ADK_CALL, False),  # true is not 1, in every element too
+        # a list of tables: any of them
+        ([{"finishReason": "STOP"}, {"turnComplete": True}], {"turnComplete": True}, True),
+        ([{"finishReason": "STOP"}, {"turnComplete": True}], {"finishReason": "MAX_TOKENS"}, False),
+        (["RUN_FINISHED", {"type": "done", "ok": True}], {"type": "RUN_FINISHED"}, True),
+        (["RUN_FINISHED", {"type": "done", "ok": True}], {"type": "done", "ok": True}, True),
+        (["RUN_FINISHED", {"type": "done", "ok": True}], {"type": "done", "ok": False}, False),
+        # a field whose name starts with '$' is still a field ('$type', .NET's discriminator)
+        ({"$type": "ToolCall"}, {"$type": "ToolCall"}, True),
+    ],
+)
+def test_presence_wildcards_and_alternatives(spec, message, matches):
+    """{'$exists' = bool} tests presence, '*' any element, a list of tables any table: none confused with a value."""
+
+    assert matches == parse_matcher(spec, TYPE).matches(message)
+
+
+def test_a_literal_table_value_is_never_a_presence_test():
+    """{ error = { present = true } } compares error.present with true: only '$exists' is the operator."""
+    matcher = parse_matcher({"error": {"present": True}}, TYPE)
+
+    assert (False, True) == (matcher.matches({"error": "boom"}), matcher.matches({"error": {"present": True}}))
+
+
+@pytest.mark.parametrize(
+    ("spec", "text"),
+    [
+        ({"content.parts.*.functionCall": {"$exists": True}, "partial": False},
+         "{content.parts.*.functionCall exists, partial=false}"),
+        ({"error": {"$exists": False}}, "{error absent}"),
+        ([{"finishReason": "STOP"}, "done"], '{finishReason="STOP"} or done'),
+    ],
+)  # fmt: skip
+def test_a_matcher_shows_how_it_was_written(spec, text):
+    """The text messages show: presence as 'exists'/'absent', alternatives joined by 'or'."""
+
+    assert text == parse_matcher(spec, TYPE).text
+
+
+@pytest.mark.parametrize(
+    ("spec", "problem"),
+    [
+        ({"$exists": True}, "'$exists' tests the field it is written under"),
+        ({"error": {"$exists": "yes"}}, "'$exists' under 'error' takes true or false"),
+        ({"error": {"$exists": True, "code": 1}}, "mixes '$exists' with 'code'"),
+        ({"error": {"$exist": True}}, "'$exist' in 'error.$exist' is not an operator; did you mean '$exists'?"),
+        ({"error": {}}, "an empty table, which tests nothing"),
+        ([{"a": 1}, 3], "item 1 of the list is an integer"),
+        ([{"a": 1}, ""], "item 1 of the list is an empty name"),
+        ([{}], "at least one"),
+    ],
+)
+def test_bad_presence_and_alternatives_are_refused(spec, problem):
+    """Misused operators, empty tables and items that are neither names nor tables are one-line errors."""
+    with pytest.raises(MatcherError) as caught:
+        parse_matcher(spec, TYPE)
+
+    assert problem in str(caught.value)
+
+
+# -- tool call ids ---------------------------------------------------------------------------------
+
+
+def adk_protocol(**probe: object) -> Protocol:
+    table = {
+        "match": {
+            "tool_executing": {"content.parts.*.functionCall": {"$exists": True}},
+            "tool_completed": {"content.parts.*.functionResponse": {"$exists": True}},
+        },
+        **probe,
+    }
+    return parse_settings({"probe": table}).probe.protocol()
+
+
+def test_a_tool_call_id_is_read_at_its_events_path():
+    """The call's id is functionCall.id on the request and functionResponse.id on the result (ADK)."""
+    protocol = adk_protocol(
+        tool_call_id_field={
+            "tool_executing": "content.parts.*.functionCall.id",
+            "tool_completed": "content.parts.*.functionResponse.id",
+        }
+    )
+    result = {"content": {"parts": [{"functionResponse": {"id": "c1", "response": {}}}]}}
+
+    ids = [protocol.tool_call_id(item_of(protocol, **frame)) for frame in (ADK_CALL, result, {"type": "agent_started"})]
+
+    assert (True, ["c1", "c1", None]) == (protocol.pairs_tool_calls, ids)
+
+
+def test_one_tool_call_id_path_serves_every_frame_and_the_end_frame_has_its_own():
+    """A path reads every frame; in a table, 'tool_call_end' names the path of the frame closing a call."""
+    one = parse_settings({"probe": {"preset": "ag-ui"}}).probe.protocol()
+    table = parse_settings(
+        {"probe": {"preset": "ag-ui", "tool_call_id_field": {"tool_executing": "toolCallId", "tool_call_end": "id"}}}
+    ).probe.protocol()
+
+    assert ["t1", "t1"] == [
+        one.tool_call_id(item_of(one, type=t, toolCallId="t1")) for t in ("TOOL_CALL_START", "TOOL_CALL_END")
+    ]
+    assert ["t1", "e1"] == [
+        table.tool_call_id(item_of(table, type="TOOL_CALL_START", toolCallId="t1")),
+        table.tool_call_id(item_of(table, type="TOOL_CALL_END", id="e1", toolCallId="t1")),
+    ]
+
+
+@pytest.mark.parametrize(("value", "expected"), [("c1", "c1"), (7, "7"), (True, None), ({"id": 1}, None), (None, None)])
+def test_a_tool_call_id_is_a_string_or_an_integer(value, expected):
+    """Ids are compared as text; a boolean, an object or null is no id."""
+    protocol = parse_settings({"probe": {"tool_call_id_field": "call"}}).probe.protocol()
+
+    assert expected == protocol.tool_call_id(item_of(protocol, type="tool_executing", call=value))
+
+
+def test_without_an_id_path_no_tool_call_id_is_read():
+    """Nothing configured: the protocol does not pair tool calls by id."""
+    protocol = parse_settings({}).probe.protocol()
+
+    assert (False, None) == (protocol.pairs_tool_calls, protocol.tool_call_id(item_of(protocol, type="x", id="1")))

@@ -11,11 +11,11 @@ from jsonschema import Draft202012Validator
 
 from wiringcheck.commands.probe import build_report
 from wiringcheck.config import ProbeSettings
-from wiringcheck.events import Frame, Recording
 from wiringcheck.findings import Status
 from wiringcheck.render.json import to_dict
 from wiringcheck.render.junit import finding_text
 from wiringcheck.render.junit import render as render_junit
+from wiringcheck.run.recording import Frame, Recording
 from wiringcheck.runner import run
 from wiringcheck.scan import scan_paths
 

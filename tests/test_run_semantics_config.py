@@ -7,15 +7,17 @@ timing of the tracer and the `emit` suggestion of `inspect` are checked on plain
 from __future__ import annotations
 
 import asyncio
+import enum
 from pathlib import Path
 
 import pytest
 
 from wiringcheck.commands.inspect import suggest_emit
-from wiringcheck.config import ConfigError, Isolation, parse_settings
-from wiringcheck.events import expectation_for
+from wiringcheck.config import ConfigError, EmitCall, EmitKind, Isolation, parse_settings, user_identity
+from wiringcheck.errors import UsageError
+from wiringcheck.run.judge import expectation_for
+from wiringcheck.run.recording import Emission
 from wiringcheck.runner import ISOLATION_CHECK, plan
-from wiringcheck.runrules import Emission
 from wiringcheck.tracer import emissions_recorded
 
 SOURCE = Path("x.toml")
@@ -78,9 +80,11 @@ def test_isolation_is_enabled_by_its_table_with_two_users():
 
 
 def test_each_user_gets_its_own_token():
+    """A user's variable wins when it is set and not empty; the {n} template covers the others."""
     isolation = Isolation(enabled=True, users=3, tokens_env=("A", "B", "C"), token="dev-{n}")
+    probe = settings({"auth": {"query": "token", "token": "probe"}}).probe
 
-    tokens = [isolation.token_for(n, {"A": "secret-a", "C": ""}, "probe") for n in (1, 2, 3)]
+    tokens = [user_identity(isolation, n, probe, {"A": "secret-a", "C": ""}).token for n in (1, 2, 3)]
 
     assert ["secret-a", "dev-2", "dev-3"] == tokens
 
@@ -155,6 +159,92 @@ def test_a_missing_role_or_method_is_left_untimed():
         pass
 
     assert [] == seen
+
+
+class Kind(enum.Enum):
+    STARTED = "started"
+    DONE = "done"
+
+
+class Emitter:
+    """A backend that emits every event through one method, as many do: emit(kind, run_id, payload)."""
+
+    def __init__(self) -> None:
+        self.sent: list[str] = []
+
+    async def emit(self, kind: object, run_id: str, payload: object = None) -> None:
+        self.sent.append(str(kind))
+
+    def emit_any(self, *args: object, **kwargs: object) -> None:
+        self.sent.append(str(args or kwargs))
+
+
+def kinds(event: str, argument: str | int, *values: object) -> EmitCall:
+    return EmitCall(event, "emitter.emit", EmitKind(argument, values or (event,)))
+
+
+def test_one_emit_method_stamps_each_call_as_the_event_its_kind_names():
+    """emit(kind, ...) shared by three events: each call is the event its kind argument names, whatever the
+    spelling (position or keyword, an enum member by value or name); other kinds are not events."""
+    emitter = Emitter()
+    ticks = iter(range(1, 10))
+    calls = [
+        kinds("agent_started", "kind", "started"),
+        kinds("agent_thinking", "kind"),
+        kinds("agent_completed", 0, "DONE"),
+    ]
+
+    with emissions_recorded({"emitter": emitter}, calls, lambda: float(next(ticks))) as seen:
+        asyncio.run(emitter.emit(Kind.STARTED, "r1"))
+        asyncio.run(emitter.emit("heartbeat", "r1"))
+        asyncio.run(emitter.emit(run_id="r1", kind="agent_thinking"))
+        asyncio.run(emitter.emit(Kind.DONE, run_id="r1", payload={}))
+
+    assert [
+        Emission("agent_started", "r1", 1.0),
+        Emission("agent_thinking", "r1", 3.0),
+        Emission("agent_completed", "r1", 4.0),
+    ] == seen
+    assert (["Kind.STARTED", "heartbeat", "agent_thinking", "Kind.DONE"], False) == (
+        emitter.sent,
+        "emit" in vars(emitter),
+    )
+
+
+def test_a_kind_argument_is_found_through_star_args_and_star_star_kwargs():
+    """Position 0 of emit_any(*args) is its first argument; a name reaches into **kwargs."""
+    emitter = Emitter()
+    calls = [
+        EmitCall("agent_started", "emitter.emit_any", EmitKind(0, ("start",))),
+        EmitCall("agent_completed", "emitter.emit_any", EmitKind("type", ("end",))),
+    ]
+
+    with emissions_recorded({"emitter": emitter}, calls, lambda: 0.0) as seen:
+        emitter.emit_any("start", "r1")
+        emitter.emit_any(type="end", run_id="r1")
+
+    assert [("agent_started", None), ("agent_completed", "r1")] == [(e.event, e.run_id) for e in seen]
+
+
+@pytest.mark.parametrize(
+    ("argument", "problem"),
+    [
+        ("knd", "probe.emit.agent_started.argument: emitter.emit(kind: 'object', run_id: 'str', payload: 'object' = "
+                "None) -> 'None' has no parameter 'knd'; did you mean 'kind'?"),
+        (3, "takes 3 positional argument(s): position 3 is past them (0 is the first after self)"),
+    ],
+)  # fmt: skip
+def test_a_kind_argument_the_method_cannot_receive_is_a_usage_error(argument, problem):
+    """Every call would go unrecorded: the run stops with the key and the method's real parameters."""
+    emitter = Emitter()
+
+    with (
+        pytest.raises(UsageError) as caught,
+        emissions_recorded({"emitter": emitter}, [kinds("agent_started", argument)], lambda: 0.0),
+    ):
+        pass
+
+    assert (True, False) == (problem in str(caught.value), "emit" in vars(emitter))
 
 
 def test_inspect_suggests_the_method_named_after_each_event():

@@ -19,7 +19,7 @@ import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -223,7 +223,7 @@ def execute(settings: Settings, outputs: Outputs, display: Observer | None = Non
     from wiringcheck.watchdog import MARGIN, budget
 
     supervised = supervise(checks, (settings, outputs), timeout=budget(settings) + 3 * MARGIN, observer=display)
-    return report_of(supervised, settings, kind="run", secrets=Secrets.from_settings(settings, os.environ))
+    return report_of(supervised, settings, kind="run", secrets=Secrets(settings.credentials(os.environ)))
 
 
 def checks(relay: Relay | None, settings: Settings, outputs: Outputs, display: Observer | None = None) -> Report:
@@ -295,6 +295,14 @@ def explain(code: Annotated[str, typer.Argument(help="A finding code, e.g. WC211
 
 
 @app.command()
+def schema() -> None:
+    """Print the JSON Schema of the configuration, for editors to complete and check it."""
+    from wiringcheck.config_schema import schema_text
+
+    sys.stdout.write(schema_text())
+
+
+@app.command()
 def probe(
     url: Annotated[str, typer.Argument(help="The running backend's WebSocket URL, ws:// or wss://.")],
     config: ConfigOption = None,
@@ -326,6 +334,9 @@ def probe(
         str | None, typer.Option(help="With --runs: the latency that must fit the budget: p50, p95 or max.")
     ] = None,
     assume_synced_clocks: AssumeSyncedOption = False,
+    isolation: Annotated[
+        bool, typer.Option("--isolation", help="Run K users at once in every run ([isolation], default 2).")
+    ] = False,
     fmt: FormatOption = Format.CONSOLE,
     output: OutputOption = None,
     json_path: JsonOption = None,
@@ -351,6 +362,7 @@ def probe(
         cafile=cafile,
         runs=runs,
         assume_synced_clocks=assume_synced_clocks,
+        isolation=isolation,
     )
     _check_url("URL", url)
     outputs = Outputs(fmt, output, json_path, junit_path, verbosity=-1 if quiet else verbose)
@@ -435,16 +447,17 @@ def inspect_backend(
         str | None, typer.Option("--app", help="ASGI app or factory, 'pkg.mod:attr' (overrides the config).")
     ] = None,
     boot: Annotated[str | None, typer.Option(help="Boot async context manager, 'pkg.mod:attr'.")] = None,
+    url: Annotated[str | None, typer.Option(help="A running backend's URL: only --probe can look at it.")] = None,
     private: Annotated[bool, typer.Option("--private", help="Also show members whose name starts with _.")] = False,
     probe: Annotated[
         bool,
         typer.Option("--probe", help="Also start one run: show the frame shapes and a suggested probe table."),
     ] = False,
 ) -> None:
-    """Boot the backend and show each role's class, members, signatures and origins, and each wire's state."""
-    from wiringcheck.commands.inspect import inspect_command
+    """Boot the backend and show its routes, what sits on app.state, each role's members and each wire's state."""
+    from wiringcheck.commands.inspect import inspect_command, inspect_settings
 
-    settings = load(config).with_target(app=app_ref, boot=boot)
+    settings = inspect_settings(config, app=app_ref, boot=boot, url=url)
     raise typer.Exit(inspect_command(settings, private=private, probe=probe, supervised=_supervising))
 
 
@@ -468,6 +481,106 @@ def init_project(
     raise typer.Exit(init_command(Path("pyproject.toml"), app=app_ref, from_run=from_run, force=force))
 
 
+class _PlainCoercion:
+    """An option's text converted as Typer would, without pydantic, for the plain types our options use.
+
+    Typer (0.2x) builds a pydantic ``TypeAdapter`` to convert every option, even an
+    absent one, so each command paid for importing pydantic and building the adapters
+    (about 200 ms) while parsing its options. Ours are str, int, float, bool, Path or an
+    Enum, alone, ``| None`` or in a list, with at most a ``min``/``max``; any other option
+    keeps Typer's conversion.
+    """
+
+    def __init__(self, convert: Callable[[Any], Any]) -> None:
+        self.convert = convert
+
+    def coerce(self, value: Any, param: Any, ctx: Any) -> Any:
+        many = bool(param.multiple) or param.nargs == -1
+        if value is None:
+            return () if many else None
+        try:
+            return [self.convert(item) for item in value] if many else self.convert(value)
+        except ValueError as exc:
+            raise typer.BadParameter(str(exc), ctx=ctx, param=param) from None
+
+
+def _plain_converter(annotation: Any, info: Any) -> Callable[[Any], Any] | None:
+    """How to convert a value for `annotation` without pydantic; None for what only Typer knows."""
+    import enum
+    import types
+    import typing
+    from functools import partial
+
+    origin = typing.get_origin(annotation)
+    if origin in (typing.Union, types.UnionType):
+        inner = [arg for arg in typing.get_args(annotation) if arg is not type(None)]
+        return _plain_converter(inner[0], info) if len(inner) == 1 else None
+    if origin is list:
+        return _plain_converter(typing.get_args(annotation)[0], info)
+    if getattr(info, "parser", None) is not None or getattr(info, "click_type", None) is not None:
+        return None
+    if annotation in (int, float):
+        return partial(_number, annotation, info.min, info.max)
+    if info.min is not None or info.max is not None:
+        return None
+    if annotation is str:
+        return str
+    if annotation is bool:
+        return _boolean
+    plain_path = info.file_okay and info.dir_okay and not (info.exists or info.resolve_path or info.allow_dash)
+    if annotation is Path and plain_path and not info.writable:
+        return Path
+    if isinstance(annotation, type) and issubclass(annotation, enum.Enum) and info.case_sensitive:
+        return partial(_choice, annotation)
+    return None
+
+
+def _number(kind: type[float], low: float | None, high: float | None, value: Any) -> float:
+    if not isinstance(value, kind) or isinstance(value, bool):
+        try:
+            value = kind(value)
+        except (TypeError, ValueError):
+            what = "an integer" if kind is int else "a number"
+            raise ValueError(f"Input should be {what}, got {value!r}") from None
+    assert isinstance(value, float | int)
+    if low is not None and value < low:
+        raise ValueError(f"Input should be greater than or equal to {low}")
+    if high is not None and value > high:
+        raise ValueError(f"Input should be less than or equal to {high}")
+    return value
+
+
+def _boolean(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise ValueError(f"Input should be a boolean, got {value!r}")
+    return value
+
+
+def _choice(choices: Any, value: Any) -> Any:
+    if isinstance(value, choices):
+        return value
+    for member in choices:
+        if str(member.value) == str(value):
+            return member
+    listed = ", ".join(repr(str(member.value)) for member in choices)
+    raise ValueError(f"{value!r} is not one of {listed}.")
+
+
+def _command() -> Any:
+    """The click command of `app`, its options converted without importing pydantic (`_PlainCoercion`)."""
+    command = typer.main.get_command(app)
+    for each in (command, *getattr(command, "commands", {}).values()):
+        helper = each.get_help_option(typer.Context(each)) if hasattr(each, "get_help_option") else None
+        for param in (*each.params, *filter(None, [helper])):
+            descriptor = getattr(param, "type_descriptor", None)
+            if descriptor is None or getattr(param, "_runtime_param", False) is not None:
+                continue  # a Typer that converts without pydantic, or conversion already set
+            convert = _plain_converter(descriptor.annotation, descriptor.parameter_info)
+            if convert is not None:
+                param._runtime_param = _PlainCoercion(convert)
+    return command
+
+
 def main(argv: list[str] | None = None, *, supervise: bool = False) -> int:
     """Run the command line `argv`; returns the exit code.
 
@@ -485,7 +598,7 @@ def main(argv: list[str] | None = None, *, supervise: bool = False) -> int:
 def _main(argv: list[str] | None) -> int:
     try:
         # Without standalone mode click returns a command's Exit code instead of exiting.
-        code = app(args=argv, prog_name="wiringcheck", standalone_mode=False)
+        code = _command()(args=argv, prog_name="wiringcheck", standalone_mode=False)
         return int(code) if isinstance(code, int) else 0
     except typer.Exit as exc:
         return int(exc.exit_code)

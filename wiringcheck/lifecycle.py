@@ -11,11 +11,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
+import shutil
+import tempfile
 import weakref
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from wiringcheck.config import TargetKind
 from wiringcheck.containment import BackendExit, Overrun, exit_code_of, interrupting_after
 from wiringcheck.diagnose import FrameInfo, describe_exception, innermost_error, pending_stacks
 from wiringcheck.errors import BootError, ImportRefError
@@ -27,7 +31,16 @@ if TYPE_CHECKING:
     from wiringcheck.config import Settings
     from wiringcheck.targets import Handle, Target
 
-__all__ = ["Outcome", "abort", "exit_finding", "resolve_path", "resolve_roles", "start", "stop"]
+__all__ = [
+    "Outcome",
+    "abort",
+    "backend_environment",
+    "exit_finding",
+    "resolve_path",
+    "resolve_roles",
+    "start",
+    "stop",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +54,37 @@ class Outcome:
     @property
     def ok(self) -> bool:
         return self.finding is None
+
+
+@contextlib.contextmanager
+def backend_environment(settings: Settings) -> Iterator[None]:
+    """The `[env]` variables set in ``os.environ`` for the block, then every one restored exactly.
+
+    Entered where the backend lives, around everything that imports it (the roles'
+    classes, the boot), runs it and shuts it down; a variable that was unset is unset
+    again, whatever the backend did to it meanwhile. ``{tmp}`` in a value is one fresh
+    directory for the block, removed afterwards. Values are never printed: some are secrets.
+    A `url` target runs elsewhere, in its own environment: nothing is set for it.
+    """
+    if not settings.env or settings.target_kind not in (TargetKind.APP, TargetKind.BOOT):
+        yield
+        return
+    saved = {name: os.environ.get(name) for name, _ in settings.env}
+    scratch: str | None = None
+    try:
+        if any("{tmp}" in value for _, value in settings.env):
+            scratch = tempfile.mkdtemp(prefix="wiringcheck-env-")
+        for name, value in settings.env:
+            os.environ[name] = value.replace("{tmp}", scratch) if scratch is not None else value
+        yield
+    finally:
+        for name, before in saved.items():
+            if before is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = before
+        if scratch is not None:
+            shutil.rmtree(scratch, ignore_errors=True)
 
 
 _PATHS: weakref.WeakKeyDictionary[Any, list[str]] = weakref.WeakKeyDictionary()

@@ -10,9 +10,9 @@ from collections.abc import Coroutine
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from wiringcheck.backend import Backend, Roles
     from wiringcheck.config import Settings
-    from wiringcheck.events import Expectation, Recording
-    from wiringcheck.session import Backend, Roles
+    from wiringcheck.run.recording import Expectation, Recording
 
 __all__ = ["LiveBackend"]
 
@@ -42,7 +42,7 @@ class LiveBackend:
 
     @property
     def backend(self) -> Backend:
-        """The underlying `wiringcheck.session.Backend`."""
+        """The underlying `wiringcheck.backend.Backend`."""
         if self._backend is None:
             raise RuntimeError("the backend is not running")
         return self._backend
@@ -104,7 +104,7 @@ class LiveBackend:
     # -- lifecycle
 
     def start(self) -> LiveBackend:
-        from wiringcheck.session import booted
+        from wiringcheck.backend import booted
 
         self._manager = booted(self.settings)
         self._backend = self.run_sync(self._manager.__aenter__(), timeout=self.settings.startup_timeout + 5.0)

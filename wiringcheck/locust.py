@@ -9,16 +9,20 @@ Install with ``pip install 'wiringcheck[load]'`` and write a locustfile::
 
     # locust -f locustfile.py --host ws://127.0.0.1:8765/ws
 
-Each task is one probe run, made with the same request (`probe.build_request`) and
-judged by the same checker (`events.check_events`) as `wiringcheck run` and `load`,
-through the synchronous `websockets.sync` client: Locust runs users as gevent
-greenlets, where ``asyncio.run()`` fails. Each event that arrives is reported to Locust
-as a request (``request_type="WS"``, name = the event, response time = its delivery
-latency in ms, from the event's timestamp field; the time since the trigger when it has
-none), and each error finding as a failure named after its event (or ``run``), whose
-error is the finding's code and title. Delivery over budget (WC405) is left to
-percentiles and Locust's own checks, as in `wiringcheck load`. A run that Locust stops
-mid-way (the test's end) reports nothing, so it never counts as missing events.
+Each task is one run, made the way every entry point makes it (`run.drive.perform_sync`:
+setup steps, every auth kind, the session) over the synchronous WebSocket transport,
+which is safe under gevent (Locust runs users as greenlets, where ``asyncio.run()``
+fails), and read the way `wiringcheck load` reads it (`run.judge.judge`, then
+`load.summary.outcome_of`): the same recording fails the same way in both. Each event
+that arrives is reported to Locust as a request (``request_type`` the transport: ``WS``,
+``SSE``, ``NDJSON``, ``SOCKETIO``; name = the
+event, response time = its delivery latency in ms, from the event's timestamp field;
+the time since the trigger when it has none), and each reason the run failed as a
+failure named after its event (or ``run``), whose error is the code and its title.
+Slow events (WC405, WC420, WC423) are left to percentiles and Locust's own checks, as
+in `wiringcheck load`. A run that Locust stops mid-way (the test's end) reports nothing,
+so it never counts as missing events. After a run that could not connect, the user
+waits a tenth of a second before the next, so a failing server is not hammered.
 
 This is the only module of wiringcheck that imports locust (and with it gevent's
 monkey patching); nothing else imports it.
@@ -33,16 +37,30 @@ from typing import Any, ClassVar
 
 from locust import User, task
 
+from wiringcheck.codes import CODES
 from wiringcheck.config import Settings, find_config, load_settings
-from wiringcheck.events import Latency, check_events, expectation_for
-from wiringcheck.findings import Severity
-from wiringcheck.load.command import user_probe, user_tokens
-from wiringcheck.probe import build_request, record_run_sync
+from wiringcheck.gevent_compat import import_httpcore
+from wiringcheck.load.command import cross_talk_unknowable, user_probe, user_tokens
+from wiringcheck.load.summary import outcome_of
+from wiringcheck.run.drive import perform_sync
+from wiringcheck.run.judge import expectation_for, judge
+from wiringcheck.run.recording import Latency
 
 __all__ = ["FindingFailure", "WiringcheckUser"]
 
 _NUMBERS = itertools.count(1)
 """User numbers in this process; a distributed worker adds its index times `WiringcheckUser.numbers_per_worker`."""
+
+_OWNERS: dict[str, int] = {}
+"""Recent runs of this process's users, by run id, so a cross-talk failure names the user whose run leaked."""
+
+_OWNERS_KEPT = 10_000
+
+_EARLIER_KEPT = 20
+"""A user's earlier runs remembered: their late frames are its own, never another user's."""
+
+RETRY_PAUSE = 0.1
+"""Seconds a user waits after a run that could not connect (as `wiringcheck load` does)."""
 
 
 class FindingFailure(Exception):
@@ -78,70 +96,80 @@ class WiringcheckUser(User):
 
     def __init__(self, environment: Any) -> None:
         super().__init__(environment)
+        import_httpcore()  # before the first setup step: under gevent, an installed trio breaks httpcore's import
         settings = _settings(self.config)
         worker = getattr(environment.runner, "worker_index", 0) or 0
         self.number = worker * self.numbers_per_worker + next(_NUMBERS)
         tokens = user_tokens(settings.load, os.environ, self.number) if settings.load.tokens_env else None
         self.probe = user_probe(settings, self.number, os.environ, tokens)
-        self.url = self.host or settings.url or settings.ws_url
-        if not self.url:
-            raise ValueError("no WebSocket URL: pass --host ws://host:port/path, or set url in the configuration")
+        self.url = _url(self.host, settings)
+        self.request_type = {"websocket": "WS"}.get(settings.probe.transport, settings.probe.transport.upper())
         self.expectation = expectation_for(settings.probe, latency=Latency.TIMESTAMP)
-        self.cross_talk_counts = settings.load.per_user_identity or not settings.probe.auth.enabled
+        # The judge's own protocol: what the session read of each frame is then not read again.
+        self.protocol = self.expectation.protocol
+        self.cross_talk_counts = not cross_talk_unknowable(settings)
+        self.earlier: list[str] = []
+        self.pause = 0.0
+
+    def wait_time(self) -> float:
+        """No pause between runs, but after one that could not connect (a failing server is not hammered)."""
+        return self.pause
 
     @task
     def agent_run(self) -> None:
-        """One probe run; every event and every finding goes to Locust's statistics."""
-        request = build_request(self.url or "", self.probe, {})
-        recording = record_run_sync(request, self.probe)
-        verdict = check_events(recording, self.expectation)
+        """One run; every event and every reason it failed go to Locust's statistics."""
+        recording = perform_sync(
+            self.url or "", self.probe, os.environ, earlier_runs=tuple(self.earlier), protocol=self.protocol
+        )
+        self.earlier = [*self.earlier[-_EARLIER_KEPT + 1 :], recording.id]
+        _OWNERS[recording.id] = self.number
+        if len(_OWNERS) > _OWNERS_KEPT:
+            del _OWNERS[next(iter(_OWNERS))]
+        verdict = judge(recording, self.expectation)
+        outcome = outcome_of(recording, verdict, self.expectation, user=self.number)
+        self.pause = RETRY_PAUSE if outcome.errors and outcome.errors[0][0] == "WC401" else 0.0
         fire = self.environment.events.request.fire
+        context = {"run_id": recording.id, "user": self.number}
         reported: set[str] = set()
         for record in verdict.timeline:
             if not record.ours or record.type not in verdict.per_event or record.type in reported:
                 continue
             reported.add(record.type)
-            frame = recording.frames[record.index]
             fire(
-                request_type="WS",
+                request_type=self.request_type,
                 name=record.type,
                 response_time=record.latency_ms if record.latency_ms is not None else record.at_ms,
-                response_length=len(frame.data),
+                response_length=len(recording.frames[record.index].data) if not record.implied else 0,
                 exception=None,
-                context={"run_id": recording.run_id, "user": self.number},
+                context=context,
             )
-        failures = [
-            (event, finding)
-            for event, findings in verdict.per_event.items()
-            for finding in findings
-            if finding.code != "WC405"
-        ]
-        failures += [("run", finding) for finding in verdict.general]
-        if recording.end == "connect_failed":
-            failures.append(("run", _connect_failed(recording.error)))
-        for name, finding in failures:
-            if finding.severity is not Severity.ERROR:
-                continue
+        failures = outcome.failures()
+        if outcome.cross_talk and self.cross_talk_counts:
+            whose = ", ".join(
+                f"{count} frame(s) of user {_OWNERS[run]}'s run {run}" if run in _OWNERS else f"{count} of run {run}"
+                for run, count in outcome.foreign
+            )
+            failures.append(("run", "WC505", f"{outcome.cross_talk} frame(s) of another user's run: {whose}"))
+        for name, code, message in failures:
             fire(
-                request_type="WS",
+                request_type=self.request_type,
                 name=name,
                 response_time=0,
                 response_length=0,
-                exception=FindingFailure(finding.code, finding.title, finding.message),
-                context={"run_id": recording.run_id, "user": self.number},
-            )
-        if verdict.other_runs and self.cross_talk_counts:
-            fire(
-                request_type="WS",
-                name="run",
-                response_time=0,
-                response_length=0,
-                exception=FindingFailure("WC505", "cross-talk between users", f"{verdict.other_runs} frame(s)"),
-                context={"run_id": recording.run_id, "user": self.number},
+                exception=FindingFailure(code, CODES[code].title, message),
+                context=context,
             )
 
 
-def _connect_failed(error: str) -> Any:
-    from wiringcheck.findings import Finding
+def _url(host: str | None, settings: Settings) -> str:
+    """Where users connect: ``--host`` (with the configured path when it names none: probe.path over HTTP, else
+    ws_path), or the configuration's URL."""
+    from urllib.parse import urlsplit
 
-    return Finding(code="WC401", message=f"cannot connect: {error}", subject="probe")
+    if host:
+        path = (settings.probe.path or "/") if settings.probe.over_http else settings.ws_path
+        return host.rstrip("/") + path if urlsplit(host).path in ("", "/") else host
+    url = settings.url or settings.ws_url
+    if not url:
+        raise ValueError("no URL: pass --host ws://host:port (or a full URL), or set url in the config")
+    return url

@@ -6,16 +6,16 @@ same way.  Nothing here performs I/O.
 
 - **Field paths** name a value inside a JSON frame, in one documented syntax: dotted
   segments, where a segment made of digits indexes a list (``data.type``,
-  ``payload.run.id``, ``events.0.kind``).  JSON Pointer (``/data/type``) and bracket
+  ``payload.run.id``, ``events.0.kind``) and ``*`` is every element of a list
+  (``content.parts.*.functionCall``).  JSON Pointer (``/data/type``) and bracket
   indexing (``events[0]``) are rejected with the dotted spelling as a did-you-mean.
   A path that does not lead anywhere reads as `ABSENT`, never raises.
 - **Matchers** recognise an event: a name (or a list of names) compared with the
   type field, or a table of field path -> value conditions that must all hold
-  (a list of values means "any of them").
-- **Correlation** says which frames belong to the probe's run: ``client`` (the run id
-  the probe put in the trigger), ``server`` (captured from the first frame that
-  matches ``run_id_from``, or from a setup step) and ``connection`` (every frame on
-  the probe's socket).
+  (a list of values means "any of them"; ``{ "$exists" = true }`` that the field is
+  there), or a list of such tables, any of which may hold.
+- **Correlation** names how frames are told to belong to the probe's run: ``client``,
+  ``server`` or ``connection``; `wiringcheck.run.identity` decides it, frame by frame.
 - **Presets** fill these keys for a known protocol.  They are plain configuration
   tables, merged under the user's own keys, never code paths.
 """
@@ -25,16 +25,23 @@ from __future__ import annotations
 import enum
 import json
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 from wiringcheck.errors import MatcherError, PathSyntaxError
+from wiringcheck.suggest import suggest
 
 __all__ = [
     "ABSENT",
     "CORRELATIONS",
+    "EVENT_DATA",
+    "EVENT_NAME",
+    "EXISTS",
     "PRESETS",
+    "TOOL_CALL_END",
+    "WILDCARD",
+    "Condition",
     "FieldPath",
     "Item",
     "Kind",
@@ -42,11 +49,11 @@ __all__ = [
     "MatcherError",
     "PathSyntaxError",
     "Protocol",
-    "RunTracker",
     "Shape",
     "decode_frame",
     "flatten_conditions",
     "frame_shapes",
+    "json_equal",
     "parse_matcher",
     "parse_path",
     "render_trigger",
@@ -74,6 +81,9 @@ class _Absent:
 ABSENT: Final = _Absent()
 """What `FieldPath.read` returns when the path does not exist in the message."""
 
+TOOL_CALL_END: Final = "tool_call_end"
+"""In a per-event `tool_call_id_field` table, the key of the frame that closes a call's arguments."""
+
 CORRELATIONS = ("client", "server", "connection")
 """How frames are attributed to the probe's run (see the module docstring)."""
 
@@ -83,32 +93,86 @@ Scalar = str | int | float | bool | None
 _SEGMENT = re.compile(r"^[^.\s\[\]/]+$")
 _BRACKET = re.compile(r"\[(\d+)\]")
 
+WILDCARD: Final = "*"
+"""A path segment that stands for every element of a list (and every value of an object)."""
+
+EXISTS: Final = "$exists"
+"""The operator of a presence test: ``{ "data.error" = { "$exists" = true } }``."""
+
+_MAX_POSITION_DIGITS = 18
+"""A list position longer than this is past the end of any list (and `int()` refuses past 4300 digits)."""
+
 
 @dataclass(frozen=True, slots=True)
 class FieldPath:
-    """A dotted path into a JSON value: ``data.type``, ``events.0.kind``.
+    """A dotted path into a JSON value: ``data.type``, ``events.0.kind``, ``content.parts.*.functionCall``.
 
-    A segment made only of digits indexes a list (and is a plain key in an object).
+    A segment made only of digits indexes a list (and is a plain key in an object); a
+    ``*`` segment is every element of a list, or every value of an object.
     """
 
     text: str
     parts: tuple[str, ...]
+    wild: bool = field(init=False, repr=False, compare=False)
+    """Whether a segment is ``*``: then the path can lead to several values."""
+    _steps: tuple[tuple[str, int], ...] = field(init=False, repr=False, compare=False)
+    """Each segment with its list position (-1 when it is not one), worked out once rather than per frame."""
+
+    def __post_init__(self) -> None:
+        steps = tuple(
+            (part, int(part) if part.isascii() and part.isdigit() and len(part) <= _MAX_POSITION_DIGITS else -1)
+            for part in self.parts  # '²'.isdigit() is True, so ASCII is checked first
+        )
+        object.__setattr__(self, "_steps", steps)
+        object.__setattr__(self, "wild", WILDCARD in self.parts)
 
     def read(self, value: Any) -> Any:
-        """The value at this path in `value`, or `ABSENT` when any step is missing."""
-        for part in self.parts:
-            if isinstance(value, Mapping):
+        """The value at this path in `value`, or `ABSENT` when any step is missing.
+
+        Through a ``*`` segment it is the first value found, in document order.
+        """
+        if self.wild:
+            return next(self.values(value), ABSENT)
+        for part, position in self._steps:
+            if isinstance(value, dict):  # what JSON decodes to; an ABC check would cost every frame of a run
                 if part not in value:
                     return ABSENT
                 value = value[part]
-            elif isinstance(value, list) and part.isascii() and part.isdigit():  # '²'.isdigit() is True
-                position = int(part)
+            elif position >= 0 and isinstance(value, list):
                 if position >= len(value):
                     return ABSENT
                 value = value[position]
             else:
                 return ABSENT
         return value
+
+    def values(self, value: Any) -> Iterator[Any]:
+        """Every value at this path in `value`, in document order: at most one, unless a segment is ``*``.
+
+        Walks with a stack, not recursion, so neither a deep message nor a long path can raise.
+        """
+        if not self.wild:
+            found = self.read(value)
+            if found is not ABSENT:
+                yield found
+            return
+        steps = self._steps
+        end = len(steps)
+        stack: list[tuple[Any, int]] = [(value, 0)]
+        while stack:
+            current, index = stack.pop()
+            if index == end:
+                yield current
+                continue
+            part, position = steps[index]
+            if part == WILDCARD and isinstance(current, list | dict):
+                children = list(current.values()) if isinstance(current, dict) else current
+                stack.extend((child, index + 1) for child in reversed(children))
+            elif isinstance(current, dict):
+                if part in current:
+                    stack.append((current[part], index + 1))
+            elif position >= 0 and isinstance(current, list) and position < len(current):
+                stack.append((current[position], index + 1))
 
     def __str__(self) -> str:
         return self.text
@@ -126,20 +190,20 @@ def parse_path(text: str) -> FieldPath:
         dotted = ".".join(part.replace("~1", "/").replace("~0", "~") for part in text[1:].split("/"))
         raise PathSyntaxError(f"{text!r} is a JSON Pointer; field paths are dotted: did you mean {dotted!r}?")
     if "[" in text or "]" in text:
-        dotted = _BRACKET.sub(r".\1", text).lstrip(".")
+        dotted = _BRACKET.sub(r".\1", text).replace("[*]", ".*").lstrip(".")
         raise PathSyntaxError(f"{text!r} uses brackets; list positions are dotted segments: did you mean {dotted!r}?")
     parts = tuple(text.split("."))
     for part in parts:
         if not _SEGMENT.match(part):
             raise PathSyntaxError(
                 f"{text!r} has an empty or invalid segment {part!r}; write segments separated by single dots, "
-                "e.g. 'payload.run.id' or 'events.0.kind'"
+                "e.g. 'payload.run.id', 'events.0.kind' or 'content.parts.*.functionCall'"
             )
     return FieldPath(text=text, parts=parts)
 
 
-def _same(actual: Any, expected: Scalar) -> bool:
-    """JSON equality that does not confuse true with 1."""
+def json_equal(actual: Any, expected: Scalar) -> bool:
+    """JSON equality that does not confuse true with 1 (and a value of another type is never equal)."""
     if isinstance(expected, bool) or isinstance(actual, bool):
         return type(actual) is type(expected) and actual == expected
     if isinstance(expected, int | float) and isinstance(actual, int | float):
@@ -147,24 +211,64 @@ def _same(actual: Any, expected: Scalar) -> bool:
     return type(actual) is type(expected) and actual == expected
 
 
+class Condition(NamedTuple):
+    """One test on one field: its value is one of `accepted`, or (`present` set) it exists or not."""
+
+    path: FieldPath
+    accepted: tuple[Scalar, ...] = ()
+    present: bool | None = None
+    """A presence test: True, the field exists (any value, null included); False, it does not."""
+    strings: frozenset[str] = frozenset()
+    """The accepted strings, for the common case of a string field: one set lookup instead of a loop."""
+
+    def holds(self, message: Any) -> bool:
+        """Whether the test holds; through ``*`` segments, for any element reached (absence: for none)."""
+        if self.present is not None:
+            return (next(self.path.values(message), ABSENT) is not ABSENT) is self.present
+        return any(self._accepts(actual) for actual in self.path.values(message))
+
+    def _accepts(self, actual: Any) -> bool:
+        if type(actual) is str:
+            return actual in self.strings
+        return any(json_equal(actual, value) for value in self.accepted)
+
+
+def _condition(path: FieldPath, accepted: tuple[Scalar, ...]) -> Condition:
+    return Condition(path, accepted, None, frozenset(v for v in accepted if type(v) is str))
+
+
 @dataclass(frozen=True, slots=True)
 class Matcher:
-    """Conditions on a frame's fields; a frame matches when every condition holds.
+    """Conditions on a frame's fields: a frame matches when every condition of one alternative holds.
 
     Attributes:
-        conditions: (path, accepted values) pairs.
+        alternatives: sets of conditions, any of which may hold (a list of tables is an OR).
         text: how the configuration spelled it, for messages.
     """
 
-    conditions: tuple[tuple[FieldPath, tuple[Scalar, ...]], ...]
+    alternatives: tuple[tuple[Condition, ...], ...]
     text: str
 
     def matches(self, message: Any) -> bool:
-        for path, accepted in self.conditions:
-            actual = path.read(message)
-            if actual is ABSENT or not any(_same(actual, value) for value in accepted):
-                return False
-        return True
+        for conditions in self.alternatives:
+            for condition in conditions:
+                path, accepted, present, strings = condition
+                if present is not None or path.wild:
+                    if not condition.holds(message):
+                        break
+                    continue
+                # The common case, inlined: it runs for every condition of every frame.
+                actual = path.read(message)
+                if actual is ABSENT:
+                    break
+                if type(actual) is str:
+                    if actual not in strings:
+                        break
+                elif not any(json_equal(actual, value) for value in accepted):
+                    break
+            else:
+                return True
+        return False
 
 
 def _scalar(value: Any) -> bool:
@@ -175,50 +279,119 @@ def flatten_conditions(table: Mapping[str, Any], prefix: str = "") -> dict[str, 
     """A matcher table with nested tables flattened into dotted paths.
 
     TOML reads ``{ data.type = "x" }`` (unquoted) as ``{"data": {"type": "x"}}`` and
-    ``{ "data.type" = "x" }`` (quoted) as one key: both mean the same path.
+    ``{ "data.type" = "x" }`` (quoted) as one key: both mean the same path. A nested
+    table holding the ``$exists`` operator is a test on its own path, kept as it is.
     """
     flat: dict[str, Any] = {}
     for key, value in table.items():
         path = f"{prefix}.{key}" if prefix else str(key)
-        if isinstance(value, Mapping):
+        if isinstance(value, Mapping) and EXISTS not in value:
+            if not value:
+                raise MatcherError(
+                    f"the condition on {path!r} is an empty table, which tests nothing; to test that the field "
+                    f'is there, write {{ "{path}" = {{ "{EXISTS}" = true }} }}'
+                )
             flat.update(flatten_conditions(value, path))
         else:
             flat[path] = value
     return flat
 
 
+def _presence(key: str, operator: Mapping[str, Any]) -> bool:
+    """The value of a ``{ "$exists" = true/false }`` table."""
+    others = sorted(str(name) for name in operator if name != EXISTS)
+    if others:
+        raise MatcherError(
+            f"the table under {key!r} mixes {EXISTS!r} with {others[0]!r}: write the condition on "
+            f"'{key}.{others[0]}' as its own key"
+        )
+    value = operator[EXISTS]
+    if not isinstance(value, bool):
+        raise MatcherError(f"{EXISTS!r} under {key!r} takes true or false, got {value!r}")
+    return value
+
+
+def _table_alternative(spec: Mapping[str, Any]) -> tuple[tuple[Condition, ...], str]:
+    """The conditions of one matcher table, and how to show them."""
+    flat = flatten_conditions(spec)
+    if not flat:
+        raise MatcherError("a matcher table needs at least one field = value condition")
+    conditions: list[Condition] = []
+    shown: list[str] = []
+    for key, value in flat.items():
+        last = key.rpartition(".")[2]
+        if last == EXISTS:
+            raise MatcherError(
+                f'{EXISTS!r} tests the field it is written under: write {{ "data.field" = {{ "{EXISTS}" = true }} }}'
+            )
+        if last.startswith("$") and suggest(last, (EXISTS,)):
+            raise MatcherError(f"{last!r} in {key!r} is not an operator; did you mean {EXISTS!r}?")
+        try:
+            path = parse_path(key)
+        except PathSyntaxError as exc:
+            raise MatcherError(str(exc)) from None
+        if isinstance(value, Mapping):
+            present = _presence(key, value)
+            conditions.append(Condition(path, (), present))
+            shown.append(f"{key} {'exists' if present else 'absent'}")
+            continue
+        values = tuple(value) if isinstance(value, list) else (value,)
+        if not values or not all(_scalar(v) for v in values):
+            raise MatcherError(f"the condition on {key!r} must be a value or a list of values, not a table")
+        conditions.append(_condition(path, values))
+        shown.append(f"{key}={json.dumps(value)}")
+    return tuple(conditions), "{" + ", ".join(shown) + "}"
+
+
 def parse_matcher(spec: Any, type_path: FieldPath) -> Matcher:
-    """A matcher from configuration: a name, a list of names, or a table of path -> value(s).
+    """A matcher from configuration: a name, a table of path -> value(s), or a list of either (any of them).
+
+    A list of names compares each with the type field; a list that holds tables is an
+    OR of its items, each a name or a table. In a table, every condition must hold; a
+    condition's value is a value, a list of values (any of them), or ``{ "$exists" =
+    true }`` (the field is there, whatever its value) or ``false`` (it is not).
 
     Raises:
-        MatcherError: an empty name or table, a value that is not a scalar, a bad path.
+        MatcherError: an empty name, list or table, a value that is not a scalar, a bad path.
     """
     if isinstance(spec, str):
         if not spec:
             raise MatcherError("an event name must not be empty")
-        return Matcher(conditions=((type_path, (spec,)),), text=spec)
+        return Matcher(alternatives=((_condition(type_path, (spec,)),),), text=spec)
     if isinstance(spec, list):
-        if not spec or not all(isinstance(name, str) and name for name in spec):
-            raise MatcherError("a list matcher must list one or more non-empty event names")
-        return Matcher(conditions=((type_path, tuple(spec)),), text=" | ".join(spec))
-    if isinstance(spec, Mapping):
-        flat = flatten_conditions(spec)
-        if not flat:
-            raise MatcherError("a matcher table needs at least one field = value condition")
-        conditions: list[tuple[FieldPath, tuple[Scalar, ...]]] = []
+        if not spec:
+            raise MatcherError("a list matcher must list one or more event names or tables of conditions")
+        if all(isinstance(name, str) for name in spec):
+            if not all(spec):
+                raise MatcherError("a list matcher must list one or more non-empty event names")
+            return Matcher(alternatives=((_condition(type_path, tuple(spec)),),), text=" | ".join(spec))
+        alternatives: list[tuple[Condition, ...]] = []
         shown: list[str] = []
-        for key, value in flat.items():
-            try:
-                path = parse_path(key)
-            except PathSyntaxError as exc:
-                raise MatcherError(str(exc)) from None
-            values = tuple(value) if isinstance(value, list) else (value,)
-            if not values or not all(_scalar(v) for v in values):
-                raise MatcherError(f"the condition on {key!r} must be a value or a list of values, not a table")
-            conditions.append((path, values))
-            shown.append(f"{key}={json.dumps(value)}")
-        return Matcher(conditions=tuple(conditions), text="{" + ", ".join(shown) + "}")
-    raise MatcherError(f"expected an event name, a list of names or a table of conditions, got {type(spec).__name__}")
+        for index, item in enumerate(spec):
+            if isinstance(item, str) and item:
+                alternatives.append((_condition(type_path, (item,)),))
+                shown.append(item)
+            elif isinstance(item, Mapping):
+                conditions, text = _table_alternative(item)
+                alternatives.append(conditions)
+                shown.append(text)
+            else:
+                raise MatcherError(
+                    f"item {index} of the list is {_kind(item)}: each item is an event name or a table of conditions"
+                )
+        return Matcher(alternatives=tuple(alternatives), text=" or ".join(shown))
+    if isinstance(spec, Mapping):
+        conditions, text = _table_alternative(spec)
+        return Matcher(alternatives=(conditions,), text=text)
+    raise MatcherError(
+        f"expected an event name, a list of names or tables, or a table of conditions, got {type(spec).__name__}"
+    )
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, str):
+        return "an empty name"
+    return {bool: "a boolean", int: "an integer", float: "a number", list: "a list"}.get(type(value), "a value")
 
 
 class Kind(enum.StrEnum):
@@ -279,6 +452,8 @@ class Protocol:
         correlation: ``client``, ``server`` or ``connection``.
         run_id_from: in ``server`` mode, the frames the run id is captured from.
         tool_call_id_path: when set, tool calls are paired by this field (start, end, result).
+        tool_call_id_paths: where the id is in the frames of one event (or of `tool_call_end`),
+            when it differs by event; it wins over `tool_call_id_path`.
         tool_call_end: the frame that closes a tool call's arguments (AG-UI's TOOL_CALL_END).
         strict_lifecycle: the first frame of the run must be the first event, and it
             must come once (AG-UI's lifecycle rules).
@@ -296,8 +471,33 @@ class Protocol:
     correlation: str = "client"
     run_id_from: Matcher | None = None
     tool_call_id_path: FieldPath | None = None
+    tool_call_id_paths: tuple[tuple[str, FieldPath], ...] = ()
     tool_call_end: Matcher | None = None
     strict_lifecycle: bool = False
+    by_type: dict[str, tuple[Kind, str | None]] | None = field(default=None, init=False, repr=False, compare=False)
+    """When every matcher names types only (the common case): type → (kind, role), so classifying a frame is one
+    lookup instead of a walk through every matcher; None when some matcher needs the walk."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "by_type", self._table_by_type())
+
+    def _table_by_type(self) -> dict[str, tuple[Kind, str | None]] | None:
+        table: dict[str, tuple[Kind, str | None]] = {}
+        groups: list[tuple[Kind, str | None, Matcher]] = [
+            *((Kind.ERROR, None, m) for m in self.errors),
+            *((Kind.EVENT, name, m) for name, m in zip(self.events, self.matchers, strict=True)),
+            *((Kind.IGNORED, None, m) for m in self.ignore),
+        ]
+        for kind, role, matcher in groups:
+            if len(matcher.alternatives) != 1 or len(matcher.alternatives[0]) != 1:
+                return None
+            ((condition,),) = matcher.alternatives
+            path, values, present, _ = condition
+            if path != self.type_path or present is not None or not all(isinstance(value, str) for value in values):
+                return None
+            for value in values:
+                table.setdefault(str(value), (kind, role))  # the first matcher that accepts a type wins, as in the walk
+        return table
 
     @classmethod
     def by_names(cls, events: Sequence[str], terminal: str | None = None, **fields: Any) -> Protocol:
@@ -317,15 +517,20 @@ class Protocol:
         run_id = _run_id(self.run_id_path.read(message))
         if run_id is None and envelope is not None:
             run_id = _run_id(self.run_id_path.read(envelope))
-        common = {"type": type_text, "run_id": run_id, "message": message, "envelope": envelope}
+        # Positional: classify runs for every item of every frame of every run a load test makes.
+        if self.by_type is not None:
+            if isinstance(raw_type, str) and raw_type in self.by_type:
+                kind, role = self.by_type[raw_type]
+                return Item(kind, role, type_text, run_id, message, envelope)
+            return Item(Kind.UNEXPECTED if type_text else Kind.UNTYPED, None, type_text, run_id, message, envelope)
         if any(m.matches(message) for m in self.errors):
-            return Item(Kind.ERROR, **common)
+            return Item(Kind.ERROR, None, type_text, run_id, message, envelope)
         for name, matcher in zip(self.events, self.matchers, strict=True):
             if matcher.matches(message):
-                return Item(Kind.EVENT, role=name, **common)
+                return Item(Kind.EVENT, name, type_text, run_id, message, envelope)
         if any(m.matches(message) for m in self.ignore):
-            return Item(Kind.IGNORED, **common)
-        return Item(Kind.UNEXPECTED if type_text else Kind.UNTYPED, **common)
+            return Item(Kind.IGNORED, None, type_text, run_id, message, envelope)
+        return Item(Kind.UNEXPECTED if type_text else Kind.UNTYPED, None, type_text, run_id, message, envelope)
 
     def timestamp(self, item: Item) -> Any:
         """The item's own timestamp field, else its envelope's (`ABSENT` when neither has one)."""
@@ -337,27 +542,69 @@ class Protocol:
     def matcher_of(self, role: str) -> Matcher:
         return self.matchers[self.events.index(role)]
 
+    @property
+    def pairs_tool_calls(self) -> bool:
+        """Whether the frames say which tool call they belong to (`tool_call_id_field` is configured)."""
+        return self.tool_call_id_path is not None or bool(self.tool_call_id_paths)
+
+    def tool_call_id(self, item: Item) -> str | None:
+        """The id of the tool call `item` belongs to, as text; None when it carries none (or ids are not configured).
+
+        Read at the path of the item's event (``tool_call_id_field.tool_completed``), of
+        `tool_call_end` for the frame that closes a call's arguments, else at the one path
+        every frame uses. An id is a string or an integer; anything else is no id.
+        """
+        path = self.tool_call_id_path
+        if self.tool_call_id_paths:
+            by_event, ending = dict(self.tool_call_id_paths), self.tool_call_end
+            if item.role is not None and item.role in by_event:
+                path = by_event[item.role]
+            elif TOOL_CALL_END in by_event and ending is not None and ending.matches(item.message):
+                path = by_event[TOOL_CALL_END]
+        if path is None:
+            return None
+        value = path.read(item.message)
+        if isinstance(value, bool) or not isinstance(value, str | int):
+            return None
+        return str(value)
+
 
 def _run_id(value: Any) -> str | None:
-    if value is ABSENT or value is None or isinstance(value, Mapping | list):
+    if value is ABSENT or value is None or isinstance(value, dict | list):
         return None
     return str(value)
 
 
-def decode_frame(protocol: Protocol, data: str | bytes) -> list[Item]:
-    """The events one WebSocket frame carries, classified.
+EVENT_NAME = "@event"
+"""The field under which a message's transport-level name (an SSE ``event:``) is readable: ``{"@event" = "end"}``."""
+
+EVENT_DATA = "@data"
+"""Where a named message's data is when it is not a JSON object (text, a list, a number)."""
+
+
+def decode_frame(protocol: Protocol, data: str | bytes, name: str | None = None) -> list[Item]:
+    """The events one frame (a WebSocket message, an SSE event, an NDJSON line) carries, classified.
 
     With a `batch_path`, a frame can carry several events: an object whose
     `batch_path` holds a list (its other fields, such as a run id or a timestamp, are
     the envelope of each event), or a top-level JSON array.  An empty batch yields
-    nothing.  Without one, every frame is one event.
+    nothing.  Without one, every frame is one event.  A frame with a transport-level `name`
+    (an SSE event's) carries it under `EVENT_NAME`.
     """
     if isinstance(data, bytes):
         return [Item(Kind.BINARY)]
     try:
         message = json.loads(data)
     except (ValueError, RecursionError):  # deeply nested JSON exhausts the decoder's recursion
-        return [Item(Kind.NOT_JSON)]
+        if name is None:
+            return [Item(Kind.NOT_JSON)]
+        message = {EVENT_NAME: name, EVENT_DATA: data}  # a named event of plain text ("event: end", "data: [DONE]")
+    else:
+        if name is not None:
+            # The transport's name for the message (an SSE event's name) is a field matchers can test.
+            message = (
+                {**message, EVENT_NAME: name} if isinstance(message, dict) else {EVENT_NAME: name, EVENT_DATA: message}
+            )
     if protocol.batch_path is not None:
         if isinstance(message, list):
             return [protocol.classify(entry, envelope=None) for entry in message]
@@ -365,36 +612,6 @@ def decode_frame(protocol: Protocol, data: str | bytes) -> list[Item]:
         if isinstance(batch, list):
             return [protocol.classify(entry, envelope=message) for entry in batch]
     return [protocol.classify(message)]
-
-
-class RunTracker:
-    """Decides, frame after frame, which events belong to the probe's run.
-
-    Stateful only in ``server`` mode, where the run id is learnt from the first frame
-    that matches `run_id_from` (and carries a run id).  Events that name no run
-    belong to the run (a backend that does not say is talking to this socket).
-    """
-
-    def __init__(self, protocol: Protocol, run_id: str | None) -> None:
-        self.protocol = protocol
-        self.run_id = run_id if protocol.correlation != "connection" else None
-        self.captured = False
-
-    def owns(self, item: Item) -> bool:
-        if self.protocol.correlation == "connection" or item.run_id is None:
-            return True
-        if self.run_id is None:
-            capture = self.protocol.run_id_from or self.protocol.matchers[0]
-            if item.kind is not Kind.BINARY and capture.matches(item.message):
-                self.run_id = item.run_id
-                self.captured = True
-                return True
-            return False
-        return item.run_id == self.run_id
-
-
-def first_matching(items: Iterable[Item], kinds: set[Kind]) -> Item | None:
-    return next((item for item in items if item.kind in kinds), None)
 
 
 def render_trigger(template: Any, values: Mapping[str, str]) -> Any:
@@ -461,6 +678,8 @@ PRESETS: dict[str, dict[str, Any]] = {
         "run_id": "client",
     },
     "ag-ui": {
+        "transport": "sse",
+        "method": "POST",
         "events": ["agent_started", "agent_thinking", "tool_executing", "tool_completed", "agent_completed"],
         "match": {
             "agent_started": "RUN_STARTED",
@@ -488,6 +707,81 @@ PRESETS: dict[str, dict[str, Any]] = {
             "forwardedProps": {},
         },
     },
+    "adk": {
+        "transport": "sse",
+        "path": "/run_sse",
+        "method": "POST",
+        "setup": [
+            {
+                "method": "GET",
+                "path": "/list-apps",
+                "expect_status": 200,
+                "capture": {"app": {"path": "0", "public": True}},
+            },
+            {
+                "method": "POST",
+                "path": "/apps/{app}/users/{user_id}/sessions",
+                "json": {},
+                "capture": {"session_id": {"path": "id", "public": True}},
+            },
+        ],
+        "trigger": {
+            "app_name": "{app}",
+            "user_id": "{user_id}",
+            "session_id": "{session_id}",
+            "new_message": {"role": "user", "parts": [{"text": "hello"}]},
+            "streaming": False,
+        },
+        "events": ["agent_started", "agent_thinking", "tool_executing", "tool_completed", "agent_completed"],
+        "started_by": "response",
+        "completed_by": "end_of_stream",
+        "batch_field": "content.parts",
+        "match": {
+            "agent_thinking": [{"thought": True}, {"text": {EXISTS: True}}],
+            "tool_executing": {"functionCall": {EXISTS: True}},
+            "tool_completed": {"functionResponse": {EXISTS: True}},
+        },
+        "ignore": [{WILDCARD: {EXISTS: True}}],
+        "error_events": [{"errorCode": {EXISTS: True}}, {"error": {EXISTS: True}}],
+        "run_id": "server",
+        "run_id_field": "invocationId",
+        "run_id_from": {WILDCARD: {EXISTS: True}},
+        "timestamp_field": "timestamp",
+        "tool_call_id_field": {"tool_executing": "functionCall.id", "tool_completed": "functionResponse.id"},
+        "warmup": 1,
+    },
+    "langgraph": {
+        "transport": "sse",
+        "path": "/threads/{thread_id}/runs/stream",
+        "method": "POST",
+        "setup": [
+            {
+                "method": "POST",
+                "path": "/threads",
+                "json": {},
+                "capture": {"thread_id": {"path": "thread_id", "public": True}},
+            }
+        ],
+        "trigger": {
+            "assistant_id": "agent",
+            "input": {"messages": [{"role": "user", "content": "hello"}]},
+            "stream_mode": ["updates", "messages-tuple"],
+        },
+        "events": ["agent_started", "agent_thinking", "tool_executing", "tool_completed", "agent_completed"],
+        "type_field": EVENT_NAME,
+        "match": {
+            "agent_started": {EVENT_NAME: "metadata"},
+            "agent_thinking": {EVENT_NAME: "messages", f"{EVENT_DATA}.0.type": ["AIMessageChunk", "ai"]},
+            "tool_executing": {EVENT_NAME: "updates", "*.messages.*.tool_calls.*.id": {EXISTS: True}},
+            "tool_completed": {EVENT_NAME: "updates", "*.messages.*.type": "tool"},
+            "agent_completed": {EVENT_NAME: "end"},
+        },
+        "completed_by": "end_of_stream",
+        "ignore": [{EVENT_NAME: {EXISTS: True}}],
+        "error_events": [{EVENT_NAME: "error"}],
+        "run_id": "server",
+        "run_id_field": "run_id",
+    },
 }
 """Known protocols as plain `[probe]` tables; `preset = "ag-ui"` merges one under the user's keys.
 
@@ -497,18 +791,52 @@ agent_thinking; TOOL_CALL_START -> tool_executing; TOOL_CALL_RESULT -> tool_comp
 RUN_FINISHED -> agent_completed; RUN_ERROR (which carries no run id) is the error
 terminal; every other AG-UI event is ignored.  Its lifecycle rules are those of
 ag-ui-validate: the first event is RUN_STARTED, once; nothing follows the terminal;
-tool calls open and close in pairs under a unique toolCallId.
+tool calls open and close in pairs under a unique toolCallId.  It POSTs a RunAgentInput
+to `path` and reads Server-Sent Events (``transport = "websocket"`` sends it on a socket).
+
+``adk`` is Google ADK's API server (``adk api_server``, ``get_fast_api_app``): a session
+created over REST (the first app ``/list-apps`` names), the run POSTed to ``/run_sse``.
+ADK sends no start and no terminal: the response starts the run and the end of its body
+completes it.  An ADK event's kind is in its ``content.parts``, and one event can carry
+several (a thought, then a ``functionCall``), so each part is read as one event, the ADK
+event its envelope (``invocationId``, ``timestamp``): a ``thought`` or ``text`` part ->
+agent_thinking; ``functionCall`` -> tool_executing; ``functionResponse`` ->
+tool_completed, paired by ``functionCall.id`` and ``functionResponse.id``; an
+``errorCode`` event, or the ``error`` frame ADK sends when a run raises, is the error
+terminal.  One warm-up run goes first: ADK's first run after boot imports lazily.
+
+``langgraph`` is LangGraph's run stream (``POST /threads/{thread_id}/runs/stream``, a
+thread created over REST, ``stream_mode`` updates and messages-tuple): ``event: metadata``
+(which names the run) -> agent_started; a ``messages`` event carrying an AI message chunk
+-> agent_thinking; an ``updates`` event whose messages call tools -> tool_executing, one
+with a tool message -> tool_completed; ``event: end`` (or the end of the body, which is
+all the in-memory server sends) -> agent_completed; ``event: error`` is the error terminal.
 """
 
 
 # -- learning a protocol from what a backend sent --------------------------------------------------
 
-_DISCRIMINATORS = ("type", "kind", "event", "op", "status", "action")
-"""Field names that usually say what a frame is; `frame_shapes` groups frames by their values."""
+_DISCRIMINATORS = ("type", "kind", "event", "op")
+"""Field names that say what a frame is; `frame_shapes` groups frames by their values, at any envelope depth."""
+_TOP_DISCRIMINATORS = ("status", "action")
+"""Field names that tell frames of one type apart only at the top of a frame (``completion`` with a status)."""
+_SOURCES = ("source", "role", "sender", "author")
+"""Field names that say who a frame speaks for: an echoed user message is told from the agent's by them."""
+_ENVELOPES = ("data", "event", "message", "msg", "body", "detail")
+"""Keys whose object is the frame's inner envelope (``{"type": "message", "data": {"type": ...}}``), not its payload.
+
+A discriminator is read only through these: a value inside a payload (``payload.result.status``)
+says what the tool returned, not what the frame is, and a matcher on it would fit one run only.
+"""
+_USER_SOURCES = ("user", "human", "client")
+"""Values of a source field that mean the frame is the user's own message, echoed back."""
+_RUN_IDS = ("run_id", "runId", "run.id", "task_id", "taskId", "session_id", "sessionId")
+"""Where frames usually carry the id of their run, when the configured field is not it."""
 
 _ROLE_HINTS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("error", ("error", "fail")),
-    ("ignore", ("ping", "pong", "heartbeat", "keepalive", "keep_alive", "content", "delta", "chunk", "args")),
+    ("ignore", ("ping", "pong", "heartbeat", "keepalive", "keep_alive", "content", "delta", "chunk", "args",
+                "connection", "connected", "established", "welcome")),
     ("tool_completed", ("toolcallresult", "tool_result", "toolresult", "tool.result", "execution", "tool_completed",
                         "tool_end", "tool_call_result")),
     ("tool_executing", ("toolcallstart", "tool_call_start", "toolcallrequest", "tool.call", "tool_start",
@@ -521,16 +849,33 @@ _ROLE_HINTS: tuple[tuple[str, tuple[str, ...]], ...] = (
 
 @dataclass(frozen=True, slots=True)
 class Shape:
-    """A kind of frame a backend sent: the values of its discriminating fields, how often, and an example."""
+    """A kind of frame a backend sent: the values of its discriminating fields, how often, and an example.
+
+    Attributes:
+        conditions: (path, value) of each field that says what the frame is, or who it speaks for.
+        count: how many frames had this shape.
+        example: the first of them, decoded.
+        ids: (path, value) of the run ids its frames carried (`_RUN_IDS`, and the configured field).
+        kind: what the configuration in force already makes of it (`Protocol.classify`), when one was given.
+        role: the expected event it already matches, for `Kind.EVENT`.
+    """
 
     conditions: tuple[tuple[str, Scalar], ...]
     count: int
     example: Any
+    ids: tuple[tuple[str, str], ...] = ()
+    kind: Kind | None = None
+    role: str | None = None
 
     @property
     def matcher(self) -> dict[str, Scalar]:
         """The matcher table that recognises this shape."""
         return dict(self.conditions)
+
+    @property
+    def source(self) -> str | None:
+        """Who the frame speaks for, when it says (``user``, ``assistant``)."""
+        return next((str(value) for path, value in self.conditions if path.split(".")[-1] in _SOURCES), None)
 
 
 def _discriminators(message: Any, prefix: str = "", depth: int = 0) -> list[tuple[str, Scalar]]:
@@ -539,30 +884,68 @@ def _discriminators(message: Any, prefix: str = "", depth: int = 0) -> list[tupl
         return found
     for key, value in message.items():
         path = f"{prefix}{key}"
-        if key in _DISCRIMINATORS and isinstance(value, str):
+        if isinstance(value, str) and (
+            key in _DISCRIMINATORS or key in _SOURCES or (depth == 0 and key in _TOP_DISCRIMINATORS)
+        ):
             found.append((path, value))
-        elif isinstance(value, Mapping) and _SEGMENT.match(str(key)):
+        elif isinstance(value, Mapping) and key in _ENVELOPES and _SEGMENT.match(str(key)):
             found.extend(_discriminators(value, f"{path}.", depth + 1))
     return found
 
 
-def frame_shapes(messages: Iterable[Any]) -> list[Shape]:
-    """The distinct shapes among decoded frames, in order of first appearance (batches are not split)."""
+def _ids(message: Any, configured: FieldPath | None) -> list[tuple[str, str]]:
+    paths = [parse_path(text) for text in _RUN_IDS]
+    paths += [parse_path(f"{envelope}.{text}") for envelope in _ENVELOPES[:1] for text in _RUN_IDS]
+    if configured is not None and configured.text not in {path.text for path in paths}:
+        paths.insert(0, configured)
+    found = []
+    for path in paths:
+        value = path.read(message)
+        if isinstance(value, str | int) and not isinstance(value, bool) and str(value):
+            found.append((path.text, str(value)))
+    return found
+
+
+def frame_shapes(messages: Iterable[Any], protocol: Protocol | None = None) -> list[Shape]:
+    """The distinct shapes among decoded frames, in order of first appearance (batches are not split).
+
+    With the `protocol` in force, each shape also says what the configuration already makes of it.
+    """
     order: list[tuple[tuple[str, Scalar], ...]] = []
     counts: dict[tuple[tuple[str, Scalar], ...], int] = {}
     examples: dict[tuple[tuple[str, Scalar], ...], Any] = {}
+    ids: dict[tuple[tuple[str, Scalar], ...], dict[tuple[str, str], None]] = {}
+    configured = protocol.run_id_path if protocol is not None else None
     for message in messages:
         key = tuple(_discriminators(message))
         if key not in counts:
             order.append(key)
             counts[key] = 0
             examples[key] = message
+            ids[key] = {}
         counts[key] += 1
-    return [Shape(conditions=key, count=counts[key], example=examples[key]) for key in order]
+        if len(ids[key]) < 20:
+            ids[key].update(dict.fromkeys(_ids(message, configured)))
+    shapes = []
+    for key in order:
+        item = protocol.classify(examples[key]) if protocol is not None else None
+        shapes.append(
+            Shape(
+                conditions=key,
+                count=counts[key],
+                example=examples[key],
+                ids=tuple(ids[key]),
+                kind=item.kind if item is not None else None,
+                role=item.role if item is not None else None,
+            )
+        )
+    return shapes
 
 
 def _guess(shape: Shape) -> str | None:
-    words = " ".join(str(value).lower() for _, value in shape.conditions)
+    if shape.source is not None and shape.source.lower() in _USER_SOURCES:
+        return "ignore"  # the user's own message, echoed back: not a step of the agent's run
+    words = " ".join(str(value).lower() for path, value in shape.conditions if path.split(".")[-1] not in _SOURCES)
     squashed = words.replace("-", "_")
     for role, hints in _ROLE_HINTS:
         if any(hint in squashed or hint in squashed.replace("_", "") for hint in hints):
@@ -570,30 +953,59 @@ def _guess(shape: Shape) -> str | None:
     return None
 
 
-def suggest_probe_table(shapes: Sequence[Shape], events: Sequence[str]) -> dict[str, Any]:
-    """A `[probe]` table mapping the shapes seen onto `events` by their names: a starting point to edit.
+def _server_run_id(shapes: Sequence[Shape], protocol: Protocol | None, sent: Collection[str]) -> dict[str, str]:
+    """`run_id = "server"` (and the field, when not the configured one) if frames carry a run id nobody sent."""
+    if protocol is not None and protocol.correlation != "client":
+        return {}
+    configured = protocol.run_id_path.text if protocol is not None else "run_id"
+    foreign = [(path, value) for shape in shapes for path, value in shape.ids if value not in sent]
+    if not foreign or any(value in sent for shape in shapes for _, value in shape.ids):
+        return {}
+    path = next((path for path, _ in foreign if path == configured), foreign[0][0])
+    return {"run_id": "server"} if path == configured else {"run_id": "server", "run_id_field": path}
 
-    Each shape whose type names a role (``RunStarted``, ``tool.result``, ``heartbeat``,
-    ``failed``) is matched to it; the rest are left for the user, listed as unknown.
+
+def suggest_probe_table(
+    shapes: Sequence[Shape],
+    events: Sequence[str],
+    *,
+    protocol: Protocol | None = None,
+    sent: Collection[str] = (),
+) -> dict[str, Any]:
+    """A `[probe]` table to add to the configuration in force, from the shapes seen: a starting point to edit.
+
+    Only what the configuration (and its preset) does not already say: a shape it maps,
+    ignores or treats as an error is left alone, and so is an event some frame already
+    matches. Each other shape whose type names a role (``RunStarted``, ``tool.result``,
+    ``heartbeat``, ``failed``) is matched to it, by its type and source fields, never by a
+    payload value. A frame that speaks for the user (an echo of the trigger), or that
+    belongs to no run while the run's frames carry one (``connection_established``), is
+    ignored. When frames carry a run id the trigger did not send (`sent` are the values
+    it did), the server assigns it: ``run_id = "server"``. The rest is left for the user,
+    listed as unmapped.
     """
     match: dict[str, Any] = {}
     ignore: list[Any] = []
     errors: list[Any] = []
     unknown: list[Any] = []
+    mapped = {shape.role for shape in shapes if shape.kind is Kind.EVENT}
+    in_runs = any(shape.ids for shape in shapes)
     for shape in shapes:
-        if not shape.conditions:
+        if not shape.conditions or shape.kind in (Kind.EVENT, Kind.ERROR, Kind.IGNORED):
             continue
         role = _guess(shape)
+        if role is None and in_runs and not shape.ids:
+            role = "ignore"  # outside any run: said to the connection, not to the run
         matcher = shape.matcher
         if role == "error":
             errors.append(matcher)
         elif role == "ignore":
             ignore.append(matcher)
-        elif role is not None and role in events and role not in match:
+        elif role is not None and role in events and role not in match and role not in mapped:
             match[role] = matcher
         else:
             unknown.append(matcher)
-    table: dict[str, Any] = {"match": match}
+    table: dict[str, Any] = {**_server_run_id(shapes, protocol, sent), "match": match}
     if ignore:
         table["ignore"] = ignore
     if errors:

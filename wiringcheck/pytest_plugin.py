@@ -52,10 +52,11 @@ if TYPE_CHECKING:
     from _pytest._code.code import ExceptionInfo, TerminalRepr
 
     from wiringcheck.config import Settings
-    from wiringcheck.events import Expectation, Recording, Verdict
     from wiringcheck.findings import CheckResult
     from wiringcheck.live import LiveBackend
     from wiringcheck.report import Report
+    from wiringcheck.run.judge import Verdict
+    from wiringcheck.run.recording import Expectation, Recording
 
 __all__ = [
     "WiringcheckCollector",
@@ -274,7 +275,7 @@ def _run_report(settings: Settings) -> Report:
     from wiringcheck.watchdog import MARGIN, budget
 
     supervised = supervise(_run_here, (settings,), timeout=budget(settings) + 3 * MARGIN)
-    return report_of(supervised, settings, kind="run", secrets=Secrets.from_settings(settings, os.environ))
+    return report_of(supervised, settings, kind="run", secrets=Secrets(settings.credentials(os.environ)))
 
 
 def _run_here(relay: Any, settings: Settings) -> Report:
@@ -353,7 +354,8 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     for event in report.events:
         latency = f", latency {event.latency_ms:g} ms" if event.latency_ms is not None else ""
         owner = "" if event.ours else f" (other run {event.run_id})"
-        terminalreporter.write_line(f"  {event.type or '(no type)'}{owner} at +{event.at_ms:g} ms{latency}")
+        when = f"+{event.at_ms:g} ms" if event.at_ms >= 0 else f"{-event.at_ms:g} ms before the trigger"
+        terminalreporter.write_line(f"  {event.type or '(no type)'}{owner} at {when}{latency}")
     for finding in report.findings:
         if finding.severity != "error":
             terminalreporter.write_line(f"  {finding.severity.value}: {finding.code} {finding.message}")
@@ -519,7 +521,7 @@ def _wiringcheck_probe(wiringcheck_backend: LiveBackend) -> Recording:
 @pytest.fixture(name="wiringcheck_expectation")
 def _wiringcheck_expectation(wiringcheck_settings: Settings) -> Expectation:
     """The events, order and budget the configuration expects (after flags, env, ini and marker)."""
-    from wiringcheck.session import expectation_for
+    from wiringcheck.backend import expectation_for
 
     return expectation_for(wiringcheck_settings.probe)
 
@@ -535,9 +537,9 @@ def assert_events(
 
     Without `expectation`, the run is judged by the settings it was probed with.
     Failures read like the CLI's: one what / where / why / do block per finding.
-    See `wiringcheck.session.assert_events`.
+    See `wiringcheck.backend.assert_events`.
     """
     __tracebackhide__ = True
-    from wiringcheck.session import assert_events as check
+    from wiringcheck.backend import assert_events as check
 
     return check(recording, expectation, events=events, budget_ms=budget_ms)

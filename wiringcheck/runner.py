@@ -23,30 +23,21 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from wiringcheck import lifecycle
 from wiringcheck.capture import Capture, scrubbed_logs
-from wiringcheck.containment import Containment, Overrun, interrupting_after, new_threads
+from wiringcheck.containment import Containment, Overrun, new_threads
 from wiringcheck.contract import Undecidable, compare_member, parse_member
-from wiringcheck.events import (
-    Expectation,
-    Latency,
-    Recording,
-    RecordingEnd,
-    attach_send_times,
-    check_events,
-    connect_finding,
-    expectation_for,
-    unreached_finding,
-)
+from wiringcheck.diagnose import where_recorded
 from wiringcheck.findings import CheckResult, Finding, Location, Phase, Severity, Status
 from wiringcheck.identifiers import Text, swapped_ids
 from wiringcheck.importing import on_path
-from wiringcheck.probe import placeholders, start_run
-from wiringcheck.probethread import on_own_thread, watch_loop
 from wiringcheck.render import shown_path
 from wiringcheck.report import Report
-from wiringcheck.runrules import check_cross_talk, timestamp_clock
+from wiringcheck.run.judge import Verdict, expectation_for, judge, judge_isolation
+from wiringcheck.run.recording import EMISSION_CHECK, EMIT_ELSEWHERE, Latency, Recording
+from wiringcheck.run.rules.clocks import timestamp_clock
+from wiringcheck.run.rules.unreached import unreached_finding
 from wiringcheck.secrets import Secrets, mask_urls
 from wiringcheck.targets import Handle, make_target
-from wiringcheck.wires import check_wire, parse_wire
+from wiringcheck.wires import Wire, check_wire, parse_wire
 
 if TYPE_CHECKING:
     import ssl
@@ -86,6 +77,8 @@ def plan(settings: Settings) -> list[str]:
     if in_process and settings.trace and any(role.class_ref for role in settings.roles.values()):
         names.append("startup guards")
     names.append("probe")
+    if not in_process and settings.probe.emit:
+        names.append(EMISSION_CHECK)
     if in_process:
         names.append("probe: runtime errors")
     names += [f"event: {event}" for event in settings.probe.events]
@@ -185,7 +178,7 @@ async def run_async(
 
         users_of("ws://127.0.0.1/", settings, environ)  # a usage error (same token twice) before anything boots
     target = make_target(settings)
-    secrets = Secrets.from_settings(settings, environ)
+    secrets = Secrets(settings.credentials(environ))
     state = _Run(
         settings=settings,
         observer=observer or _Silent(),
@@ -203,6 +196,8 @@ async def run_async(
         # The backend's folders on sys.path for the whole run (its classes are imported after a failed
         # boot too), and off it after.
         stack.enter_context(on_path(settings.pythonpath))
+        # [env]: set before anything imports the backend (its roles' classes too), restored after it stopped.
+        stack.enter_context(lifecycle.backend_environment(settings))
         stack.enter_context(state.containment.installed(asyncio.get_running_loop()))
         # Log lines are output too (the backend's own handlers, pytest's captured logs).
         state.cover_log_handlers = stack.enter_context(scrubbed_logs(secrets))
@@ -255,12 +250,19 @@ async def _boot(state: _Run, target: Target) -> Handle | None:
     async with AsyncExitStack() as stack:
         stack.enter_context(state.capture.logs(Phase.BOOT))
         stack.enter_context(state.capture.python_warnings())
-        stack.enter_context(state.capture.logging_watch())
+        stack.enter_context(state.capture.logging_watch(_own_packages(settings)))
         outcome = await lifecycle.start(target, settings)
     state.result("boot", Phase.BOOT, [outcome.finding] if outcome.finding else [], started)
     if outcome.handle is not None:
         state.ready_at = outcome.handle.ready_at if outcome.handle.ready_at is not None else state.clock()
     return outcome.handle
+
+
+def _own_packages(settings: Settings) -> tuple[str, ...]:
+    """The top-level packages the configuration names (the target, the roles' classes and globals): the backend's."""
+    refs = [settings.app, settings.boot, *(role.class_ref for role in settings.roles.values())]
+    refs += [role.path for role in settings.roles.values() if ":" in role.path]
+    return tuple(dict.fromkeys(ref.split(":")[0].split(".")[0] for ref in refs if ref and ":" in ref))
 
 
 # -- roles, contract, wires, startup calls --------------------------------------------------------
@@ -359,7 +361,8 @@ def _check_wires_and_calls(state: _Run) -> None:
             state.skip(f"wire: {text}", Phase.WIRES, f"role {missing[0]!r} was not found")
             continue
         started = state.clock()
-        state.result(f"wire: {text}", Phase.WIRES, check_wire(wire, state.roles), started)
+        findings = [_located(state, wire, f) if f.code == "WC213" else f for f in check_wire(wire, state.roles)]
+        state.result(f"wire: {text}", Phase.WIRES, findings, started)
 
     state.enter(Phase.STARTUP)
     # Boot completed, so an unawaited setter is a wiring failure, not a boot failure.
@@ -373,9 +376,39 @@ def _check_wires_and_calls(state: _Run) -> None:
         started = state.clock()
         state.result(name, Phase.STARTUP, state.tracer.check_must_call(call, state.ready_at), started)
     if state.tracer is not None:
-        guard_findings = state.tracer.guard_findings()
+        guard_findings = state.tracer.guard_findings(_failed_by_role(state.report.checks))
         if guard_findings:
             state.result("startup guards", Phase.STARTUP, guard_findings, state.clock())
+
+
+def _located(state: _Run, wire: Wire, finding: Finding) -> Finding:
+    """A stored startup failure (WC213) with where it was raised, or where startup logged it as it caught it."""
+    path = next(path for path in wire.paths)
+    try:
+        value = lifecycle.resolve_path(state.roles[path[0]], ".".join(path[1:])) if len(path) > 1 else None
+    except LookupError:
+        return finding
+    location, evidence = where_recorded(value, state.capture.log_records())
+    if location is None:
+        return finding
+    return replace(finding, location=location, evidence=(*finding.evidence, *evidence))
+
+
+def _failed_by_role(checks: list[CheckResult]) -> dict[str, list[str]]:
+    """The failed wire and startup-call checks, by the roles they involve: what a skipping guard explains."""
+    failed: dict[str, list[str]] = {}
+    for check in checks:
+        if check.status is not Status.FAILED:
+            continue
+        if check.phase == Phase.WIRES:
+            roles = {path[0] for path in parse_wire(check.name.removeprefix("wire: ")).paths}
+        elif check.phase == Phase.STARTUP and check.name.startswith("startup call: "):
+            roles = {check.name.removeprefix("startup call: ").partition(".")[0]}
+        else:
+            continue
+        for role in sorted(roles):
+            failed.setdefault(role, []).append(check.name)
+    return failed
 
 
 # -- probe -----------------------------------------------------------------------------------------
@@ -395,58 +428,22 @@ def _scenario_checks(scenario: Scenario) -> list[str]:
 async def _record(
     state: _Run, handle: Handle, probe: ProbeSettings, users: list[SimulatedUser]
 ) -> tuple[list[Recording], list[Finding]]:
-    """Record the probe's run (with `[isolation]`, every user's at once), with the backend's emissions.
+    """Record the probe's run (with `[isolation]`, every user's at once) the one in-process way (`run.inprocess`)."""
+    from wiringcheck.run.inprocess import record
 
-    In-process, the client runs on its own thread and loop (`probethread`), so a busy
-    backend loop cannot delay it, and a watcher on the backend's loop records when it
-    was blocked.
-    """
-    started = state.clock()
-    bound = probe.connect_timeout * 2 + probe.deadline + sum(step.timeout for step in probe.setup) + 1.0
-    blocked: list[Finding] = []
-    stalls: list[tuple[float, float]] = []
-    from wiringcheck.tracer import emissions_recorded
-
-    async def recorded() -> list[Recording]:
-        if users:
-            from wiringcheck.isolation import record_users
-
-            return await record_users(
-                users, state.environ, ws_url=handle.ws_url, ssl_context=state.ssl_context, clock=state.clock
-            )
-        return [await start_run(handle.ws_url, probe, state.environ, ssl_context=state.ssl_context, clock=state.clock)]
-
-    with emissions_recorded(state.roles, probe.emit, state.clock) as emissions:
-        try:
-            with interrupting_after(bound):
-                async with asyncio.timeout(bound):
-                    if handle.sends is not None:
-                        watcher = asyncio.create_task(watch_loop(state.clock, stalls), name="wiringcheck-loop-watch")
-                        try:
-                            recordings = await on_own_thread(recorded)
-                        finally:
-                            watcher.cancel()
-                    else:
-                        recordings = await recorded()
-        except (TimeoutError, Overrun):  # start_run bounds its own awaits; this is the last line of defence
-            now = state.clock()
-            recordings = [
-                Recording(
-                    run_id=placeholders(probe)["run_id"], trigger_at=started, ended_at=now, end=RecordingEnd.DEADLINE
-                )
-                for _ in range(max(len(users), 1))
-            ]
-            blocked = [_blocked_run(bound, overrun) for overrun in state.containment.take_overruns(Phase.PROBE)]
+    recorded = await record(
+        handle,
+        state.roles,
+        [user.probe for user in users] or [probe],
+        state.environ,
+        clock=state.clock,
+        ssl_context=state.ssl_context,
+        take_overruns=lambda: state.containment.take_overruns(Phase.PROBE),
+    )
+    blocked = [_blocked_run(recorded.bound, overrun) for overrun in recorded.overruns]
     if not blocked:
         blocked = [_blocked_run(probe.deadline, overrun) for overrun in state.containment.take_overruns(Phase.PROBE)]
-    sends = list(handle.sends) if handle.sends is not None else None
-    finished = []
-    for recording in recordings:
-        if sends is not None:
-            recording = replace(recording, frames=attach_send_times(recording.frames, sends))
-        mine = tuple(e for e in emissions if e.run_id in (None, recording.run_id))
-        finished.append(replace(recording, emissions=mine, loop_stalls=tuple(stalls)))
-    return finished, blocked
+    return recorded.recordings, blocked
 
 
 async def _probe(state: _Run, handle: Handle, scenario: Scenario | None = None) -> None:
@@ -471,7 +468,7 @@ async def _probe(state: _Run, handle: Handle, scenario: Scenario | None = None) 
             if learned is not None:  # a supervising process scrubs what the backend wrote with them too
                 learned(each.secrets)
     if scenario is None:
-        state.report.extra["run_id"] = recording.run_id
+        state.report.extra["run_id"] = recording.id
         state.report.extra["users"] = len(recordings)
     exits = [lifecycle.exit_finding(Phase.PROBE, item) for item in state.containment.take(Phase.PROBE)]
     runtime = state.capture.runtime_findings()
@@ -479,18 +476,9 @@ async def _probe(state: _Run, handle: Handle, scenario: Scenario | None = None) 
         state.result(f"{prefix}probe: runtime errors", Phase.PROBE, runtime, started)
     latency = Latency.SEND if handle.latency == Latency.SEND else Latency.TIMESTAMP
     target_in_process = state.settings.target_kind != "url"
-    if scenario is None:
-        state.report.clock = (
-            (
-                "monotonic: backend emitting call (probe.emit) → hand-off (ASGI websocket.send) → probe receive, "
-                "in one process"
-                if probe.emit
-                else "monotonic: backend hand-off (ASGI websocket.send) to probe receive, in one process"
-            )
-            if latency == Latency.SEND
-            else timestamp_clock(probe.timestamp_field, synced=probe.assume_synced_clocks or target_in_process)
-        )
-    unreached = unreached_finding(recording, mask_urls(handle.ws_url), probe, hint=_CONNECT_HINT)
+    if scenario is None and probe.emit and not target_in_process:
+        state.skip(EMISSION_CHECK, Phase.PROBE, EMIT_ELSEWHERE)
+    unreached = unreached_finding(recording, mask_urls(recording.url or handle.ws_url), probe.auth, hint=_CONNECT_HINT)
     if unreached is not None:
         state.result(f"{prefix}probe", Phase.PROBE, [*exits, unreached], started)
         for event in probe.events:
@@ -504,28 +492,30 @@ async def _probe(state: _Run, handle: Handle, scenario: Scenario | None = None) 
     if target_in_process:
         # The backend runs in this process: its timestamps come from the probe's own clock.
         expectation = replace(expectation, assume_synced_clocks=True)
-    verdict = check_events(recording, expectation)
+    verdict = judge(recording, expectation)
     isolation: list[Finding] = []
     if users:
-        isolation, went = _check_isolation(users, recordings, expectation)
+        labelled = [(user.label, each) for user, each in zip(users, recordings, strict=True)]
+        isolation, went = judge_isolation(labelled, expectation)
         for findings in verdict.per_event.values():
             findings[:] = [
                 replace(f, evidence=(*f.evidence, *went.get(users[0].label, []))) if f.code == "WC402" else f
                 for f in findings
             ]
     if scenario is None:
+        state.report.clock = _clock(probe, latency, verdict, synced=probe.assume_synced_clocks or target_in_process)
         state.report.events = verdict.timeline
         state.report.timings = verdict.timings
         state.report.extra["other_runs"] = verdict.other_runs
         if verdict.ignored or verdict.unexpected:
             state.report.extra.update(ignored_frames=verdict.ignored, unexpected_frames=verdict.unexpected)
-        if verdict.run_id and verdict.run_id != recording.run_id:
+        if verdict.run_id and verdict.run_id != recording.id:
             state.report.extra["run_id"] = verdict.run_id
     else:
         state.report.extra.setdefault("scenarios", []).append(
             {
                 "name": scenario.name,
-                "run_id": verdict.run_id or recording.run_id,
+                "run_id": verdict.run_id or recording.id,
                 "events": [dataclasses.asdict(record) for record in verdict.timeline],
                 "timings": verdict.timings,
             }
@@ -550,22 +540,17 @@ async def _probe(state: _Run, handle: Handle, scenario: Scenario | None = None) 
         state.result(ISOLATION_CHECK, Phase.PROBE, isolation, started)
 
 
-def _check_isolation(
-    users: list[SimulatedUser], recordings: list[Recording], expectation: Expectation
-) -> tuple[list[Finding], dict[str, list[str]]]:
-    """Cross-talk between the users, and each other user's own run judged like the probe's (prefixed by its label)."""
-    runs = [user.run(recording) for user, recording in zip(users, recordings, strict=True)]
-    findings, went = check_cross_talk(runs)
-    for run in runs[1:]:
-        if run.recording.end in (RecordingEnd.CONNECT_FAILED, RecordingEnd.AUTH_REJECTED, RecordingEnd.SETUP_FAILED):
-            reason = run.recording.error or run.recording.end
-            findings.append(connect_finding(run.recording, run.label, hint=f"Check the isolation tokens ({reason})."))
-            continue
-        verdict = check_events(run.recording, expectation)
-        for finding in verdict.findings:
-            evidence = (*finding.evidence, *went.get(run.label, [])) if finding.code == "WC402" else finding.evidence
-            findings.append(replace(finding, message=f"{run.label}: {finding.message}", evidence=evidence))
-    return findings, went
+def _clock(probe: ProbeSettings, latency: Latency, verdict: Verdict, *, synced: bool) -> str:
+    """How latency was measured, as it was: the emitting call is named only when one was seen for the run."""
+    if latency != Latency.SEND:
+        return timestamp_clock(probe.timestamp_field, synced=synced)
+    handed = "ASGI http.response.body" if probe.over_http else "ASGI websocket.send"
+    handoff = f"monotonic: backend hand-off ({handed}) to probe receive, in one process"
+    if not probe.emit:
+        return handoff
+    if any(record.emitted_at_ms is not None for record in verdict.timeline):
+        return f"monotonic: backend emitting call (probe.emit) → hand-off ({handed}) → probe receive, in one process"
+    return f"{handoff}; probe.emit: no call of its methods was seen for this run's events"
 
 
 # -- late wiring -----------------------------------------------------------------------------------

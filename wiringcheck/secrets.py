@@ -37,19 +37,18 @@ import enum
 import html
 import json
 import re
-from collections.abc import Callable, Iterable, Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
 from urllib.parse import parse_qsl, quote, quote_plus, urlsplit
-
-if TYPE_CHECKING:
-    from wiringcheck.config import Settings
 
 __all__ = [
     "ELLIPSIS",
     "MIN_FRAGMENT",
     "MIN_SECRET_LENGTH",
     "REDACTED",
+    "SECRET_NAMES",
     "Secrets",
+    "looks_secret",
     "map_strings",
     "mask_urls",
     "shorten",
@@ -77,6 +76,17 @@ _T = TypeVar("_T")
 
 _URL = re.compile(r"(?i)\b(?:wss?|https?)://[^\s'\"<>`]*[^\s'\"<>`:,.;!?)\]}]")
 """A URL in prose: it never ends with the punctuation that follows it (``ws://h/ws?token=x: refused``)."""
+
+
+SECRET_NAMES = ("token", "secret", "ticket", "password", "passwd", "key", "credential")
+"""A value whose name contains one of these (any case) is a credential: a setup step's capture, an `[env]`
+variable. It is scrubbed from every output."""
+
+
+def looks_secret(name: str) -> bool:
+    """Whether a value called `name` is treated as a credential (`SECRET_NAMES`)."""
+    lowered = name.lower()
+    return any(part in lowered for part in SECRET_NAMES)
 
 
 def shorten(text: str, limit: int) -> str:
@@ -231,26 +241,6 @@ class Secrets:
             if len(form) >= MIN_FRAGMENT:
                 self._heads.setdefault(form[:MIN_FRAGMENT], []).append(form)
                 self._tails.setdefault(form[-MIN_FRAGMENT:], []).append(form)
-
-    @classmethod
-    def from_settings(cls, settings: Settings, environ: Mapping[str, str], *extra: str | None) -> Secrets:
-        """The secrets a run of `settings` sends: its token (however sent: query, header, subprotocol,
-        first message, cookie), its setup steps' tokens, and the credentials in its URLs."""
-        values: list[str | None] = [*extra]
-        auth = settings.probe.auth
-        if auth.enabled:
-            values.append(auth.resolve(environ))
-            if settings.isolation.enabled:
-                fallback = auth.resolve(environ)
-                values.extend(
-                    settings.isolation.token_for(n, environ, fallback) for n in range(1, settings.isolation.users + 1)
-                )
-        for step in settings.probe.setup:  # setup steps send their own credentials
-            if step.auth.enabled:
-                values.append(step.auth.resolve(environ))
-        for url in (settings.url, settings.ws_url):
-            values.extend(url_secrets(url))
-        return cls(values)
 
     def __bool__(self) -> bool:
         return bool(self._forms)

@@ -117,7 +117,7 @@ class Watchdog:
         )
         report = Report(kind="run", target=f"{self.settings.target_kind} {mask_urls(self.settings.target)}")
         report.checks = [*self.checks, CheckResult.judged("watchdog", self.phase, [finding])]
-        report = Secrets.from_settings(self.settings, os.environ, *self.learned).scrub(report)
+        report = Secrets([*self.settings.credentials(os.environ), *self.learned]).scrub(report)
         try:
             if self.deliver is not None:
                 self.deliver(report)

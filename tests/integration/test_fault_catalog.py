@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from wiringcheck.report import ExitCode
@@ -40,6 +42,28 @@ CATALOG = {
     "silent_tool_error": (ExitCode.CHECK_FAILED, {"WC105", "WC402", "WC409"}),
     "broadcast_fallback": (ExitCode.CHECK_FAILED, {"WC424"}),
     "wrong_routing_key": (ExitCode.CHECK_FAILED, {"WC402", "WC409", "WC424"}),
+    # A cause and its symptoms in one report (issue 20): the cause leads, on every target kind.
+    "degraded_startup": (ExitCode.CHECK_FAILED, {"WC105", "WC106", "WC201", "WC211", "WC213", "WC402", "WC408"}),
+    "studio_guarded_rename": (ExitCode.CHECK_FAILED, {"WC107", "WC211"}),
+    "dropped_task": (ExitCode.CHECK_FAILED, {"WC110", "WC402", "WC409"}),
+    "blocking_handler": (ExitCode.CHECK_FAILED, {"WC420"}),
+    # Run ids the server assigns (fixtures/serverids): only an isolation check sees a broadcast there.
+    "serverids_broadcast": (ExitCode.CHECK_FAILED, {"WC424"}),
+    # An agent chat over Server-Sent Events (fixtures/ssechat).
+    "ssechat_buffered": (ExitCode.CHECK_FAILED, {"WC405"}),
+    "ssechat_no_terminal": (ExitCode.CHECK_FAILED, {"WC402", "WC408"}),
+    "ssechat_tool_result_missing": (ExitCode.CHECK_FAILED, {"WC402", "WC415"}),
+    "ssechat_unwired": (ExitCode.CHECK_FAILED, {"WC201", "WC417"}),
+    "ndjsonchat_html_error": (ExitCode.CHECK_FAILED, {"WC417"}),
+    # pydantic-ai's own AG-UI server (fixtures/agui), checked by `preset = "ag-ui"` and its path.
+    "agui_tool_result_dropped": (ExitCode.CHECK_FAILED, {"WC402", "WC415"}),
+    "agui_run_finished_dropped": (ExitCode.CHECK_FAILED, {"WC402", "WC408"}),
+    "agui_run_started_twice": (ExitCode.CHECK_FAILED, {"WC421"}),
+    "agui_buffered": (ExitCode.CHECK_FAILED, {"WC405"}),
+    # Google ADK's own API server (fixtures/adk), checked by `preset = "adk"`; ADK logs the tool's exception.
+    "adk_tool_raises": (ExitCode.CHECK_FAILED, {"WC105", "WC402", "WC412", "WC415"}),
+    "adk_slow_tool": (ExitCode.CHECK_FAILED, {"WC420"}),
+    "adk_buffered": (ExitCode.CHECK_FAILED, {"WC405"}),
     # Healthy variants: what real agents do, and must still pass.
     "repeated_events": (ExitCode.OK, set()),
     "tool_error_reported": (ExitCode.OK, set()),
@@ -51,7 +75,7 @@ LOAD_ONLY = {"drops_under_load": "tests/load/test_load_command.py"}
 
 FIRST_CAUSE = {
     "legacy_setter": "WC106",
-    "guarded_missing": "WC106",
+    "guarded_missing": "WC107",
     "unguarded_rename": "WC101",
     "unawaited_setter": "WC104",
     "signature_drift": "WC101",
@@ -76,8 +100,34 @@ FIRST_CAUSE = {
     "silent_tool_error": "WC409",
     "broadcast_fallback": "WC424",
     "wrong_routing_key": "WC424",
+    "degraded_startup": "WC213",
+    "studio_guarded_rename": "WC107",
+    "dropped_task": "WC110",
+    "blocking_handler": "WC420",
+    "serverids_broadcast": "WC424",
+    "ssechat_buffered": "WC405",
+    "ssechat_no_terminal": "WC408",
+    "ssechat_tool_result_missing": "WC415",
+    "ssechat_unwired": "WC201",
+    "ndjsonchat_html_error": "WC417",
+    "agui_tool_result_dropped": "WC415",
+    "agui_run_finished_dropped": "WC408",
+    "agui_run_started_twice": "WC421",
+    "agui_buffered": "WC405",
+    "adk_tool_raises": "WC412",
+    "adk_slow_tool": "WC420",
+    "adk_buffered": "WC405",
 }
 """The code every report must lead with: the cause, never one of its symptoms (a missing event, the deadline)."""
+
+LOCATED_CAUSE = {
+    "guarded_missing": "fixtures/faults/guarded_missing/app.py:",
+    "degraded_startup": "fixtures/faults/degraded_startup/app.py:",
+    "studio_guarded_rename": "fixtures/faults/studio_guarded_rename/app.py:",
+    "dropped_task": "fixtures/faults/dropped_task/app.py:",
+    "blocking_handler": "fixtures/faults/blocking_handler/app.py:",
+}
+"""Faults whose cause is a line of the backend: the headline names it, file:line."""
 
 
 def test_catalog_covers_every_fault_folder():
@@ -119,6 +169,17 @@ def test_fault_report_leads_with_its_cause(name):
     assert f"first cause: {FIRST_CAUSE[name]}" in console.splitlines()[1]
 
 
+@pytest.mark.parametrize("name", sorted(LOCATED_CAUSE))
+def test_headline_carries_the_causes_location(name):
+    """The console's headline names the cause's file and line, so the first line read says where to look."""
+    from wiringcheck.render import Format
+
+    report = run(fault_settings(name))
+    headline = Format.CONSOLE.render(report).splitlines()[1]
+
+    assert re.search(rf"first cause: {FIRST_CAUSE[name]} {re.escape(LOCATED_CAUSE[name])}\d+ ", headline), headline
+
+
 # Faults seen only on the wire: the frames do not say which backend line emitted them.
 ON_THE_WIRE = {
     "missing_event",
@@ -137,6 +198,19 @@ ON_THE_WIRE = {
     "silent_tool_error",
     "broadcast_fallback",
     "wrong_routing_key",
+    "serverids_broadcast",
+    "ssechat_buffered",
+    "ssechat_no_terminal",
+    "ssechat_tool_result_missing",
+    "ssechat_unwired",
+    "ndjsonchat_html_error",
+    "agui_tool_result_dropped",
+    "agui_run_finished_dropped",
+    "agui_run_started_twice",
+    "agui_buffered",
+    "adk_tool_raises",
+    "adk_slow_tool",
+    "adk_buffered",
 }
 HEALTHY = {"repeated_events", "tool_error_reported"}
 

@@ -13,10 +13,10 @@ import sys
 
 import pytest
 
+from wiringcheck.backend import booted
 from wiringcheck.config import load_settings
-from wiringcheck.events import check_events
+from wiringcheck.run.judge import judge as check_events
 from wiringcheck.runner import run
-from wiringcheck.session import booted
 
 from .helpers import REPO, check, codes
 

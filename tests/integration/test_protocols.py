@@ -202,16 +202,15 @@ def test_a_credential_a_setup_step_received_is_scrubbed():
 @pytest.mark.asyncio
 @pytest.mark.parametrize(("token", "end"), [(TOKEN, "terminal"), ("wrong-token", "auth_rejected")])
 async def test_the_sync_client_speaks_first_message_auth_too(token, end):
-    """record_run_sync (the Locust user's client) waits for the ack, and a refusal is the same auth_rejected end."""
+    """perform_sync (the Locust user's way) waits for the ack, and a refusal is the same auth_rejected end."""
     import asyncio
 
-    from wiringcheck.probe import build_request, record_run_sync
+    from wiringcheck.run.drive import perform_sync
 
     probe_settings = parse_settings(
         {"probe": {"deadline": 2.0, "auth": {**AUTH["first_message"], "token_env": TOKEN_ENV}}}
     ).probe
     async with serve_protocol(reference_run, auth="first_message") as served:
-        request = build_request(served.url, probe_settings, {TOKEN_ENV: token})
-        recording = await asyncio.to_thread(record_run_sync, request, probe_settings)
+        recording = await asyncio.to_thread(perform_sync, served.url, probe_settings, {TOKEN_ENV: token})
 
     assert (end, "first_message") == (recording.end, recording.auth_method)

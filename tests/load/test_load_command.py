@@ -31,6 +31,7 @@ def reference_config(tmp_path: Path, load: str) -> Path:
     pyproject = (REPO / "pyproject.toml").read_text(encoding="utf-8")
     table = pyproject[pyproject.index("[tool.wiringcheck]") : pyproject.index("[tool.ruff]")]
     table = table.replace("[tool.wiringcheck]", f'[tool.wiringcheck]\npythonpath = ["{REPO}"]')
+    table = table[: table.index("[tool.wiringcheck.load]")]  # the test's own [load] table replaces the example
     path = tmp_path / "pyproject.toml"
     path.write_text(f"{table}\n[tool.wiringcheck.load]\n{load}\n", encoding="utf-8")
     return path

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 from wiringcheck.config import DEFAULT_EVENTS
-from wiringcheck.events import Expectation, Frame, Recording, check_events
 from wiringcheck.findings import Severity, Status
 from wiringcheck.load.summary import (
     ClientStats,
@@ -16,6 +15,8 @@ from wiringcheck.load.summary import (
     outcome_of,
     summarize,
 )
+from wiringcheck.run.judge import judge as check_events
+from wiringcheck.run.recording import Expectation, Frame, Recording
 from wiringcheck.thresholds import parse_threshold
 
 EXPECT = Expectation(events=DEFAULT_EVENTS, terminal=DEFAULT_EVENTS[-1], latency="send")
@@ -141,7 +142,10 @@ def test_cross_talk_fails_only_when_users_have_their_own_identity():
     outcomes = [outcome("r1", HEALTHY, other="r2")]
 
     own = build_report(summarize(outcomes, EXPECT, users=1, duration=1.0), [], target="t")
-    shared = build_report(summarize(outcomes, EXPECT, users=1, duration=1.0, shared_identity=True), [], target="t")
+    skipped = "every user has the same token"
+    shared = build_report(
+        summarize(outcomes, EXPECT, users=1, duration=1.0, cross_talk_skipped=skipped), [], target="t"
+    )
 
     assert ["WC505"] == [f.code for c in own.checks if c.name == "load: cross-talk" for f in c.findings]
     assert Status.SKIPPED == next(c.status for c in shared.checks if c.name == "load: cross-talk")
@@ -174,3 +178,19 @@ def test_scrubbing_tokens_leaves_words_that_share_their_prefix():
     secrets = Secrets(["load-token-1"])
 
     assert "kind load; cut ***…; whole ***" == secrets.scrub_text("kind load; cut load-tok…; whole load-token-1")
+
+
+def test_a_run_with_two_findings_of_one_code_counts_once():
+    """Two WC406 in one run are one failed run, never "2 of 1 runs failed with WC406"."""
+    frames = ["not json", "still not json", *(json.dumps({"type": name, "run_id": "r1"}) for name in DEFAULT_EVENTS)]
+    rec = Recording(
+        run_id="r1",
+        trigger_at=1.0,
+        ended_at=2.0,
+        frames=tuple(Frame(received_at=1.0 + 0.001 * n, data=data) for n, data in enumerate(frames)),
+    )
+    outcome = outcome_of(rec, check_events(rec, EXPECT), EXPECT, user=1)
+    report = build_report(summarize([outcome], EXPECT, users=1, duration=1.0), [], target="t")
+
+    (finding,) = [f for f in report.findings if f.code == "WC507"]
+    assert finding.message.startswith("1 of 1 run failed with WC406")

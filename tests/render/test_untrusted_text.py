@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 import xml.etree.ElementTree as ET
 
-from wiringcheck.events import DEFAULT_EVENTS
 from wiringcheck.findings import CheckResult, Finding, Phase
 from wiringcheck.render import Format, printable
 from wiringcheck.report import EventRecord, Report
+from wiringcheck.run.recording import DEFAULT_EVENTS
 
 HOSTILE = "bye\n::warning::pwned\r\nPASSED\x1b[2J\x00\u202eend"
 

@@ -246,10 +246,10 @@ def observed_table(app: str, *, pythonpath: tuple[Path, ...] = ()) -> tuple[str,
     from wiringcheck.config import Settings
 
     async def observe() -> tuple[str, list[str]]:
+        from wiringcheck.backend import booted
         from wiringcheck.commands.inspect import suggested_table, websocket_routes
-        from wiringcheck.probe import start_run
         from wiringcheck.protocol import decode_frame, frame_shapes, suggest_probe_table
-        from wiringcheck.session import booted
+        from wiringcheck.run.drive import perform
 
         settings = Settings(app=app, pythonpath=pythonpath)
         async with booted(settings) as backend:
@@ -257,7 +257,7 @@ def observed_table(app: str, *, pythonpath: tuple[Path, ...] = ()) -> tuple[str,
             ws_path = routes[0] if routes else settings.ws_path
             check_derived(ws_path, "the app's WebSocket route")
             origin = backend.ws_url[: -len(settings.ws_path)] if backend.ws_url.endswith(settings.ws_path) else ""
-            recording = await start_run(origin + ws_path, settings.probe, {})
+            recording = await perform(origin + ws_path, settings.probe, {})
         protocol = settings.probe.protocol()
         messages = [item.message for frame in recording.frames for item in decode_frame(protocol, frame.data)]
         shapes = frame_shapes(messages)

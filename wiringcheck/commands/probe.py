@@ -1,10 +1,12 @@
 """`wiringcheck probe URL`: the pre-deploy smoke gate against a server that is already running.
 
-It connects a real WebSocket client (``ws://`` or ``wss://``, with a private CA from
-``--cafile``), starts an agent run, and judges what arrives with the same event
-checker as `wiringcheck run`. ``--runs N`` repeats the run and reports p50, p95 and
+It makes the same run as `wiringcheck run` (`run.drive`: setup steps, auth, the session)
+against a URL (``ws://`` or ``wss://``, with a private CA from ``--cafile``) and judges
+what arrives with the same judge. ``--runs N`` repeats the run and reports p50, p95 and
 max delivery latency per event (from each event's timestamp field: the server is
-another process), failing on the percentile the configuration names.
+another process), failing on the percentile the configuration names. ``--isolation``
+(or ``[isolation] enabled``) runs K users at once in every run, and each
+``[[scenarios]]`` table is run once after the runs, as `wiringcheck run` does.
 
 The token comes from the environment variable named by ``--token-env``, never from a
 flag's value, and it is scrubbed from every byte this command writes: the console,
@@ -19,28 +21,23 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from wiringcheck import runrules
 from wiringcheck.boundedjson import loads
 from wiringcheck.config import Auth, ProbeSettings, Settings, find_config, load_settings
 from wiringcheck.errors import UsageError
-from wiringcheck.events import (
-    PERCENTILES,
-    Latency,
-    RecordingEnd,
-    check_events,
-    check_latency_summary,
-    expectation_for,
-    unreached_finding,
-)
 from wiringcheck.findings import CheckResult, Finding, Phase
 from wiringcheck.report import Report
+from wiringcheck.run.judge import Verdict, expectation_for, judge, judge_isolation
+from wiringcheck.run.recording import EMISSION_CHECK, EMIT_ELSEWHERE, NOT_STARTED, Latency, Recording, RecordingEnd
+from wiringcheck.run.rules.clocks import timestamp_clock
+from wiringcheck.run.rules.percentiles import PERCENTILES, check_latency_summary
+from wiringcheck.run.rules.unreached import unreached_finding
 from wiringcheck.secrets import Secrets, mask_urls
 
 if TYPE_CHECKING:
     import ssl
     from collections.abc import Mapping, Sequence
 
-    from wiringcheck.events import Recording, Verdict
+    from wiringcheck.config import Scenario
     from wiringcheck.render import Outputs
 
 __all__ = ["ProbeRequestOptions", "build_report", "probe_command"]
@@ -64,6 +61,7 @@ class ProbeRequestOptions:
     cafile: Path | None = None
     runs: int = 1
     assume_synced_clocks: bool = False
+    isolation: bool = False
 
 
 # -- settings ------------------------------------------------------------------------------------
@@ -136,8 +134,8 @@ def _auth(configured: Auth, options: ProbeRequestOptions, environ: Mapping[str, 
 
 def ssl_context_for(url: str, cafile: Path | None) -> ssl.SSLContext | None:
     """The TLS context trusting the private CA in `cafile`, or None for the system's trust store."""
-    if cafile is not None and not url.startswith("wss://"):
-        raise UsageError("--cafile is for wss:// URLs; this URL is not encrypted")
+    if cafile is not None and not url.startswith(("wss://", "https://")):
+        raise UsageError("--cafile is for wss:// and https:// URLs; this URL is not encrypted")
     if cafile is None:
         return None
     import ssl
@@ -150,34 +148,75 @@ def ssl_context_for(url: str, cafile: Path | None) -> ssl.SSLContext | None:
         raise UsageError(f"--cafile {cafile}: not a PEM certificate bundle ({exc})") from None
 
 
+def _transport_for(url: str, probe: ProbeSettings) -> ProbeSettings:
+    """An http(s):// URL is an HTTP stream (SSE unless the configuration says NDJSON); a ws(s):// one a socket."""
+    over_http = url.startswith(("http://", "https://"))
+    if over_http and not probe.over_http:
+        return replace(probe, transport="sse")
+    if not over_http and probe.over_http:
+        raise UsageError(f"{url!r} is a WebSocket URL, but probe.transport is {probe.transport!r}: give an http(s) URL")
+    return probe
+
+
 # -- running -------------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class ProbeRuns:
+    """What the probe recorded: each run's recording, each run's users (with isolation), each scenario's run."""
+
+    recordings: list[Recording]
+    users: list[list[tuple[str, Recording]]]
+    scenarios: list[tuple[Scenario, Recording]]
 
 
 async def record_runs(
     url: str,
-    probe: ProbeSettings,
+    settings: Settings,
     environ: Mapping[str, str],
     *,
     runs: int,
     ssl_context: ssl.SSLContext | None = None,
     observer: Any = None,
-) -> list[Recording]:
-    """Start `runs` agent runs one after the other; stop early when the server cannot be reached."""
-    import asyncio
+) -> ProbeRuns:
+    """Make `runs` runs one after the other (each with every isolation user at once), then each scenario once.
 
-    from wiringcheck.probe import start_run
+    `probe.warmup` unjudged runs go first. Stops early when the server cannot be reached:
+    the other runs would say the same.
+    """
+    import time
 
-    recordings: list[Recording] = []
-    bound = probe.connect_timeout + probe.deadline + sum(step.timeout for step in probe.setup) + 2.0
+    from wiringcheck.run.drive import perform, perform_users
+
+    users = _users(url, settings, environ) if settings.isolation.enabled else []
+    probes = [probe for _, probe in users] or [settings.probe]
+    recorded = ProbeRuns([], [], [])
+    for _ in range(settings.probe.warmup):
+        if observer is not None:
+            observer.phase_started("warm-up")
+        warmup = await perform(url, settings.probe, environ, ssl_context=ssl_context, clock=time.monotonic)
+        if warmup.end in (RecordingEnd.CONNECT_FAILED, RecordingEnd.AUTH_REJECTED):
+            break  # the judged run says why, with its finding
     for index in range(runs):
         if observer is not None:
             observer.phase_started("probe" if runs == 1 else f"probe {index + 1}/{runs}")
-        async with asyncio.timeout(bound):
-            recording = await start_run(url, probe, environ, ssl_context=ssl_context)
-        recordings.append(recording)
-        if recording.end in (RecordingEnd.CONNECT_FAILED, RecordingEnd.AUTH_REJECTED):
-            break
-    return recordings
+        recordings = await perform_users(url, probes, environ, ssl_context=ssl_context, clock=time.monotonic)
+        recorded.recordings.append(recordings[0])
+        if users:
+            recorded.users.append([(label, each) for (label, _), each in zip(users, recordings, strict=True)])
+        if recordings[0].end in (RecordingEnd.CONNECT_FAILED, RecordingEnd.AUTH_REJECTED):
+            return recorded
+    for scenario in settings.scenarios:
+        if observer is not None:
+            observer.phase_started(f"scenario {scenario.name}")
+        recorded.scenarios.append((scenario, await perform(url, scenario.probe, environ, ssl_context=ssl_context)))
+    return recorded
+
+
+def _users(url: str, settings: Settings, environ: Mapping[str, str]) -> list[tuple[str, ProbeSettings]]:
+    from wiringcheck.isolation import users_of
+
+    return [(user.label, user.probe) for user in users_of(url, settings, environ)]
 
 
 def _merge(findings: list[tuple[int, Finding]], runs: int) -> list[Finding]:
@@ -203,27 +242,37 @@ _CONNECT_HINT = (
 )
 
 
-def build_report(url: str, probe: ProbeSettings, recordings: Sequence[Recording], *, runs: int) -> Report:
+def build_report(
+    url: str,
+    probe: ProbeSettings,
+    recordings: Sequence[Recording],
+    *,
+    runs: int,
+    users: Sequence[Sequence[tuple[str, Recording]]] = (),
+    scenarios: Sequence[tuple[Scenario, Recording]] = (),
+) -> Report:
     """The probe's report: one check for the connection and the run, one per expected event.
 
     With several runs, each event's latency is summarized as p50/p95/max (in
     ``report.extra["latency_ms"]``) and the budget applies to ``probe.percentile``.
+    With `users` (each run's isolation users, the probe's first), an ``isolation``
+    check; with `scenarios`, each scenario's checks, as `wiringcheck run` reports them.
     The report is not scrubbed yet: `probe_command` does that before writing it.
     """
     expectation = expectation_for(probe, latency=Latency.TIMESTAMP)
     shown = mask_urls(url)
     report = Report(kind="probe", target=f"url {shown}", budget_ms=probe.budget_ms)
-    report.clock = runrules.timestamp_clock(probe.timestamp_field, synced=probe.assume_synced_clocks)
+    report.clock = timestamp_clock(probe.timestamp_field, synced=probe.assume_synced_clocks)
     report.extra.update(runs=runs, completed_runs=len(recordings), percentile=probe.percentile)
 
     verdicts: list[tuple[int, Verdict]] = []
     general: list[tuple[int, Finding]] = []
     for index, recording in enumerate(recordings):
-        unreached = unreached_finding(recording, shown, probe, hint=_CONNECT_HINT)
+        unreached = unreached_finding(recording, shown, probe.auth, hint=_CONNECT_HINT)
         if unreached is not None:
             general.append((index, unreached))
             continue
-        verdict = check_events(recording, expectation)
+        verdict = judge(recording, expectation)
         verdicts.append((index, verdict))
         general.extend((index, finding) for finding in verdict.general)
     if len(recordings) < runs:
@@ -231,6 +280,8 @@ def build_report(url: str, probe: ProbeSettings, recordings: Sequence[Recording]
 
     elapsed = sum(r.ended_at - r.trigger_at for r in recordings)
     report.add(CheckResult.judged("probe", Phase.PROBE, _merge(general, runs), duration=elapsed))
+    if probe.emit:
+        report.add(CheckResult.skipped(EMISSION_CHECK, Phase.PROBE, EMIT_ELSEWHERE))
 
     latencies: dict[str, dict[str, float | int]] = {}
     for event in probe.events:
@@ -257,12 +308,40 @@ def build_report(url: str, probe: ProbeSettings, recordings: Sequence[Recording]
         report.add(CheckResult.judged(name, Phase.PROBE, findings, duration=duration))
     report.extra["latency_ms"] = latencies
 
+    if users:
+        isolation = [
+            (index, finding)
+            for index, labelled in enumerate(users)
+            if labelled[0][1].end not in NOT_STARTED
+            for finding in judge_isolation(labelled, expectation)[0]
+        ]
+        report.add(CheckResult.judged("isolation", Phase.PROBE, _merge(isolation, runs), duration=0.0))
+    for scenario, recording in scenarios:
+        _add_scenario(report, shown, scenario, recording)
     if verdicts:
         last = verdicts[-1][1]
         report.events = last.timeline
         report.timings = last.timings
     report.duration = elapsed
     return report
+
+
+def _add_scenario(report: Report, shown: str, scenario: Scenario, recording: Recording) -> None:
+    """A scenario's run, reported as `wiringcheck run` reports it: its probe check and one check per event."""
+    prefix = f"scenario {scenario.name}: "
+    probe = scenario.probe
+    unreached = unreached_finding(recording, shown, probe.auth, hint=_CONNECT_HINT)
+    elapsed = recording.ended_at - recording.trigger_at
+    if unreached is not None:
+        report.add(CheckResult.judged(f"{prefix}probe", Phase.PROBE, [unreached], duration=elapsed))
+        for event in probe.events:
+            report.add(CheckResult.skipped(f"{prefix}event: {event}", Phase.PROBE, "the probe could not start a run"))
+        return
+    verdict = judge(recording, expectation_for(probe, latency=Latency.TIMESTAMP))
+    report.add(CheckResult.judged(f"{prefix}probe", Phase.PROBE, verdict.general, duration=elapsed))
+    for event, findings in verdict.per_event.items():
+        report.add(CheckResult.judged(f"{prefix}event: {event}", Phase.PROBE, findings))
+    report.extra.setdefault("scenarios", []).append({"name": scenario.name, "run_id": verdict.run_id or recording.id})
 
 
 def _first_of(verdict: Verdict, event: str) -> Any:
@@ -286,12 +365,28 @@ def probe_command(
     from wiringcheck.render import Format, write_outputs
 
     env = os.environ if environ is None else environ
-    if not url.startswith(("ws://", "wss://")):
-        raise UsageError(f"URL must start with ws:// or wss://, got {url!r}")
+    if not url.startswith(("ws://", "wss://", "http://", "https://")):
+        raise UsageError(f"URL must start with ws://, wss:// (a WebSocket) or http(s):// (an HTTP stream), got {url!r}")
     if options.runs < 1:
         raise UsageError(f"--runs must be at least 1, got {options.runs}")
-    probe = probe_settings(options, env)
-    secrets = Secrets.from_settings(Settings(url=url, probe=probe), env)
+    probe = _transport_for(url, probe_settings(options, env))
+    base = _base_settings(options.config)
+    isolation = replace(base.isolation, enabled=True) if options.isolation else base.isolation
+    # A scenario sends what the flags say the probe sends: the same credentials, the same clocks.
+    scenarios = tuple(
+        replace(
+            each,
+            probe=replace(
+                each.probe,
+                auth=probe.auth,
+                connect_timeout=probe.connect_timeout,
+                assume_synced_clocks=probe.assume_synced_clocks,
+            ),
+        )
+        for each in base.scenarios
+    )
+    settings = replace(base, url=url, app=None, boot=None, probe=probe, isolation=isolation, scenarios=scenarios)
+    secrets = Secrets(settings.credentials(env))
     context = ssl_context_for(url, options.cafile)
 
     observer = None
@@ -302,15 +397,23 @@ def probe_command(
 
         observer = ConsoleObserver(make_console(sys.stderr), verbosity=outputs.verbosity)
     try:
-        recordings = asyncio.run(
-            record_runs(url, probe, env, runs=options.runs, ssl_context=context, observer=observer)
+        recorded = asyncio.run(
+            record_runs(url, settings, env, runs=options.runs, ssl_context=context, observer=observer)
         )
     finally:
         if observer is not None:
             observer.close()
-    captured = [value for recording in recordings for value in recording.secrets]
+    everything = [
+        *recorded.recordings,
+        *(each for labelled in recorded.users for _, each in labelled),
+        *(each for _, each in recorded.scenarios),
+    ]
+    captured = [value for recording in everything for value in recording.secrets]
     if captured:  # a credential a setup step received is a secret too
         secrets = secrets.with_values(*captured)
-    report = secrets.scrub(build_report(url, probe, recordings, runs=options.runs))
+    report = build_report(
+        url, probe, recorded.recordings, runs=options.runs, users=recorded.users, scenarios=recorded.scenarios
+    )
+    report = secrets.scrub(report)
     write_outputs(report, outputs)
     return int(report.exit_code)

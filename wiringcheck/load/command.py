@@ -14,20 +14,20 @@ from __future__ import annotations
 
 import asyncio
 import os
-import re
 import sys
 import time
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from wiringcheck.capture import Capture, scrubbed_logs
-from wiringcheck.config import Auth, LoadSettings, ProbeSettings, Settings
+from wiringcheck.config import LoadSettings, ProbeSettings, Settings, split_tokens, user_identity
 from wiringcheck.errors import LoadError, UsageError, WiringcheckError
-from wiringcheck.events import Latency, expectation_for
-from wiringcheck.findings import CheckResult
+from wiringcheck.findings import CheckResult, Phase
 from wiringcheck.load.summary import ClientStats, build_report, default_thresholds, summarize
 from wiringcheck.load.worker import UserPlan, WorkerPlan, WorkerResult
-from wiringcheck.thresholds import parse_threshold
+from wiringcheck.run.judge import expectation_for
+from wiringcheck.run.recording import EMISSION_CHECK, EMIT_ELSEWHERE, Latency
+from wiringcheck.thresholds import parse_thresholds
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -40,6 +40,7 @@ if TYPE_CHECKING:
 __all__ = [
     "LoadError",
     "LoadOptions",
+    "cross_talk_unknowable",
     "drive_bound",
     "fit_machine",
     "load_command",
@@ -176,39 +177,28 @@ def _raise_descriptor_limit(needed: int, hard: int) -> None:
     )
 
 
-_SPLIT = re.compile(r"[,\s]+")
-
-
 def user_tokens(load: LoadSettings, environ: Mapping[str, str], users: int) -> list[str] | None:
-    """The per-user tokens of `tokens_env`, or None when tokens do not come from a variable.
+    """The tokens of a `tokens_env` that is one variable holding them all, read once; else None.
 
     Raises:
-        UsageError: the variable is unset or holds fewer tokens than users.
+        UsageError: the variable is unset or holds fewer tokens than users (`config.user_identity`'s message).
     """
-    if not load.tokens_env:
+    if not isinstance(load.tokens_env, str) or not load.tokens_env:
         return None
-    tokens = [token for token in _SPLIT.split(environ.get(load.tokens_env, "")) if token]
-    if len(tokens) < users:
-        raise UsageError(
-            f"the environment variable {load.tokens_env} (named by [load] tokens_env) holds {len(tokens)} "
-            f"token(s) for {users} users; give one per user, separated by commas"
-        )
-    return tokens
+    user_identity(load, users, ProbeSettings(), environ, count=users)  # user `users` has one, so all before do
+    return list(split_tokens(environ.get(load.tokens_env, "")))
 
 
 def user_probe(settings: Settings, number: int, environ: Mapping[str, str], tokens: list[str] | None) -> ProbeSettings:
-    """The probe settings of user `number` (from 1): its id in the trigger, and its own token when configured."""
+    """The probe settings of user `number` (from 1): its user id, and its own token when configured
+    (`config.user_identity` decides both; `tokens` are those `user_tokens` read, or None)."""
     load, probe = settings.load, settings.probe
-    changes: dict[str, Any] = {"user_id": load.user_id.replace("{n}", str(number))}
+    identity = user_identity(load, number, probe, environ)
+    changes: dict[str, Any] = {"user_id": identity.user_id}
     if probe.auth.enabled:
-        token: str | None
-        if tokens:
-            token = tokens[number - 1]
-        elif load.token:
-            token = load.token.replace("{n}", str(number))
-        else:
-            token = probe.auth.resolve(environ)
-        changes["auth"] = Auth(query=probe.auth.query, header=probe.auth.header, scheme=probe.auth.scheme, token=token)
+        token = tokens[number - 1] if tokens else identity.token
+        # Only the token changes: it is sent the way probe.auth says (query, header, subprotocol, message, cookie).
+        changes["auth"] = replace(probe.auth, token_env=None, token=token)
     return replace(probe, **changes)
 
 
@@ -227,6 +217,18 @@ def plan_users(settings: Settings, options: LoadOptions, environ: Mapping[str, s
         )
         for number in range(1, options.users + 1)
     ]
+
+
+def cross_talk_unknowable(settings: Settings) -> str:
+    """Why another user's frame cannot be told apart from a user's own in this test ("" when it can)."""
+    if settings.probe.run_id == "connection":
+        return (
+            "run_id = \"connection\": every frame on a user's connection counts as its own run's, so another "
+            "user's frame cannot be told apart; correlate by a run id (client or server) to check cross-talk"
+        )
+    if settings.probe.auth.enabled and not settings.load.per_user_identity:
+        return "every user has the same token: give each its own (load.tokens, load.token or load.tokens_env) to check"
+    return ""
 
 
 def secrets_of(users: list[UserPlan]) -> list[str]:
@@ -367,16 +369,12 @@ async def run_load(
         LoadError: client processes that failed.
         BackendError: the backend did not boot.
     """
-    from wiringcheck.findings import Phase
-    from wiringcheck.session import booted
+    from wiringcheck.backend import booted
 
     env = os.environ if environ is None else environ
     capture = capture if capture is not None else Capture()
     users = plan_users(settings, options, env)
-    thresholds = [
-        parse_threshold(text, settings.probe.events)
-        for text in settings.load.thresholds or default_thresholds(expectation_for(settings.probe))
-    ]
+    parse_thresholds(settings.load.thresholds, settings.probe.events)  # a usage error before anything boots
 
     def enter(phase: str) -> None:
         capture.phase = phase
@@ -390,6 +388,22 @@ async def run_load(
             plans = plan_workers(backend.ws_url, settings, options, users)
             results, elapsed = await _drive(plans, options, progress)
             enter(Phase.SHUTDOWN)
+    report = load_report(settings, options, results, elapsed)
+    runtime = capture.runtime_findings()
+    if runtime:
+        report.add(CheckResult.judged(f"{LOAD_PHASE}: runtime errors", LOAD_PHASE, runtime))
+    logged = capture.logs_check()
+    if logged is not None:
+        report.add(logged)
+    report.logs = capture.log_records()
+    return report
+
+
+def load_report(settings: Settings, options: LoadOptions, results: list[WorkerResult], elapsed: float) -> Report:
+    """The load test's report from what the workers sent home: the same judgement whoever ran the users."""
+    thresholds = parse_thresholds(
+        settings.load.thresholds or default_thresholds(expectation_for(settings.probe)), settings.probe.events
+    )
     expectation = expectation_for(settings.probe, latency=Latency.TIMESTAMP)
     summary = summarize(
         (outcome for result in results for outcome in result.outcomes),
@@ -397,7 +411,7 @@ async def run_load(
         users=options.users,
         duration=elapsed,
         cut_off=sum(r.cut_off for r in results),
-        shared_identity=settings.probe.auth.enabled and not settings.load.per_user_identity,
+        cross_talk_skipped=cross_talk_unknowable(settings),
         client=ClientStats(
             lag_ms=tuple(lag for r in results for lag in r.lag_ms),
             cpu_seconds=sum(r.cpu_seconds for r in results),
@@ -420,13 +434,8 @@ async def run_load(
             "mode": mode,
         },
     )
-    runtime = capture.runtime_findings()
-    if runtime:
-        report.add(CheckResult.judged(f"{LOAD_PHASE}: runtime errors", LOAD_PHASE, runtime))
-    logged = capture.logs_check()
-    if logged is not None:
-        report.add(logged)
-    report.logs = capture.log_records()
+    if settings.probe.emit:
+        report.add(CheckResult.skipped(EMISSION_CHECK, Phase.PROBE, EMIT_ELSEWHERE))
     return report
 
 
@@ -492,7 +501,7 @@ def load_command(
 
     env = os.environ if environ is None else environ
     outputs = outputs or Outputs()
-    secrets = Secrets.from_settings(settings, env)
+    secrets = Secrets(settings.credentials(env))
     progress = None
     try:
         options = resolve_options(

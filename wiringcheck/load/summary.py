@@ -1,11 +1,12 @@
 """From many runs' verdicts to one load report: pure aggregation, no I/O.
 
-Each run is judged by the one event checker (`wiringcheck.events.check_events`), and
-`outcome_of` keeps only what the aggregate needs (first-arrival latency per event,
-what was missing, out of order, duplicated, or another user's), so a client process
-can send thousands of outcomes home cheaply. `summarize` turns outcomes into per-event
-counts and percentiles (`statistics.quantiles`, never hand-written rank math) and the
-test's metrics; `build_report` turns a summary and the thresholds into a `Report`
+Each run is judged by the one judge (`wiringcheck.run.judge.judge`), and `outcome_of`
+keeps only what the aggregate needs (first-arrival latency per event, what was missing,
+out of order, duplicated, slow, or another user's), so a client process can send
+thousands of outcomes home cheaply.  `outcome_of` is also how the Locust user reads a
+run: the same recording fails the same way in `wiringcheck load` and in Locust.
+`summarize` turns outcomes into per-event counts and percentiles (`statistics.quantiles`,
+never hand-written rank math) and the test's metrics; `build_report` turns a summary and the thresholds into a `Report`
 (kind ``load``), so every renderer and exit code works unchanged.
 
 Runs cut off by the end of the test are counted apart (``cut_off``) and never as
@@ -20,9 +21,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from wiringcheck.events import Expectation, Recording, Verdict
 from wiringcheck.findings import CheckResult, Finding, Severity, Status
 from wiringcheck.report import Report
+from wiringcheck.run.judge import Verdict
+from wiringcheck.run.recording import NOT_STARTED, Expectation, Recording, RecordingEnd
+from wiringcheck.run.rules.unreached import CODE_OF as UNREACHED_CODE
 from wiringcheck.thresholds import EVENT_STATS, Threshold, ThresholdResult, evaluate
 
 __all__ = [
@@ -36,8 +39,15 @@ __all__ = [
     "summarize",
 ]
 
-_ACCOUNTED = {"WC402", "WC403", "WC405"}
-"""Per-run codes the load report counts per event (missing, out of order, over budget), not as run errors."""
+_PER_EVENT = {"WC402": "missing", "WC403": "out_of_order", "WC421": "duplicates"}
+"""Per-run codes the load report counts per event, and fail the run."""
+
+_SLOW = {"WC405", "WC420", "WC423"}
+"""Per-run timing codes (latency, gap, emission): counted per event as slow and judged by the thresholds
+over every run's percentiles, never as one run's failure."""
+
+FOREIGN_SHOWN = 3
+"""Foreign runs an outcome names (a broadcast puts every other user's run on the socket)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,8 +65,9 @@ class RunOutcome:
         missing: expected events that never arrived.
         out_of_order: expected events whose first arrival broke the protocol order.
         over_budget: expected events whose delivery took longer than the budget.
-        duplicates: (event, extra copies) for expected events delivered more than once.
-        cross_talk: frames of another run on this user's socket.
+        duplicates: (event, extra copies) for events sent once per run that came more than once (WC421).
+        cross_talk: frames of another user's run on this user's socket (its own earlier runs excluded).
+        foreign: (run id, frames) of the first runs not its own that reached this user's socket.
         errors: (code, message) of the run's other error findings (connect failed, closed early...).
     """
 
@@ -71,47 +82,69 @@ class RunOutcome:
     over_budget: tuple[str, ...] = ()
     duplicates: tuple[tuple[str, int], ...] = ()
     cross_talk: int = 0
+    foreign: tuple[tuple[str, int], ...] = ()
     errors: tuple[tuple[str, str], ...] = ()
 
     @property
     def failed(self) -> bool:
-        """Whether the run had an error finding (events over budget alone are judged by thresholds)."""
+        """Whether the run had an error finding (slow events alone are judged by thresholds)."""
         return bool(self.errors or self.missing or self.out_of_order or self.duplicates)
+
+    def failures(self) -> list[tuple[str, str, str]]:
+        """(event or "run", code, message) of each reason this run failed, in a stable order."""
+        reasons = [(event, "WC402", f"{event} never arrived") for event in self.missing]
+        reasons += [(event, "WC403", f"{event} arrived out of order") for event in self.out_of_order]
+        reasons += [(event, "WC421", f"{event} arrived {extra + 1} times") for event, extra in self.duplicates]
+        reasons += [("run", code, message) for code, message in self.errors]
+        return reasons
 
 
 def outcome_of(recording: Recording, verdict: Verdict, expectation: Expectation, *, user: int) -> RunOutcome:
-    """Keep what the aggregate needs of one judged run."""
+    """Keep what the aggregate needs of one judged run: the one reading of a run under load."""
     first: dict[str, float | None] = {}
-    seen: Counter[str] = Counter()
     for record in verdict.timeline:
-        if not record.ours or record.type not in expectation.events:
-            continue
-        seen[record.type] += 1
-        first.setdefault(record.type, record.latency_ms)
-    codes_by_event = {
-        event: {finding.code for finding in findings if finding.severity is Severity.ERROR}
-        for event, findings in verdict.per_event.items()
-    }
-    errors = tuple(
+        if record.ours and record.type in expectation.events:
+            first.setdefault(record.type, record.latency_ms)
+    kinds: dict[str, set[str]] = {event: set() for event in expectation.events}
+    errors: list[tuple[str, str]] = []
+    duplicates: dict[str, int] = {}
+    # A run that never started (no connection, refused credentials, a failed setup step) says nothing of its events.
+    judged = {} if recording.end in NOT_STARTED else verdict.per_event
+    for event, findings in judged.items():
+        for finding in findings:
+            if finding.severity is not Severity.ERROR:
+                continue
+            if finding.code in _PER_EVENT:
+                kinds[event].add(_PER_EVENT[finding.code])
+                if finding.code == "WC421":
+                    duplicates[event] = int(finding.data.get("count", 2)) - 1
+            elif finding.code in _SLOW:
+                kinds[event].add("over_budget")
+            else:
+                errors.append((finding.code, finding.message))
+    errors += [
         (finding.code, finding.message)
-        for finding in verdict.general
-        if finding.severity is Severity.ERROR and finding.code not in _ACCOUNTED
-    )
-    if recording.end == "connect_failed":
-        errors = (("WC401", f"cannot connect: {recording.error}"), *errors)
+        for finding in (verdict.general if recording.end not in NOT_STARTED else ())
+        if finding.severity is Severity.ERROR and finding.code not in _SLOW
+    ]
+    if recording.end in NOT_STARTED:
+        said = f"cannot connect: {recording.error}" if recording.end == RecordingEnd.CONNECT_FAILED else recording.error
+        errors.insert(0, (UNREACHED_CODE[recording.end], said))
+    foreign = sorted(verdict.foreign.items(), key=lambda pair: -pair[1])
     return RunOutcome(
         user=user,
-        run_id=recording.run_id,
+        run_id=recording.id,
         duration=max(recording.ended_at - recording.trigger_at, 0.0),
         completed=expectation.terminal in first,
         latencies=tuple((event, value) for event, value in first.items() if value is not None),
         arrived=tuple(first),
-        missing=tuple(e for e in expectation.events if "WC402" in codes_by_event.get(e, ())),
-        out_of_order=tuple(e for e in expectation.events if "WC403" in codes_by_event.get(e, ())),
-        over_budget=tuple(e for e in expectation.events if "WC405" in codes_by_event.get(e, ())),
-        duplicates=tuple((event, count - 1) for event, count in seen.items() if count > 1),
-        cross_talk=verdict.other_runs,
-        errors=errors,
+        missing=tuple(e for e in expectation.events if "missing" in kinds[e]),
+        out_of_order=tuple(e for e in expectation.events if "out_of_order" in kinds[e]),
+        over_budget=tuple(e for e in expectation.events if "over_budget" in kinds[e]),
+        duplicates=tuple(duplicates.items()),
+        cross_talk=sum(verdict.foreign.values()),
+        foreign=tuple(foreign[:FOREIGN_SHOWN]),
+        errors=tuple(errors),
     )
 
 
@@ -186,7 +219,8 @@ class LoadSummary:
     failed: int
     cut_off: int
     cross_talk: int
-    shared_identity: bool
+    cross_talk_skipped: str
+    """Why cross-talk could not be checked ("" when it was)."""
     per_event: dict[str, EventStats]
     errors: dict[str, tuple[int, str]] = field(default_factory=dict)
     client: ClientStats = field(default_factory=ClientStats)
@@ -210,7 +244,7 @@ class LoadSummary:
             "completion_rate": self.completion_rate,
             "errors": self.failed,
             "error_rate": self.failed / self.runs if self.runs else None,
-            "cross_talk": 0 if self.shared_identity else self.cross_talk,
+            "cross_talk": None if self.cross_talk_skipped else self.cross_talk,
             "cut_off": self.cut_off,
             "runs_per_second": round(self.runs / self.duration, 3) if self.duration > 0 else None,
             "client_lag_p99": lag["p99"],
@@ -233,8 +267,8 @@ class LoadSummary:
             "completion_rate": self.completion_rate,
             "errors": self.failed,
             "cut_off": self.cut_off,
-            "cross_talk": self.cross_talk,
-            "shared_identity": self.shared_identity,
+            "cross_talk": None if self.cross_talk_skipped else self.cross_talk,
+            "cross_talk_skipped": self.cross_talk_skipped or None,
             "runs_per_second": self.metrics()["runs_per_second"],
             "events": {
                 event: {key: getattr(stats, key) for key in EVENT_STATS} for event, stats in self.per_event.items()
@@ -256,22 +290,29 @@ def summarize(
     users: int,
     duration: float,
     cut_off: int = 0,
-    shared_identity: bool = False,
+    cross_talk_skipped: str = "",
     client: ClientStats | None = None,
 ) -> LoadSummary:
-    """Aggregate the outcomes of every finished run (cut-off runs are only counted in `cut_off`)."""
+    """Aggregate the outcomes of every finished run (cut-off runs are only counted in `cut_off`).
+
+    `cross_talk_skipped` says why another user's frame cannot be told apart here (every
+    user sends the same token; every frame on a connection is its run's): the cross-talk
+    check is then reported as skipped with that reason, never as passed.
+    """
     samples: dict[str, list[float]] = {event: [] for event in expectation.events}
     counters: dict[str, Counter[str]] = {event: Counter() for event in expectation.events}
     errors: dict[str, list[Any]] = {}
     examples: dict[str, str] = {}
     runs = completed = failed = cross_talk = 0
+    outcomes = list(outcomes)
+    owners = {outcome.run_id: outcome.user for outcome in outcomes}
     for outcome in outcomes:
         runs += 1
         completed += outcome.completed
         failed += outcome.failed
         cross_talk += outcome.cross_talk
         if outcome.cross_talk and "cross_talk" not in examples:
-            examples["cross_talk"] = f"user {outcome.user}, run {outcome.run_id}: {outcome.cross_talk} frame(s)"
+            examples["cross_talk"] = _foreign_example(outcome, owners)
         for event, value in outcome.latencies:
             samples[event].append(value)
         for event in outcome.arrived:
@@ -284,9 +325,12 @@ def summarize(
             if event in counters:
                 counters[event]["duplicates"] += extra
                 examples.setdefault(f"{event}.duplicates", f"user {outcome.user}, run {outcome.run_id}")
+        counted: set[str] = set()
         for code, message in outcome.errors:
             entry = errors.setdefault(code, [0, f"user {outcome.user}, run {outcome.run_id}: {message}"])
-            entry[0] += 1
+            if code not in counted:  # runs that failed with the code, never findings: "16 of 8 runs" cannot be
+                counted.add(code)
+                entry[0] += 1
     per_event = {}
     for event in expectation.events:
         stats = latency_stats(samples[event])
@@ -310,12 +354,21 @@ def summarize(
         failed=failed,
         cut_off=cut_off,
         cross_talk=cross_talk,
-        shared_identity=shared_identity,
+        cross_talk_skipped=cross_talk_skipped,
         per_event=per_event,
         errors={code: (count, example) for code, (count, example) in errors.items()},
         client=client or ClientStats(),
         examples=examples,
     )
+
+
+def _foreign_example(outcome: RunOutcome, owners: Mapping[str, int]) -> str:
+    """Whose runs reached this user: each foreign run named with the user who started it, when one of ours did."""
+    named = [
+        f"{count} frame(s) of user {owners[run]}'s run {run}" if run in owners else f"{count} frame(s) of run {run}"
+        for run, count in outcome.foreign
+    ]
+    return f"user {outcome.user} (run {outcome.run_id}) received {', '.join(named) or 'frames of another run'}"
 
 
 # -- the report ------------------------------------------------------------------------------------
@@ -363,7 +416,9 @@ def build_report(
     report.extra["load"] = summary.as_dict()
     report.extra["thresholds"] = [t.text for t in thresholds]
     report.extra.update(extra or {})
-    results = evaluate(thresholds, summary.metrics())
+    judged = evaluate(thresholds, summary.metrics())
+    unmeasured = [(r.threshold.text, reason) for r in judged if (reason := _not_measurable(summary, r)) is not None]
+    results = [r for r in judged if _not_measurable(summary, r) is None]
     runs = summary.runs
 
     run_findings: list[Finding] = []
@@ -444,7 +499,7 @@ def build_report(
         report.add(_check(f"event: {event}", findings, (stats.p99 or 0) / 1000))
 
     talk: list[Finding] = []
-    if summary.cross_talk and not summary.shared_identity:
+    if summary.cross_talk and not summary.cross_talk_skipped:
         talk.append(
             Finding(
                 code="WC505",
@@ -456,17 +511,14 @@ def build_report(
                 data={"count": summary.cross_talk},
             )
         )
-    if summary.shared_identity:
+    if summary.cross_talk_skipped:
         report.add(
-            CheckResult(
-                name="load: cross-talk",
-                phase="load",
-                status=Status.SKIPPED,
-                reason="every user has the same token: give each its own (load.token or load.tokens_env) to check",
-            )
+            CheckResult(name="load: cross-talk", phase="load", status=Status.SKIPPED, reason=summary.cross_talk_skipped)
         )
     else:
         report.add(_check("load: cross-talk", talk, 0.0))
+    for text, reason in unmeasured:
+        report.add(CheckResult(name=f"threshold: {text}", phase="load", status=Status.SKIPPED, reason=reason))
 
     lag = summary.client_lag
     client: list[Finding] = []
@@ -488,6 +540,27 @@ def build_report(
         )
     report.add(_check("load: client", client, 0.0))
     return report
+
+
+def _not_measurable(summary: LoadSummary, result: ThresholdResult) -> str | None:
+    """Why a threshold has no value although nothing failed (None: it has one, or its absence is a failure).
+
+    An event that arrived in runs but was never timed (its frames carry no usable
+    timestamp) cannot be judged on latency; an event that never arrived fails its
+    threshold, as it should.
+    """
+    if result.actual is not None:
+        return None
+    event, _, stat = result.threshold.metric.partition(".")
+    stats = summary.per_event.get(event)
+    if stats is not None and stat in ("p50", "p90", "p95", "p99", "max", "mean") and stats.count and not stats.samples:
+        return (
+            f"{event} arrived in {stats.count} run(s) but none could be timed: its frames carry no usable "
+            "timestamp field (probe.timestamp_field), so its latency is not measured here"
+        )
+    if result.threshold.metric == "cross_talk" and summary.cross_talk_skipped:
+        return summary.cross_talk_skipped
+    return None
 
 
 def _check(name: str, findings: list[Finding], duration: float) -> CheckResult:

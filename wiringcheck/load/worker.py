@@ -1,9 +1,10 @@
 """A client process of `wiringcheck load`: its share of the users, in one asyncio loop.
 
-Each user loops over probe runs (`probe.build_request` + `probe.record_run`, the same
-client as `wiringcheck run` and `probe`), judges each with `events.check_events`, and
-keeps the compact `RunOutcome`. A periodic timer measures this loop's own lag, so a
-saturated client is reported as such instead of being blamed on the backend.
+Each user loops over runs made the one way every entry point makes them
+(`run.drive.perform`: setup steps, auth, the session), judges each with the one judge
+(`run.judge.judge`), and keeps the compact `RunOutcome`.  A user's earlier runs are
+passed to the next, so their late frames are its own, never another user's.  A periodic
+timer measures this loop's own lag, so a saturated client is reported as such instead of being blamed on the backend.
 
 The parent talks to the process through one queue: ``("ready", index)`` once imported,
 ``("progress", index, runs, failed)`` twice a second, and ``("done", index, result)`` or
@@ -18,14 +19,15 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from wiringcheck.events import check_events
 from wiringcheck.load.summary import RunOutcome, outcome_of
+from wiringcheck.run.judge import judge
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
     from wiringcheck.config import ProbeSettings
-    from wiringcheck.events import Expectation
+    from wiringcheck.protocol import Protocol
+    from wiringcheck.run.recording import Expectation
 
 __all__ = ["UserPlan", "WorkerPlan", "WorkerResult", "main", "run_users"]
 
@@ -76,19 +78,17 @@ class WorkerResult:
     cpu_seconds: float = 0.0
 
 
-async def _one_run(plan: WorkerPlan, user: UserPlan) -> RunOutcome:
-    from wiringcheck.events import Recording, RecordingEnd
-    from wiringcheck.probe import build_request, record_run
+EARLIER_KEPT = 20
+"""A user's earlier runs remembered: late frames of older runs than these are long gone."""
 
-    probe = user.probe
-    request = build_request(plan.url, probe, {})
-    try:
-        async with asyncio.timeout(probe.connect_timeout + probe.deadline + 2.0):
-            recording = await record_run(request, probe)
-    except TimeoutError:
-        now = time.monotonic()
-        recording = Recording(run_id=request.run_id, trigger_at=now, ended_at=now, end=RecordingEnd.DEADLINE)
-    return outcome_of(recording, check_events(recording, plan.expectation), plan.expectation, user=user.number)
+
+async def _one_run(plan: WorkerPlan, user: UserPlan, protocol: Protocol, earlier: list[str]) -> RunOutcome:
+    from wiringcheck.run.drive import perform
+
+    recording = await perform(plan.url, user.probe, {}, earlier_runs=tuple(earlier), protocol=protocol)
+    earlier.append(recording.id)
+    del earlier[:-EARLIER_KEPT]
+    return outcome_of(recording, judge(recording, plan.expectation), plan.expectation, user=user.number)
 
 
 async def run_users(
@@ -110,6 +110,9 @@ async def run_users(
     async def user_loop(user: UserPlan) -> None:
         nonlocal failed
         await asyncio.sleep(max(0.0, origin + user.offset - loop.time()))
+        # The judge's own protocol: what the session read of each frame is then not read again.
+        protocol = plan.expectation.protocol or user.probe.protocol()
+        earlier: list[str] = []
         done = 0
         while True:
             if end_at is not None and loop.time() >= end_at:
@@ -118,7 +121,7 @@ async def run_users(
                 return
             in_flight.add(user.number)
             try:
-                outcome = await _one_run(plan, user)
+                outcome = await _one_run(plan, user, protocol, earlier)
             finally:
                 in_flight.discard(user.number)
             result.outcomes.append(outcome)

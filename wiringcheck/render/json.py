@@ -70,6 +70,7 @@ def to_dict(report: Report) -> dict[str, Any]:
                 "emitted_at_ms": e.emitted_at_ms,
                 "sent_at_ms": e.sent_at_ms,
                 "emission_ms": e.emission_ms,
+                "implied": e.implied or None,
             }
             for e in report.events
         ],

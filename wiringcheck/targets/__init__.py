@@ -41,6 +41,9 @@ class Handle:
     description: str = ""
     ready_at: float | None = None
     """When startup completed (monotonic): calls after it did not happen during startup. None: when start returned."""
+    streams: list[list[tuple[float, bytes]]] | None = None
+    """(monotonic time, chunk) of each HTTP response body the backend sent, one list per response, when the
+    target can see them: an HTTP stream's events are timed from the chunk that carried them."""
     extra: dict[str, Any] = field(default_factory=dict)
 
 

@@ -7,6 +7,9 @@ booted app with `lifespan="off"`, sharing the lifespan state with every request.
 
 Every WebSocket message the app sends passes through `_stamp_sends`, which records
 the moment the backend handed it to the server: the start of its delivery latency.
+HTTP response bodies (an SSE or NDJSON stream) are recorded chunk by chunk too, beneath
+the app's middleware when the app is Starlette's (FastAPI's too): a middleware that
+holds the stream back then shows as latency of every event it held, not as silence only.
 """
 
 from __future__ import annotations
@@ -64,6 +67,9 @@ class AsgiTarget:
         self.clock = clock
         self.app: Any = None
         self.sends: list[tuple[float, str | bytes]] = []
+        self.streams: list[list[tuple[float, bytes]]] = []
+        self._streamed = 0
+        self._inner = False
         self.state: dict[str, Any] = {}
         self._lifespan_task: asyncio.Task[None] | None = None
         self._to_app: asyncio.Queue[Message] = asyncio.Queue()
@@ -91,6 +97,7 @@ class AsgiTarget:
 
     async def start(self) -> Handle:
         self.app = self.load()
+        self._inner = _beneath_middleware(self.app, self._stamp_http)
         await self._startup()
         ready_at = self.clock()  # the app says it is ready: from here on, a server would accept connections
         port = await self._serve()
@@ -99,6 +106,7 @@ class AsgiTarget:
             ws_url=url,
             root=self.app,
             sends=self.sends,
+            streams=self.streams,
             latency="send",
             description=self.settings.app or "",
             ready_at=ready_at,
@@ -169,6 +177,9 @@ class AsgiTarget:
             raise contain_exit(exc) from exc
 
     async def _serve_one(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and not self._inner:
+            await self._stamp_http(self.app, scope, receive, send)
+            return
         if scope["type"] != "websocket":
             await self.app(scope, receive, send)
             return
@@ -180,6 +191,25 @@ class AsgiTarget:
             await send(message)
 
         await self.app(scope, receive, stamped)
+
+    async def _stamp_http(self, app: Any, scope: Scope, receive: Receive, send: Send) -> None:
+        """Serve one HTTP request with `app`, recording each chunk of its response body and when it was sent."""
+        if scope["type"] != "http":
+            await app(scope, receive, send)
+            return
+        chunks: list[tuple[float, bytes]] = []
+
+        async def stamped(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                self.streams.append(chunks)
+            elif message["type"] == "http.response.body" and self._streamed < _STREAMED_AT_MOST:
+                body = message.get("body", b"")
+                if body:
+                    self._streamed += len(body)
+                    chunks.append((self.clock(), body))
+            await send(message)
+
+        await app(scope, receive, stamped)
 
     async def stop(self) -> None:
         """Stop serving, then run the app's lifespan shutdown."""
@@ -211,6 +241,42 @@ class AsgiTarget:
         if task is not None and not task.done():
             task.cancel()
             await asyncio.wait({task}, timeout=1.0)
+
+
+_STREAMED_AT_MOST = 64 * 1024 * 1024
+"""Bytes of HTTP response bodies recorded in all: a flood beyond stays untimed rather than exhaust memory."""
+
+
+class _Stamped:
+    """An ASGI app (the router, beneath the middleware) whose HTTP responses are recorded as they are sent."""
+
+    def __init__(self, app: Any, stamp: Callable[..., Awaitable[None]]) -> None:
+        self.app, self.stamp = app, stamp
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self.stamp(self.app, scope, receive, send)
+
+
+def _beneath_middleware(app: Any, stamp: Callable[..., Awaitable[None]]) -> bool:
+    """Record HTTP responses where the app produces them, beneath its middleware, when it is a Starlette app.
+
+    Starlette builds its middleware stack around `app.router` on its first call; building
+    it here, with the router wrapped, puts the recording beneath every middleware.
+    Returns whether it could (other apps are recorded where the server meets them).
+    """
+    router = getattr(app, "router", None)
+    if router is None or not callable(getattr(app, "build_middleware_stack", None)):
+        return False
+    if getattr(app, "middleware_stack", None) is not None:
+        return False  # already built by something else: leave it alone
+    try:
+        app.router = _Stamped(router, stamp)
+        app.middleware_stack = app.build_middleware_stack()
+    except Exception:  # an app that builds its stack its own way: record where the server meets it
+        return False
+    finally:
+        app.router = router
+    return True
 
 
 async def _close_server(server: Any, *, grace: float = 1.0) -> None:

@@ -1,0 +1,273 @@
+"""One whole run, made: the setup steps, the request, the session, and the transport that drives it.
+
+`perform` (asyncio) and `perform_sync` (threads, gevent) are the only two ways wiringcheck
+makes a run; every entry point calls one of them.  Both do the same three things: run
+the setup steps afresh (`SetupSteps`, through httpx), build the request once
+(`build_request`: auth, captures, trigger, bounds), and let the transport drive a
+`RunSession` until it is done.  Neither raises for anything the server does: a failed
+setup step, a refused connection or a timeout is the recording's `end`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from wiringcheck.run.recording import NOT_STARTED, Recording, RecordingEnd
+from wiringcheck.run.request import RunRequest, build_request, http_base, placeholders, run_url
+from wiringcheck.run.session import RunSession
+from wiringcheck.run.setup import BODY_LIMIT, SetupFailed, SetupSteps
+
+if TYPE_CHECKING:
+    import ssl
+
+    from wiringcheck.config import ProbeSettings
+    from wiringcheck.protocol import Protocol
+
+__all__ = ["perform", "perform_sync", "perform_users", "run_bound"]
+
+_SPARE = 2.0
+"""Seconds past every configured bound before the last line of defence cuts a run off."""
+
+
+def run_bound(probe: ProbeSettings) -> float:
+    """The longest one run may take, setup steps included: the last line of defence, past every bound of its own."""
+    return 2 * probe.connect_timeout + probe.deadline + sum(step.timeout for step in probe.setup) + _SPARE
+
+
+def _setup_failed(run_id: str, started: float, now: float, failure: SetupFailed) -> Recording:
+    return Recording(
+        run_id=run_id,
+        trigger_at=started,
+        ended_at=now,
+        end=RecordingEnd.SETUP_FAILED,
+        error=str(failure),
+        secrets=failure.secrets,
+    )
+
+
+def _request(
+    url: str,
+    probe: ProbeSettings,
+    environ: Mapping[str, str],
+    steps: SetupSteps | None,
+    values: dict[str, str],
+    **options: Any,
+) -> RunRequest:
+    captured = steps.captured if steps is not None else {}
+    return build_request(
+        url,
+        probe,
+        environ,
+        values=steps.values if steps is not None else values,
+        secrets=tuple(steps.secrets) if steps is not None else (),
+        server_run_id=captured.get("run_id"),
+        **options,
+    )
+
+
+async def perform(
+    url: str,
+    probe: ProbeSettings,
+    environ: Mapping[str, str],
+    *,
+    ssl_context: ssl.SSLContext | None = None,
+    clock: Callable[[], float] = time.monotonic,
+    run_id: str | None = None,
+    before_trigger: Callable[[], Awaitable[None]] | None = None,
+    earlier_runs: tuple[str, ...] = (),
+    protocol: Protocol | None = None,
+) -> Recording:
+    """One whole run, on the running event loop: setup steps, then connect, trigger and record.
+
+    `before_trigger` is awaited once connected and authenticated (an isolation check starts
+    all users at once); `earlier_runs` are the same user's earlier runs (load);
+    `protocol` saves rebuilding the protocol model run after run.
+    """
+    values = placeholders(probe, run_id=run_id)
+    url = run_url(probe, url)
+    steps: SetupSteps | None = None
+    started = clock()
+    if probe.setup:
+        steps = SetupSteps(probe.setup, base_url=http_base(url, probe.http_url), values=values, environ=environ)
+        try:
+            await _setup(steps, ssl_context)
+        except SetupFailed as failure:
+            return _setup_failed(values["run_id"], started, clock(), failure)
+    request = _request(url, probe, environ, steps, values, earlier_runs=earlier_runs, protocol=protocol)
+    session = RunSession(request)
+    try:
+        async with asyncio.timeout(run_bound(probe)):
+            await _drive(session, ssl_context=ssl_context, clock=clock, before_trigger=before_trigger)
+    except TimeoutError:  # every await of the transport is bounded; this is the last line of defence
+        session.interrupted(clock())
+    return session.recording()
+
+
+async def _drive(
+    session: RunSession,
+    *,
+    ssl_context: ssl.SSLContext | None,
+    clock: Callable[[], float],
+    before_trigger: Callable[[], Awaitable[None]] | None,
+) -> None:
+    """The transport the request names drives the session."""
+    transport = session.request.transport
+    if transport == "websocket":
+        from wiringcheck.run.transports import websocket
+
+        await websocket.drive(session, ssl_context=ssl_context, clock=clock, before_trigger=before_trigger)
+    elif transport == "socketio":
+        from wiringcheck.run.transports import socketio
+
+        await socketio.drive(session, ssl_context=ssl_context, clock=clock, before_trigger=before_trigger)
+    else:
+        from wiringcheck.run.transports import http
+
+        if before_trigger is not None:  # the request is the trigger: every user's goes out at once
+            await before_trigger()
+        await http.drive(session, ssl_context=ssl_context, clock=clock)
+
+
+def perform_sync(
+    url: str,
+    probe: ProbeSettings,
+    environ: Mapping[str, str],
+    *,
+    ssl_context: ssl.SSLContext | None = None,
+    clock: Callable[[], float] = time.monotonic,
+    run_id: str | None = None,
+    earlier_runs: tuple[str, ...] = (),
+    protocol: Protocol | None = None,
+) -> Recording:
+    """`perform` without asyncio, for threads and gevent greenlets (the Locust user): same run, same bounds."""
+    values = placeholders(probe, run_id=run_id)
+    url = run_url(probe, url)
+    steps: SetupSteps | None = None
+    started = clock()
+    if probe.setup:
+        steps = SetupSteps(probe.setup, base_url=http_base(url, probe.http_url), values=values, environ=environ)
+        try:
+            _setup_sync(steps, ssl_context)
+        except SetupFailed as failure:
+            return _setup_failed(values["run_id"], started, clock(), failure)
+    request = _request(url, probe, environ, steps, values, earlier_runs=earlier_runs, protocol=protocol)
+    session = RunSession(request)
+    transport = request.transport
+    if transport == "websocket":
+        from wiringcheck.run.transports import websocket_sync
+
+        websocket_sync.drive(session, ssl_context=ssl_context, clock=clock)
+    elif transport == "socketio":
+        from wiringcheck.run.transports import socketio
+
+        socketio.drive_sync(session, ssl_context=ssl_context, clock=clock)
+    else:
+        from wiringcheck.run.transports import http
+
+        http.drive_sync(session, ssl_context=ssl_context, clock=clock)
+    return session.recording()
+
+
+async def perform_users(
+    url: str,
+    probes: Sequence[ProbeSettings],
+    environ: Mapping[str, str],
+    *,
+    ssl_context: ssl.SSLContext | None = None,
+    clock: Callable[[], float],
+) -> list[Recording]:
+    """Each user's run at once: every user connects (and authenticates) first, then all triggers go out together.
+
+    A user that cannot connect never holds the others back longer than the connect timeout.
+    """
+    if len(probes) == 1:
+        return [await perform(url, probes[0], environ, ssl_context=ssl_context, clock=clock)]
+    barrier = asyncio.Barrier(len(probes))
+    connect_timeout = max(probe.connect_timeout for probe in probes)
+
+    async def all_connected() -> None:
+        with contextlib.suppress(TimeoutError, asyncio.BrokenBarrierError):
+            async with asyncio.timeout(connect_timeout):
+                await barrier.wait()
+
+    async def one(probe: ProbeSettings) -> Recording:
+        recording = await perform(
+            url, probe, environ, ssl_context=ssl_context, clock=clock, before_trigger=all_connected
+        )
+        if recording.end in NOT_STARTED:
+            await barrier.abort()
+        return recording
+
+    return list(await asyncio.gather(*(one(probe) for probe in probes)))
+
+
+# -- setup steps over HTTP -------------------------------------------------------------------------
+
+
+def _verify(steps: SetupSteps, ssl_context: ssl.SSLContext | None) -> Any:
+    """What httpx verifies with: the given context, else the system's, built only when a step uses https."""
+    if ssl_context is not None:
+        return ssl_context
+    if steps.encrypted:
+        return True
+    import ssl
+
+    # Building a default TLS context costs tens of milliseconds: never used over http://, so an empty one.
+    return ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+
+
+async def _setup(steps: SetupSteps, ssl_context: ssl.SSLContext | None) -> None:
+    import httpx
+
+    async with httpx.AsyncClient(verify=_verify(steps, ssl_context), trust_env=False, follow_redirects=False) as client:
+        while (call := steps.next_call()) is not None:
+            try:
+                async with asyncio.timeout(call.timeout):
+                    async with client.stream(
+                        call.method,
+                        call.url,
+                        json=call.json,
+                        headers=call.headers,
+                        params=call.params or None,
+                        timeout=call.timeout,
+                    ) as response:
+                        body = bytearray()
+                        async for chunk in response.aiter_bytes():
+                            body += chunk
+                            if len(body) > BODY_LIMIT:
+                                break
+            except TimeoutError:
+                raise steps.failed(f"no answer within {call.timeout:g} s") from None
+            except httpx.HTTPError as exc:
+                raise steps.failed(f"{type(exc).__name__}: {exc}") from None
+            steps.answered(response.status_code, bytes(body[:BODY_LIMIT]), complete=len(body) <= BODY_LIMIT)
+
+
+def _setup_sync(steps: SetupSteps, ssl_context: ssl.SSLContext | None) -> None:
+    import httpx
+
+    with httpx.Client(verify=_verify(steps, ssl_context), trust_env=False, follow_redirects=False) as client:
+        while (call := steps.next_call()) is not None:
+            try:
+                with client.stream(
+                    call.method,
+                    call.url,
+                    json=call.json,
+                    headers=call.headers,
+                    params=call.params or None,
+                    timeout=call.timeout,
+                ) as response:
+                    body = bytearray()
+                    for chunk in response.iter_bytes():
+                        body += chunk
+                        if len(body) > BODY_LIMIT:
+                            break
+            except httpx.TimeoutException:
+                raise steps.failed(f"no answer within {call.timeout:g} s") from None
+            except httpx.HTTPError as exc:
+                raise steps.failed(f"{type(exc).__name__}: {exc}") from None
+            steps.answered(response.status_code, bytes(body[:BODY_LIMIT]), complete=len(body) <= BODY_LIMIT)
