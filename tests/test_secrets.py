@@ -98,8 +98,9 @@ def test_mask_urls_keeps_the_punctuation_after_a_url():
     )
 
 
-def test_a_fragment_of_six_characters_is_scrubbed_anywhere():
-    """A secret's first or last six characters or more are a leak wherever they stand (a cut nobody marked)."""
+def test_a_fragment_of_six_characters_is_scrubbed_where_a_text_was_cut():
+    """A secret's first six characters or more where the text stops (a cut nobody marked), and its last six or
+    more where a text starts (the second of two frames), are scrubbed."""
     secrets = Secrets(["plain-secret-7d1e40c9b2"])
 
     assert f"reason ({REDACTED}) and {REDACTED} then" == secrets.scrub_text("reason (plain-secr) and 40c9b2 then")
@@ -134,3 +135,13 @@ def test_scrub_keeps_frozen_parts_that_hold_no_secret():
 
     assert scrubbed[0] is clean
     assert f"closed: {REDACTED}" == scrubbed[1].message
+
+
+def test_a_fragment_that_runs_on_into_a_word_is_not_a_cut():
+    """``studio`` of the token ``studio-dev-token`` in ``fixtures/studio_guarded_rename`` is a folder's name, kept."""
+    secrets = Secrets(["studio-dev-token"])
+
+    assert "fixtures/faults/studio_guarded_rename/app.py" == secrets.scrub_text(
+        "fixtures/faults/studio_guarded_rename/app.py"
+    )
+    assert f"closed ({REDACTED})" == secrets.scrub_text("closed (studio-de)")

@@ -16,10 +16,13 @@ A secret is looked for in every form it can take in text that came from elsewher
   token shown again through repr is found too;
 - base64 (standard and URL-safe, padded or not) and hex, of the secret alone or of a
   longer text holding it (its base64 depends on where in the text it starts);
-- cut: any first or last `MIN_FRAGMENT` characters or more of any of those forms,
-  wherever they appear, since a server may cut its own text without a mark (a close
-  reason at 123 bytes) and a token may be split across two frames; and, right before
-  a truncation mark (``tok3n…``), its first `_PREFIX_BEFORE_CUT` characters or more.
+- cut: any first `MIN_FRAGMENT` characters or more of any of those forms where the
+  text stops after them (its end, a space, a closing bracket or quote), since a server
+  may cut its own text without a mark (a close reason at 123 bytes); any last
+  `MIN_FRAGMENT` characters or more where a text starts before them, since a token may
+  be split across two frames; and, right before a truncation mark (``tok3n…``), its
+  first `_PREFIX_BEFORE_CUT` characters or more. A fragment that runs on into a word
+  (``studio`` of ``studio-dev-token`` in ``studio_guarded_rename``) is not a cut.
 
 Independently of the known secrets, every URL's password and query values are masked
 (`mask_urls`), since a query string is where tokens travel.
@@ -151,6 +154,7 @@ def _escaped(text: str) -> set[str]:
         ascii(text)[1:-1],
         repr(_encoded(text))[2:-1],  # a bytes repr
         xml,
+        text.replace("&", "&amp;").replace("<", "&lt;"),  # the least an HTML page escapes
         xml_quoted,
         xml.replace("'", "&apos;"),
         html.escape(text, quote=True),
@@ -210,6 +214,28 @@ def _common_suffix(text: str, end: int, form: str) -> int:
     return length
 
 
+_ESCAPES = "\\&%;"
+"""Where an escape begins or ends: a secret's start or end next to one is the secret escaped once more."""
+
+_STOPS = frozenset(" \t\r\n)]}>'\"`,;" + _ESCAPES)
+"""What may follow a text cut short: its end, a space, a closing bracket or quote (``(token=tok3n-9f)``), or
+an escape the form did not have (the same secret, escaped again)."""
+
+_STARTS = frozenset(" \t\r\n([{<'\"`=:…" + _ESCAPES)
+"""What may come before the rest of a split text: its start, a space, an opening bracket or quote, ``=``, or
+the end of an escape."""
+
+
+def _cut_after(text: str, end: int) -> bool:
+    """Whether `text` stops at `end` the way a cut text does (a secret's start followed by ``_guarded`` is a word)."""
+    return end >= len(text) or text[end] in _STOPS or text.startswith(("…", "..."), end)
+
+
+def _cut_before(text: str, start: int) -> bool:
+    """Whether `text` starts at `start` the way the second part of a split text does."""
+    return start <= 0 or text[start - 1] in _STARTS
+
+
 def _merged(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
     merged: list[tuple[int, int]] = []
     for start, end in sorted(spans):
@@ -259,12 +285,15 @@ class Secrets:
             while at >= 0:
                 spans.append((at, at + len(form)))
                 at = folded.find(form, at + 1)
-        for head, forms in self._heads.items():  # a form, or its start (cut after it)
+        for head, forms in self._heads.items():  # a form, or its start where the text stops (a cut)
             if head not in folded:  # the common case, and the cheapest test
                 continue
             at = folded.find(head)
             while at >= 0:
-                spans.append((at, at + max(_common_prefix(folded, at, form) for form in forms)))
+                matched = [(_common_prefix(folded, at, form), len(form)) for form in forms]
+                length = max((n for n, whole in matched if n == whole or _cut_after(folded, at + n)), default=0)
+                if length:
+                    spans.append((at, at + length))
                 at = folded.find(head, at + 1)
         for tail, forms in self._tails.items():  # a form's end (cut before it: the second of two frames)
             if tail not in folded:
@@ -272,7 +301,10 @@ class Secrets:
             at = folded.find(tail)
             while at >= 0:
                 end = at + MIN_FRAGMENT
-                spans.append((end - max(_common_suffix(folded, end, form) for form in forms), end))
+                matched = [(_common_suffix(folded, end, form), len(form)) for form in forms]
+                length = max((n for n, whole in matched if n == whole or _cut_before(folded, end - n)), default=0)
+                if length:
+                    spans.append((end - length, end))
                 at = folded.find(tail, at + 1)
         for mark in _CUT_MARKS:  # a shorter start, right before a truncation mark
             if mark not in folded:

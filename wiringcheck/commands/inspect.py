@@ -672,11 +672,22 @@ def _render_rich(node: Node) -> Any:
 
 
 async def _build(
-    settings: Settings, capture: Capture, *, private: bool, probe: bool = False, observer: Relay | None = None
+    settings: Settings,
+    *,
+    private: bool,
+    probe: bool = False,
+    capture: Capture | None = None,
+    observer: Relay | None = None,
 ) -> tuple[Node, tuple[str, ...]]:
-    """The tree, and the credentials the probe's setup steps received (to scrub with the configured ones)."""
+    """The tree, and the credentials the probe's setup steps received (to scrub with the configured ones).
+
+    What the backend logs, prints and lets fail goes to `capture` (a fresh one when not given).
+    """
     from wiringcheck.backend import booted
+    from wiringcheck.capture import Capture
     from wiringcheck.findings import Phase
+
+    capture = capture if capture is not None else Capture()
 
     def enter(phase: str) -> None:
         capture.phase = phase
@@ -753,7 +764,9 @@ def inspect_here(relay: Relay | None, settings: Settings, private: bool, probe: 
     try:
         # What the backend logs and prints is shown in the tree, scrubbed; never raw on stdout or stderr.
         with scrubbed_logs(secrets), capture.output():
-            tree, captured = asyncio.run(_build(settings, capture, private=private, probe=probe, observer=relay))
+            tree, captured = asyncio.run(
+                _build(settings, private=private, probe=probe, capture=capture, observer=relay)
+            )
     except BackendError as exc:
         exc.problem = secrets.scrub_text(exc.problem) + " (run `wiringcheck run` for the full diagnosis)"
         raise
