@@ -284,8 +284,9 @@ class Capture:
     def output(self) -> Iterator[None]:
         """Collect what is written to ``sys.stdout`` and ``sys.stderr`` for the block, by phase, instead of showing it.
 
-        On the way out, finalizers run (``gc.collect``) while the streams are still
-        collected: a task that failed unobserved reports itself when it is collected.
+        On the way out, finalizers run (``gc.collect`` of the young generations: cheap, and
+        where the run's dropped tasks are) while the streams are still collected: a task
+        that failed unobserved reports itself when it is collected.
         """
         saved = sys.stdout, sys.stderr
         sys.stdout = _Stream(self, "stdout", saved[0])
@@ -293,7 +294,7 @@ class Capture:
         try:
             yield
         finally:
-            gc.collect()
+            gc.collect(1)
             sys.stdout, sys.stderr = saved  # also when the backend replaced them itself
 
     def output_records(self) -> list[Output]:
