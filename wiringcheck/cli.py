@@ -76,32 +76,17 @@ VerboseOption = Annotated[int, typer.Option("--verbose", "-v", count=True, help=
 QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="Print the verdict only.")]
 
 
-def _limited(name: str) -> Callable[[float | None], float | None]:
-    """A flag's check: the same limits as the configuration file (`config.LIMITS`), NaN and inf refused."""
+def _limited(name: str, *, whole: bool = False) -> Callable[[Any], Any]:
+    """A flag's check: the same bounds as the configuration file (`config.LIMITS`, or `config.COUNTS` for a
+    `whole` number), NaN and inf refused."""
 
-    def check(value: float | None) -> float | None:
+    def check(value: Any) -> Any:
         if value is None:
             return None
-        from wiringcheck.config import check_number
+        from wiringcheck.config import check_count, check_number
 
         try:
-            return check_number(name, value)
-        except ValueError as exc:
-            raise typer.BadParameter(str(exc)) from None
-
-    return check
-
-
-def _counted(name: str) -> Callable[[int | None], int | None]:
-    """A whole-number flag's check: the same bounds as the configuration file (`config.COUNTS`)."""
-
-    def check(value: int | None) -> int | None:
-        if value is None:
-            return None
-        from wiringcheck.config import check_count
-
-        try:
-            return check_count(name, value)
+            return check_count(name, value) if whole else check_number(name, value)
         except ValueError as exc:
             raise typer.BadParameter(str(exc)) from None
 
@@ -379,7 +364,9 @@ def load_test(
     url: Annotated[str | None, typer.Option(help="Load a running backend at this ws:// or wss:// URL.")] = None,
     users: Annotated[
         int | None,
-        typer.Option("--users", "-u", help="Concurrent users (default: [load] users).", callback=_counted("users")),
+        typer.Option(
+            "--users", "-u", help="Concurrent users (default: [load] users).", callback=_limited("users", whole=True)
+        ),
     ] = None,
     spawn_rate: Annotated[
         float | None,
@@ -395,12 +382,15 @@ def load_test(
         typer.Option("--duration", "-t", help="Seconds the test lasts, ramp included.", callback=_limited("duration")),
     ] = None,
     runs: Annotated[
-        int | None, typer.Option(help="Runs per user, instead of a duration.", callback=_counted("runs"))
+        int | None, typer.Option(help="Runs per user, instead of a duration.", callback=_limited("runs", whole=True))
     ] = None,
     workers: Annotated[
         int | None,
         typer.Option(
-            "--workers", "-w", help="Client processes (default: one per CPU, at most).", callback=_counted("workers")
+            "--workers",
+            "-w",
+            help="Client processes (default: one per CPU, at most).",
+            callback=_limited("workers", whole=True),
         ),
     ] = None,
     grace: Annotated[

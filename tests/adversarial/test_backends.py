@@ -102,16 +102,20 @@ def test_sys_exit_after_boot_fails_the_run_with_reports(app, where, tmp_path):
     assert_no_traceback(outcome)
 
 
-def test_pytest_plugin_fails_when_the_backend_exits(pytester):
-    """`pytest --wiringcheck` on a factory calling sys.exit(0): the session fails and names WC108, never passes."""
-    config = write_config(pytester.path, app="tests.adversarial.backends:exit_in_factory", probe={"deadline": 1.0})
-
+def plugin_session(pytester, app: str):
+    """`pytest --wiringcheck` in a subprocess (a backend that exits must not end this one) on a config booting `app`."""
+    config = write_config(pytester.path, app=app, probe={"deadline": 1.0})
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1")
         patch.setenv("PYTHONPATH", str(REPO))  # this worktree's wiringcheck, not the installed one
-        result = pytester.runpytest_subprocess(
+        return pytester.runpytest_subprocess(
             "-p", "wiringcheck.pytest_plugin", "--wiringcheck", f"--wiringcheck-config={config}", "-v", timeout=60
         )
+
+
+def test_pytest_plugin_fails_when_the_backend_exits(pytester):
+    """`pytest --wiringcheck` on a factory calling sys.exit(0): the session fails and names WC108, never passes."""
+    result = plugin_session(pytester, "tests.adversarial.backends:exit_in_factory")
 
     assert result.ret not in (0, 5)  # 5: no tests collected
     assert "WC108" in result.stdout.str()
@@ -298,14 +302,7 @@ def test_os_exit_0_in_the_factory_fails_load_and_inspect_with_exit_3(args, expec
 def test_pytest_plugin_fails_when_the_backend_calls_os_exit(pytester):
     """`pytest --wiringcheck` on a factory calling os._exit(0): the boot item fails with WC108; the session
     goes on to its summary and fails, instead of ending with status 0."""
-    config = write_config(pytester.path, app="tests.adversarial.backends:os_exit_in_factory", probe={"deadline": 1.0})
-
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1")
-        patch.setenv("PYTHONPATH", str(REPO))  # this worktree's wiringcheck, not the installed one
-        result = pytester.runpytest_subprocess(
-            "-p", "wiringcheck.pytest_plugin", "--wiringcheck", f"--wiringcheck-config={config}", "-v", timeout=60
-        )
+    result = plugin_session(pytester, "tests.adversarial.backends:os_exit_in_factory")
 
     assert pytest.ExitCode.TESTS_FAILED == result.ret
     result.stdout.fnmatch_lines(["*wiringcheck::boot FAILED*", "*WC108*os._exit(0)*", "*failed*"])
