@@ -34,6 +34,7 @@ LAYERS = (
         "config",
         "config_schema",
         "protocol",
+        "learn",
         "identifiers",
         "thresholds",
         "run",
