@@ -182,7 +182,8 @@ def _binary(raw: bytes) -> set[str]:
 
 def _forms(secret: str) -> set[str]:
     """The ways `secret` may be written in text that escaped or encoded it, once or twice."""
-    once = {secret} | _escaped(secret) | _binary(_encoded(secret))
+    # Upper case too: letter case is folded for the search, but ``ß`` upper-cases to ``SS``.
+    once = {secret, secret.upper()} | _escaped(secret) | _binary(_encoded(secret))
     twice = {form for first in once for form in _escaped(first)}
     twice.update(form for text in (json.dumps(secret)[1:-1],) for form in _binary(_encoded(text)))
     return {form for form in once | twice if len(form) >= MIN_SECRET_LENGTH}

@@ -267,6 +267,56 @@ def secret_forms(secret: str) -> set[str]:
     return {form for form in once | twice if len(form) >= 4}
 
 
+def _then(first: Callable[[str], str], second: Callable[[str], str]) -> Callable[[str], str]:
+    return lambda text: second(first(text))
+
+
+def _chains() -> list[Callable[[str], str]]:
+    """Every encoder, and every pair of them applied one after the other (as `secret_forms` applies them)."""
+
+    def identity(text: str) -> str:
+        return text
+
+    once = [identity, *_ENCODERS]
+    return [_then(first, second) for first in once for second in once]
+
+
+def _shared_start(one: str, other: str) -> str:
+    length = 0
+    while length < min(len(one), len(other)) and one[length] == other[length]:
+        length += 1
+    return one[:length]
+
+
+_CHAINS = _chains()
+
+
+def secret_fragments(secret: str) -> set[str]:
+    """What each form of `secret` holds of its first, and of its last, `FRAGMENT` characters.
+
+    Counted in the secret's own characters, not the form's: ``6\\"zw3`` is five characters of
+    the token, JSON-escaped, not six. The part of a form the first characters decide is what
+    the form has in common with the encoding of those characters alone.
+    """
+    if len(secret) <= FRAGMENT:
+        return set()
+    found: set[str] = set()
+    for chain in _CHAINS:
+        form = chain(secret)
+        head, tail = chain(secret[:FRAGMENT]), chain(secret[-FRAGMENT:])
+        start = _shared_start(head, form)
+        end = _shared_start(tail[::-1], form[::-1])[::-1]
+        found.update(piece.lower() for piece in (start, end) if len(piece) >= FRAGMENT)
+    return found
+
+
+def _within_a_word(text: str, start: int, end: int) -> bool:
+    """Whether text[start:end] runs on into letters or digits on both sides: part of a longer word, not a cut."""
+    before = text[start - 1] if start > 0 else " "
+    after = text[end] if end < len(text) else " "
+    return before.isalnum() and after.isalnum()
+
+
 _PREFIX = 4
 """A secret's first characters this long, right before a truncation mark, are a leak."""
 
@@ -297,12 +347,14 @@ def leaks(secret: str, text: str) -> list[str]:
                 found.append(f"{form!r} in {_excerpt(haystack, at, len(form))}")
         if found:
             return found
-    fragments = {piece for form in forms if len(form) > FRAGMENT for piece in (form[:FRAGMENT], form[-FRAGMENT:])}
+    fragments = secret_fragments(secret)
     for haystack in (lowered, joined):
         for piece in sorted(fragments):
-            at = haystack.find(piece)
-            if at >= 0:
-                found.append(f"fragment {piece!r} of a form in {_excerpt(haystack, at, FRAGMENT)}")
+            for match in re.finditer(re.escape(piece), haystack):
+                if _within_a_word(haystack, match.start(), match.end()):
+                    continue  # "hreads" of "threadsleftbehind": a word that shares letters, not a cut secret
+                found.append(f"fragment {piece!r} of a form in {_excerpt(haystack, match.start(), FRAGMENT)}")
+                break
         if found:
             return found
     prefixes = {form[:length] for form in forms for length in range(_PREFIX, len(form))}

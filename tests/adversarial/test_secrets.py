@@ -228,6 +228,9 @@ tokens = (
     # A plain word ("testcase", which hypothesis takes from the renderers' own literals) is the formats'
     # vocabulary, not a token: a report cannot avoid the word, and no credential is one.
     .filter(lambda token: not token.isalpha())
+    # Nor is a token whose start or end is one ("/threads" ends in the SARIF rule "threads left behind"): a
+    # secret's first or last six characters are a leak anywhere a cut could leave them, a word is everywhere.
+    .filter(lambda token: not token[:6].isalpha() and not token[-6:].isalpha())
     .filter(lambda token: len(token.encode("utf-8")) <= 96)  # fits a close reason after "unauthorized token="
 )
 
