@@ -7,6 +7,7 @@ never on a latency near a threshold (the thresholds set here are far from the fi
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -144,3 +145,21 @@ def test_users_within_the_descriptor_limit_pass_unchanged():
     )
 
     assert (1500, 2, []) == (options.users, options.workers, notes)
+
+
+def test_a_run_id_a_setup_step_captured_never_shows_in_the_load_report(tmp_path, capsys):
+    """The studio's run ids come from its setup step, not public: a failing run's evidence shows them as ***."""
+    fault = (REPO / "fixtures" / "faults" / "studio_drops_tool_call" / "wiringcheck.toml").read_text(encoding="utf-8")
+    config = tmp_path / "wiringcheck.toml"
+    config.write_text(
+        fault.replace('{ path = "run.id", public = true }', '"run.id"').replace(
+            'pythonpath = ["../../.."]', f"pythonpath = [{json.dumps(str(REPO))}]"
+        ),
+        encoding="utf-8",
+    )
+
+    code = main(["load", "-c", str(config), "--users", "2", "--runs", "1", "--workers", "1"])
+
+    shown = capsys.readouterr().out
+    assert (1, None) == (code, re.search(r"run-[0-9a-f]{10}", shown)), shown
+    assert "run ***" in shown

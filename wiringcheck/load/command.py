@@ -396,7 +396,18 @@ async def run_load(
     if logged is not None:
         report.add(logged)
     report.logs = capture.log_records()
-    return report
+    learned = tuple(
+        dict.fromkeys(value for result in results for outcome in result.outcomes for value in outcome.secrets)
+    )
+    if not learned:
+        return report
+    # What the users' setup steps received (a session token) is as secret as what they sent.
+    tell = getattr(observer, "secrets_learned", None)
+    if tell is not None:  # a supervising process scrubs what the backend wrote with them too
+        tell(learned)
+    from wiringcheck.secrets import Secrets
+
+    return Secrets(learned).scrub(report)
 
 
 def load_report(settings: Settings, options: LoadOptions, results: list[WorkerResult], elapsed: float) -> Report:
