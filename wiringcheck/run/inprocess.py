@@ -42,6 +42,10 @@ def _handed_off(handle: Handle, probe: ProbeSettings) -> list[tuple[float, str |
 
         stream = format_of(probe.transport)
         return [sent for chunks in list(handle.streams) for sent in stream.sent(list(chunks))]
+    if probe.transport == "socketio" and handle.sends is not None:
+        from wiringcheck.run.transports.socketio import sent
+
+        return sent(list(handle.sends))
     return list(handle.sends) if handle.sends is not None else None
 
 
