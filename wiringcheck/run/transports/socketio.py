@@ -374,17 +374,21 @@ def drive_sync(
 
 
 def _close_sync(client: Any, *, polite: bool) -> None:
-    """Disconnect (the WebSocket's closing handshake bounded by `CLOSE_TIMEOUT`), or shut the socket down first.
+    """Disconnect: a close frame when `polite` (not to a flooding or hung server), then the socket shut down.
 
-    Shutting down (not closing) the socket wakes the client's reader with an error, so it
-    ends before the socket is closed: under gevent no reader is left waiting on a
-    descriptor that was closed under it.
+    The socket is shut down (`_socket_class`), which wakes the client's reader with an end
+    of stream in threads and greenlets alike; it is closed only once the disconnect has
+    joined that reader, so no reader is ever left waiting on a descriptor that was closed
+    under it (a thread would wait for the server; under gevent, libev's watcher would
+    outlive its descriptor).
     """
-    socket = getattr(client.eio, "ws", None)
-    if not polite and socket is not None:
-        socket.abort()
+    connection = getattr(client.eio, "ws", None)
+    if not polite and connection is not None:
+        connection.abort()
     with contextlib.suppress(Exception):
         client.disconnect()
+    if connection is not None:
+        connection.shutdown()
 
 
 _CLASSES: dict[str, Any] = {}
@@ -395,7 +399,8 @@ def _in_order() -> Any:
 
     engine.io's synchronous client starts a thread per message it received, so two events
     can reach the handler in either order, each later than it arrived; on the reader they
-    come one after the other, stamped as they are read.
+    come one after the other, stamped as they are read.  The server's DISCONNECT packet
+    still gets its thread: handling it joins the reader, which a thread cannot do to itself.
     """
     if "client" not in _CLASSES:
         import engineio
@@ -403,7 +408,8 @@ def _in_order() -> Any:
 
         class InOrderEngine(engineio.Client):  # type: ignore[misc]
             def _trigger_event(self, event: str, *args: Any, **kwargs: Any) -> Any:
-                if event == "message":
+                # All but the server's DISCONNECT packet ("1"), whose handling joins the reader: not from itself.
+                if event == "message" and not (args and isinstance(args[0], str) and args[0].startswith("1")):
                     kwargs["run_async"] = False
                 return super()._trigger_event(event, *args, **kwargs)
 
@@ -416,13 +422,29 @@ def _in_order() -> Any:
 
 
 def _socket_class() -> Any:
-    """websocket-client's `WebSocket`, whose closing handshake waits `CLOSE_TIMEOUT`, not 3 s, for the server."""
+    """websocket-client's `WebSocket`, whose `close` sends the close frame and shuts the socket down, reading nothing.
+
+    Its own `close` reads the server's answer for up to 3 s on the socket the client's
+    reader is reading too: two readers of one socket (under gevent, an error; in threads,
+    frames torn between them).  The reader reads the answer; the descriptor is closed by
+    `_close_sync` once the reader has ended.
+    """
     if "socket" not in _CLASSES:
+        import socket
+
         import websocket
 
-        class BoundedClose(websocket.WebSocket):
+        class ShutDownOnClose(websocket.WebSocket):
             def close(self, status: int = 1000, reason: bytes | str = b"", timeout: float | None = None) -> None:
-                super().close(status, reason, CLOSE_TIMEOUT if timeout is None else timeout)
+                sock = self.sock
+                if self.connected and sock is not None:
+                    with contextlib.suppress(Exception):
+                        sock.settimeout(CLOSE_TIMEOUT)  # a server that reads nothing cannot hold the send
+                        self.send_close(status, reason)
+                if sock is not None:
+                    with contextlib.suppress(OSError):
+                        sock.shutdown(socket.SHUT_RDWR)
+                self.connected = False
 
-        _CLASSES["socket"] = BoundedClose
+        _CLASSES["socket"] = ShutDownOnClose
     return _CLASSES["socket"]
