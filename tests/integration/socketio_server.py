@@ -2,9 +2,9 @@
 
 The trigger's ``do`` says what the server does with it (``"events"`` answers with the five
 default events, ``"flood"``, ``"disconnect"``, ``"silent"``; ``"shapes"``, ``"burst"`` and
-``"echo"`` end with the terminal ``agent_completed``); the auth payload's ``do = "hang"`` keeps the namespace's answer back (the
-connect handler waits), ``do = "refuse"`` refuses with a reason.  Everything runs on the
-namespaces ``/`` and ``/chat``.
+``"echo"`` end with the terminal ``agent_completed``); the auth payload's ``do = "hang"``
+keeps the namespace's answer back (the connect handler waits), ``do = "refuse"`` refuses
+with a reason.  Everything runs on the namespaces ``/`` and ``/chat``.
 """
 
 from __future__ import annotations

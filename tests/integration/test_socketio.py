@@ -7,6 +7,7 @@ The reference backend (`fixtures/socketchat`) and a server that misbehaves on re
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import socket
 import sys
@@ -43,13 +44,10 @@ def _server() -> Iterator[str]:
 @pytest.fixture(name="chat", scope="module")
 def _chat() -> Iterator[str]:
     """fixtures/socketchat, served: its http:// origin."""
-    import uvicorn
-
     from fixtures.socketchat.app import create_app
 
     from .test_entry_points import _Served
 
-    del uvicorn
     with _Served(create_app) as url:
         yield url.replace("ws://", "http://")
 
@@ -143,7 +141,7 @@ def test_what_the_backend_handed_off_reads_as_the_frames_the_client_feeds():
 
 
 def test_a_failed_connect_names_what_it_was_raised_from():
-    """python-socketio's "Connection error" is shown with the error under it, and the HTTP status of a refused upgrade."""
+    """python-socketio's "Connection error" is shown with the error under it, and a refused upgrade's HTTP status."""
 
     class Refused(Exception):
         status = 403
@@ -188,7 +186,7 @@ def test_events_are_handed_over_in_the_order_they_arrived(driver, server):
 
     frames = session.recording().frames[:-1]
     assert list(range(200)) == [json.loads(frame.data)["n"] for frame in frames]
-    assert all(a.received_at <= b.received_at for a, b in zip(frames, frames[1:], strict=False))
+    assert all(a.received_at <= b.received_at for a, b in itertools.pairwise(frames))
 
 
 @pytest.mark.parametrize("driver", DRIVERS)
@@ -199,9 +197,8 @@ def test_events_of_every_shape_become_frames(driver, server):
     drive(driver, session)
 
     frames = session.recording().frames[:-1]
-    assert [("bare", "{}"), ("text", '"hello"'), ("several", "[1, 2]"), ("binary", b"\x00\x01"), ("two", '{"a": 1}')] == [
-        (frame.name, frame.data) for frame in frames
-    ]
+    expected = [("bare", "{}"), ("text", '"hello"'), ("several", "[1, 2]"), ("binary", b"\x00\x01"), ("two", '{"a": 1}')]
+    assert expected == [(frame.name, frame.data) for frame in frames]
 
 
 @pytest.mark.parametrize("driver", DRIVERS)
