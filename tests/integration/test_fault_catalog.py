@@ -47,6 +47,11 @@ CATALOG = {
     "ssechat_no_terminal": (ExitCode.CHECK_FAILED, {"WC402", "WC408"}),
     "ssechat_tool_result_missing": (ExitCode.CHECK_FAILED, {"WC402", "WC415"}),
     "ssechat_unwired": (ExitCode.CHECK_FAILED, {"WC201", "WC417"}),
+    # An agent chat over socket.io (fixtures/socketchat). A refused auth payload is WC401 until the session can
+    # tell a server's refusal of the credentials from a failed connection (then WC413, like relay_wrong_key).
+    "socketchat_wrong_room": (ExitCode.CHECK_FAILED, {"WC402"}),
+    "socketchat_tool_result_missing": (ExitCode.CHECK_FAILED, {"WC402", "WC415"}),
+    "socketchat_refused_auth": (ExitCode.CHECK_FAILED, {"WC401"}),
     # Healthy variants: what real agents do, and must still pass.
     "repeated_events": (ExitCode.OK, set()),
     "tool_error_reported": (ExitCode.OK, set()),
@@ -88,6 +93,9 @@ FIRST_CAUSE = {
     "ssechat_no_terminal": "WC408",
     "ssechat_tool_result_missing": "WC415",
     "ssechat_unwired": "WC201",
+    "socketchat_wrong_room": "WC402",
+    "socketchat_tool_result_missing": "WC415",
+    "socketchat_refused_auth": "WC401",
 }
 """The code every report must lead with: the cause, never one of its symptoms (a missing event, the deadline)."""
 
@@ -154,6 +162,9 @@ ON_THE_WIRE = {
     "ssechat_no_terminal",
     "ssechat_tool_result_missing",
     "ssechat_unwired",
+    "socketchat_wrong_room",
+    "socketchat_tool_result_missing",
+    "socketchat_refused_auth",
 }
 HEALTHY = {"repeated_events", "tool_error_reported"}
 
