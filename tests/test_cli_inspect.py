@@ -6,6 +6,8 @@ import contextlib
 import io
 import re
 import socket
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -102,15 +104,117 @@ def test_inspect_of_a_backend_that_does_not_boot_exits_three(in_repo, capsys):
     assert "wiringcheck: error: boot: the lifespan's startup raised RuntimeError: redis connection refused" in err
 
 
-def test_inspect_refuses_a_url_target(tmp_path, monkeypatch, capsys):
-    """A running URL has no objects to show: exit 2 saying why."""
+def test_inspect_of_a_url_says_what_it_can_show(tmp_path, monkeypatch, capsys):
+    """A running URL has no objects in this process: the tree says so, and that --probe shows its frames."""
     config = tmp_path / "wiringcheck.toml"
     config.write_text('url = "ws://127.0.0.1:9/ws"\n')
 
     code = main(["inspect", "--config", str(config)])
 
-    assert ExitCode.USAGE_ERROR == code
-    assert "inspect boots the backend in-process" in capsys.readouterr().err
+    out = capsys.readouterr().out
+    assert (ExitCode.OK, True, True) == (
+        code,
+        "its objects live in another process" in out,
+        "(pass --probe to start one run and see the frames it sends)" in out,
+    )
+
+
+@pytest.fixture(name="running_url")
+def _running_url() -> Iterator[str]:
+    """The reference backend served by uvicorn on a thread of this process: a URL to inspect."""
+    import threading
+    import time
+
+    import uvicorn
+
+    from fixtures.agentchat.app import create_app
+
+    # log_config=None: uvicorn's own logging config would stop its loggers' records reaching root for later tests.
+    config = uvicorn.Config(create_app(), host="127.0.0.1", port=0, log_config=None, log_level="warning")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10_000 * MS
+    while not server.started and thread.is_alive() and time.monotonic() < deadline:
+        time.sleep(10 * MS)
+    assert server.started
+    port = server.servers[0].sockets[0].getsockname()[1]
+    try:
+        yield f"ws://127.0.0.1:{port}/ws"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10_000 * MS)
+
+
+def test_inspect_probe_of_a_url_shows_its_frames(running_url):
+    """`inspect --url ... --probe` starts one run on a running backend and shows the shapes of its frames."""
+    code, lines = _inspect("--url", running_url, "--probe")
+
+    assert (ExitCode.OK, "frames: 5 received, run ended: terminal") == (
+        code,
+        next(line for line in lines if "frames:" in line),
+    )
+    assert "suggested configuration: none, pyproject.toml already maps every frame that arrived" in lines
+
+
+def test_inspect_needs_no_configuration_file(tmp_path, monkeypatch, capsys):
+    """`inspect --app` in a project without any configuration boots the app from the working directory."""
+    (tmp_path / "myagent.py").write_text("from tests.streaming_apps import sse_only\n\napp = sse_only()\n")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("CI", raising=False)
+
+    code = main(["inspect", "--app", "myagent:app"])
+
+    out = capsys.readouterr().out
+    assert (ExitCode.OK, True) == (code, "wiringcheck inspect: app myagent:app" in out)
+
+
+def test_inspect_lists_http_streams_and_suggests_the_sse_transport(tmp_path, monkeypatch):
+    """An app that streams over HTTP only: its routes (an included router's) and the transport the probe needs."""
+    monkeypatch.chdir(tmp_path)
+
+    code, lines = _inspect("--app", "tests.streaming_apps:sse_only", cwd=tmp_path)
+
+    assert ExitCode.OK == code
+    assert ["sse POST /api/agent/run  (its endpoint answers with text/event-stream)",
+            "stream GET /api/agent/export  (response_class=StreamingResponse)"] == lines[
+        lines.index("http streaming routes") + 1 : lines.index("http streaming routes") + 3
+    ]  # fmt: skip
+    assert any('set transport = "sse", path = "/api/agent/run"' in line for line in lines)
+
+
+def test_inspect_finds_a_websocket_in_an_included_router_of_a_mounted_app(tmp_path):
+    """FastAPI's include_router routes (wrapped since 0.165), under a mount: listed with their whole prefix."""
+    code, lines = _inspect("--app", "tests.streaming_apps:socket_in_a_router", cwd=tmp_path)
+
+    assert (ExitCode.OK, "/api/v1/chat/ws") == (code, lines[lines.index("websocket routes") + 1])
+
+
+def test_inspect_lists_what_sits_on_app_state(tmp_path):
+    """What startup stored on app.state, one level into the backend's objects: the paths a role can take."""
+    code, lines = _inspect("--app", "tests.streaming_apps:sse_only", cwd=tmp_path)
+
+    listed = lines.index("app.state (role paths)")
+
+    assert ExitCode.OK == code
+    assert ["state.agent: tests.streaming_apps.Agent", "state.agent.tools: tests.streaming_apps.Tools"] == lines[
+        listed + 1 : listed + 3
+    ]
+
+
+def test_a_role_at_state_lists_what_startup_stored_there(tmp_path):
+    """A role whose path is `state` shows app.state's attributes as its members."""
+    config = tmp_path / "wiringcheck.toml"
+    config.write_text(
+        f'app = "tests.streaming_apps:sse_only"\npythonpath = ["{REPO}"]\n[roles.state]\npath = "state"\n'
+    )
+
+    code, lines = _inspect("--config", str(config))
+
+    assert (ExitCode.OK, "instance attribute agent = <tests.streaming_apps.Agent at 0x") == (
+        code,
+        next(line for line in lines if line.startswith("instance attribute agent"))[:60],
+    )
 
 
 class _Base:
@@ -155,10 +259,10 @@ def test_signature_and_contract_line_follow_the_source():
     assert "async ping(a, b, *args, c=1, **kw)" == contract_line("ping", signature, is_async=True, bound=True)
 
 
-def _inspect(*args: str) -> tuple[int, list[str]]:
+def _inspect(*args: str, cwd: Path = REPO) -> tuple[int, list[str]]:
     out, err = io.StringIO(), io.StringIO()
     with pytest.MonkeyPatch.context() as patch, contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        patch.chdir(REPO)
+        patch.chdir(cwd)
         patch.delenv("CI", raising=False)
         code = main(["inspect", *args])
     return code, [line.strip() for line in out.getvalue().splitlines()]
@@ -171,23 +275,76 @@ def test_inspect_lists_the_apps_websocket_routes(healthy_tree):
     assert "/ws" == stripped[stripped.index("websocket routes") + 1]
 
 
-def test_inspect_probe_suggests_matchers_for_a_nested_protocol():
-    """`inspect --probe` shows each frame shape once and maps the studio's nested types onto the five events."""
-    config = str(REPO / "fixtures" / "studio" / "wiringcheck.toml")
+STUDIO_UNMAPPED = """
+app = "fixtures.studio.app:create_app"
+pythonpath = ["{repo}"]
+ws_path = "/api/ws/runs/{{run_id}}"
 
-    code, lines = _inspect("--config", config, "--probe")
+[probe]
+trigger = {{ type = "user_message", content = "What is 6 times 7?" }}
+deadline = 0.5
+auth = {{ subprotocol = "jwt.{{token_b64url}}", token = "studio-dev-token" }}
+
+[[probe.setup]]
+method = "POST"
+path = "/api/runs"
+json = {{ task = "What is 6 times 7?" }}
+auth = {{ header = "Authorization", token = "studio-dev-token" }}
+expect_status = 201
+capture = {{ run_id = "run.id" }}
+"""
+"""The studio with its connection configured and its protocol not yet mapped: where a new user starts."""
+
+
+def test_inspect_probe_suggests_matchers_for_a_nested_protocol(tmp_path):
+    """`inspect --probe` shows each frame shape once and maps the studio's nested types onto the five events."""
+    config = tmp_path / "wiringcheck.toml"
+    config.write_text(STUDIO_UNMAPPED.format(repo=REPO))
+
+    code, lines = _inspect("--config", str(config), "--probe")
 
     assert ExitCode.OK == code
     assert 'tool_executing = { type = "message", "data.type" = "ToolCallRequestEvent" }' in lines
     assert 'agent_completed = { type = "completion", status = "complete" }' in lines
-    assert "/api/ws/runs/{run_id}" in lines
+    assert ("[probe.match]", "/api/ws/runs/{run_id}") == (lines[lines.index("[probe]") + 1], lines[2])
 
 
-def test_inspect_probe_splits_batches_and_ignores_heartbeats():
-    """With batch_field configured, batched events are shapes of their own, and heartbeats are suggested ignored."""
-    config = str(REPO / "fixtures" / "relay" / "wiringcheck.toml")
+def test_inspect_probe_suggests_nothing_the_configuration_already_maps():
+    """With the studio's own configuration, every frame is mapped: nothing is suggested again."""
+    config = str(REPO / "fixtures" / "studio" / "wiringcheck.toml")
 
     code, lines = _inspect("--config", config, "--probe")
+
+    assert (ExitCode.OK, True) == (
+        code,
+        "suggested configuration: none, wiringcheck.toml already maps every frame that arrived" in lines,
+    )
+
+
+RELAY_UNMAPPED = """
+boot = "fixtures.relay.server:boot"
+pythonpath = ["{repo}"]
+
+[probe]
+trigger = {{ op = "run", id = "{{run_id}}", input = "add 40 and 2" }}
+type_field = "kind"
+batch_field = "events"
+deadline = 0.5
+
+[probe.auth]
+first_message = {{ op = "auth", key = "{{token}}" }}
+ack = {{ op = "auth_ok" }}
+token = "relay-dev-key"
+"""
+"""The relay (a boot target) with its connection and batches configured, its events not yet mapped."""
+
+
+def test_inspect_probe_splits_batches_and_ignores_heartbeats(tmp_path):
+    """With batch_field configured, batched events are shapes of their own, and heartbeats are suggested ignored."""
+    config = tmp_path / "wiringcheck.toml"
+    config.write_text(RELAY_UNMAPPED.format(repo=REPO))
+
+    code, lines = _inspect("--config", str(config), "--probe")
 
     assert (ExitCode.OK, True, True) == (
         code,

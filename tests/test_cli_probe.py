@@ -115,12 +115,12 @@ def test_a_single_run_reads_like_wiringcheck_run():
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["probe", "http://127.0.0.1:9/ws"], "URL: 'http://127.0.0.1:9/ws' is not of the form"),
+        (["probe", "ftp://127.0.0.1:9/ws"], "URL: 'ftp://127.0.0.1:9/ws' is not of the form"),
         (
             ["probe", "ws://127.0.0.1:9/ws", "--token-env", "WC_UNSET_VARIABLE"],
             "WC_UNSET_VARIABLE (named by --token-env) is not set",
         ),
-        (["probe", "ws://127.0.0.1:9/ws", "--cafile", "ca.pem"], "--cafile is for wss:// URLs"),
+        (["probe", "ws://127.0.0.1:9/ws", "--cafile", "ca.pem"], "--cafile is for wss:// and https:// URLs"),
         (["probe", "wss://127.0.0.1:9/ws", "--cafile", "missing.pem"], "--cafile missing.pem: file not found"),
         (["probe", "ws://127.0.0.1:9/ws", "--trigger", "{nope"], "--trigger is not valid JSON"),
         (["probe", "ws://127.0.0.1:9/ws", "--event", "a", "--event", "a"], "--event lists an event twice"),

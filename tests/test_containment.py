@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import sys
 import threading
 import time
@@ -72,3 +73,45 @@ def test_threads_started_since_are_listed_without_wiringchecks_own():
         stop.set()
         leaked.join()
         ours.join()
+
+
+def test_idle_workers_of_known_pools_are_not_left_threads():
+    """anyio's worker (Starlette's sync endpoints, to_thread) and an executor's, idle, belong to their pool."""
+    import anyio.to_thread
+
+    before = set(threading.enumerate())
+    executor = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="tools")
+    try:
+        executor.submit(int).result(timeout=5000 * MS)
+
+        async def main() -> list[threading.Thread]:
+            await anyio.to_thread.run_sync(int)
+            return new_threads(before)  # while the loop still runs, its anyio worker waits for work
+
+        left = asyncio.run(main())
+    finally:
+        executor.shutdown(wait=True)
+
+    assert [] == left
+
+
+def test_a_pool_worker_still_running_the_backends_function_is_left():
+    """An executor's worker busy with the backend's function at shutdown is a thread left behind."""
+    before = set(threading.enumerate())
+    started, release = threading.Event(), threading.Event()
+
+    def tool() -> None:
+        started.set()
+        release.wait()
+
+    executor = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="tools")
+    try:
+        busy = executor.submit(tool)
+        started.wait(timeout=5000 * MS)
+        names = [thread.name for thread in new_threads(before)]
+    finally:
+        release.set()
+        busy.result(timeout=5000 * MS)
+        executor.shutdown(wait=True)
+
+    assert ["tools_0"] == names

@@ -15,7 +15,6 @@ from wiringcheck.protocol import (
     PRESETS,
     Kind,
     Protocol,
-    RunTracker,
     decode_frame,
     flatten_conditions,
     parse_matcher,
@@ -236,35 +235,6 @@ def item_of(protocol: Protocol, **message: object):
     return item
 
 
-@pytest.mark.parametrize(
-    ("correlation", "known", "frames", "owned"),
-    [
-        ("client", "mine", [("agent_started", "mine"), ("agent_started", "theirs"), ("agent_thinking", None)],
-         [True, False, True]),
-        ("server", None, [("agent_thinking", "theirs"), ("agent_started", "s-1"), ("agent_thinking", "s-1"),
-                          ("agent_thinking", "s-2")], [False, True, True, False]),
-        ("server", "s-9", [("agent_started", "s-1"), ("agent_started", "s-9")], [False, True]),
-        ("connection", "mine", [("agent_started", "other"), ("agent_thinking", "x")], [True, True]),
-    ],
-)  # fmt: skip
-def test_correlation_modes(correlation, known, frames, owned):
-    """client: the probe's id; server: captured from the first start frame (or a setup step); connection: all."""
-    protocol = parse_settings({"probe": {"run_id": correlation}}).probe.protocol()
-    tracker = RunTracker(protocol, known)
-
-    assert owned == [tracker.owns(item_of(protocol, type=t, run_id=r)) for t, r in frames]
-
-
-def test_server_correlation_captures_from_a_configured_matcher():
-    """run_id_from says which frame carries the server's run id."""
-    protocol = parse_settings({"probe": {"run_id": "server", "run_id_from": {"type": "accepted"}}}).probe.protocol()
-    tracker = RunTracker(protocol, None)
-
-    owned = [tracker.owns(item_of(protocol, type=t, run_id="r-3")) for t in ("agent_started", "accepted")]
-
-    assert ([False, True], "r-3") == (owned, tracker.run_id)
-
-
 # -- presets ---------------------------------------------------------------------------------------
 
 
@@ -287,16 +257,6 @@ def test_every_preset_validates():
     """Each shipped preset is valid configuration on its own."""
     for name in PRESETS:
         assert name == parse_settings({"probe": {"preset": name}}).probe.preset
-
-
-def test_agui_run_error_carries_no_run_id_and_still_ends_the_run():
-    """RUN_ERROR has no runId in ag-ui-protocol 1.0: it belongs to the probe's run and is an error terminal."""
-    protocol = parse_settings({"probe": {"preset": "ag-ui"}}).probe.protocol()
-    tracker = RunTracker(protocol, "wc-1")
-
-    item = item_of(protocol, type="RUN_ERROR", message="model overloaded")
-
-    assert (Kind.ERROR, True) == (item.kind, tracker.owns(item))
 
 
 def test_a_non_ascii_digit_segment_is_a_key_not_a_list_position():

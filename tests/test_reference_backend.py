@@ -31,7 +31,7 @@ from fixtures.faults.legacy_setter.app import create_app as create_legacy_setter
 from .conftest import MS
 
 ROOT = Path(__file__).resolve().parent.parent
-OTHER_BACKENDS = ("studio", "relay", "serverids", "ssechat")
+OTHER_BACKENDS = ("studio", "relay", "serverids", "ssechat", "ndjsonchat")
 """Reference backends besides agentchat; their faults are named after them (`studio_setup_refused`)."""
 FAULTS = sorted(
     p.parent.name
@@ -56,6 +56,8 @@ OWN_TABLES = {"broadcast_fallback": {"isolation"}, "wrong_routing_key": {"isolat
 """Faults that need more of the configuration: two users at once."""
 REFERENCE_APP = {"tool_error_reported"}
 """Healthy variants that probe the reference app itself."""
+STATUS_WIRES = {"degraded_startup": "state.startup_error is None"}
+"""Faults whose app records a startup error on `app.state`: the wire that reads it, on a role at `state`."""
 
 
 @asynccontextmanager
@@ -254,6 +256,9 @@ def test_fault_config_differs_from_the_healthy_one_only_where_the_fault_does(nam
         healthy["probe"].pop(key, None)
     for key in OWN_TABLES.get(name, ()):
         config.pop(key)
+    if name in STATUS_WIRES:
+        config["wires"].remove(STATUS_WIRES[name])
+        assert {"path": "state"} == config["roles"].pop("state")
     assert config.pop("pythonpath") == ["../../.."]
     assert config.pop("startup_timeout", None) == (1.0 if name == "boot_hang" else None)
     # A load-only fault also says how many users with which tokens; its thresholds make it fail.

@@ -114,3 +114,58 @@ def test_add_appends_a_check():
     built.add(result)
 
     assert [result] == built.checks
+
+
+def finding(code: str, severity: Severity = Severity.ERROR) -> Finding:
+    return Finding(code=code, message=f"{code} message", severity=severity)
+
+
+def test_a_cause_leads_wherever_the_run_found_it():
+    """A stored startup error (WC213, wires) and an unscheduled coroutine (WC110, the run) lead the symptoms."""
+    built = report(
+        check(Status.FAILED, "startup", finding("WC106"), name="startup call: registry.set_websocket_manager"),
+        check(Status.FAILED, "wires", finding("WC211"), name="wire: bridge.manager is not None"),
+        check(Status.FAILED, "wires", finding("WC213"), name="wire: state.startup_error is None"),
+        check(Status.FAILED, "probe", finding("WC409"), name="probe"),
+        check(Status.FAILED, "probe", finding("WC110"), name="probe: runtime errors"),
+        check(Status.FAILED, "probe", finding("WC402"), name="event: agent_started"),
+    )
+
+    built.sort_by_cause()
+
+    assert ["WC213", "WC110", "WC106", "WC211", "WC409", "WC402"] == [f.code for f in built.findings]
+    assert "WC213" == built.first_cause.code
+
+
+def test_symptoms_come_after_what_is_judged_on_its_own():
+    """A missing call (a symptom) comes after a contract mismatch, although startup calls rank before contracts."""
+    built = report(
+        check(Status.FAILED, "startup", finding("WC106"), name="startup call: registry.set_websocket_manager"),
+        check(Status.PASSED, "boot", name="boot"),
+        check(Status.FAILED, "contract", finding("WC202"), name="contract: registry.set_websocket_manager"),
+    )
+
+    built.sort_by_cause()
+
+    assert ["boot", "contract: registry.set_websocket_manager", "startup call: registry.set_websocket_manager"] == [
+        c.name for c in built.checks
+    ]
+
+
+def test_within_a_check_the_cause_comes_first():
+    """A check holding a symptom and its cause lists the cause first, and the headline names it."""
+    built = report(check(Status.FAILED, "probe", finding("WC409"), finding("WC108"), name="probe"))
+
+    built.sort_by_cause()
+
+    assert (["WC108", "WC409"], "WC108") == ([f.code for f in built.findings], built.first_cause.code)
+
+
+def test_a_warning_never_heads_the_report():
+    """The headline names an error: a cause-kind warning (an unexplained guard) stays behind the errors."""
+    built = report(
+        check(Status.PASSED, "startup", finding("WC107", Severity.WARNING), name="startup guards"),
+        check(Status.FAILED, "probe", finding("WC402"), name="event: agent_started"),
+    )
+
+    assert "WC402" == built.first_cause.code

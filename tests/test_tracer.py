@@ -177,3 +177,82 @@ async def test_unawaited_async_method_call_is_still_recorded(tracer):
 
     assert "started" == await coroutine
     assert ["start"] == [c.method for c in tracer.calls]
+
+
+def test_a_lookup_made_by_wiringcheck_itself_is_no_guard(tracer):
+    """wiringcheck's own contract check reads members on the live object: no WC107 for that lookup."""
+    from wiringcheck.contract import compare_member, parse_member
+
+    registry = Registry()
+    with tracer.installed():
+        compare_member("registry", registry, parse_member("attach_websocket_manager(manager)"))
+
+    assert ([], []) == (tracer.lookups, tracer.guard_findings())
+
+
+def test_a_guard_that_explains_a_failure_on_its_role_is_an_error_naming_the_rename(tracer):
+    """A did-you-mean guard on a role whose wire or call failed is the cause: an error, with what it explains."""
+    registry = Registry()
+    with tracer.installed():
+        if hasattr(registry, "set_websocket_managr"):
+            registry.set_websocket_managr("m")
+
+    (finding,) = tracer.guard_findings({"registry": ["wire: registry.manager is not None"]})
+    assert (Severity.ERROR, "so this failed: wire: registry.manager is not None") == (
+        finding.severity,
+        finding.evidence[-1],
+    )
+    assert "Call set_websocket_manager(...) directly" in finding.hint
+
+
+def test_a_guard_on_a_role_with_no_failure_stays_a_warning(tracer):
+    """Feature detection on a healthy role is legitimate: the guard is a warning."""
+    registry = Registry()
+    with tracer.installed():
+        hasattr(registry, "set_websocket_managr")
+
+    (finding,) = tracer.guard_findings({"bridge": ["wire: bridge.manager is not None"]})
+    assert Severity.WARNING == finding.severity
+
+
+class Renamed:
+    manager = None
+
+    def attach_manager(self, manager):
+        self.manager = manager
+
+
+def test_a_guarded_calls_did_you_mean_is_a_method():
+    """`if hasattr(r, "set_manager"): r.set_manager(m)` suggests the method attach_manager, not the attribute."""
+    tracer = Tracer(classes={"registry": Renamed})
+    registry = Renamed()
+    with tracer.installed():
+        if hasattr(registry, "set_manager"):
+            registry.set_manager("m")
+
+    (finding,) = tracer.guard_findings()
+    assert {"suggestion": "attach_manager"} == finding.data
+
+
+def test_a_call_counts_for_every_role_at_the_same_path():
+    """Two roles at one path are one object: a startup call on it satisfies `must_call` on either role."""
+    from wiringcheck.config import parse_settings
+
+    settings = parse_settings(
+        {
+            "app": "tests.test_tracer:Registry",
+            "roles": {
+                "registry": {"path": "state.registry", "class": "tests.test_tracer:Registry"},
+                "wiring": {"path": "state.registry"},
+            },
+        }
+    )
+    tracer = Tracer.for_settings(settings)
+    registry = Registry()
+    with tracer.installed():
+        registry.set_websocket_manager("m")
+
+    assert ([], []) == (
+        tracer.check_must_call("registry.set_websocket_manager"),
+        tracer.check_must_call("wiring.set_websocket_manager"),
+    )

@@ -23,13 +23,14 @@ import re
 import sys
 import warnings
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 from wiringcheck.diagnose import is_user_file
 from wiringcheck.findings import Finding, Location, Severity
+from wiringcheck.render import shown_path
 from wiringcheck.report import LogRecord
 from wiringcheck.secrets import Secrets
 
@@ -60,7 +61,18 @@ class _Handler(logging.Handler):
             message = record.getMessage()
         except Exception:  # a broken format string in the backend must not break the run
             message = str(record.msg)
-        key = (self.sink.phase, record.levelname, record.name, str(record.msg), f"{record.pathname}:{record.lineno}")
+        where = f"{record.pathname}:{record.lineno}"
+        error = record.exc_info[1] if record.exc_info else None
+        if error is not None and not is_user_file(record.pathname):
+            # A server logging the backend's exception ("Exception in ASGI application"): the
+            # exception and the backend's line it came from are the diagnosis, not the server's line.
+            from wiringcheck.diagnose import describe_exception
+
+            headline, frames = describe_exception(error)
+            message = f"{message.strip()}: {headline}"
+            if frames:
+                where = f"{frames[-1].path}:{frames[-1].line}"
+        key = (self.sink.phase, record.levelname, record.name, str(record.msg), where)
         if key not in self.sink.first_message:
             self.sink.first_message[key] = message
         self.sink.log_counts[key] += 1
@@ -178,8 +190,12 @@ class Capture:
                 logger.remove(loguru_id)
 
     @contextmanager
-    def logging_watch(self) -> Iterator[None]:
-        """Notice a backend that disables logging while it boots (logging.disable, logger.disabled, fileConfig)."""
+    def logging_watch(self, packages: Sequence[str] = ()) -> Iterator[None]:
+        """Notice a backend that disables logging while it boots (logging.disable, logger.disabled, fileConfig).
+
+        The loggers of `packages` (the backend's own, from the configuration) are named first:
+        a fileConfig that disables 238 loggers hides the application's among its dependencies'.
+        """
         manager = logging.root.manager
         before_level = manager.disable
         before = {name for name, lg in manager.loggerDict.items() if getattr(lg, "disabled", False)}
@@ -189,10 +205,9 @@ class Capture:
             if manager.disable > before_level:
                 self.logging_disabled.append(f"logging.disable({logging.getLevelName(manager.disable)})")
             now = {name for name, lg in manager.loggerDict.items() if getattr(lg, "disabled", False)}
-            added = sorted(name for name in now - before if not name.startswith(_IGNORED_LOGGERS))
+            added = [name for name in now - before if not name.startswith(_IGNORED_LOGGERS)]
             if added:
-                shown = ", ".join(added[:5]) + (f" and {len(added) - 5} more" if len(added) > 5 else "")
-                self.logging_disabled.append(f"{len(added)} logger(s) disabled ({shown})")
+                self.logging_disabled.append(_disabled_loggers(added, packages))
 
     @contextmanager
     def runtime(self, phase: str) -> Iterator[None]:
@@ -312,6 +327,19 @@ class Capture:
         return found
 
 
+def _disabled_loggers(names: Sequence[str], packages: Sequence[str], shown: int = 5) -> str:
+    """How many loggers were disabled, the backend's own (those of `packages`) named first, then how many others."""
+
+    def own(name: str) -> bool:
+        return any(name == package or name.startswith(f"{package}.") for package in packages)
+
+    ranked = sorted(names, key=lambda name: (not own(name), name))
+    mine = sum(1 for name in names if own(name))
+    of_theirs = f", {mine} of them from {', '.join(packages)}" if mine else ""
+    rest = f" and {len(ranked) - shown} others" if len(ranked) > shown else ""
+    return f"{len(ranked)} logger(s) disabled{of_theirs} ({', '.join(ranked[:shown])}{rest})"
+
+
 def _unawaited(item: _Warning, code: str, during: str) -> Finding | None:
     """WC104 (boot) or WC110 (the run) when a recorded warning says a coroutine was never awaited."""
     match = _COROUTINE.search(item.message)
@@ -319,9 +347,14 @@ def _unawaited(item: _Warning, code: str, during: str) -> Finding | None:
         return None
     return Finding(
         code=code,
-        message=f"{match['name']}() was called during {during} but its coroutine was never awaited",
+        message=f"{match['name']}() was called during {during} but its coroutine was never awaited or scheduled",
         location=item.location,
-        hint=f"Await the call to {match['name']}() (it is async def), or make it a plain def.",
+        hint=(
+            f"Await the call to {match['name']}() (it is async def), or make it a plain def."
+            if code == "WC104"
+            else f"Await the call to {match['name']}(), or, to let it run in the background, schedule it "
+            "with asyncio.create_task(...) and keep a reference to the task until it ends."
+        ),
         subject=match["name"],
         evidence=item.origin,
     )
@@ -341,7 +374,7 @@ def _describe_warning(item: warnings.WarningMessage) -> _Warning:
         location = Location(item.filename, item.lineno)
     else:
         location = None
-    origin = tuple(f"created at {path}:{line} in {function}" for path, line, function in user_frames)
+    origin = tuple(f"created at {shown_path(path)}:{line} in {function}" for path, line, function in user_frames)
     return _Warning(
         message=str(item.message).split("\n", 1)[0],
         category=item.category.__name__,

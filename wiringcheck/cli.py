@@ -390,16 +390,17 @@ def inspect_backend(
         str | None, typer.Option("--app", help="ASGI app or factory, 'pkg.mod:attr' (overrides the config).")
     ] = None,
     boot: Annotated[str | None, typer.Option(help="Boot async context manager, 'pkg.mod:attr'.")] = None,
+    url: Annotated[str | None, typer.Option(help="A running backend's URL: only --probe can look at it.")] = None,
     private: Annotated[bool, typer.Option("--private", help="Also show members whose name starts with _.")] = False,
     probe: Annotated[
         bool,
         typer.Option("--probe", help="Also start one run: show the frame shapes and a suggested probe table."),
     ] = False,
 ) -> None:
-    """Boot the backend and show each role's class, members, signatures and origins, and each wire's state."""
-    from wiringcheck.commands.inspect import inspect_command
+    """Boot the backend and show its routes, what sits on app.state, each role's members and each wire's state."""
+    from wiringcheck.commands.inspect import inspect_command, inspect_settings
 
-    settings = load(config).with_target(app=app_ref, boot=boot)
+    settings = inspect_settings(config, app=app_ref, boot=boot, url=url)
     raise typer.Exit(inspect_command(settings, private=private, probe=probe))
 
 

@@ -15,27 +15,47 @@ Each code has a page, ``docs/codes/WCnnn.md``, that `wiringcheck explain` prints
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass
 
-__all__ = ["CODES", "Code"]
+__all__ = ["CODES", "Code", "Link"]
+
+
+class Link(enum.StrEnum):
+    """Where a kind of finding stands in the chain from cause to symptom: what a report leads with.
+
+    A report is read from its first finding; when one run shows both a cause and what
+    follows from it, the cause must come first (`report.Report.sort_by_cause`).
+    """
+
+    CAUSE = "cause"
+    """Names what went wrong, and usually where: an exception, a line, a stored error, a rename."""
+    SYMPTOM = "symptom"
+    """What follows from a cause without saying which: a wire not made, a call never made, an event that never came."""
+    OWN = "own"
+    """Judged on its own place in the run: neither explains nor is explained by the others."""
 
 
 @dataclass(frozen=True, slots=True)
 class Code:
-    """One entry of the catalog: a title that reads as a sentence, and why it matters."""
+    """One entry of the catalog: a title that reads as a sentence, why it matters, and its link in the chain."""
 
     code: str
     title: str
     why: str
+    link: Link = Link.OWN
 
 
 _ENTRIES = (
     # -- boot ---------------------------------------------------------------------------------
-    Code("WC101", "boot failed", "The backend never finished startup, so nothing else could be checked."),
+    Code(
+        "WC101", "boot failed", "The backend never finished startup, so nothing else could be checked.", link=Link.CAUSE
+    ),
     Code(
         "WC102",
         "boot timed out",
         "Startup is waiting on something that never comes; in production the pod never becomes ready.",
+        link=Link.CAUSE,
     ),
     Code("WC103", "shutdown failed", "A shutdown that raises or hangs leaks connections and blocks deploys."),
     Code(
@@ -43,27 +63,32 @@ _ENTRIES = (
         "coroutine never awaited during boot",
         "An async method called without await never runs: whatever boot needed it to do (often wiring) "
         "silently never happens.",
+        link=Link.CAUSE,
     ),
     Code(
         "WC105",
         "warning logged",
-        'Backends often log the real failure ("no WebSocket manager") and carry on; that line is the diagnosis.',
+        'Backends often log the real failure ("no connection to send events through") and carry on; '
+        "that line is the diagnosis.",
     ),
     Code(
         "WC106",
         "expected call not made during startup",
-        "A setter that startup must call was never called: whatever it wires is missing.",
+        "A call that startup must make was never made: whatever it sets up is missing.",
+        link=Link.SYMPTOM,
     ),
     Code(
         "WC107",
         "guard on a missing attribute",
         "A hasattr()/getattr() guard looked for a member that does not exist, so the guarded wiring was skipped.",
+        link=Link.CAUSE,
     ),
     Code(
         "WC108",
         "backend exited",
         "A backend that calls sys.exit() (or raises KeyboardInterrupt) would end the gate with its own exit code; "
         "in production it kills the worker.",
+        link=Link.CAUSE,
     ),
     Code(
         "WC109",
@@ -74,11 +99,13 @@ _ENTRIES = (
         "WC110",
         "coroutine never awaited during the run",
         "An async call made while serving the run did nothing: its event or side effect never happens.",
+        link=Link.CAUSE,
     ),
     Code(
         "WC111",
         "task failed and nobody awaited it",
         "A background task raised and the exception went nowhere but the event loop's handler: the run stalls.",
+        link=Link.CAUSE,
     ),
     Code(
         "WC112",
@@ -90,6 +117,7 @@ _ENTRIES = (
         "wired late",
         "Startup finished, and the app accepted connections, before the wiring was made: "
         "the first users after every deploy get nothing.",
+        link=Link.CAUSE,
     ),
     # -- roles, contract, wires ----------------------------------------------------------------
     Code("WC201", "role not found", "Startup did not build the object, or stored it under another name."),
@@ -114,12 +142,13 @@ _ENTRIES = (
         "required parameter not in contract",
         "The live signature requires an argument the contract does not pass: callers raise TypeError.",
     ),
-    Code("WC211", "wire not made", "Startup did not connect two objects that must be connected."),
+    Code("WC211", "wire not made", "Startup did not connect two objects that must be connected.", link=Link.SYMPTOM),
     Code("WC212", "wire cannot be evaluated", "A path in the wire expression does not exist on the live objects."),
     Code(
         "WC213",
         "startup recorded a failure",
         "Startup stored an error or a wrong state and carried on: the app reports healthy but is not.",
+        link=Link.CAUSE,
     ),
     # -- static scan ---------------------------------------------------------------------------
     Code("WC300", "file skipped", "The file could not be read or parsed, so it was not scanned."),
@@ -149,7 +178,7 @@ _ENTRIES = (
     ),
     # -- events --------------------------------------------------------------------------------
     Code("WC401", "probe could not connect", "No client could connect, so no user can see any event."),
-    Code("WC402", "event missing", "Users never see this step of the agent run."),
+    Code("WC402", "event missing", "Users never see this step of the agent run.", link=Link.SYMPTOM),
     Code("WC403", "event out of order", "Clients that follow the protocol show the run in the wrong state."),
     Code("WC404", "event after terminal", "Clients stop listening at the terminal event; what follows is lost."),
     Code("WC405", "event over budget", "Events that arrive late make the chat feel stuck."),
@@ -159,8 +188,9 @@ _ENTRIES = (
         "WC408",
         "connection closed early",
         "The server closed the connection (or ended the stream) before the run finished.",
+        link=Link.SYMPTOM,
     ),
-    Code("WC409", "run deadline reached", "The run did not reach its terminal event in time."),
+    Code("WC409", "run deadline reached", "The run did not reach its terminal event in time.", link=Link.SYMPTOM),
     Code(
         "WC410",
         "probe closed the connection",

@@ -169,6 +169,8 @@ class SetupStep:
         auth: how to send the token, as a query parameter, a header or a cookie.
         expect_status: the statuses that mean success.
         capture: placeholder name -> field path into the JSON response.
+        public: the captures declared public (ids a user wants to see); every other captured value is a
+            credential the server issued, scrubbed from every output whatever its name.
         timeout: seconds the request may take.
     """
 
@@ -180,6 +182,7 @@ class SetupStep:
     auth: Auth = Auth()
     expect_status: tuple[int, ...] = (200, 201)
     capture: tuple[tuple[str, str], ...] = ()
+    public: tuple[str, ...] = ()
     timeout: float = 5.0
 
     @property
@@ -831,8 +834,10 @@ _MATCHER = ValueType("an event name, a table of conditions, or a list of either"
 _MATCHERS = ValueType("a list of matchers", {"type": "array", "items": _MATCHER.schema})
 _MATCH = ValueType("a table of event = matcher", {"type": "object", "additionalProperties": _MATCHER.schema})
 _STRING_MAP = ValueType("a table of strings", {"type": "object", "additionalProperties": {"type": "string"}})
-_CAPTURE = ValueType("a table of placeholder = field path", {
-    "type": "object", "propertyNames": _IDENTIFIER_SCHEMA, "additionalProperties": _FIELD.schema})
+_CAPTURE = ValueType("a table of placeholder = field path (or { path = ..., public = true })", {
+    "type": "object", "propertyNames": _IDENTIFIER_SCHEMA, "additionalProperties": {
+        "anyOf": [_FIELD.schema, {"type": "object", "required": ["path"], "additionalProperties": False,
+                                  "properties": {"path": _FIELD.schema, "public": {"type": "boolean"}}}]}})
 _STATUS = {"type": "integer", "minimum": 100, "maximum": 599}
 _STATUSES = ValueType("an HTTP status or a list of them",
                       {"anyOf": [_STATUS, {"type": "array", "items": _STATUS, "minItems": 1}]})
@@ -1514,12 +1519,29 @@ def _parse_setup(probe: _Reader, type_field: str) -> tuple[SetupStep, ...]:
         if not statuses or not all(isinstance(s, int) and not isinstance(s, bool) and 100 <= s < 600 for s in statuses):
             raise step.error("expect_status", f"expected an HTTP status or a list of them, got {_kind(status)}")
         capture = step.sub("capture")
+        captures: list[tuple[str, str]] = []
+        public: list[str] = []
         for name, where in capture.table.items():
             if not _IDENTIFIER.fullmatch(name):
                 raise capture.error(name, "a placeholder name must be an identifier")
+            if isinstance(where, Mapping):
+                entry = capture.sub(name)
+                for key in entry.table:
+                    if key not in ("path", "public"):
+                        guess = suggest(str(key), ("path", "public"))
+                        raise entry.error(key, "unknown key" + (f"; did you mean {guess!r}?" if guess else ""))
+                if "path" not in entry.table:
+                    raise entry.error("path", "missing: the field path into the JSON response")
+                where = entry.table["path"]
+                if entry.boolean("public", False):
+                    public.append(name)
+                reader, key = entry, "path"
+            else:
+                reader, key = capture, name
             if not isinstance(where, str):
-                raise capture.error(name, f"expected a field path into the JSON response, got {_kind(where)}")
-            _field_path(capture, name)
+                raise reader.error(key, f"expected a field path into the JSON response, got {_kind(where)}")
+            _field_path(reader, key)
+            captures.append((name, where))
         auth = _parse_auth(step.sub("auth"), websocket=False)
         steps.append(
             SetupStep(
@@ -1530,7 +1552,8 @@ def _parse_setup(probe: _Reader, type_field: str) -> tuple[SetupStep, ...]:
                 headers=tuple(headers.table.items()),
                 auth=auth,
                 expect_status=tuple(statuses),
-                capture=tuple(capture.table.items()),
+                capture=tuple(captures),
+                public=tuple(public),
                 timeout=step.number("timeout", _STEP.timeout),
             )
         )

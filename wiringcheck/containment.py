@@ -12,7 +12,8 @@ backend can do what no finding can report:
   raises `Overrun` in the backend's code, carrying where it was stuck (WC102, WC103,
   WC409). It works on the main thread of POSIX systems; elsewhere it does nothing,
   and the CLI's last-resort timer (`cli.py`) still ends the run;
-- leave threads running after shutdown (`new_threads`, WC109).
+- leave threads running after shutdown (`new_threads`, WC109); a known pool's idle
+  worker (anyio's, an executor's) is the pool's, not a leak.
 
 `os._exit()` cannot be intercepted by anything in the same process; docs/ci.md says
 how CI notices it.
@@ -41,7 +42,9 @@ __all__ = [
     "Overrun",
     "contain_exit",
     "exit_code_of",
+    "idle_pool_worker",
     "interrupting_after",
+    "is_loop_frame",
     "new_threads",
     "user_stack",
 ]
@@ -178,7 +181,8 @@ _LOOP_FILES = (f"asyncio{os.sep}events.py", f"asyncio{os.sep}base_events.py")
 _LOOP_FUNCTIONS = {"_run", "_run_once"}
 
 
-def _is_loop(frame: FrameType) -> bool:
+def is_loop_frame(frame: FrameType) -> bool:
+    """Whether `frame` is the event loop's own (its run loop): what is below it is not the backend running now."""
     return frame.f_code.co_name in _LOOP_FUNCTIONS and frame.f_code.co_filename.endswith(_LOOP_FILES)
 
 
@@ -215,7 +219,7 @@ def interrupting_after(seconds: float) -> Generator[None, None, None]:
     def on_alarm(signum: int, frame: FrameType | None) -> None:
         # Only what the event loop is running right now: the frames below the loop (the CLI,
         # pytest) are not the backend, even when they live in site-packages.
-        stack = user_stack(frame, stop=_is_loop)
+        stack = user_stack(frame, stop=is_loop_frame)
         if not stack:
             signal.setitimer(signal.ITIMER_REAL, 0.05)
             return
@@ -236,8 +240,45 @@ def interrupting_after(seconds: float) -> Generator[None, None, None]:
         signal.signal(signal.SIGALRM, previous)
 
 
+def hurry(seconds: float) -> None:
+    """Bring an armed `interrupting_after` forward to `seconds` from now (from any thread).
+
+    The probe's thread calls it once its run is over: the verdict is known, so a backend
+    that keeps its loop busy (a flood it is still sending) is interrupted soon after,
+    not at the end of the run's whole budget.
+    """
+    if not hasattr(signal, "getitimer"):
+        return
+    remaining = signal.getitimer(signal.ITIMER_REAL)[0]
+    if 0 < seconds < remaining:
+        signal.setitimer(signal.ITIMER_REAL, seconds)
+
+
+_EXECUTOR_WORKER = (f"concurrent{os.sep}futures{os.sep}thread.py", "_worker")
+"""The loop of a ThreadPoolExecutor's worker (asyncio's default executor is one): between jobs, it waits here."""
+_WAITING = (f"{os.sep}threading.py", f"{os.sep}queue.py")
+
+
+def idle_pool_worker(thread: threading.Thread) -> bool:
+    """Whether `thread` is a known pool's worker waiting for work (anyio's, a ThreadPoolExecutor's).
+
+    Such a thread is the pool's to end (anyio's when the event loop's main task does, an
+    executor's at its shutdown or at exit) and holds nothing of the backend's. A worker
+    still running one of the backend's functions is not idle.
+    """
+    idle_workers = getattr(thread, "idle_workers", None)
+    if type(thread).__module__.startswith("anyio.") and idle_workers is not None:
+        return thread in idle_workers  # anyio's own list of the workers that wait for a job
+    frame: FrameType | None = sys._current_frames().get(thread.ident or -1)
+    while frame is not None and frame.f_code.co_filename.endswith(_WAITING):
+        frame = frame.f_back
+    path, function = _EXECUTOR_WORKER
+    # Running a job, the worker is inside `_WorkItem.run`; idle, its innermost frame is `_worker` itself.
+    return frame is not None and frame.f_code.co_name == function and frame.f_code.co_filename.endswith(path)
+
+
 def new_threads(before: set[threading.Thread]) -> list[threading.Thread]:
-    """Threads alive now that were not before, except wiringcheck's own and asyncio's executor (joined by the loop)."""
+    """Threads alive now that were not before, except wiringcheck's own and known pools' idle workers."""
     return [
         thread
         for thread in threading.enumerate()
@@ -245,6 +286,7 @@ def new_threads(before: set[threading.Thread]) -> list[threading.Thread]:
         and thread.is_alive()
         and not thread.name.startswith(("wiringcheck", "asyncio_"))
         and thread is not threading.current_thread()
+        and not idle_pool_worker(thread)
     ]
 
 

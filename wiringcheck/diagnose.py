@@ -3,7 +3,9 @@
 - `describe_exception`: the exception line as Python prints it (keeping its
   did-you-mean), and the traceback trimmed to the backend's own frames;
 - `pending_stacks`: for a startup that hangs, where each of the backend's tasks
-  is waiting, following the chain of awaits down to the innermost frame.
+  is waiting, following the chain of awaits down to the innermost frame;
+- `where_recorded`: for an error startup caught and stored (``app.state.startup_error``),
+  where it was raised, or where startup logged it when only its text was kept.
 
 "The backend's own frames" are those outside the standard library, outside
 wiringcheck, and outside the server and framework layers it runs under.
@@ -19,16 +21,32 @@ import traceback
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from types import FrameType
+from typing import TYPE_CHECKING
 
 from wiringcheck.findings import Location
 
-__all__ = ["FrameInfo", "describe_exception", "innermost_error", "is_user_file", "pending_stacks"]
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from wiringcheck.report import LogRecord
+
+__all__ = [
+    "FrameInfo",
+    "describe_exception",
+    "innermost_error",
+    "is_user_file",
+    "is_wiringcheck_file",
+    "pending_stacks",
+    "where_recorded",
+]
 
 _LIBRARY_ROOTS = tuple(
     os.path.realpath(path) + os.sep
     for path in {sysconfig.get_paths()["stdlib"], sysconfig.get_paths()["platstdlib"]}
     if path
 )
+_SCRIPTS = os.path.realpath(sysconfig.get_paths()["scripts"]) + os.sep
+"""Where console scripts live (``venv/bin``): ``venv/bin/wiringcheck`` is wiringcheck, not the backend."""
 _FRAMEWORKS = (
     "wiringcheck",
     "starlette",
@@ -59,6 +77,8 @@ def is_user_file(path: str) -> bool:
     real = os.path.realpath(path)
     if real.startswith(_LIBRARY_ROOTS) and "site-packages" not in real:
         return False
+    if real.startswith(_SCRIPTS) and not real.endswith(".py"):
+        return False
     parts = real.split(os.sep)
     return not any(
         part in _FRAMEWORKS and (index == 0 or parts[index - 1] in ("site-packages", "dist-packages"))
@@ -69,6 +89,12 @@ def is_user_file(path: str) -> bool:
 def _inside_wiringcheck(real: str) -> bool:
     here = os.path.dirname(os.path.realpath(__file__)) + os.sep
     return real.startswith(here)
+
+
+@functools.lru_cache(maxsize=1024)
+def is_wiringcheck_file(path: str) -> bool:
+    """Whether a frame in `path` is wiringcheck's own code (a lookup it makes is not the backend's)."""
+    return bool(path) and not path.startswith("<") and _inside_wiringcheck(os.path.realpath(path))
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,3 +207,24 @@ def pending_stacks(tasks: Iterable[asyncio.Task[object]]) -> list[tuple[str, lis
         if frames:
             result.append((task.get_name(), frames))
     return result
+
+
+def where_recorded(value: object, logs: Sequence[LogRecord]) -> tuple[Location | None, tuple[str, ...]]:
+    """Where a failure startup stored instead of raising came from, and the lines that show it.
+
+    An exception object keeps its traceback: the innermost backend frame is where it was
+    raised. A text (``"RuntimeError: tool ... failed"``) keeps nothing, but startup usually
+    logged it as it caught it: the log line that carries the text is where it was recorded.
+    """
+    if isinstance(value, BaseException):
+        _, frames = describe_exception(value)
+        if frames:
+            return frames[-1].location, tuple(f"  {frame}" for frame in frames)
+    text = str(value).strip() if isinstance(value, str | BaseException) else ""
+    if len(text) < 8:  # too short to tell one log line from another
+        return None, ()
+    for record in logs:
+        path, _, line = record.location.rpartition(":")
+        if text in record.message and path and is_user_file(path) and line.isascii() and line.isdigit():
+            return Location(path, int(line)), (f"startup logged it: {record.message}",)
+    return None, ()

@@ -333,7 +333,8 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     for event in report.events:
         latency = f", latency {event.latency_ms:g} ms" if event.latency_ms is not None else ""
         owner = "" if event.ours else f" (other run {event.run_id})"
-        terminalreporter.write_line(f"  {event.type or '(no type)'}{owner} at +{event.at_ms:g} ms{latency}")
+        when = f"+{event.at_ms:g} ms" if event.at_ms >= 0 else f"{-event.at_ms:g} ms before the trigger"
+        terminalreporter.write_line(f"  {event.type or '(no type)'}{owner} at {when}{latency}")
     for finding in report.findings:
         if finding.severity != "error":
             terminalreporter.write_line(f"  {finding.severity.value}: {finding.code} {finding.message}")

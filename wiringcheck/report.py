@@ -14,9 +14,10 @@ Exit codes (documented in docs/exit-codes.md, stable):
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
+from wiringcheck.codes import CODES, Link
 from wiringcheck.findings import CheckResult, Finding, Phase, Status
 
 __all__ = ["SCHEMA_VERSION", "EventRecord", "ExitCode", "LogRecord", "Report", "cause_rank"]
@@ -97,14 +98,42 @@ _CAUSE_RANKS = {
 _EVENTS_RANK = 6
 
 
-def cause_rank(check: CheckResult) -> int:
-    """Where a check stands in the chain from cause to symptom (the connection before the events it carries)."""
+def _link(finding: Finding) -> Link:
+    return CODES[finding.code].link
+
+
+def _tier(check: CheckResult) -> int:
+    """0: the check failed on a cause; 2: on symptoms only; 1: anything else (passed, skipped, its own findings)."""
+    links = {_link(finding) for finding in check.errors}
+    if Link.CAUSE in links:
+        return 0
+    return 2 if links == {Link.SYMPTOM} else 1
+
+
+def _phase_rank(check: CheckResult) -> int:
     if check.phase == Phase.PROBE and check.name == "isolation":
         # Cross-talk is the cause of the events one user missed: it leads, after the wires.
         return _CAUSE_RANKS[Phase.WIRES]
     if check.phase == Phase.PROBE and check.name != "probe":
         return _EVENTS_RANK
     return _CAUSE_RANKS.get(Phase(check.phase), 0) if check.phase in _CAUSE_RANKS else 0
+
+
+def cause_rank(check: CheckResult) -> tuple[int, int]:
+    """Where a check stands in the chain from cause to symptom.
+
+    First the checks that failed on a cause (`codes.Link.CAUSE`: an exception, a coroutine
+    never awaited or scheduled, a stored startup error, a guard that skipped a renamed
+    member), then the others in the order of the run (boot, startup, the objects and their
+    wires, the connection, the events), and last the checks that failed only on symptoms
+    (a wire not made, a call never made, an event that never came, the deadline).
+    """
+    return _tier(check), _phase_rank(check)
+
+
+def _causes_first(findings: tuple[Finding, ...]) -> tuple[Finding, ...]:
+    order = {Link.CAUSE: 0, Link.OWN: 1, Link.SYMPTOM: 2}
+    return tuple(sorted(findings, key=lambda finding: order[_link(finding)]))
 
 
 @dataclass(slots=True)
@@ -129,19 +158,23 @@ class Report:
         self.checks.append(check)
 
     def sort_by_cause(self) -> None:
-        """Order the checks causes first, so every format leads with what to fix.
+        """Order the checks (and each check's findings) causes first, so every format leads with what to fix.
 
-        Boot, then what startup called (or failed to), then the objects it built and
-        their wires, then the connection, then the events, then shutdown and the logs:
-        five missing events are the symptom of one unmade wire, and must not bury it.
-        The sort is stable, so checks of one kind keep the order the run made them in.
+        A cause wherever the run found it (a startup error the app stored, an unscheduled
+        coroutine in the WebSocket handler), then boot, what startup called (or failed to),
+        the objects it built and their wires, the connection, the events, shutdown and the
+        logs, and last the symptoms: five missing events and the deadline are what one
+        unmade wire looks like, and must not bury it (`cause_rank`). The sort is stable,
+        so checks of one kind keep the order the run made them in.
         """
+        self.checks = [replace(check, findings=_causes_first(check.findings)) for check in self.checks]
         self.checks.sort(key=cause_rank)
 
     @property
     def first_cause(self) -> Finding | None:
         """The first error finding in cause order: what the headline names."""
-        return next((f for check in sorted(self.checks, key=cause_rank) for f in check.errors), None)
+        checks = sorted(self.checks, key=cause_rank)
+        return next((f for check in checks for f in _causes_first(check.errors)), None)
 
     @property
     def findings(self) -> list[Finding]:

@@ -25,6 +25,7 @@ from wiringcheck import lifecycle
 from wiringcheck.capture import Capture, scrubbed_logs
 from wiringcheck.containment import Containment, Overrun, new_threads
 from wiringcheck.contract import Undecidable, compare_member, parse_member
+from wiringcheck.diagnose import where_recorded
 from wiringcheck.findings import CheckResult, Finding, Location, Phase, Severity, Status
 from wiringcheck.identifiers import Text, swapped_ids
 from wiringcheck.render import shown_path
@@ -35,7 +36,7 @@ from wiringcheck.run.rules.clocks import timestamp_clock
 from wiringcheck.run.rules.unreached import unreached_finding
 from wiringcheck.secrets import Secrets, mask_urls
 from wiringcheck.targets import Handle, make_target
-from wiringcheck.wires import check_wire, parse_wire
+from wiringcheck.wires import Wire, check_wire, parse_wire
 
 if TYPE_CHECKING:
     import ssl
@@ -241,12 +242,19 @@ async def _boot(state: _Run, target: Target) -> Handle | None:
     async with AsyncExitStack() as stack:
         stack.enter_context(state.capture.logs(Phase.BOOT))
         stack.enter_context(state.capture.python_warnings())
-        stack.enter_context(state.capture.logging_watch())
+        stack.enter_context(state.capture.logging_watch(_own_packages(settings)))
         outcome = await lifecycle.start(target, settings)
     state.result("boot", Phase.BOOT, [outcome.finding] if outcome.finding else [], started)
     if outcome.handle is not None:
         state.ready_at = outcome.handle.ready_at if outcome.handle.ready_at is not None else state.clock()
     return outcome.handle
+
+
+def _own_packages(settings: Settings) -> tuple[str, ...]:
+    """The top-level packages the configuration names (the target, the roles' classes and globals): the backend's."""
+    refs = [settings.app, settings.boot, *(role.class_ref for role in settings.roles.values())]
+    refs += [role.path for role in settings.roles.values() if ":" in role.path]
+    return tuple(dict.fromkeys(ref.split(":")[0].split(".")[0] for ref in refs if ref and ":" in ref))
 
 
 # -- roles, contract, wires, startup calls --------------------------------------------------------
@@ -345,7 +353,8 @@ def _check_wires_and_calls(state: _Run) -> None:
             state.skip(f"wire: {text}", Phase.WIRES, f"role {missing[0]!r} was not found")
             continue
         started = state.clock()
-        state.result(f"wire: {text}", Phase.WIRES, check_wire(wire, state.roles), started)
+        findings = [_located(state, wire, f) if f.code == "WC213" else f for f in check_wire(wire, state.roles)]
+        state.result(f"wire: {text}", Phase.WIRES, findings, started)
 
     state.enter(Phase.STARTUP)
     # Boot completed, so an unawaited setter is a wiring failure, not a boot failure.
@@ -359,9 +368,39 @@ def _check_wires_and_calls(state: _Run) -> None:
         started = state.clock()
         state.result(name, Phase.STARTUP, state.tracer.check_must_call(call, state.ready_at), started)
     if state.tracer is not None:
-        guard_findings = state.tracer.guard_findings()
+        guard_findings = state.tracer.guard_findings(_failed_by_role(state.report.checks))
         if guard_findings:
             state.result("startup guards", Phase.STARTUP, guard_findings, state.clock())
+
+
+def _located(state: _Run, wire: Wire, finding: Finding) -> Finding:
+    """A stored startup failure (WC213) with where it was raised, or where startup logged it as it caught it."""
+    path = next(path for path in wire.paths)
+    try:
+        value = lifecycle.resolve_path(state.roles[path[0]], ".".join(path[1:])) if len(path) > 1 else None
+    except LookupError:
+        return finding
+    location, evidence = where_recorded(value, state.capture.log_records())
+    if location is None:
+        return finding
+    return replace(finding, location=location, evidence=(*finding.evidence, *evidence))
+
+
+def _failed_by_role(checks: list[CheckResult]) -> dict[str, list[str]]:
+    """The failed wire and startup-call checks, by the roles they involve: what a skipping guard explains."""
+    failed: dict[str, list[str]] = {}
+    for check in checks:
+        if check.status is not Status.FAILED:
+            continue
+        if check.phase == Phase.WIRES:
+            roles = {path[0] for path in parse_wire(check.name.removeprefix("wire: ")).paths}
+        elif check.phase == Phase.STARTUP and check.name.startswith("startup call: "):
+            roles = {check.name.removeprefix("startup call: ").partition(".")[0]}
+        else:
+            continue
+        for role in sorted(roles):
+            failed.setdefault(role, []).append(check.name)
+    return failed
 
 
 # -- probe -----------------------------------------------------------------------------------------

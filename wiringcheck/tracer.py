@@ -29,7 +29,7 @@ from types import FrameType
 from typing import TYPE_CHECKING, Any
 
 from wiringcheck.config import EmitCall
-from wiringcheck.diagnose import FrameInfo, is_user_file
+from wiringcheck.diagnose import FrameInfo, is_user_file, is_wiringcheck_file
 from wiringcheck.errors import UsageError
 from wiringcheck.findings import Finding, Location, Severity
 from wiringcheck.importing import import_ref, prepend_paths
@@ -76,14 +76,24 @@ class Lookup:
     name: str
     location: Location | None
     code: str = ""
+    owner: type | None = None
+    """The class of the instance the lookup failed on (a subclass of the role's class, maybe)."""
 
 
-def _caller(depth: int) -> Location | None:
-    """The nearest frame of the backend's own code, starting `depth` frames up."""
+def _caller(depth: int, *, stop_at_own: bool = False) -> Location | None:
+    """The nearest frame of the backend's own code, starting `depth` frames up.
+
+    With `stop_at_own`, a wiringcheck frame met first means wiringcheck made the access
+    (its contract check reads the members it compares): there is no backend caller, even
+    though the backend's tests or the console script may sit further up the stack.
+    """
     frame: FrameType | None = sys._getframe(depth + 1)
     while frame is not None:
-        if is_user_file(frame.f_code.co_filename):
-            return Location(frame.f_code.co_filename, frame.f_lineno)
+        path = frame.f_code.co_filename
+        if is_user_file(path):
+            return Location(path, frame.f_lineno)
+        if stop_at_own and is_wiringcheck_file(path):
+            return None
         frame = frame.f_back
     return None
 
@@ -133,6 +143,8 @@ class Tracer:
 
     classes: dict[str, type]
     clock: Callable[[], float] = time.monotonic
+    same_object: dict[str, frozenset[str]] = field(default_factory=dict)
+    """For each role, the roles configured at the same path: a call on that object is a call on each of them."""
     calls: list[Call] = field(default_factory=list)
     lookups: list[Lookup] = field(default_factory=list)
     _saved: list[tuple[type, str, Any]] = field(default_factory=list)
@@ -150,13 +162,21 @@ class Tracer:
 
                     raise ImportRefError(f"{role.class_ref} (class of role {role.name!r}) is not a class")
                 classes[role.name] = value
-        return cls(classes=classes, clock=clock)
+        by_path: dict[str, set[str]] = {}
+        for role in settings.roles.values():
+            by_path.setdefault(role.path, set()).add(role.name)
+        same_object = {name: frozenset(group) for group in by_path.values() for name in group}
+        return cls(classes=classes, clock=clock, same_object=same_object)
 
     def _role_of(self, instance: Any) -> str | None:
         for role, cls in self.classes.items():
             if isinstance(instance, cls):
                 return role
         return None
+
+    def _plays(self, recorded: str, role: str) -> bool:
+        """Whether a call recorded on role `recorded` was made on the object `role` names (same path, same object)."""
+        return recorded == role or recorded in self.same_object.get(role, ())
 
     # -- installation ----------------------------------------------------------------------------
 
@@ -245,9 +265,10 @@ class Tracer:
                     pass
             role = tracer._role_of(instance)
             if role is not None and not name.startswith("__"):
-                location = _caller(1)
-                code = linecache.getline(location.path, location.line or 0).strip() if location else ""
-                tracer.lookups.append(Lookup(role, name, location, code))
+                location = _caller(1, stop_at_own=True)
+                if location is not None:  # a lookup of wiringcheck's own is no guard of the backend's
+                    code = linecache.getline(location.path, location.line or 0).strip()
+                    tracer.lookups.append(Lookup(role, name, location, code, type(instance)))
             raise AttributeError(
                 f"{type(instance).__name__!r} object has no attribute {name!r}", name=name, obj=instance
             )
@@ -259,7 +280,9 @@ class Tracer:
     def late_call(self, call: str, ready_at: float) -> Call | None:
         """The first call of `role.method` made after startup completed at `ready_at` (from a background task, say)."""
         role, _, method = call.partition(".")
-        return next((c for c in self.calls if c.role == role and c.method == method and c.at > ready_at), None)
+        return next(
+            (c for c in self.calls if self._plays(c.role, role) and c.method == method and c.at > ready_at), None
+        )
 
     def calls_after(self, roles: set[str], ready_at: float) -> list[Call]:
         """Calls on these roles made after startup completed at `ready_at`, in order."""
@@ -269,15 +292,15 @@ class Tracer:
         """WC106 when startup never called `role.method` before `ready_at`, with what it called on that role instead."""
         role, _, method = call.partition(".")
         booting = [c for c in self.calls if ready_at is None or c.at <= ready_at]
-        if any(c.role == role and c.method == method for c in booting):
+        if any(self._plays(c.role, role) and c.method == method for c in booting):
             return []
         # The most telling call first: a guarded one, or one whose name is close to the missing one.
         others = sorted(
-            (c for c in booting if c.role == role),
+            (c for c in booting if self._plays(c.role, role)),
             key=lambda c: (not c.guarded, suggest(method, [c.method]) is None),
         )
         instead = f"; it called {others[0]}" if others else f"; it called nothing on {role}"
-        lookup = next((item for item in self.lookups if item.role == role and item.name == method), None)
+        lookup = next((item for item in self.lookups if self._plays(item.role, role) and item.name == method), None)
         if lookup is not None:
             instead += f"; a lookup of {method!r} failed at {shown_location(lookup.location)} (`{lookup.code}`)"
         location = others[0].location if others else (lookup.location if lookup else None)
@@ -295,8 +318,16 @@ class Tracer:
             )
         ]
 
-    def guard_findings(self) -> list[Finding]:
-        """WC107 for each failed lookup in the backend's code: the guard that skipped something."""
+    def guard_findings(self, failed: Mapping[str, Sequence[str]] | None = None) -> list[Finding]:
+        """WC107 for each failed lookup in the backend's code: the guard that skipped something.
+
+        A guard is a warning on its own (feature detection is legitimate), and the cause of
+        the failure when it skipped what failed: `failed` names, by role, the checks that
+        failed on it (a wire not made, a call never made). A guard on such a role that looked
+        for a renamed member (it has a did-you-mean) or for the very call startup had to
+        make is then an error, and the report leads with it.
+        """
+        failed = failed or {}
         findings: list[Finding] = []
         seen: set[tuple[str, str, str]] = set()
         for lookup in self.lookups:
@@ -304,10 +335,14 @@ class Tracer:
             if key in seen or lookup.location is None:
                 continue
             seen.add(key)
-            cls = self.classes[lookup.role]
-            guess = suggest(lookup.name, [n for n in dir(cls) if not n.startswith("__")])
+            cls = lookup.owner or self.classes[lookup.role]
+            guess = _guess_member(cls, lookup)
             hint_guess = f"; did you mean {guess!r}?" if guess else ""
             branch = "the guarded block never runs" if "hasattr" in lookup.code else "the default is used instead"
+            roles = self.same_object.get(lookup.role, frozenset({lookup.role})) | {lookup.role}
+            explained = [name for role in sorted(roles) for name in failed.get(role, ())]
+            required = f"startup call: {lookup.role}.{lookup.name}"
+            cause = bool(explained) and (guess is not None or any(name == required for name in explained))
             findings.append(
                 Finding(
                     code="WC107",
@@ -316,14 +351,34 @@ class Tracer:
                         f"{branch}{hint_guess}"
                     ),
                     location=lookup.location,
-                    hint="Call the member directly (a missing member then fails loudly), using its current name.",
+                    hint=(
+                        f"Call {guess}(...) directly, by its current name: a missing member then fails loudly."
+                        if guess and cause
+                        else "Call the member directly (a missing member then fails loudly), using its current name."
+                    ),
                     subject=f"{lookup.role}.{lookup.name}",
-                    evidence=(f"{shown_location(lookup.location)}: {lookup.code}",) if lookup.code else (),
-                    severity=Severity.WARNING,
+                    evidence=(
+                        *((f"{shown_location(lookup.location)}: {lookup.code}",) if lookup.code else ()),
+                        *(f"so this failed: {name}" for name in explained if cause),
+                    ),
+                    severity=Severity.ERROR if cause else Severity.WARNING,
                     data={"suggestion": guess} if guess else {},
                 )
             )
         return findings
+
+
+def _guess_member(cls: type, lookup: Lookup) -> str | None:
+    """The member a failed lookup most likely meant; a method first when the guarded code calls the name."""
+    names = [name for name in dir(cls) if not name.startswith("__")]
+    if lookup.location is not None and lookup.location.line:
+        following = (linecache.getline(lookup.location.path, lookup.location.line + i) for i in range(4))
+        if any(f".{lookup.name}(" in line for line in following):
+            methods = [name for name in names if callable(inspect.getattr_static(cls, name, None))]
+            guess = suggest(lookup.name, methods)
+            if guess is not None:
+                return guess
+    return suggest(lookup.name, names)
 
 
 # -- emissions during the probe --------------------------------------------------------------------

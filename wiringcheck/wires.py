@@ -194,8 +194,8 @@ def check_wire(wire: Wire, roles: Mapping[str, Any]) -> list[Finding]:
             code="WC211",
             message=f"wire does not hold: {wire.text}",
             hint=(
-                "Startup did not connect these objects. Check that it calls the setter the contract names "
-                "(see `must_call`), that the call is awaited, and that no guard or except block skipped it."
+                "Startup did not connect these objects. Check that it makes the call that connects them "
+                "(`must_call` names it), that the call is awaited, and that no guard or except block skipped it."
             ),
             subject=f"wire: {wire.text}",
             evidence=evidence,

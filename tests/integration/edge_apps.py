@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import json
 import uuid
 
 from starlette.applications import Starlette
@@ -74,3 +76,16 @@ async def _ticketed(websocket: WebSocket) -> None:
 
 def ticketed() -> Starlette:
     return Starlette(routes=[Route("/tickets", _issue_ticket, methods=["POST"]), WebSocketRoute("/ws", _ticketed)])
+
+
+async def _floods(websocket: WebSocket) -> None:
+    await websocket.accept()
+    message = await websocket.receive_json()
+    frame = json.dumps({"type": "agent_thinking", "run_id": message["run_id"]})
+    with contextlib.suppress(Exception):
+        for _ in range(12_000):  # past the probe's 10,000-frame cap, without a pause
+            await websocket.send_text(frame)
+
+
+def floods() -> Starlette:
+    return Starlette(routes=[WebSocketRoute("/ws", _floods)])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from wiringcheck.report import ExitCode
@@ -40,6 +42,11 @@ CATALOG = {
     "silent_tool_error": (ExitCode.CHECK_FAILED, {"WC105", "WC402", "WC409"}),
     "broadcast_fallback": (ExitCode.CHECK_FAILED, {"WC424"}),
     "wrong_routing_key": (ExitCode.CHECK_FAILED, {"WC402", "WC409", "WC424"}),
+    # A cause and its symptoms in one report (issue 20): the cause leads, on every target kind.
+    "degraded_startup": (ExitCode.CHECK_FAILED, {"WC105", "WC106", "WC201", "WC211", "WC213", "WC402", "WC408"}),
+    "studio_guarded_rename": (ExitCode.CHECK_FAILED, {"WC107", "WC211"}),
+    "dropped_task": (ExitCode.CHECK_FAILED, {"WC110", "WC402", "WC409"}),
+    "blocking_handler": (ExitCode.CHECK_FAILED, {"WC420"}),
     # Run ids the server assigns (fixtures/serverids): only an isolation check sees a broadcast there.
     "serverids_broadcast": (ExitCode.CHECK_FAILED, {"WC424"}),
     # An agent chat over Server-Sent Events (fixtures/ssechat).
@@ -47,6 +54,7 @@ CATALOG = {
     "ssechat_no_terminal": (ExitCode.CHECK_FAILED, {"WC402", "WC408"}),
     "ssechat_tool_result_missing": (ExitCode.CHECK_FAILED, {"WC402", "WC415"}),
     "ssechat_unwired": (ExitCode.CHECK_FAILED, {"WC201", "WC417"}),
+    "ndjsonchat_html_error": (ExitCode.CHECK_FAILED, {"WC417"}),
     # An agent chat over socket.io (fixtures/socketchat). A refused auth payload is WC401 until the session can
     # tell a server's refusal of the credentials from a failed connection (then WC413, like relay_wrong_key).
     "socketchat_wrong_room": (ExitCode.CHECK_FAILED, {"WC402"}),
@@ -63,7 +71,7 @@ LOAD_ONLY = {"drops_under_load": "tests/load/test_load_command.py"}
 
 FIRST_CAUSE = {
     "legacy_setter": "WC106",
-    "guarded_missing": "WC106",
+    "guarded_missing": "WC107",
     "unguarded_rename": "WC101",
     "unawaited_setter": "WC104",
     "signature_drift": "WC101",
@@ -88,16 +96,30 @@ FIRST_CAUSE = {
     "silent_tool_error": "WC409",
     "broadcast_fallback": "WC424",
     "wrong_routing_key": "WC424",
+    "degraded_startup": "WC213",
+    "studio_guarded_rename": "WC107",
+    "dropped_task": "WC110",
+    "blocking_handler": "WC420",
     "serverids_broadcast": "WC424",
     "ssechat_buffered": "WC405",
     "ssechat_no_terminal": "WC408",
     "ssechat_tool_result_missing": "WC415",
     "ssechat_unwired": "WC201",
+    "ndjsonchat_html_error": "WC417",
     "socketchat_wrong_room": "WC402",
     "socketchat_tool_result_missing": "WC415",
     "socketchat_refused_auth": "WC401",
 }
 """The code every report must lead with: the cause, never one of its symptoms (a missing event, the deadline)."""
+
+LOCATED_CAUSE = {
+    "guarded_missing": "fixtures/faults/guarded_missing/app.py:",
+    "degraded_startup": "fixtures/faults/degraded_startup/app.py:",
+    "studio_guarded_rename": "fixtures/faults/studio_guarded_rename/app.py:",
+    "dropped_task": "fixtures/faults/dropped_task/app.py:",
+    "blocking_handler": "fixtures/faults/blocking_handler/app.py:",
+}
+"""Faults whose cause is a line of the backend: the headline names it, file:line."""
 
 
 def test_catalog_covers_every_fault_folder():
@@ -139,6 +161,17 @@ def test_fault_report_leads_with_its_cause(name):
     assert f"first cause: {FIRST_CAUSE[name]}" in console.splitlines()[1]
 
 
+@pytest.mark.parametrize("name", sorted(LOCATED_CAUSE))
+def test_headline_carries_the_causes_location(name):
+    """The console's headline names the cause's file and line, so the first line read says where to look."""
+    from wiringcheck.render import Format
+
+    report = run(fault_settings(name))
+    headline = Format.CONSOLE.render(report).splitlines()[1]
+
+    assert re.search(rf"first cause: {FIRST_CAUSE[name]} {re.escape(LOCATED_CAUSE[name])}\d+ ", headline), headline
+
+
 # Faults seen only on the wire: the frames do not say which backend line emitted them.
 ON_THE_WIRE = {
     "missing_event",
@@ -162,6 +195,7 @@ ON_THE_WIRE = {
     "ssechat_no_terminal",
     "ssechat_tool_result_missing",
     "ssechat_unwired",
+    "ndjsonchat_html_error",
     "socketchat_wrong_room",
     "socketchat_tool_result_missing",
     "socketchat_refused_auth",

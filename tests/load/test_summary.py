@@ -178,3 +178,19 @@ def test_scrubbing_tokens_leaves_words_that_share_their_prefix():
     secrets = Secrets(["load-token-1"])
 
     assert "kind load; cut ***…; whole ***" == secrets.scrub_text("kind load; cut load-tok…; whole load-token-1")
+
+
+def test_a_run_with_two_findings_of_one_code_counts_once():
+    """Two WC406 in one run are one failed run, never "2 of 1 runs failed with WC406"."""
+    frames = ["not json", "still not json", *(json.dumps({"type": name, "run_id": "r1"}) for name in DEFAULT_EVENTS)]
+    rec = Recording(
+        run_id="r1",
+        trigger_at=1.0,
+        ended_at=2.0,
+        frames=tuple(Frame(received_at=1.0 + 0.001 * n, data=data) for n, data in enumerate(frames)),
+    )
+    outcome = outcome_of(rec, check_events(rec, EXPECT), EXPECT, user=1)
+    report = build_report(summarize([outcome], EXPECT, users=1, duration=1.0), [], target="t")
+
+    (finding,) = [f for f in report.findings if f.code == "WC507"]
+    assert finding.message.startswith("1 of 1 run failed with WC406")

@@ -72,3 +72,12 @@ def test_a_credential_captured_is_a_secret_of_the_run():
     run.answered(200, b'{"t": "tok-issued-1"}')
 
     assert ["tok-issued-1"] == run.secrets
+
+
+def test_every_captured_value_is_a_secret_unless_declared_public():
+    """A value the server issued is a credential whatever its name (jwt, sid); an id declared public is shown."""
+    run = steps({"path": "/login", "capture": {"jwt": "t", "run_id": {"path": "id", "public": True}}})
+    run.next_call()
+    run.answered(200, b'{"t": "eyJ-issued", "id": "run-7"}')
+
+    assert (["eyJ-issued"], {"jwt": "eyJ-issued", "run_id": "run-7"}) == (run.secrets, run.captured)

@@ -23,6 +23,7 @@ import os
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from wiringcheck.report import ExitCode
@@ -34,11 +35,16 @@ if TYPE_CHECKING:
     from wiringcheck.run.recording import Recording
 
 __all__ = [
+    "AppRoute",
     "Node",
+    "app_routes",
     "inspect_command",
+    "inspect_settings",
     "inspect_tree",
     "render_plain",
+    "role_paths",
     "suggested_table",
+    "table_prefix",
     "toml_value",
     "websocket_routes",
 ]
@@ -180,13 +186,22 @@ def members_of(obj: Any, *, private: bool = False) -> list[Member]:
             seen.add(name)
             origin = "own" if owner is cls else f"inherited from {owner.__qualname__}"
             found.append(_member(name, raw, origin))
-    instance = getattr(obj, "__dict__", None)
-    if isinstance(instance, dict):
+    instance = _attributes(obj)
+    if instance is not None:
         for name, value in instance.items():
             if name in seen or _hidden(name, private=private):
                 continue
             found.append(Member(name, "instance attribute", signature=f"= {_describe(value)}", origin="instance"))
     return found
+
+
+def _attributes(obj: Any) -> dict[str, Any] | None:
+    """What an object holds by name: its `__dict__`, or a Starlette `State`'s own dict (``app.state``)."""
+    state = getattr(obj, "__dict__", {}).get("_state") if hasattr(obj, "__dict__") else None
+    if type(obj).__name__ == "State" and isinstance(state, dict):
+        return dict(state)
+    instance = getattr(obj, "__dict__", None)
+    return instance if isinstance(instance, dict) else None
 
 
 def _hidden(name: str, *, private: bool) -> bool:
@@ -314,16 +329,90 @@ def _wire_nodes(root: Node, settings: Settings, backend: Backend) -> None:
                 node.add(f"{finding.code} {finding.message}", "red")
 
 
-def websocket_routes(app: Any, prefix: str = "") -> list[str]:
-    """The WebSocket paths an ASGI app routes (Starlette and FastAPI routers, mounts included)."""
-    paths: list[str] = []
+@dataclass(frozen=True, slots=True)
+class AppRoute:
+    """A route the probe could talk to: a WebSocket, or an HTTP route that streams its answer.
+
+    Attributes:
+        path: the full path, prefixes of mounts and included routers joined.
+        kind: ``websocket``, ``sse`` (answers ``text/event-stream``) or ``stream`` (another streamed body).
+        methods: the HTTP methods, for HTTP routes.
+        why: how the stream was recognised (its response class, its return annotation, its source).
+    """
+
+    path: str
+    kind: str
+    methods: tuple[str, ...] = ()
+    why: str = ""
+
+    def __str__(self) -> str:
+        methods = f"{' '.join(self.methods)} " if self.methods else ""
+        why = f"  ({self.why})" if self.why else ""
+        return f"{self.kind} {methods}{self.path}{why}"
+
+
+_SSE_MARKS = ("EventSourceResponse", "text/event-stream", "ServerSentEvent")
+_STREAM_MARKS = ("StreamingResponse", "application/x-ndjson")
+
+
+def app_routes(app: Any, prefix: str = "") -> list[AppRoute]:
+    """The WebSocket and HTTP streaming routes an ASGI app serves (Starlette, FastAPI, mounts, included routers).
+
+    Nothing is called: the routes are read from the router, and an HTTP route is a stream
+    when its response class, its endpoint's return annotation or its endpoint's source says
+    so. FastAPI (0.165 and later) keeps `include_router` routes in a wrapper of their own;
+    they are read from the router it wraps, under its prefix.
+    """
+    found: list[AppRoute] = []
     for route in getattr(getattr(app, "router", app), "routes", None) or []:
+        included = getattr(route, "original_router", None)
+        context = getattr(route, "include_context", None)
+        if included is not None and context is not None:  # FastAPI's _IncludedRouter
+            found.extend(app_routes(included, prefix + str(getattr(context, "prefix", "") or "")))
+            continue
         path = f"{prefix}{getattr(route, 'path', '')}"
         if "websocket" in type(route).__name__.lower():
-            paths.append(path)
+            found.append(AppRoute(path, "websocket"))
         elif getattr(route, "routes", None):
-            paths.extend(websocket_routes(route, path))
-    return paths
+            found.extend(app_routes(route, path))
+        elif (stream := _streaming(route)) is not None:
+            methods = tuple(sorted(set(getattr(route, "methods", None) or ()) - {"HEAD"}))
+            found.append(AppRoute(path, stream[0], methods, stream[1]))
+    return found
+
+
+def _streaming(route: Any) -> tuple[str, str] | None:
+    """(``sse`` or ``stream``, how it was told) when an HTTP route streams its answer, else None."""
+    if getattr(route, "is_sse_stream", False):
+        return "sse", "FastAPI server-sent events"
+    response_class = getattr(route, "response_class", None)
+    names = [klass.__name__ for klass in getattr(response_class, "__mro__", ())]
+    if "EventSourceResponse" in names:
+        return "sse", f"response_class={names[0]}"
+    if "StreamingResponse" in names:
+        return "stream", f"response_class={names[0]}"
+    endpoint = getattr(route, "endpoint", None)
+    if endpoint is None:
+        return None
+    signature = _robust_signature(endpoint)
+    annotation = str(signature.return_annotation) if signature is not None else ""
+    try:
+        source = pyinspect.getsource(pyinspect.unwrap(endpoint))
+    except (OSError, TypeError):
+        source = ""
+    for kind, marks in (("sse", _SSE_MARKS), ("stream", _STREAM_MARKS)):
+        mark = next((mark for mark in marks if mark in annotation), None)
+        if mark is not None:
+            return kind, f"returns {mark}"
+        mark = next((mark for mark in marks if mark in source), None)
+        if mark is not None:
+            return kind, f"its endpoint answers with {mark}"
+    return None
+
+
+def websocket_routes(app: Any, prefix: str = "") -> list[str]:
+    """The WebSocket paths an ASGI app routes (Starlette and FastAPI routers, mounts and included routers)."""
+    return [route.path for route in app_routes(app, prefix) if route.kind == "websocket"]
 
 
 def toml_value(value: Any) -> str:
@@ -349,16 +438,27 @@ def _toml_key(key: str) -> str:
     return key if re.fullmatch(r"[A-Za-z0-9_-]+", key) else json.dumps(key)
 
 
-def suggested_table(table: dict[str, Any]) -> list[str]:
-    """The lines of a suggested `[tool.wiringcheck.probe]` table (unmapped shapes as comments)."""
-    lines = ["[tool.wiringcheck.probe]"]
-    for key in ("ignore", "error_events"):
+def suggested_table(table: dict[str, Any], *, prefix: str = "tool.wiringcheck.") -> list[str]:
+    """The lines of a suggested probe table (unmapped shapes as comments).
+
+    `prefix` is how the configuration file names wiringcheck's tables: ``tool.wiringcheck.``
+    in a pyproject.toml, nothing in a wiringcheck.toml (which rejects the ``tool`` table).
+    """
+    lines = [f"[{prefix}probe]"]
+    for key in ("run_id", "run_id_field", "ignore", "error_events"):
         if key in table:
             lines.append(f"{key} = {toml_value(table[key])}")
     lines.extend(f"# unmapped: {toml_value(matcher)}" for matcher in table.get("unmapped", []))
-    lines.append("[tool.wiringcheck.probe.match]")
-    lines.extend(f"{role} = {toml_value(matcher)}" for role, matcher in table["match"].items())
+    if table["match"]:
+        lines.append(f"[{prefix}probe.match]")
+        lines.extend(f"{role} = {toml_value(matcher)}" for role, matcher in table["match"].items())
     return lines
+
+
+def table_prefix(settings: Settings) -> str:
+    """How `settings`' own file names wiringcheck's tables: ``tool.wiringcheck.`` unless it is a wiringcheck.toml."""
+    source = settings.source
+    return "" if source is not None and source.name != "pyproject.toml" else "tool.wiringcheck."
 
 
 def _frames_node(root: Node, settings: Settings, recording: Recording) -> None:
@@ -372,37 +472,139 @@ def _frames_node(root: Node, settings: Settings, recording: Recording) -> None:
     frames = root.add(f"frames: {len(recording.frames)} received, run ended: {recording.end}", "bold")
     if recording.error:
         frames.add(recording.error, "red")
-    shapes = frame_shapes(messages)
+    shapes = frame_shapes(messages, protocol)
     for shape in shapes:
         label = toml_value(shape.matcher) if shape.conditions else "(no type-like field)"
-        node = frames.add(f"{shape.count}x {label}")
+        known = f"  [{shape.role or shape.kind}]" if shape.kind is not None and shape.kind.value != "unexpected" else ""
+        node = frames.add(f"{shape.count}x {label}{known}")
         node.add(shorten(json.dumps(shape.example, default=str), 160), "dim")
-    if shapes:
-        suggestion = root.add("suggested configuration (edit: it is guessed from the type names)", "bold")
-        for line in suggested_table(suggest_probe_table(shapes, settings.probe.events)):
-            suggestion.add(line)
+    if not shapes:
+        return
+    sent = {value for _, value in recording.ids} | {recording.run_id}
+    table = suggest_probe_table(shapes, settings.probe.events, protocol=protocol, sent=sent)
+    where = settings.source.name if settings.source is not None else "pyproject.toml"
+    if not any(table.get(key) for key in ("match", "ignore", "error_events", "unmapped", "run_id")):
+        root.add(f"suggested configuration: none, {where} already maps every frame that arrived", "bold")
+        return
+    suggestion = root.add(f"suggested additions to {where} (guessed from the frames' types: check each line)", "bold")
+    for line in suggested_table(table, prefix=table_prefix(settings)):
+        suggestion.add(line)
 
 
 def inspect_tree(
     settings: Settings, backend: Backend, *, private: bool = False, recording: Recording | None = None
 ) -> Node:
     """The tree `wiringcheck inspect` prints, built from a booted backend (reads only; calls nothing)."""
-    root = Node(f"wiringcheck inspect: {settings.target_kind} {settings.target}  (served at {backend.ws_url})", "bold")
-    routes = websocket_routes(backend.app) if settings.target_kind == "app" else []
-    if routes:
-        node = root.add("websocket routes", "bold")
-        for path in routes:
-            node.add(path)
+    where = "probed at" if settings.target_kind == "url" else "served at"
+    root = Node(f"wiringcheck inspect: {settings.target_kind} {settings.target}  ({where} {backend.ws_url})", "bold")
+    in_process = settings.target_kind != "url"
+    if in_process and backend.app is not None:
+        _routes_node(root, app_routes(backend.app))
+        _paths_node(root, backend.app, settings)
     roles = root.add("roles", "bold")
-    if not settings.roles:
-        roles.add("(no roles configured: add [tool.wiringcheck.roles.NAME] with the path startup stores it at)", "dim")
-    for role in settings.roles.values():
+    if not in_process:
+        roles.add(
+            "(a running URL: its objects live in another process; roles, contracts and wires are checked "
+            "on an app or boot target)",
+            "dim",
+        )
+    elif not settings.roles:
+        roles.add("(no roles configured: add a roles table per object, with the path startup stores it at)", "dim")
+    for role in settings.roles.values() if in_process else ():
         _role_node(roles, role, backend, private=private)
-    _wire_nodes(root.add("wires", "bold"), settings, backend)
+    if in_process:
+        _wire_nodes(root.add("wires", "bold"), settings, backend)
     if recording is not None:
         _frames_node(root, settings, recording)
-    _emit_node(root, settings, backend)
+    elif not in_process:
+        root.add("(pass --probe to start one run and see the frames it sends)", "dim")
+    if in_process:
+        _emit_node(root, settings, backend)
     return root
+
+
+def _routes_node(root: Node, routes: list[AppRoute]) -> None:
+    """The app's WebSocket routes, its HTTP streaming routes, and which transport the probe needs for them."""
+    sockets = [route for route in routes if route.kind == "websocket"]
+    streams = [route for route in routes if route.kind != "websocket"]
+    if sockets:
+        node = root.add("websocket routes", "bold")
+        for route in sockets:
+            node.add(route.path)
+    if streams:
+        node = root.add("http streaming routes", "bold")
+        for route in streams:
+            node.add(str(route))
+    if streams and not sockets:
+        first = next((route for route in streams if route.kind == "sse"), streams[0])
+        method = f', method = "{first.methods[0]}"' if first.methods and first.methods[0] != "POST" else ""
+        root.add(
+            "no WebSocket route: this app streams its answers over HTTP, and the probe speaks WebSocket "
+            f'unless told otherwise: set transport = "sse", path = "{first.path}"{method} in the probe table',
+            "yellow",
+        )
+
+
+_PATH_CHILDREN = 12
+"""Attributes listed at most under one object of the paths tree: enough to find a role, never a dump."""
+
+
+def role_paths(root: Any, *, depth: int = 2) -> list[tuple[str, Any, int]]:
+    """(path, value, level) of what role paths can reach from the root startup stores things on.
+
+    For an ASGI app that is ``app.state`` (``state.agent_supervisor``, and one level into the
+    objects found there: ``state.agent_supervisor.registry``); for a boot target, the handle
+    it yielded. Only public names, only the backend's own objects are opened (not builtins
+    or containers), and each object shows at most `_PATH_CHILDREN` attributes.
+    """
+    found: list[tuple[str, Any, int]] = []
+
+    def walk(prefix: str, obj: Any, level: int) -> None:
+        held = obj if isinstance(obj, Mapping) else _attributes(obj)
+        if not held:
+            return
+        names = [name for name in held if isinstance(name, str) and not name.startswith("_")][:_PATH_CHILDREN]
+        for name in names:
+            value = held[name]
+            found.append((f"{prefix}{name}", value, level))
+            if level + 1 < depth and _openable(value):
+                walk(f"{prefix}{name}.", value, level + 1)
+
+    state = getattr(root, "state", None)
+    if state is not None and type(state).__name__ == "State":
+        walk("state.", state, 0)
+    else:
+        walk("", root, 0)
+    return found
+
+
+def _openable(value: Any) -> bool:
+    """Whether an object is the backend's own, worth opening: not a builtin, a container or a module."""
+    module = type(value).__module__
+    return not (module == "builtins" or module.startswith(("typing", "collections")) or pyinspect.ismodule(value))
+
+
+def _paths_node(root: Node, app: Any, settings: Settings) -> None:
+    """What sits on ``app.state`` (or the boot handle): the values a role's `path` can take."""
+    found = role_paths(app)
+    if not found:
+        return
+    configured = {role.path: name for name, role in settings.roles.items()}
+    title = "app.state (role paths)" if found[0][0].startswith("state.") else "the boot handle (role paths)"
+    node = root.add(title, "bold")
+    parents = [node]
+    for path, value, level in found:
+        role = f"  (role {configured[path]})" if path in configured else ""
+        del parents[level + 1 :]
+        parents.append(parents[level].add(f"{path}: {_describe_type(value)}{role}", "green" if role else ""))
+
+
+def _describe_type(value: Any) -> str:
+    if value is None or isinstance(value, bool | int | float | str):
+        from wiringcheck.secrets import shorten
+
+        return shorten(repr(value), 100)
+    return f"{type(value).__module__}.{type(value).__qualname__}"
 
 
 def suggest_emit(events: tuple[str, ...], roles: Mapping[str, Any]) -> list[tuple[str, str]]:
@@ -432,7 +634,7 @@ def _emit_node(root: Node, settings: Settings, backend: Backend) -> None:
     if not suggested:
         return
     node = root.add("probe.emit: suggested; add it to measure each event from the call that emits it", "bold")
-    node.add("[tool.wiringcheck.probe.emit]", "dim")
+    node.add(f"[{table_prefix(settings)}probe.emit]", "dim")
     for event, method in suggested:
         node.add(f'{event} = "{method}"')
 
@@ -474,11 +676,42 @@ async def _build(settings: Settings, *, private: bool, probe: bool = False) -> t
         return tree, recording.secrets if recording is not None else ()
 
 
-def inspect_command(settings: Settings, *, private: bool = False, probe: bool = False) -> int:
-    """Boot, build the tree, shut down, print; returns the exit code.
+def inspect_settings(
+    config: Path | None, *, app: str | None = None, boot: str | None = None, url: str | None = None
+) -> Settings:
+    """The configuration to inspect with: the file (given or found), its target replaced by a flag's.
+
+    With a target flag and no configuration file, a bare configuration whose imports start
+    from the working directory: `inspect` is how a configuration gets written.
 
     Raises:
-        UsageError: the target cannot be booted in-process, or its import path does not resolve.
+        UsageError: no target anywhere, or a malformed --url.
+        ConfigError: the configuration file does not load.
+    """
+    from wiringcheck.config import Settings, check_ws_url, find_config, load_settings
+    from wiringcheck.errors import UsageError
+
+    if url is not None:
+        try:
+            check_ws_url(url)
+        except ValueError as exc:
+            raise UsageError(f"--url: {exc}") from None
+    if config is None and find_config() is None and (app or boot or url):
+        cwd = Path.cwd().resolve()
+        settings = Settings(root=cwd, pythonpath=(cwd,))
+    else:
+        settings = load_settings(config)
+    settings = settings.with_target(app=app, boot=boot, url=url)
+    if settings.target_kind == "none":
+        raise UsageError("no target: pass --app, --boot or --url, or set app, boot or url in the configuration")
+    return settings
+
+
+def inspect_command(settings: Settings, *, private: bool = False, probe: bool = False) -> int:
+    """Boot (or reach), build the tree, shut down, print; returns the exit code.
+
+    Raises:
+        UsageError: the target's import path does not resolve.
         BackendError: the backend did not boot (exit 3) or did not shut down (exit 1).
     """
     import asyncio
@@ -487,10 +720,8 @@ def inspect_command(settings: Settings, *, private: bool = False, probe: bool = 
     from wiringcheck.render.console import interactive, make_console
     from wiringcheck.secrets import Secrets
 
-    if settings.target_kind == "url":
-        raise UsageError("inspect boots the backend in-process: configure app or boot, not url")
     if settings.target_kind == "none":
-        raise UsageError("no target: set app or boot in the configuration, or pass --app/--boot")
+        raise UsageError("no target: pass --app, --boot or --url, or set app, boot or url in the configuration")
     try:
         tree, captured = asyncio.run(_build(settings, private=private, probe=probe))
     except BackendError as exc:

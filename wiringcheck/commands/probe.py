@@ -133,8 +133,8 @@ def _auth(configured: Auth, options: ProbeRequestOptions, environ: Mapping[str, 
 
 def ssl_context_for(url: str, cafile: Path | None) -> ssl.SSLContext | None:
     """The TLS context trusting the private CA in `cafile`, or None for the system's trust store."""
-    if cafile is not None and not url.startswith("wss://"):
-        raise UsageError("--cafile is for wss:// URLs; this URL is not encrypted")
+    if cafile is not None and not url.startswith(("wss://", "https://")):
+        raise UsageError("--cafile is for wss:// and https:// URLs; this URL is not encrypted")
     if cafile is None:
         return None
     import ssl
@@ -145,6 +145,16 @@ def ssl_context_for(url: str, cafile: Path | None) -> ssl.SSLContext | None:
         raise UsageError(f"--cafile {cafile}: file not found") from None
     except (OSError, ssl.SSLError) as exc:
         raise UsageError(f"--cafile {cafile}: not a PEM certificate bundle ({exc})") from None
+
+
+def _transport_for(url: str, probe: ProbeSettings) -> ProbeSettings:
+    """An http(s):// URL is an HTTP stream (SSE unless the configuration says NDJSON); a ws(s):// one a socket."""
+    over_http = url.startswith(("http://", "https://"))
+    if over_http and not probe.over_http:
+        return replace(probe, transport="sse")
+    if not over_http and probe.over_http:
+        raise UsageError(f"{url!r} is a WebSocket URL, but probe.transport is {probe.transport!r}: give an http(s) URL")
+    return probe
 
 
 # -- running -------------------------------------------------------------------------------------
@@ -347,11 +357,11 @@ def probe_command(
     from wiringcheck.render import Format, write_outputs
 
     env = os.environ if environ is None else environ
-    if not url.startswith(("ws://", "wss://")):
-        raise UsageError(f"URL must start with ws:// or wss://, got {url!r}")
+    if not url.startswith(("ws://", "wss://", "http://", "https://")):
+        raise UsageError(f"URL must start with ws://, wss:// (a WebSocket) or http(s):// (an HTTP stream), got {url!r}")
     if options.runs < 1:
         raise UsageError(f"--runs must be at least 1, got {options.runs}")
-    probe = probe_settings(options, env)
+    probe = _transport_for(url, probe_settings(options, env))
     base = _base_settings(options.config)
     isolation = replace(base.isolation, enabled=True) if options.isolation else base.isolation
     # A scenario sends what the flags say the probe sends: the same credentials, the same clocks.

@@ -325,9 +325,12 @@ def summarize(
             if event in counters:
                 counters[event]["duplicates"] += extra
                 examples.setdefault(f"{event}.duplicates", f"user {outcome.user}, run {outcome.run_id}")
+        counted: set[str] = set()
         for code, message in outcome.errors:
             entry = errors.setdefault(code, [0, f"user {outcome.user}, run {outcome.run_id}: {message}"])
-            entry[0] += 1
+            if code not in counted:  # runs that failed with the code, never findings: "16 of 8 runs" cannot be
+                counted.add(code)
+                entry[0] += 1
     per_event = {}
     for event in expectation.events:
         stats = latency_stats(samples[event])

@@ -202,7 +202,8 @@ def _timeline(
         index = str(event.index)
         if event.implied:
             index, name, latency = "-", f"{name} [dim](implied by {_escape(event.implied)})[/]", "[dim]-[/]"
-        table.add_row(index, name, f"+{event.at_ms:.1f} ms", latency, verdict)
+        at = f"+{event.at_ms:.1f} ms" if event.at_ms >= 0 else f"{-event.at_ms:.1f} ms before"  # a greeting frame
+        table.add_row(index, name, at, latency, verdict)
     console.print(table)
     first, terminal = timings.get("time_to_first_event_ms"), timings.get("time_to_terminal_ms")
     parts = []
@@ -295,7 +296,9 @@ def print_report(console: Console, report: Report, *, verbosity: int = 0) -> Non
         console.print(f"[bold]wiringcheck {report.kind}[/] {_escape(report.target)}  [dim]({__version__})[/]")
         cause = report.first_cause
         if cause is not None:
-            console.print(f"[bold red]FAILED[/] first cause: [bold]{cause.code}[/] {_escape(cause.message)}")
+            where = shown_location(cause.location)
+            where = f" [cyan]{_escape(where)}[/]" if where else ""
+            console.print(f"[bold red]FAILED[/] first cause: [bold]{cause.code}[/]{where} {_escape(cause.message)}")
         shown = report.checks if verbosity > 0 or len(report.checks) <= 40 else _interesting(report.checks)
         for check in shown:
             console.print(_check_line(check))
@@ -370,13 +373,19 @@ def _verdict(console: Console, report: Report) -> None:
     counts = report.counts()
     summary = ", ".join(f"{n} {s.value}" for s, n in counts.items() if n)
     errors = sum(1 for f in report.findings if f.severity is Severity.ERROR)
+    warnings = len(report.findings) - errors
+    # Errors and warnings are counted apart: both are printed above, only errors fail the run.
+    parts = [_plural(errors, "error")] if errors else []
+    if warnings:
+        parts.append(_plural(warnings, "warning"))
+    found = f"; {', '.join(parts)}" if parts else ""
     seconds = f" in {report.duration:.2f} s" if report.duration else ""
     if report.ok and not counts[Status.PASSED]:
-        console.print(f"[bold yellow]NOTHING CHECKED[/] {summary}{seconds}")
+        console.print(f"[bold yellow]NOTHING CHECKED[/] {summary}{found}{seconds}")
     elif report.ok:
-        console.print(f"[bold green]PASSED[/] {summary}{seconds}")
+        console.print(f"[bold green]PASSED[/] {summary}{found}{seconds}")
     else:
-        console.print(f"[bold red]FAILED[/] {summary}; {errors} finding(s){seconds} (exit {int(report.exit_code)})")
+        console.print(f"[bold red]FAILED[/] {summary}{found}{seconds} (exit {int(report.exit_code)})")
 
 
 def _plural(n: int, word: str) -> str:

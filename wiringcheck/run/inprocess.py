@@ -30,7 +30,10 @@ if TYPE_CHECKING:
     from wiringcheck.containment import Overrun
     from wiringcheck.targets import Handle
 
-__all__ = ["Recorded", "record"]
+__all__ = ["HURRY", "Recorded", "record"]
+
+HURRY = 0.5
+"""Seconds the backend's loop gets, once the run is over, to hand the verdict back before it is interrupted."""
 
 
 def _handed_off(handle: Handle, probe: ProbeSettings) -> list[tuple[float, str | bytes]] | None:
@@ -73,7 +76,7 @@ async def record(
     `take_overruns` hands back where the backend blocked its loop past the bound (the
     caller's containment knows); the recordings of a run cut off there end at the deadline.
     """
-    from wiringcheck.containment import Overrun, interrupting_after
+    from wiringcheck.containment import Overrun, hurry, interrupting_after
     from wiringcheck.probethread import on_own_thread, watch_loop
     from wiringcheck.tracer import emissions_recorded
 
@@ -84,7 +87,10 @@ async def record(
     overruns: list[Overrun] = []
 
     async def recorded() -> list[Recording]:
-        return await perform_users(handle.ws_url, probes, environ, ssl_context=ssl_context, clock=clock)
+        try:
+            return await perform_users(handle.ws_url, probes, environ, ssl_context=ssl_context, clock=clock)
+        finally:
+            hurry(HURRY)  # the verdict is in: a backend still busy (a flood) is interrupted soon, not at the bound
 
     with emissions_recorded(roles, probe.emit_calls, clock) as emissions:
         try:

@@ -33,7 +33,7 @@ from wiringcheck.run.recording import (
     RunView,
 )
 from wiringcheck.run.rules import RULES
-from wiringcheck.run.rules._shared import ms, payload_text
+from wiringcheck.run.rules._shared import ms, payload_text, shown_offset
 from wiringcheck.run.rules.clocks import server_clock_offset
 
 if TYPE_CHECKING:
@@ -190,7 +190,7 @@ def judge(recording: Recording, expectation: Expectation) -> Verdict:
             if item.kind is Kind.UNEXPECTED and not terminal_seen:
                 # After the terminal it is an event after the terminal (WC404), not an unmapped one.
                 verdict.unexpected += 1
-                unexpected.append(f"#{index} +{at:g} ms: {payload_text(item.message, 160)}")
+                unexpected.append(f"#{index} {shown_offset(at)}: {payload_text(item.message, 160)}")
             terminal_seen = terminal_seen or event.type == expectation.terminal
             ours.append(event)
     _imply(recording, expectation, ours, everything, verdict)

@@ -9,7 +9,8 @@ trigger and the auth templates.  The steps run afresh for every run.
 `SetupSteps` says which request to make next and judges each answer; a driver (async or
 sync, `wiringcheck.run.drive`) makes the requests.  A failure is a `SetupFailed` that
 names the step and never shows a value the server issued: a capture that is missing
-lists the response's field names, not its values.
+lists the response's field names, not its values.  Every captured value is a secret of
+the run, scrubbed from every output, unless its capture is declared ``public = true``.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from wiringcheck.protocol import ABSENT, parse_path, render_trigger
 from wiringcheck.run.request import fill_url
-from wiringcheck.secrets import looks_secret, shorten
+from wiringcheck.secrets import shorten
 
 if TYPE_CHECKING:
     from wiringcheck.config import SetupStep
@@ -138,7 +139,7 @@ class SetupSteps:
                     )
                 text = str(value)
                 self.captured[name] = self.values[name] = text
-                if looks_secret(name):  # a credential: scrubbed from every output
+                if name not in step.public:  # a value the server issued is a credential, whatever its name
                     self.secrets.append(text)
         self._index += 1
 

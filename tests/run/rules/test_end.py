@@ -160,3 +160,26 @@ def test_overflow_is_wc411_with_the_first_frames():
 
     (overflow,) = [f for f in verdict.general if f.code == "WC411"]
     assert overflow.evidence[0].startswith("#0: ")
+
+
+def test_a_normal_close_before_the_terminal_is_the_server_ending_the_run_on_purpose():
+    """WC408 after code 1000 says the server closed normally and speaks of the terminal, not of an exception."""
+    verdict = judge(run_of("agent_started", end="closed", close_code=1000), EXPECTATION)
+
+    (finding,) = [f for f in verdict.general if f.code == "WC408"]
+    assert ("the server closed the connection normally (code 1000) before agent_completed", False) == (
+        finding.message,
+        "exception" in finding.hint,
+    )
+    assert "sends agent_completed before it closes" in finding.hint
+
+
+def test_a_crash_close_points_at_the_exception_and_a_refusal_at_its_reason():
+    """WC408 after 1011 sends the reader to the backend's exception; after 4403, to the close reason."""
+    crashed = judge(run_of("agent_started", end="closed", close_code=1011), EXPECTATION)
+    refused = judge(run_of("agent_started", end="closed", close_code=4403, close_reason="quota"), EXPECTATION)
+
+    assert (True, True) == (
+        "the exception that closed the connection" in crashed.general[0].hint,
+        "its close code and reason say why" in refused.general[0].hint,
+    )

@@ -85,3 +85,36 @@ def test_a_gap_spent_with_the_loop_blocked_says_so():
     assert "the backend's event loop was blocked for 295 ms of it" in finding.message
     assert "event loop blocked 295 ms from +21 ms" in finding.evidence
     assert "asyncio.to_thread" in finding.hint
+
+
+def test_a_stall_that_began_before_the_trigger_never_reads_plus_minus():
+    """A loop blocked as the trigger was sent: 'ms before the trigger', never '+-'."""
+    items = at(*((300.0 + 5.0 * n, event(t)) for n, t in enumerate(EVENTS)))
+    stalls = ((TRIGGER_AT - 0.0001, 0.298),)
+
+    verdict = judge(recording(*items, loop_stalls=stalls), EXPECTATION)
+
+    (finding,) = verdict.per_event["agent_started"]
+    assert "event loop blocked 298 ms from 0.1 ms before the trigger" in finding.evidence
+    assert [] == [line for line in finding.evidence if "+-" in line]
+
+
+def test_a_sampled_stall_names_the_blocking_line_with_its_stack():
+    """The in-process watcher's stall carries where the loop was: WC420 points there and shows the stack."""
+    from wiringcheck.diagnose import FrameInfo
+    from wiringcheck.probethread import Stall
+
+    frames = [
+        FrameInfo("/srv/app/chat.py", 40, "handle", "if moderate(text):"),
+        FrameInfo("/srv/app/moderation.py", 12, "moderate", "requests.post(URL, json=text)"),
+    ]
+    items = at(*((300.0 + 5.0 * n, event(t)) for n, t in enumerate(EVENTS)))
+
+    verdict = judge(recording(*items, loop_stalls=(Stall(TRIGGER_AT + 0.001, 0.297, frames),)), EXPECTATION)
+
+    (finding,) = verdict.per_event["agent_started"]
+    assert (True, "/srv/app/moderation.py:12") == (
+        finding.message.endswith("blocked for 297 ms of it, in `requests.post(URL, json=text)`"),
+        str(finding.location),
+    )
+    assert "  /srv/app/chat.py:40 in handle: if moderate(text):" in finding.evidence

@@ -16,7 +16,7 @@ from typing import Any
 
 from wiringcheck.findings import Finding
 from wiringcheck.run.recording import Recording
-from wiringcheck.run.rules._shared import ms, text
+from wiringcheck.run.rules._shared import ms, shown_offset, text
 from wiringcheck.secrets import shorten
 
 CODES = ("WC424",)
@@ -76,7 +76,8 @@ def check_cross_talk(users: Sequence[UserRun]) -> tuple[list[Finding], dict[str,
                 if path is None:
                     continue
                 at = ms(frame.received_at - receiver.recording.trigger_at)
-                leaks.setdefault(owner.label, []).append(f"#{index} +{at:g} ms: {shorten(text(frame.data), 160)}")
+                leak = f"#{index} {shown_offset(at)}: {shorten(text(frame.data), 160)}"
+                leaks.setdefault(owner.label, []).append(leak)
                 fields.setdefault(owner.label, path)
                 break
         for label, frames in leaks.items():

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from wiringcheck.findings import Finding
 from wiringcheck.run.recording import RunView
-from wiringcheck.run.rules._shared import Ruling, ms
+from wiringcheck.run.rules._shared import Ruling, ms, since_trigger
 
 CODES = ("WC423",)
 
@@ -51,9 +51,9 @@ def check(view: RunView) -> list[Ruling]:
                     ),
                     subject=f"event: {event.type}",
                     evidence=(
-                        f"emitted at +{view.ms(at):g} ms, "
-                        + (f"handed off at +{view.ms(sent_at):g} ms, " if sent_at else "")
-                        + f"received at +{view.ms(event.frame.received_at):g} ms",
+                        f"emitted at {since_trigger(view, at)}, "
+                        + (f"handed off at {since_trigger(view, sent_at)}, " if sent_at else "")
+                        + f"received at {since_trigger(view, event.frame.received_at)}",
                     ),
                     data={"bound": "emission", "latency_ms": total, "bound_ms": expectation.budget_ms},
                 ),

@@ -9,8 +9,13 @@ from __future__ import annotations
 
 from wiringcheck.findings import Finding
 from wiringcheck.run.recording import Recording, RecordingEnd, RunView
-from wiringcheck.run.rules._shared import Ruling, arrived, ms, text
+from wiringcheck.run.rules._shared import Ruling, arrived, ms, since_trigger, text
 from wiringcheck.secrets import shorten
+
+_NORMAL_CLOSE = (1000, 1001)
+"""Close codes of a connection ended on purpose (normal closure, going away): no exception to look for."""
+_CRASH_CLOSE = (1006, 1011)
+"""Close codes of a server that failed: the connection lost without a close frame, or an internal error."""
 
 CODES = ("WC404", "WC408", "WC409", "WC410", "WC411")
 
@@ -25,21 +30,29 @@ def _closed_how(recording: Recording) -> str:
     if recording.close_code is None:
         return "the response stream ended"
     reason = f" ({recording.close_reason})" if recording.close_reason else ""
+    if recording.close_code in _NORMAL_CLOSE:
+        return f"the server closed the connection normally (code {recording.close_code}{reason})"
     return f"the server closed the connection with code {recording.close_code}{reason}"
 
 
-def _closed_hint(recording: Recording) -> str:
+def _closed_hint(recording: Recording, terminal: str) -> str:
     if recording.close_code is None:
         return (
             "The server ended the response before the run finished: look at the backend's log for what ended the "
             'stream, or, if it never sends a terminal event, declare completed_by = "end_of_stream".'
         )
-    if recording.close_code in (1000, 1001):
+    if recording.close_code in _NORMAL_CLOSE:
+        # No exception to look for: the server meant to close, as if the run were over.
         return (
-            "The server closed normally before the run finished: it ended the run on purpose (a limit, a timeout), "
-            "or its last event is not the configured terminal (probe.events, probe.terminal)."
+            f"The server ended the connection on purpose, as if the run were over without {terminal}: check that "
+            f"it sends {terminal} before it closes (not a limit or a timeout of its own), or map the frame that "
+            "does end its runs as the terminal event (probe.events, probe.terminal)."
         )
-    return "Look at the backend's log for the exception that closed the connection."
+    if recording.close_code in _CRASH_CLOSE:
+        return "Look at the backend's log for the exception that closed the connection."
+    return (
+        "The server refused the run: its close code and reason say why (auth, a message it does not accept, a limit)."
+    )
 
 
 def check(view: RunView) -> list[Ruling]:
@@ -106,7 +119,7 @@ def check(view: RunView) -> list[Ruling]:
     last = events[-1] if events else None
     shown = f"arrived: {arrived(view, events)}"
     last_activity = (
-        f"last event: {last.type} at +{view.ms(last.frame.received_at):g} ms"
+        f"last event: {last.type} at {since_trigger(view, last.frame.received_at)}"
         if last
         else f"frames of any kind: {len(recording.frames)}"
     )
@@ -115,7 +128,7 @@ def check(view: RunView) -> list[Ruling]:
             Finding(
                 code="WC408",
                 message=f"{_closed_how(recording)} before {expectation.terminal}",
-                hint=_closed_hint(recording),
+                hint=_closed_hint(recording, expectation.terminal),
                 subject="probe",
                 evidence=(shown, last_activity),
             )

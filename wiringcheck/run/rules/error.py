@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from wiringcheck.findings import Finding
 from wiringcheck.run.recording import RunView
-from wiringcheck.run.rules._shared import Ruling, arrived, payload_text
+from wiringcheck.run.rules._shared import Ruling, arrived, payload_text, shown_offset
 
 CODES = ("WC412",)
 
@@ -22,7 +22,7 @@ def check(view: RunView) -> list[Ruling]:
             None,
             Finding(
                 code="WC412",
-                message=f"the backend ended the run with {shown} at +{at:g} ms: "
+                message=f"the backend ended the run with {shown} at {shown_offset(at)}: "
                 f"{payload_text(error.item.message, 160)}",
                 hint="The run failed inside the backend: the payload (and the backend's log) says why. "
                 "Fix that failure; the events that never arrived follow from it.",

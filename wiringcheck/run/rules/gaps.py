@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from wiringcheck.findings import Finding
 from wiringcheck.run.recording import Event, RunView
-from wiringcheck.run.rules._shared import Ruling, ms
+from wiringcheck.run.rules._shared import Ruling, ms, shown_offset
 
 CODES = ("WC420",)
 
@@ -42,13 +42,20 @@ def check(view: RunView) -> list[Ruling]:
         legs = f"; delivery took {event.latency_ms:g} ms" if event.latency_ms is not None else ""
         begun = event.frame.received_at - gap / 1000
         stalls = [
-            (start, seconds)
-            for start, seconds in recording.loop_stalls
-            if start < event.frame.received_at and start + seconds > begun
+            stall
+            for stall in recording.loop_stalls
+            if stall[0] < event.frame.received_at and stall[0] + stall[1] > begun
         ]
         blocked = ms(sum(seconds for _, seconds in stalls))
+        # An in-process watcher's stall also says where the loop was (`probethread.Stall`): the line to fix.
+        located = max(
+            (stall for stall in stalls if getattr(stall, "where", None)), key=lambda stall: stall[1], default=None
+        )
+        where = getattr(located, "where", None)
+        code = getattr(located, "code", "")
         if stalls:
             legs += f"; the backend's event loop was blocked for {blocked:g} ms of it"
+            legs += f", in `{code}`" if code else ""
         hint = (
             "The backend's event loop was blocked: a synchronous call (time.sleep, a sync database or HTTP "
             "client, heavy CPU work) in async code. Move it to asyncio.to_thread, or use an async client."
@@ -62,14 +69,16 @@ def check(view: RunView) -> list[Ruling]:
                 Finding(
                     code="WC420",
                     message=f"{name} arrived {gap:g} ms after {after}, over the {bound:g} ms gap bound{legs}",
+                    location=where,
                     hint=hint,
                     subject=f"event: {name}",
                     evidence=(
                         f"frame #{event.index} at +{at:g} ms: gap {gap:g} ms, bound {bound:g} ms",
                         *(
-                            f"event loop blocked {ms(seconds):g} ms from +{view.ms(start):g} ms"
+                            f"event loop blocked {ms(seconds):g} ms from {shown_offset(view.ms(start))}"
                             for start, seconds in stalls[:3]
                         ),
+                        *(f"  {line}" for line in getattr(located, "stack", ())),
                     ),
                     data={"bound": "gap", "gap_ms": gap, "bound_ms": bound},
                 ),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from wiringcheck.findings import Finding
 from wiringcheck.run.recording import Expectation, RunView
-from wiringcheck.run.rules._shared import Ruling, text
+from wiringcheck.run.rules._shared import Ruling, since_trigger, text
 from wiringcheck.secrets import shorten
 
 CODES = ("WC421",)
@@ -24,7 +24,7 @@ def check(view: RunView) -> list[Ruling]:
         seen = [e for e in view.until_terminal if e.type == name]
         if len(seen) < 2:
             continue
-        times = ", ".join(f"+{view.ms(e.frame.received_at):g} ms" for e in seen)
+        times = ", ".join(since_trigger(view, e.frame.received_at) for e in seen)
         rulings.append(
             (
                 name,

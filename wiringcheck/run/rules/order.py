@@ -29,8 +29,9 @@ def check(view: RunView) -> list[Ruling]:
                     code="WC402",
                     message=f"{name} never arrived{after}",
                     hint=(
-                        "Check that the backend emits it and that the emitter reaches this connection: a bridge with "
-                        "no WebSocket manager drops events silently (look at the warnings logged)."
+                        "Check that the backend emits it, and that it is sent on this connection: an event sent "
+                        "through an object startup never connected, or addressed to another run or user, is dropped "
+                        "without an error (read the warnings the backend logged)."
                     ),
                     subject=f"event: {name}",
                     evidence=(f"arrived: {shown}", f"expected next: {name}"),

@@ -8,7 +8,7 @@ from typing import Any
 
 from wiringcheck.findings import Finding
 from wiringcheck.run.recording import Event, Expectation, RunView
-from wiringcheck.run.rules._shared import Ruling
+from wiringcheck.run.rules._shared import Ruling, since_trigger
 
 CODES = ("WC422",)
 
@@ -44,7 +44,7 @@ def check(view: RunView) -> list[Ruling]:
         if not open_calls:
             continue
         shown = [
-            f"{start} #{e.index} at +{view.ms(e.frame.received_at):g} ms"
+            f"{start} #{e.index} at {since_trigger(view, e.frame.received_at)}"
             + (f" ({expectation.tool_id_field} {ident!r})" if ident is not None else "")
             for e, ident in open_calls
         ]

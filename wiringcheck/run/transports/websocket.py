@@ -61,7 +61,8 @@ async def drive(
     except TimeoutError:
         session.tick(max(clock(), wake))
         return
-    except (OSError, InvalidHandshake, InvalidURI, ValueError) as exc:
+    except (OSError, InvalidHandshake, InvalidURI, ValueError, ConnectionClosed) as exc:
+        # ConnectionClosed too: a server that hangs up during the handshake (a request line it will not read).
         status = exc.response.status_code if isinstance(exc, InvalidStatus) else None
         said = f"{type(exc).__name__}: {str(exc) or type(exc).__name__}"
         if isinstance(exc, InvalidStatus) and not (request.auth_method and status in (401, 403)):

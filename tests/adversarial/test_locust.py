@@ -1,0 +1,44 @@
+"""The Locust user against a hostile server: a flood must be failures in Locust's statistics, never an abort.
+
+Locust runs in a subprocess (its gevent monkey patching must never reach this process),
+against the session's hostile server on loopback.  Before the synchronous transport drove
+websockets' sans-I/O protocol itself, the client's background reader thread left libev
+watching a closed descriptor, and Locust died with SIGABRT and no statistics.
+"""
+
+from __future__ import annotations
+
+import csv
+import importlib.util
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.skipif(importlib.util.find_spec("locust") is None, reason="locust is not installed")
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_locust_against_a_flooding_server_reports_failures_and_exits_normally(server, tmp_path):
+    """One user for 2 s against a server that floods every run: Locust ends normally, each run a WC411 failure."""
+    (tmp_path / "wiringcheck.toml").write_text("[probe]\ndeadline = 2.0\n", encoding="utf-8")
+    (tmp_path / "locustfile.py").write_text(
+        "from wiringcheck.locust import WiringcheckUser\n\n\n"
+        "class Flooded(WiringcheckUser):\n"
+        f"    config = {str(tmp_path / 'wiringcheck.toml')!r}\n",
+        encoding="utf-8",
+    )
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])}
+    command = [
+        sys.executable, "-m", "locust", "-f", str(tmp_path / "locustfile.py"), "--headless", "-u", "1", "-r", "1",
+        "-t", "2s", "--host", server.url("flood"), "--csv", str(tmp_path / "run"), "--only-summary",
+    ]  # fmt: skip
+    done = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120, check=False)
+
+    assert done.returncode in (0, 1), done.stderr[-2000:]  # 1: Locust's "there were failures"
+    with (tmp_path / "run_failures.csv").open(encoding="utf-8") as failures:
+        errors = {row["Error"] for row in csv.DictReader(failures)}
+    assert any("WC411" in error for error in errors), errors
