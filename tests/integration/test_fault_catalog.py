@@ -60,6 +60,7 @@ CATALOG = {
     "socketchat_wrong_room": (ExitCode.CHECK_FAILED, {"WC402"}),
     "socketchat_tool_result_missing": (ExitCode.CHECK_FAILED, {"WC402", "WC415"}),
     "socketchat_refused_auth": (ExitCode.CHECK_FAILED, {"WC401"}),
+    "socketchat_broadcast": (ExitCode.CHECK_FAILED, {"WC424"}),
     # Healthy variants: what real agents do, and must still pass.
     "repeated_events": (ExitCode.OK, set()),
     "tool_error_reported": (ExitCode.OK, set()),
@@ -109,6 +110,7 @@ FIRST_CAUSE = {
     "socketchat_wrong_room": "WC402",
     "socketchat_tool_result_missing": "WC415",
     "socketchat_refused_auth": "WC401",
+    "socketchat_broadcast": "WC424",
 }
 """The code every report must lead with: the cause, never one of its symptoms (a missing event, the deadline)."""
 
@@ -199,6 +201,7 @@ ON_THE_WIRE = {
     "socketchat_wrong_room",
     "socketchat_tool_result_missing",
     "socketchat_refused_auth",
+    "socketchat_broadcast",
 }
 HEALTHY = {"repeated_events", "tool_error_reported"}
 
