@@ -49,11 +49,34 @@ def test_the_task_factory_is_restored():
 
 @pytest.mark.skipif(not hasattr(__import__("signal"), "setitimer"), reason="needs POSIX interval timers")
 def test_blocking_backend_code_is_interrupted_with_where_it_was():
-    """time.sleep in the backend's code, past the deadline, raises Overrun naming the blocked line."""
+    """time.sleep in the backend's code, past the deadline, raises Overrun naming the blocked line.
+
+    The deadline is brought forward (`hurry`) only once this thread is inside the blocking call, so a
+    loaded machine that runs the test late cannot make the interrupt land on the line before it.
+    """
+    import sys
+
+    from wiringcheck.containment import hurry
+
+    main = threading.get_ident()
     started = time.monotonic()
 
-    with pytest.raises(Overrun) as caught, interrupting_after(50 * MS):
+    def when_blocked() -> None:
+        while time.monotonic() - started < 4:
+            frame = sys._current_frames().get(main)
+            if frame is not None and frame.f_code.co_name == "sleep_blocking":
+                hurry(10 * MS)
+                return
+            time.sleep(MS)
+
+    def sleep_blocking() -> None:
         time.sleep(5000 * MS)  # the blocking call
+
+    helper = threading.Thread(target=when_blocked, name="wiringcheck-test-hurry")
+    helper.start()
+    with pytest.raises(Overrun) as caught, interrupting_after(4000 * MS):
+        sleep_blocking()
+    helper.join()
 
     assert time.monotonic() - started < 2500 * MS
     assert "time.sleep(5000 * MS)" in caught.value.stack[-1].code

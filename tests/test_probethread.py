@@ -8,6 +8,7 @@ import time
 import pytest
 
 from wiringcheck.probethread import STALL, watch_loop
+from wiringcheck.run.recording import LoopStall
 
 from .conftest import MS
 
@@ -19,7 +20,7 @@ def _blocking_call() -> None:
 @pytest.mark.asyncio
 async def test_a_blocked_loop_is_recorded_with_the_line_that_blocked_it():
     """A synchronous call on the loop: one stall, at least as long, carrying that call's line and its caller."""
-    stalls: list[tuple[float, float]] = []
+    stalls: list[LoopStall] = []
     watcher = asyncio.create_task(watch_loop(time.monotonic, stalls))
     await asyncio.sleep(10 * MS)  # the watcher ticks on time first
 
@@ -27,9 +28,9 @@ async def test_a_blocked_loop_is_recorded_with_the_line_that_blocked_it():
     await asyncio.sleep(10 * MS)  # its next tick notices how late it is
     watcher.cancel()
 
-    (stall,) = [stall for stall in stalls if getattr(stall, "where", None)]  # a busy machine may add idle ones
+    (stall,) = [stall for stall in stalls if stall.where]  # a busy machine may add idle ones
     assert (True, __file__, "time.sleep(max(100 * MS, STALL * 5))  # the backend's synchronous call") == (
-        stall[1] > 50 * MS,
+        stall.seconds > 50 * MS,
         stall.where.path if stall.where else None,
         stall.code,
     )
@@ -39,10 +40,10 @@ async def test_a_blocked_loop_is_recorded_with_the_line_that_blocked_it():
 @pytest.mark.asyncio
 async def test_a_loop_that_only_awaits_is_never_blamed_on_the_backends_code():
     """Awaiting runs no backend code: even a tick a busy machine delays carries no stack."""
-    stalls: list[tuple[float, float]] = []
+    stalls: list[LoopStall] = []
     watcher = asyncio.create_task(watch_loop(time.monotonic, stalls))
 
     await asyncio.sleep(50 * MS)
     watcher.cancel()
 
-    assert [] == [stall.stack for stall in stalls if getattr(stall, "stack", ())]
+    assert [] == [stall.stack for stall in stalls if stall.stack]

@@ -25,10 +25,10 @@ from typing import Any, TypeVar
 
 from wiringcheck.containment import is_loop_frame, user_stack
 from wiringcheck.diagnose import FrameInfo
-from wiringcheck.findings import Location
 from wiringcheck.render import shown_path
+from wiringcheck.run.recording import LoopStall
 
-__all__ = ["STALL", "Stall", "on_own_thread", "watch_loop"]
+__all__ = ["STALL", "on_own_thread", "watch_loop"]
 
 _T = TypeVar("_T")
 
@@ -78,40 +78,22 @@ _SAMPLES = 256
 """Stacks kept at most over one watch: a loop blocked for seconds is told by its first samples."""
 
 
-class Stall(tuple[float, float]):
-    """(start, seconds) of a time the backend's event loop was blocked, and the backend code it was running.
-
-    A pair, as every reader of a recording's `loop_stalls` unpacks it, that also carries
-    what the sampler saw: `where` and `code`, the innermost line of the backend's own code,
-    and `stack`, its frames outermost first (all empty when the block was outside the
-    backend's code, or too short for the sampler).
-    """
-
-    where: Location | None
-    code: str
-    stack: tuple[str, ...]
-
-    def __new__(cls, start: float, seconds: float, frames: Sequence[FrameInfo] = ()) -> Stall:
-        stall = super().__new__(cls, (start, seconds))
-        stall.where = frames[-1].location if frames else None
-        stall.code = frames[-1].code if frames else ""
-        stall.stack = tuple(
+def _stall(start: float, seconds: float, frames: Sequence[FrameInfo]) -> LoopStall:
+    """A stall, with the backend's frames the sampler saw most as its place and stack."""
+    return LoopStall(
+        start,
+        seconds,
+        where=frames[-1].location if frames else None,
+        code=frames[-1].code if frames else "",
+        stack=tuple(
             f"{shown_path(frame.path)}:{frame.line} in {frame.function}" + (f": {frame.code}" if frame.code else "")
             for frame in frames
-        )
-        return stall
-
-    @property
-    def start(self) -> float:
-        return self[0]
-
-    @property
-    def seconds(self) -> float:
-        return self[1]
+        ),
+    )
 
 
-async def watch_loop(clock: Callable[[], float], stalls: list[tuple[float, float]], *, every: float = 0.005) -> None:
-    """Until cancelled, record each time this event loop was blocked longer than `STALL` (a `Stall`), and where.
+async def watch_loop(clock: Callable[[], float], stalls: list[LoopStall], *, every: float = 0.005) -> None:
+    """Until cancelled, record each time this event loop was blocked longer than `STALL` (a `LoopStall`), and where.
 
     A coroutine on the loop ticks every `every` seconds; a tick that comes late is a stall.
     Meanwhile a sampler thread reads the loop thread's stack (`sys._current_frames`) whenever
@@ -143,7 +125,7 @@ async def watch_loop(clock: Callable[[], float], stalls: list[tuple[float, float
             last_tick[0] = now
             late = now - asked
             if late > STALL:
-                stalls.append(Stall(asked, late, _most_seen(s for at, s in list(samples) if asked <= at <= now)))
+                stalls.append(_stall(asked, late, _most_seen(s for at, s in list(samples) if asked <= at <= now)))
     finally:
         stop.set()
 

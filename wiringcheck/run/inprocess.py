@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from wiringcheck.run.drive import perform_users, run_bound
 from wiringcheck.run.judge import attach_send_times
-from wiringcheck.run.recording import Recording, RecordingEnd
+from wiringcheck.run.recording import LoopStall, Recording, RecordingEnd
 from wiringcheck.run.request import placeholders
 
 if TYPE_CHECKING:
@@ -83,7 +83,7 @@ async def record(
     probe = probes[0]
     bound = max(run_bound(each) for each in probes)
     started = clock()
-    stalls: list[tuple[float, float]] = []
+    stalls: list[LoopStall] = []
     overruns: list[Overrun] = []
 
     async def recorded() -> list[Recording]:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from wiringcheck.findings import Location
     from wiringcheck.protocol import Item, Protocol
 
 __all__ = [
@@ -23,6 +24,7 @@ __all__ = [
     "Expectation",
     "Frame",
     "Latency",
+    "LoopStall",
     "Malformed",
     "Recording",
     "RecordingEnd",
@@ -109,6 +111,25 @@ class Frame:
 
 
 @dataclass(frozen=True, slots=True)
+class LoopStall:
+    """A time the backend's event loop was blocked (in-process), and the backend code it was running.
+
+    Attributes:
+        start: when the loop missed its tick, on the probe's monotonic clock.
+        seconds: how long it was blocked.
+        where: the innermost line of the backend's own code, when a sampler saw it.
+        code: that line's source.
+        stack: the backend's frames, outermost first, as text (empty when the block was elsewhere or too short).
+    """
+
+    start: float
+    seconds: float
+    where: Location | None = None
+    code: str = ""
+    stack: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class Emission:
     """One call of an emitting method the `emit` map names, timestamped on the probe's monotonic clock."""
 
@@ -146,8 +167,8 @@ class Recording:
     """The ids of the same user's earlier runs: their late frames are the user's own, never cross-talk."""
     emissions: tuple[Emission, ...] = ()
     """The backend's emitting calls during the run (in-process targets with an `emit` map)."""
-    loop_stalls: tuple[tuple[float, float], ...] = ()
-    """(start, seconds) of each time the backend's event loop was blocked during the run (in-process targets)."""
+    loop_stalls: tuple[LoopStall, ...] = ()
+    """Each time the backend's event loop was blocked during the run, and where (in-process targets)."""
     transport: str = "websocket"
     """How the frames came: ``websocket``, ``sse``, ``ndjson`` or ``socketio`` (for wording, never for judging)."""
     url: str = ""

@@ -16,7 +16,7 @@ from tests.run.rules.tools import (
     recording,
 )
 from wiringcheck.run.judge import judge
-from wiringcheck.run.recording import Frame
+from wiringcheck.run.recording import Frame, LoopStall
 from wiringcheck.run.rules import gaps
 
 PERSISTED = at(*((5.0 * n, event(t)) for n, t in enumerate(EVENTS[:4], start=1)), (270.0, event("agent_completed")))
@@ -77,7 +77,7 @@ def test_slow_first_event_is_a_gap_from_the_trigger():
 def test_a_gap_spent_with_the_loop_blocked_says_so():
     """The slow_event fault on its own thread: tool_completed on time, then 300 ms of a blocked loop."""
     items = at(*((5.0 * n, event(t)) for n, t in enumerate(EVENTS[:4], start=1)), (320.0, event("agent_completed")))
-    stalls = ((TRIGGER_AT + 0.021, 0.295),)
+    stalls = (LoopStall(TRIGGER_AT + 0.021, 0.295),)
 
     verdict = judge(recording(*items, loop_stalls=stalls), EXPECTATION)
 
@@ -90,7 +90,7 @@ def test_a_gap_spent_with_the_loop_blocked_says_so():
 def test_a_stall_that_began_before_the_trigger_never_reads_plus_minus():
     """A loop blocked as the trigger was sent: 'ms before the trigger', never '+-'."""
     items = at(*((300.0 + 5.0 * n, event(t)) for n, t in enumerate(EVENTS)))
-    stalls = ((TRIGGER_AT - 0.0001, 0.298),)
+    stalls = (LoopStall(TRIGGER_AT - 0.0001, 0.298),)
 
     verdict = judge(recording(*items, loop_stalls=stalls), EXPECTATION)
 
@@ -101,16 +101,21 @@ def test_a_stall_that_began_before_the_trigger_never_reads_plus_minus():
 
 def test_a_sampled_stall_names_the_blocking_line_with_its_stack():
     """The in-process watcher's stall carries where the loop was: WC420 points there and shows the stack."""
-    from wiringcheck.diagnose import FrameInfo
-    from wiringcheck.probethread import Stall
+    from wiringcheck.findings import Location
 
-    frames = [
-        FrameInfo("/srv/app/chat.py", 40, "handle", "if moderate(text):"),
-        FrameInfo("/srv/app/moderation.py", 12, "moderate", "requests.post(URL, json=text)"),
-    ]
+    stall = LoopStall(
+        TRIGGER_AT + 0.001,
+        0.297,
+        where=Location("/srv/app/moderation.py", 12),
+        code="requests.post(URL, json=text)",
+        stack=(
+            "/srv/app/chat.py:40 in handle: if moderate(text):",
+            "/srv/app/moderation.py:12 in moderate: requests.post(URL, json=text)",
+        ),
+    )
     items = at(*((300.0 + 5.0 * n, event(t)) for n, t in enumerate(EVENTS)))
 
-    verdict = judge(recording(*items, loop_stalls=(Stall(TRIGGER_AT + 0.001, 0.297, frames),)), EXPECTATION)
+    verdict = judge(recording(*items, loop_stalls=(stall,)), EXPECTATION)
 
     (finding,) = verdict.per_event["agent_started"]
     assert (True, "/srv/app/moderation.py:12") == (

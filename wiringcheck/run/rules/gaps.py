@@ -44,15 +44,13 @@ def check(view: RunView) -> list[Ruling]:
         stalls = [
             stall
             for stall in recording.loop_stalls
-            if stall[0] < event.frame.received_at and stall[0] + stall[1] > begun
+            if stall.start < event.frame.received_at and stall.start + stall.seconds > begun
         ]
-        blocked = ms(sum(seconds for _, seconds in stalls))
-        # An in-process watcher's stall also says where the loop was (`probethread.Stall`): the line to fix.
-        located = max(
-            (stall for stall in stalls if getattr(stall, "where", None)), key=lambda stall: stall[1], default=None
-        )
-        where = getattr(located, "where", None)
-        code = getattr(located, "code", "")
+        blocked = ms(sum(stall.seconds for stall in stalls))
+        # An in-process watcher's stall also says where the loop was: the line to fix.
+        located = max((stall for stall in stalls if stall.where), key=lambda stall: stall.seconds, default=None)
+        where = located.where if located else None
+        code = located.code if located else ""
         if stalls:
             legs += f"; the backend's event loop was blocked for {blocked:g} ms of it"
             legs += f", in `{code}`" if code else ""
@@ -75,10 +73,10 @@ def check(view: RunView) -> list[Ruling]:
                     evidence=(
                         f"frame #{event.index} at +{at:g} ms: gap {gap:g} ms, bound {bound:g} ms",
                         *(
-                            f"event loop blocked {ms(seconds):g} ms from {shown_offset(view.ms(start))}"
-                            for start, seconds in stalls[:3]
+                            f"event loop blocked {ms(stall.seconds):g} ms from {shown_offset(view.ms(stall.start))}"
+                            for stall in stalls[:3]
                         ),
-                        *(f"  {line}" for line in getattr(located, "stack", ())),
+                        *(f"  {line}" for line in (located.stack if located else ())),
                     ),
                     data={"bound": "gap", "gap_ms": gap, "bound_ms": bound},
                 ),
