@@ -127,7 +127,10 @@ def sent(sends: Sequence[tuple[float, str | bytes]]) -> list[tuple[float, str | 
 
     `sends` are the backend's raw WebSocket messages (an in-process target records them):
     an engine.io message packet (``4``) holding a socket.io event (``2``) becomes the data
-    `frame_of` gives the same event, so each received frame pairs with its hand-off.
+    `frame_of` gives the same event, so each received frame pairs with its hand-off.  An
+    event with no argument is left out: its frame (``{}``) is the same for every user, so
+    with several users at once it could pair with another user's hand-off; it stays untimed
+    (or timed from its emitting call, with ``probe.emit``).
     """
     try:
         from socketio import packet
@@ -141,7 +144,7 @@ def sent(sends: Sequence[tuple[float, str | bytes]]) -> list[tuple[float, str | 
             decoded = packet.Packet(encoded_packet=message[1:])
         except Exception:  # anything else the backend sent is no event of the run
             continue
-        if decoded.packet_type == packet.EVENT and isinstance(decoded.data, list) and decoded.data:
+        if decoded.packet_type == packet.EVENT and isinstance(decoded.data, list) and len(decoded.data) > 1:
             handed.append((at, frame_of(decoded.data[1:])))
     return handed
 
