@@ -170,6 +170,19 @@ def _listen(client: Any, namespace: str, put: Put, clock: Callable[[], float]) -
     client.on("disconnect", on_disconnect, namespace=namespace)
 
 
+def _client(kind: Any, session: RunSession, clock: Callable[[], float], options: dict[str, Any], put: Put) -> Any:
+    """A python-socketio client for one run, listening: it never reconnects, leaves SIGINT alone, and its
+    handshake is bounded by the session's connect bound."""
+    client = kind(
+        reconnection=False,
+        handle_sigint=False,
+        request_timeout=max(session.wake_at() - clock(), 0.001),
+        websocket_extra_options=options,
+    )
+    _listen(client, session.request.namespace, put, clock)
+    return client
+
+
 def _feed(session: RunSession, item: tuple[Any, ...]) -> None:
     """Tell the session what the client read."""
     kind = item[0]
@@ -234,14 +247,8 @@ async def drive(
     options: dict[str, Any] = {"max_msg_size": MAX_MESSAGE}
     if ssl_context is not None:
         options["ssl"] = ssl_context
-    client = socketio.AsyncClient(
-        reconnection=False,
-        handle_sigint=False,
-        request_timeout=max(wake - clock(), 0.001),
-        websocket_extra_options=options,
-    )
     inbox: asyncio.Queue[tuple[Any, ...]] = asyncio.Queue()
-    _listen(client, session.request.namespace, inbox.put_nowait, clock)
+    client = _client(socketio.AsyncClient, session, clock, options, inbox.put_nowait)
     try:
         try:
             async with asyncio.timeout(max(wake - clock(), 0.0)):
@@ -340,14 +347,8 @@ def drive_sync(
     options: dict[str, Any] = {"class_": _socket_class(), "http_no_proxy": ["*"]}
     if ssl_context is not None:
         options["sslopt"] = {"context": ssl_context}
-    client = _in_order()(
-        reconnection=False,
-        handle_sigint=False,
-        request_timeout=max(wake - clock(), 0.001),
-        websocket_extra_options=options,
-    )
     inbox: queue.Queue[tuple[Any, ...]] = queue.Queue()
-    _listen(client, session.request.namespace, inbox.put, clock)
+    client = _client(_in_order(), session, clock, options, inbox.put)
     try:
         try:
             client.connect(**_connect_options(session))
