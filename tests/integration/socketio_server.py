@@ -77,9 +77,12 @@ def create_app() -> socketio.ASGIApp:
 
 
 @contextlib.contextmanager
-def served() -> Iterator[str]:
-    """The server on a free loopback port: its http:// origin."""
-    config = uvicorn.Config(create_app, factory=True, host="127.0.0.1", port=0, log_level="error", log_config=None)
+def served(certificate: tuple[str, str] | None = None) -> Iterator[str]:
+    """The server on a free loopback port: its http:// origin (https:// with a (certfile, keyfile))."""
+    tls = {"ssl_certfile": certificate[0], "ssl_keyfile": certificate[1]} if certificate else {}
+    config = uvicorn.Config(
+        create_app, factory=True, host="127.0.0.1", port=0, log_level="error", log_config=None, **tls
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name="socketio-server", daemon=True)
     thread.start()
@@ -88,7 +91,8 @@ def served() -> Iterator[str]:
         assert time.monotonic() < give_up, "uvicorn did not start"
         time.sleep(2 * MS)
     try:
-        yield f"http://127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}"
+        scheme = "https" if certificate else "http"
+        yield f"{scheme}://127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}"
     finally:
         server.should_exit = True
         thread.join(timeout=5)

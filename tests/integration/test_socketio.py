@@ -10,6 +10,7 @@ import asyncio
 import itertools
 import json
 import socket
+import ssl
 import sys
 import time
 from collections.abc import Iterator
@@ -67,13 +68,13 @@ def session_for(url: str, do: str = "events", *, limits: dict[str, Any] | None =
     return RunSession(request)
 
 
-def drive(driver: str, session: RunSession) -> float:
+def drive(driver: str, session: RunSession, ssl_context: ssl.SSLContext | None = None) -> float:
     """Drive `session` to its end with the async or the sync driver; how long it took."""
     started = time.monotonic()
     if driver == "async":
-        asyncio.run(transport.drive(session))
+        asyncio.run(transport.drive(session, ssl_context=ssl_context))
     else:
-        transport.drive_sync(session)
+        transport.drive_sync(session, ssl_context=ssl_context)
     return time.monotonic() - started
 
 
@@ -312,6 +313,38 @@ def test_without_python_socketio_the_run_is_refused_with_the_install_command(dri
     recording = session.recording()
     assert (RecordingEnd.CONNECT_FAILED, transport.MISSING) == (recording.end, recording.error)
     assert "pip install 'wiringcheck[socketio]'" in recording.error
+
+
+@pytest.fixture(name="tls", scope="module")
+def _tls(tmp_path_factory) -> Iterator[tuple[str, ssl.SSLContext]]:
+    """The misbehaving server over TLS, with a certificate from a private CA: its https:// origin, and a context
+    that trusts the CA."""
+    import trustme
+
+    folder = tmp_path_factory.mktemp("tls")
+    ca = trustme.CA()
+    issued = ca.issue_cert("127.0.0.1")
+    certfile, keyfile = folder / "server.pem", folder / "server.key"
+    issued.cert_chain_pems[0].write_to_path(certfile)
+    issued.private_key_pem.write_to_path(keyfile)
+    context = ssl.create_default_context()
+    ca.configure_trust(context)
+    with socketio_server.served((str(certfile), str(keyfile))) as url:
+        yield url, context
+
+
+@pytest.mark.parametrize("driver", DRIVERS)
+def test_over_tls_the_given_context_is_the_one_trusted(driver, tls):
+    """https://: with the context that trusts the server's CA the run goes through; with the system's, it is refused."""
+    url, context = tls
+    trusted, untrusted = session_for(url), session_for(url)
+
+    drive(driver, trusted, context)
+    drive(driver, untrusted)
+
+    assert RecordingEnd.TERMINAL == trusted.recording().end
+    assert RecordingEnd.CONNECT_FAILED == untrusted.recording().end
+    assert "CERTIFICATE_VERIFY_FAILED" in untrusted.recording().error
 
 
 # -- the reference backend --------------------------------------------------------------------------

@@ -344,7 +344,8 @@ def drive_sync(
         session.refused(clock(), MISSING)
         return
     wake = session.wake_at()
-    options: dict[str, Any] = {"class_": _socket_class(), "http_no_proxy": ["*"]}
+    # No Origin header (the async client sends none either; a server checking CORS would refuse a made-up one).
+    options: dict[str, Any] = {"class_": _socket_class(), "http_no_proxy": ["*"], "suppress_origin": True}
     if ssl_context is not None:
         options["sslopt"] = {"context": ssl_context}
     inbox: queue.Queue[tuple[Any, ...]] = queue.Queue()
