@@ -27,10 +27,14 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--corpus", type=Path, default=None, help="reuse this corpus folder")
     parser.add_argument("--packages", default=",".join(PACKAGES), help="comma-separated installed packages")
+    parser.add_argument("--extra", type=Path, action="append", default=[], help="a folder of applications to add")
     args = parser.parse_args(argv)
     packages = tuple(name for name in args.packages.split(",") if name)
-    root = args.corpus or make_corpus(Path(tempfile.mkdtemp(prefix="wiringcheck-precision-")) / "corpus", packages)
-    counts = count_lines(root, packages)
+    root = args.corpus or make_corpus(
+        Path(tempfile.mkdtemp(prefix="wiringcheck-precision-")) / "corpus", packages, extra=args.extra
+    )
+    counts = count_lines(root)
+    packages = tuple(counts)
     started = time.perf_counter()
     report = scan_paths([root], root=root, cache=False)
     elapsed = time.perf_counter() - started

@@ -9,6 +9,9 @@ its callers, a setter made ``async``, a parameter added...).
 
 For each pair, the edits are applied to a copy of the app, the whole app is scanned, and
 the pair counts as *caught* when the expected code is reported on the line of the bug.
+A *negative* pair (`clean`) makes the same kind of change correctly: it counts as right
+when the code is *not* reported on its line.  Each miss class of issue 21 has its negative
+pair first, then the broken one.
 *Leftover* findings are the others in the file of the bug (the noise a reviewer sees).
 ``--mypy`` runs ``mypy`` on the same copy (its own ``mypy.ini``: ignore missing imports)
 and counts an error on the bug's line as caught, every other error in that file as leftover.
@@ -48,10 +51,17 @@ class Regression:
     file: str
     line_has: str
     """Text of the line the bug is on, in the after version of `file`."""
+    present: bool = True
+    """False for a *negative* case: a refactor that breaks nothing, where `code` must stay silent on the line."""
 
 
 def r(name: str, pattern: str, code: str, file: str, line_has: str, *edits: tuple[str, str, str]) -> Regression:
     return Regression(name, pattern, code, edits, file, line_has)
+
+
+def clean(name: str, pattern: str, code: str, file: str, line_has: str, *edits: tuple[str, str, str]) -> Regression:
+    """A negative case: the same kind of change done right; `code` must not be reported on the line."""
+    return Regression(name, pattern, code, edits, file, line_has, present=False)
 
 
 REG = "agentapp/agents/registry.py"
@@ -66,6 +76,256 @@ MGR = "agentapp/bridge/manager.py"
 BRIDGE = "agentapp/bridge/websocket_bridge.py"
 LLM = "agentapp/services/llm.py"
 TOOLS = "agentapp/services/tools.py"
+
+# -- the miss classes of issue 21, found on a real application (each: the negative case first) --------
+
+STATE_BUILT_FROM_A_FUNCTION_IMPORT = (
+    (START, "from agentapp.agents.supervisor import SupervisorAgent\n", ""),
+    (
+        START,
+        "    app.state.agent_supervisor = SupervisorAgent(registry)\n",
+        "    from agentapp.agents.supervisor import SupervisorAgent\n\n"
+        "    supervisor = SupervisorAgent(registry)\n    app.state.agent_supervisor = supervisor\n",
+    ),
+    (
+        START,
+        "    registry: AgentRegistry = app.state.agent_registry\n",
+        "    app.state.agent_supervisor = None\n    registry: AgentRegistry = app.state.agent_registry\n",
+    ),
+    (
+        START,
+        "async def wire(app: Starlette) -> None:",
+        "def set_supervisor(app, supervisor):\n    app.state.agent_supervisor = supervisor\n\n\n"
+        "async def wire(app: Starlette) -> None:",
+    ),
+)
+TYPE_CHECKING_UNEXPORTED = (
+    (
+        HTTP,
+        "    from agentapp.agents.supervisor import SupervisorAgent",
+        "    from agentapp.agents import SupervisorAgent",
+    ),
+)
+RECENT_IN_SUMMARIZE = (
+    "    return [agent.describe() for agent in supervisor.registry.agents.values()]",
+    "    recent = supervisor.recent({args})\n"
+    "    return [agent.describe() for agent in supervisor.registry.agents.values()] + recent",
+)
+PROTOCOL_FACTORY = (
+    (
+        START,
+        "from contextlib import asynccontextmanager\n",
+        "from contextlib import asynccontextmanager\nfrom typing import Protocol\n",
+    ),
+    (
+        START,
+        "async def wire(app: Starlette) -> None:",
+        "class Sender(Protocol):\n"
+        "    async def send_message(self, client_id: str, payload: dict[str, str]) -> None: ...\n\n\n"
+        "{factory}\n\n\nasync def wire(app: Starlette) -> None:",
+    ),
+)
+OPTIONAL_BRIDGE = (
+    (
+        START,
+        "async def wire(app: Starlette) -> None:",
+        "def find_bridge(registry: AgentRegistry) -> AgentWebSocketBridge | None:\n    return registry.bridge\n\n\n"
+        "async def wire(app: Starlette) -> None:",
+    ),
+    (
+        START,
+        "    registry.set_websocket_bridge(bridge)\n",
+        "    registry.set_websocket_bridge(bridge)\n    current = {call}\n"
+        '    if current is not bridge:\n        raise StartupError("the bridge is not wired")\n',
+    ),
+)
+LLM_SETTINGS = (
+    (
+        LLM,
+        "from __future__ import annotations\n",
+        "from __future__ import annotations\n\nfrom dataclasses import dataclass\n\n\n"
+        "@dataclass\nclass LLMSettings:\n    model: str\n    timeout: float = 30.0\n",
+    ),
+    (
+        LLM,
+        'def default_client() -> LLMClient:\n    return LLMClient("small")',
+        "def default_client() -> LLMClient:\n"
+        '    settings = LLMSettings(model="small", timeout=5.0)\n'
+        "    return LLMClient(settings.model, settings.timeout)",
+    ),
+)
+GLOBAL_MANAGER = (
+    (
+        MGR,
+        "            await self.send_message(client_id, payload)\n",
+        "            await self.send_message(client_id, payload)\n\n\n"
+        "_manager: ConnectionManager | None = None\n\n\n"
+        "def init_manager() -> None:\n    global _manager\n    _manager = ConnectionManager()\n\n\n"
+        "def drop(client_id: str) -> None:\n"
+        '    if hasattr(_manager, "disconnect"):\n        _manager.disconnect(client_id)\n',
+    ),
+)
+EVENT_MIXIN = (
+    (BASE, "from typing import TYPE_CHECKING\n", "import logging\nfrom typing import TYPE_CHECKING\n"),
+    (BASE, "        self.runs = 0\n", "        self.runs = 0\n        self.logger = logging.getLogger(name)\n"),
+    (
+        BRIDGE,
+        "    async def notify_all(self, event: str) -> None:",
+        "    def emit_error(self, text: str) -> None:\n        self.sent += 1\n\n"
+        "    async def notify_all(self, event: str) -> None:",
+    ),
+    (
+        MIX,
+        "        return sorted(self.agents)\n",
+        "        return sorted(self.agents)\n\n\nclass EventMixin:\n"
+        '    """Reports an agent\'s failures."""\n\n'
+        "    def fail(self, text: str) -> None:\n        self.logger.warning(text)\n        self.emit_error(text)\n",
+    ),
+)
+
+ISSUE_21 = (
+    clean(
+        "state_function_import_correct_call",
+        "app.state built from a class imported in the function, None and a parameter stored elsewhere",
+        "WC301",
+        HTTP,
+        "supervisor.status()",
+        *STATE_BUILT_FROM_A_FUNCTION_IMPORT,
+    ),
+    r(
+        "state_function_import_renamed_method",
+        "app.state built from a class imported in the function, None and a parameter stored elsewhere",
+        "WC301",
+        HTTP,
+        "supervisor.status()",
+        *STATE_BUILT_FROM_A_FUNCTION_IMPORT,
+        (SUP, "def status(self) -> dict[str, str]:", "def agent_status(self) -> dict[str, str]:"),
+    ),
+    clean(
+        "type_checking_unexported_correct_call",
+        "receiver typed through a TYPE_CHECKING import the package does not export",
+        "WC302",
+        HTTP,
+        "recent = supervisor.recent(",
+        *TYPE_CHECKING_UNEXPORTED,
+        (HTTP, RECENT_IN_SUMMARIZE[0], RECENT_IN_SUMMARIZE[1].format(args="")),
+    ),
+    r(
+        "type_checking_unexported_arity",
+        "receiver typed through a TYPE_CHECKING import the package does not export",
+        "WC302",
+        HTTP,
+        "recent = supervisor.recent(",
+        *TYPE_CHECKING_UNEXPORTED,
+        (HTTP, RECENT_IN_SUMMARIZE[0], RECENT_IN_SUMMARIZE[1].format(args="10")),
+    ),
+    clean(
+        "protocol_factory_awaits",
+        "a factory declared to return a typing.Protocol",
+        "WC308",
+        START,
+        "return await registry.build_manager()",
+        PROTOCOL_FACTORY[0],
+        (
+            START,
+            PROTOCOL_FACTORY[1][1],
+            PROTOCOL_FACTORY[1][2].replace(
+                "{factory}",
+                "async def make_sender(registry: AgentRegistry) -> Sender:\n    return await registry.build_manager()",
+            ),
+        ),
+    ),
+    r(
+        "protocol_factory_returns_coroutine",
+        "a factory declared to return a typing.Protocol",
+        "WC308",
+        START,
+        "return registry.build_manager()",
+        PROTOCOL_FACTORY[0],
+        (
+            START,
+            PROTOCOL_FACTORY[1][1],
+            PROTOCOL_FACTORY[1][2].replace(
+                "{factory}", "def make_sender(registry: AgentRegistry) -> Sender:\n    return registry.build_manager()"
+            ),
+        ),
+    ),
+    clean(
+        "optional_result_not_awaited",
+        "a plain def returning X | None",
+        "WC303",
+        START,
+        "current = find_bridge(registry)",
+        OPTIONAL_BRIDGE[0],
+        (START, OPTIONAL_BRIDGE[1][1], OPTIONAL_BRIDGE[1][2].format(call="find_bridge(registry)")),
+    ),
+    r(
+        "optional_result_awaited",
+        "a plain def returning X | None",
+        "WC303",
+        START,
+        "current = await find_bridge(registry)",
+        OPTIONAL_BRIDGE[0],
+        (START, OPTIONAL_BRIDGE[1][1], OPTIONAL_BRIDGE[1][2].format(call="await find_bridge(registry)")),
+    ),
+    clean(
+        "dataclass_keywords_match",
+        "a dataclass constructed with keywords",
+        "WC302",
+        LLM,
+        "settings = LLMSettings(",
+        *LLM_SETTINGS,
+    ),
+    r(
+        "dataclass_field_renamed",
+        "a dataclass field renamed, a keyword left behind",
+        "WC302",
+        LLM,
+        "settings = LLMSettings(",
+        *LLM_SETTINGS,
+        (LLM, "    timeout: float = 30.0\n", "    timeout_s: float = 30.0\n"),
+        (LLM, "settings.timeout)", "settings.timeout_s)"),
+    ),
+    clean(
+        "global_guard_defined",
+        "hasattr guard on a module global assigned under 'global'",
+        "WC301",
+        MGR,
+        'if hasattr(_manager, "disconnect"):',
+        *GLOBAL_MANAGER,
+    ),
+    r(
+        "global_guard_renamed",
+        "hasattr guard on a module global assigned under 'global'",
+        "WC301",
+        MGR,
+        'if hasattr(_manager, "disconnect"):',
+        *GLOBAL_MANAGER,
+        (
+            MGR,
+            "    def disconnect(self, client_id: str) -> None:",
+            "    def close_client(self, client_id: str) -> None:",
+        ),
+    ),
+    clean(
+        "mixin_never_combined",
+        "a mixin using members other classes define, combined with nothing",
+        "WC301",
+        MIX,
+        "self.emit_error(text)",
+        *EVENT_MIXIN,
+    ),
+    r(
+        "mixin_combined_with_a_host_lacking_a_member",
+        "a mixin combined with a host that lacks a member it uses",
+        "WC301",
+        MIX,
+        "class EventMixin",
+        *EVENT_MIXIN,
+        (BASE, "if TYPE_CHECKING:\n", "from agentapp.agents.mixins import EventMixin\n\nif TYPE_CHECKING:\n"),
+        (BASE, "class WriterAgent(BaseAgent):", "class WriterAgent(BaseAgent, EventMixin):"),
+    ),
+)
 
 REGRESSIONS = (
     # -- a method renamed, a caller left behind (WC301) ---------------------------------------
@@ -499,6 +759,7 @@ REGRESSIONS = (
         ),
         (START, 'registry.register_agent(WriterAgent("writer", llm))', 'registry.add(WriterAgent("writer", llm))'),
     ),
+    *ISSUE_21,
 )
 
 
@@ -556,10 +817,11 @@ def mypy(root: Path, cache: Path) -> list[tuple[str, str, int]]:
 def judge(
     found: list[tuple[str, str, int]], regression: Regression, lines: set[int], code: str | None
 ) -> tuple[bool, int]:
+    """(right, leftover): the code on the bug's line (absent from it, for a negative case), and the other findings."""
     in_file = [(c, line) for path, c, line in found if path == regression.file]
-    caught = any(line in lines and (code is None or c == code) for c, line in in_file)
+    reported = any(line in lines and (code is None or c == code) for c, line in in_file)
     leftover = sum(1 for c, line in in_file if not (line in lines and (code is None or c == code)))
-    return caught, leftover
+    return reported == regression.present, leftover
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -590,7 +852,8 @@ def main(argv: list[str] | None = None) -> int:
         caught, leftover = judge(found, regression, lines, regression.code)
         totals["scan"][0] += caught
         totals["scan"][1] += leftover
-        row = f"{regression.name:36} {regression.code}  scan {'caught' if caught else 'MISSED':6} +{leftover}"
+        verdict = ("caught" if caught else "MISSED") if regression.present else ("silent" if caught else "NOISY")
+        row = f"{regression.name:44} {regression.code}  scan {verdict:6} +{leftover}"
         if not caught:
             row += "  " + "; ".join(f"{p}:{n} {c}" for p, c, n in found) if found else "  (nothing)"
         if args.mypy:
@@ -600,7 +863,10 @@ def main(argv: list[str] | None = None) -> int:
             m_caught, m_leftover = judge(errors, regression, lines, None)
             totals["mypy"][0] += m_caught
             totals["mypy"][1] += m_leftover
-            row += f"   mypy {'caught' if m_caught else 'missed':6} +{m_leftover}"
+            m_verdict = (
+                ("caught" if m_caught else "missed") if regression.present else ("silent" if m_caught else "noisy")
+            )
+            row += f"   mypy {m_verdict:6} +{m_leftover}"
         rows.append(row)
         print(row, flush=True)
         shutil.rmtree(copy)

@@ -1,17 +1,32 @@
-"""Speed of `wiringcheck scan`: a cold scan of ~300k lines of real Python, a warm one, and one file.
+"""Speed and memory of `wiringcheck scan`: cold, warm, an edit rescanned in a new process, one file.
 
-The corpus is a copy of the installed sources listed in `scan_corpus.PACKAGES`.  Each
-figure is the median of several runs in this process (the interpreter is already up;
-add ~0.15 s for the `wiringcheck` console script's start-up).  For the single file, the
-same file is also checked with ``ruff check`` and ``mypy`` when they are installed, as
-a yardstick: the tools do different jobs, but a pre-commit hook pays for each.
+The corpus is a copy of the installed sources listed in `scan_corpus.PACKAGES` (or
+`--packages`), plus the applications of `--extra` folders (wheels unpacked anywhere:
+never vendored here), plus a test suite under ``tests/`` made of `--tests-from` packages.
+
+- *cold*: a fresh process scans the whole tree with no cache, as `wiringcheck scan .`
+  would the first time: its wall time, and the peak memory of its whole process tree
+  (the parent and its workers, sampled every 20 ms from /proc: the sum of their resident
+  sets, which counts the pages they share once per process, and the proportional set
+  size, which counts them once);
+- *cold, 1 process*: the same scan with ``jobs=1``, in this process (CPU time);
+- *warm*: nothing changed, the cache answers (this process);
+- *edit, new process*: one function body edited, then the whole tree scanned again in a
+  *new* process with another ``PYTHONHASHSEED``: only that file may be checked again;
+- *one file, no cache*: a fresh process scans one file of a tree with no cache at all
+  (the lazy mode, what a pre-commit hook on a fresh clone pays).
+
+Each figure is the median of `--runs` runs.  Add ~0.15 s for the console script's
+start-up to the in-process figures.
 
     python bench/scan_speed.py --runs 3
+    python bench/scan_speed.py --extra /tmp/apps --tests-from _pytest,mypy,rich
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import statistics
@@ -29,8 +44,13 @@ from scan_corpus import PACKAGES, count_lines, make_corpus
 
 from wiringcheck.scan import scan_paths
 
+REPO = Path(__file__).resolve().parent.parent
+
 STARTUP_MODULE = "starlette/applications.py"
 """The "one startup module": an application object that wires routes, middleware and lifespan."""
+
+EDITED_FUNCTION = "    def build_middleware_stack(self) -> ASGIApp:\n"
+"""The function whose body the edit benchmark changes (a line is added after this one)."""
 
 
 CPU: dict[int, float] = {}
@@ -68,29 +88,78 @@ def external(command: list[str], runs: int) -> float | None:
     return statistics.median(times)
 
 
-_PEAK = """
-import resource, sys
+# -- a scan in a fresh process, with the memory of its whole process tree ---------------------------
+
+_SCAN = """
+import json, sys
 from pathlib import Path
 from wiringcheck.scan import scan_paths
-root = Path(sys.argv[1])
-jobs = int(sys.argv[2]) if sys.argv[2] != "-" else None
-scan_paths([root], root=root, jobs=jobs, cache=False)
-own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-print(own + children)
+root, target, jobs, cache = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3], sys.argv[4] == "cache"
+report = scan_paths([target], root=root, jobs=int(jobs) if jobs != "-" else None, cache=cache)
+keys = ("mode", "parsed", "cached", "checked", "workers", "lines")
+print(json.dumps({**{k: report.extra[k] for k in keys}, "findings": len(report.findings)}))
 """
 
 
-def peak_memory(root: Path, jobs: int | None) -> float:
-    """Peak resident memory (MB) of a cold scan in a fresh process: its own, plus its largest worker's."""
-    result = subprocess.run(
-        [sys.executable, "-c", _PEAK, str(root), str(jobs) if jobs else "-"],
-        capture_output=True,
-        text=True,
-        check=True,
-        env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)},
-    )
-    return int(result.stdout.split()[-1]) / 1024
+def _children(pid: int) -> list[int]:
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as stream:
+            return [int(item) for item in stream.read().split()]
+    except OSError:
+        return []
+
+
+def _memory(pid: int) -> tuple[int, int]:
+    """(resident, proportional) bytes of one process; (0, 0) once it is gone."""
+    rss = pss = 0
+    try:
+        with open(f"/proc/{pid}/statm") as stream:
+            rss = int(stream.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+        with open(f"/proc/{pid}/smaps_rollup") as stream:
+            for line in stream:
+                if line.startswith("Pss:"):
+                    pss = int(line.split()[1]) * 1024
+                    break
+    except OSError:
+        pass
+    return rss, pss
+
+
+def scan_in_new_process(
+    root: Path, target: Path, *, jobs: int | None, cache: bool, seed: str = "0"
+) -> tuple[float, int, int, dict[str, int]]:
+    """(wall seconds, peak tree RSS bytes, peak tree PSS bytes, the report's figures) of a scan in a new process."""
+    env = {**os.environ, "PYTHONPATH": str(REPO), "PYTHONHASHSEED": seed}
+    command = [sys.executable, "-c", _SCAN, str(root), str(target), str(jobs) if jobs else "-"]
+    started = time.perf_counter()
+    process = subprocess.Popen([*command, "cache" if cache else "no-cache"], stdout=subprocess.PIPE, env=env)
+    peak_rss = peak_pss = 0
+    while process.poll() is None:
+        pids = [process.pid]
+        for pid in pids:
+            pids.extend(_children(pid))
+        sizes = [_memory(pid) for pid in pids]
+        peak_rss = max(peak_rss, sum(rss for rss, _ in sizes))
+        peak_pss = max(peak_pss, sum(pss for _, pss in sizes))
+        time.sleep(0.02)
+    wall = time.perf_counter() - started
+    assert process.stdout is not None
+    figures = json.loads(process.stdout.read())
+    return wall, peak_rss, peak_pss, figures
+
+
+def median_in_new_process(
+    runs: int, root: Path, target: Path, *, jobs: int | None, cache: bool, before: Callable[[int], object]
+) -> tuple[float, float, float, dict[str, int]]:
+    walls, rss, pss = [], [], []
+    figures: dict[str, int] = {}
+    for run in range(runs):
+        before(run)
+        wall, peak_rss, peak_pss, figures = scan_in_new_process(root, target, jobs=jobs, cache=cache, seed=str(run + 1))
+        walls.append(wall)
+        rss.append(peak_rss / 2**20)
+        pss.append(peak_pss / 2**20)
+    return statistics.median(walls), statistics.median(rss), statistics.median(pss), figures
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -98,73 +167,84 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--jobs", type=int, default=None, help="worker processes (default: one per core)")
     parser.add_argument("--packages", default=",".join(PACKAGES), help="comma-separated installed packages")
+    parser.add_argument("--extra", type=Path, action="append", default=[], help="a folder of applications to add")
+    parser.add_argument("--tests-from", default="", help="installed packages copied under tests/")
+    parser.add_argument("--one-file", default=STARTUP_MODULE, help="the file of the one-file figures")
     args = parser.parse_args(argv)
     packages = tuple(name for name in args.packages.split(",") if name)
+    tests = tuple(name for name in args.tests_from.split(",") if name)
 
-    root = make_corpus(Path(tempfile.mkdtemp(prefix="wiringcheck-speed-")) / "corpus", packages)
-    counts = count_lines(root, packages)
+    work = Path(tempfile.mkdtemp(prefix="wiringcheck-speed-"))
+    root = make_corpus(work / "corpus", packages, extra=args.extra, tests=tests)
+    counts = count_lines(root)
     total = sum(counts.values())
+    test_lines = counts.get("tests", 0)
     print(f"corpus: {root}")
     for name, lines in counts.items():
-        print(f"  {name:12} {lines:>8,} lines")
-    print(f"  {'total':12} {total:>8,} lines in {sum(1 for _ in root.rglob('*.py'))} files; {os.cpu_count()} cores")
+        print(f"  {name:14} {lines:>9,} lines")
+    files = sum(1 for _ in root.rglob("*.py"))
+    print(f"  {'total':14} {total:>9,} lines in {files} files ({test_lines:,} in tests/); {os.cpu_count()} cores")
 
     cache = root / ".wiringcheck_cache"
 
-    def clear() -> None:
+    def clear(_run: int = 0) -> None:
         shutil.rmtree(cache, ignore_errors=True)
+
+    cold, peak_rss, peak_pss, cold_figures = median_in_new_process(
+        args.runs, root, root, jobs=args.jobs, cache=False, before=clear
+    )
+
+    def serial() -> object:
+        return scan_paths([root], root=root, jobs=1, cache=False)
+
+    cold_serial = median_of(1, serial)
 
     def full() -> object:
         return scan_paths([root], root=root, jobs=args.jobs)
 
-    peak = peak_memory(root, args.jobs)
-    clear()
-    cold = median_of(args.runs, full, clear)
-
-    def serial() -> object:
-        return scan_paths([root], root=root, jobs=1)
-
-    cold_serial = median_of(1, serial, clear)
     full()
     warm = median_of(max(args.runs, 5), full)
 
-    startup = root / STARTUP_MODULE
-    original = startup.read_text(encoding="utf-8")
-    edits = iter(range(1_000_000))
+    # an edit of one function body, rescanned whole in a new process (another hash seed)
+    edited = root / STARTUP_MODULE
+    original = edited.read_text(encoding="utf-8")
+    if EDITED_FUNCTION not in original:
+        raise SystemExit(f"{STARTUP_MODULE} no longer has {EDITED_FUNCTION.strip()!r}: update the benchmark")
 
-    def touch() -> None:
-        startup.write_text(original + f"\n# edit {next(edits)}\n", encoding="utf-8")
+    def edit(run: int) -> None:
+        edited.write_text(original.replace(EDITED_FUNCTION, f"{EDITED_FUNCTION}        edit = {run}\n"), "utf-8")
+
+    scan_in_new_process(root, root, jobs=args.jobs, cache=True)  # the cache, as another process left it
+    rescan, _, _, rescan_figures = median_in_new_process(args.runs, root, root, jobs=args.jobs, cache=True, before=edit)
+    edited.write_text(original, encoding="utf-8")
+
+    one = root / args.one_file
 
     def one_file() -> object:
-        return scan_paths([startup], root=root, jobs=args.jobs)
+        return scan_paths([one], root=root, jobs=args.jobs)
 
-    def one_file_again() -> object:
-        return scan_paths([startup], root=root, jobs=args.jobs)
+    full()
+    one_cached = median_of(max(args.runs, 5), one_file)
+    one_cold, one_rss, _, one_figures = median_in_new_process(
+        args.runs, root, one, jobs=args.jobs, cache=True, before=clear
+    )
 
-    def one_file_cold() -> object:
-        return scan_paths([startup], root=root, jobs=args.jobs)
-
-    one = median_of(max(args.runs, 5), one_file, touch)
-    startup.write_text(original, encoding="utf-8")
-    one_cached = median_of(max(args.runs, 5), one_file_again)
-    one_cold = median_of(max(args.runs, 3), one_file_cold, clear)
-
-    workers = f"{args.jobs or os.cpu_count()} workers"
-    print(f"\n{'cold scan, ' + workers:22} : {cold:6.2f} s  ({total / cold:,.0f} lines/s)")
-    print(f"cold scan, 1 process   : {cold_serial:6.2f} s  {cpu_of(serial)}")
-    print(f"warm scan (cache)      : {warm:6.2f} s  {cpu_of(full)}")
-    print(f"one file, edited       : {one:6.2f} s  {cpu_of(one_file)}  ({STARTUP_MODULE}; the rest cached)")
-    print(f"one file, unchanged    : {one_cached:6.2f} s  {cpu_of(one_file_again)}")
-    print(f"one file, no cache yet : {one_cold:6.2f} s  {cpu_of(one_file_cold)}  (lazy: only what it reaches)")
-    print(f"peak memory, cold scan : {peak:6.0f} MB  (max RSS of the process plus its largest worker)")
+    workers = f"{cold_figures['workers']} workers"
+    print(f"\ncold scan, new process  : {cold:6.2f} s wall ({total / cold:,.0f} lines/s, {workers}, incl. start-up)")
+    print(f"  peak memory, all procs : {peak_rss:6.0f} MB resident (sum over the tree), {peak_pss:.0f} MB proportional")
+    print(f"cold scan, 1 process    : {cold_serial:6.2f} s  {cpu_of(serial)}")
+    print(f"warm scan (cache)       : {warm:6.2f} s  {cpu_of(full)}")
+    checked = f"{rescan_figures['checked']} checked, {rescan_figures['parsed']} parsed"
+    print(f"edit, new process       : {rescan:6.2f} s wall ({checked}, {rescan_figures['cached']} from the cache)")
+    print(f"one file, unchanged     : {one_cached:6.2f} s  {cpu_of(one_file)}  ({args.one_file})")
+    lazy = f"{one_figures['mode']}: {one_figures['parsed']} files summarized"
+    print(f"one file, no cache yet  : {one_cold:6.2f} s wall, new process ({lazy}, {one_rss:.0f} MB)")
 
     scan_paths([root], root=root)  # the cache is warm again for the command-line figure
-    command = external(
-        [sys.executable, "-m", "wiringcheck", "scan", str(startup), "--root", str(root)], max(args.runs, 3)
-    )
+    command = external([sys.executable, "-m", "wiringcheck", "scan", str(one), "--root", str(root)], max(args.runs, 3))
     if command is not None:
-        print(f"one file, command line : {command:6.2f} s  (python -m wiringcheck scan FILE, subprocess)")
-    ruff = external(["ruff", "check", "--isolated", "--no-cache", str(startup)], args.runs)
+        print(f"one file, command line  : {command:6.2f} s  (python -m wiringcheck scan FILE, subprocess)")
+    ruff = external(["ruff", "check", "--isolated", "--no-cache", str(one)], args.runs)
     mypy = external(
         [
             sys.executable,
@@ -173,15 +253,15 @@ def main(argv: list[str] | None = None) -> int:
             "--no-incremental",
             "--follow-imports=silent",
             "--ignore-missing-imports",
-            str(startup),
+            str(one),
         ],
         1,
     )
     if ruff is not None:
-        print(f"ruff check (same file) : {ruff:6.2f} s  (subprocess)")
+        print(f"ruff check (same file)  : {ruff:6.2f} s  (subprocess)")
     if mypy is not None:
-        print(f"mypy (same file)       : {mypy:6.2f} s  (subprocess, --no-incremental)")
-    shutil.rmtree(root.parent, ignore_errors=True)
+        print(f"mypy (same file)        : {mypy:6.2f} s  (subprocess, --no-incremental)")
+    shutil.rmtree(work, ignore_errors=True)
     return 0
 
 

@@ -143,13 +143,20 @@ def test_setup_commands_are_what_ci_runs():
 
 
 def test_configuration_example_validates():
-    """The README's example `[tool.wiringcheck]` table loads and validates as written."""
+    """The README's example `[tool.wiringcheck]` tables load and validate as written: a WebSocket backend's, and
+    an SSE backend's probe."""
     import tomllib
 
     from wiringcheck.config import parse_settings
 
-    ((language, code),) = fenced_blocks("## Configure your backend")
+    (language, code), (sse_language, sse_code) = fenced_blocks("## Configure your backend")
     settings = parse_settings(tomllib.loads(code)["tool"]["wiringcheck"], source=REPO / "pyproject.toml")
+    over_sse = parse_settings(tomllib.loads(sse_code)["tool"]["wiringcheck"], source=REPO / "pyproject.toml")
 
-    assert "toml" == language
+    assert ("toml", "toml") == (language, sse_language)
     assert ("myapp.main:create_app", {"registry", "bridge"}) == (settings.app, set(settings.roles))
+    assert ("sse", "/api/sessions/{sid}/messages", 1) == (
+        over_sse.probe.transport,
+        over_sse.probe.path,
+        len(over_sse.probe.setup),
+    )

@@ -31,7 +31,7 @@ from fixtures.faults.legacy_setter.app import create_app as create_legacy_setter
 from .conftest import MS
 
 ROOT = Path(__file__).resolve().parent.parent
-OTHER_BACKENDS = ("studio", "relay", "serverids", "ssechat", "ndjsonchat", "socketchat")
+OTHER_BACKENDS = ("studio", "relay", "serverids", "ssechat", "ndjsonchat", "agui", "adk", "socketchat")
 """Reference backends besides agentchat; their faults are named after them (`studio_setup_refused`)."""
 FAULTS = sorted(
     p.parent.name
@@ -265,6 +265,7 @@ def test_fault_config_differs_from_the_healthy_one_only_where_the_fault_does(nam
     assert ("load" in config) == (name == "drops_under_load")
     config.pop("load", None)
     healthy.pop("load", None)  # the repository's own load example: per-user test tokens
+    healthy.pop("isolation", None)  # and its isolation users, off unless --isolation
     registry_class = config["roles"]["registry"].pop("class")
     expected_class = f"{module}:AgentRegistry" if name in OWN_REGISTRY else healthy["roles"]["registry"]["class"]
     assert registry_class == expected_class

@@ -13,7 +13,7 @@ import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -420,11 +420,111 @@ def init_project(
     raise typer.Exit(init_command(Path("pyproject.toml"), app=app_ref, from_run=from_run))
 
 
+class _PlainCoercion:
+    """An option's text converted as Typer would, without pydantic, for the plain types our options use.
+
+    Typer (0.2x) builds a pydantic ``TypeAdapter`` to convert every option, even an
+    absent one, so each command paid for importing pydantic and building the adapters
+    (about 200 ms) while parsing its options. Ours are str, int, float, bool, Path or an
+    Enum, alone, ``| None`` or in a list, with at most a ``min``/``max``; any other option
+    keeps Typer's conversion.
+    """
+
+    def __init__(self, convert: Callable[[Any], Any]) -> None:
+        self.convert = convert
+
+    def coerce(self, value: Any, param: Any, ctx: Any) -> Any:
+        many = bool(param.multiple) or param.nargs == -1
+        if value is None:
+            return () if many else None
+        try:
+            return [self.convert(item) for item in value] if many else self.convert(value)
+        except ValueError as exc:
+            raise typer.BadParameter(str(exc), ctx=ctx, param=param) from None
+
+
+def _plain_converter(annotation: Any, info: Any) -> Callable[[Any], Any] | None:
+    """How to convert a value for `annotation` without pydantic; None for what only Typer knows."""
+    import enum
+    import types
+    import typing
+    from functools import partial
+
+    origin = typing.get_origin(annotation)
+    if origin in (typing.Union, types.UnionType):
+        inner = [arg for arg in typing.get_args(annotation) if arg is not type(None)]
+        return _plain_converter(inner[0], info) if len(inner) == 1 else None
+    if origin is list:
+        return _plain_converter(typing.get_args(annotation)[0], info)
+    if getattr(info, "parser", None) is not None or getattr(info, "click_type", None) is not None:
+        return None
+    if annotation in (int, float):
+        return partial(_number, annotation, info.min, info.max)
+    if info.min is not None or info.max is not None:
+        return None
+    if annotation is str:
+        return str
+    if annotation is bool:
+        return _boolean
+    plain_path = info.file_okay and info.dir_okay and not (info.exists or info.resolve_path or info.allow_dash)
+    if annotation is Path and plain_path and not info.writable:
+        return Path
+    if isinstance(annotation, type) and issubclass(annotation, enum.Enum) and info.case_sensitive:
+        return partial(_choice, annotation)
+    return None
+
+
+def _number(kind: type[float], low: float | None, high: float | None, value: Any) -> float:
+    if not isinstance(value, kind) or isinstance(value, bool):
+        try:
+            value = kind(value)
+        except (TypeError, ValueError):
+            what = "an integer" if kind is int else "a number"
+            raise ValueError(f"Input should be {what}, got {value!r}") from None
+    assert isinstance(value, float | int)
+    if low is not None and value < low:
+        raise ValueError(f"Input should be greater than or equal to {low}")
+    if high is not None and value > high:
+        raise ValueError(f"Input should be less than or equal to {high}")
+    return value
+
+
+def _boolean(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise ValueError(f"Input should be a boolean, got {value!r}")
+    return value
+
+
+def _choice(choices: Any, value: Any) -> Any:
+    if isinstance(value, choices):
+        return value
+    for member in choices:
+        if str(member.value) == str(value):
+            return member
+    listed = ", ".join(repr(str(member.value)) for member in choices)
+    raise ValueError(f"{value!r} is not one of {listed}.")
+
+
+def _command() -> Any:
+    """The click command of `app`, its options converted without importing pydantic (`_PlainCoercion`)."""
+    command = typer.main.get_command(app)
+    for each in (command, *getattr(command, "commands", {}).values()):
+        helper = each.get_help_option(typer.Context(each)) if hasattr(each, "get_help_option") else None
+        for param in (*each.params, *filter(None, [helper])):
+            descriptor = getattr(param, "type_descriptor", None)
+            if descriptor is None or getattr(param, "_runtime_param", False) is not None:
+                continue  # a Typer that converts without pydantic, or conversion already set
+            convert = _plain_converter(descriptor.annotation, descriptor.parameter_info)
+            if convert is not None:
+                param._runtime_param = _PlainCoercion(convert)
+    return command
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `wiringcheck` script; returns the exit code."""
     try:
         # Without standalone mode click returns a command's Exit code instead of exiting.
-        code = app(args=argv, prog_name="wiringcheck", standalone_mode=False)
+        code = _command()(args=argv, prog_name="wiringcheck", standalone_mode=False)
         return int(code) if isinstance(code, int) else 0
     except typer.Exit as exc:
         return int(exc.exit_code)

@@ -1773,6 +1773,8 @@ def _transport_for_url(top: _Reader, url: str | None, probe: ProbeSettings) -> P
             raise top.error("url", f"{url!r} is an HTTP URL, but probe.transport is {probe.transport!r}: "
                             "use a ws:// URL, or transport = \"sse\" or \"ndjson\"")  # fmt: skip
         return replace(probe, transport="sse")
+    if not over_http and probe.over_http and not given:
+        return replace(probe, transport="websocket")  # a preset's transport yields to the URL the user gave
     if not over_http and probe.over_http:
         raise top.error("url", f"{url!r} is a WebSocket URL, but probe.transport is {probe.transport!r}: "
                         "give the stream's http(s):// URL")  # fmt: skip

@@ -678,6 +678,8 @@ PRESETS: dict[str, dict[str, Any]] = {
         "run_id": "client",
     },
     "ag-ui": {
+        "transport": "sse",
+        "method": "POST",
         "events": ["agent_started", "agent_thinking", "tool_executing", "tool_completed", "agent_completed"],
         "match": {
             "agent_started": "RUN_STARTED",
@@ -705,6 +707,81 @@ PRESETS: dict[str, dict[str, Any]] = {
             "forwardedProps": {},
         },
     },
+    "adk": {
+        "transport": "sse",
+        "path": "/run_sse",
+        "method": "POST",
+        "setup": [
+            {
+                "method": "GET",
+                "path": "/list-apps",
+                "expect_status": 200,
+                "capture": {"app": {"path": "0", "public": True}},
+            },
+            {
+                "method": "POST",
+                "path": "/apps/{app}/users/{user_id}/sessions",
+                "json": {},
+                "capture": {"session_id": {"path": "id", "public": True}},
+            },
+        ],
+        "trigger": {
+            "app_name": "{app}",
+            "user_id": "{user_id}",
+            "session_id": "{session_id}",
+            "new_message": {"role": "user", "parts": [{"text": "hello"}]},
+            "streaming": False,
+        },
+        "events": ["agent_started", "agent_thinking", "tool_executing", "tool_completed", "agent_completed"],
+        "started_by": "response",
+        "completed_by": "end_of_stream",
+        "batch_field": "content.parts",
+        "match": {
+            "agent_thinking": [{"thought": True}, {"text": {EXISTS: True}}],
+            "tool_executing": {"functionCall": {EXISTS: True}},
+            "tool_completed": {"functionResponse": {EXISTS: True}},
+        },
+        "ignore": [{WILDCARD: {EXISTS: True}}],
+        "error_events": [{"errorCode": {EXISTS: True}}, {"error": {EXISTS: True}}],
+        "run_id": "server",
+        "run_id_field": "invocationId",
+        "run_id_from": {WILDCARD: {EXISTS: True}},
+        "timestamp_field": "timestamp",
+        "tool_call_id_field": {"tool_executing": "functionCall.id", "tool_completed": "functionResponse.id"},
+        "warmup": 1,
+    },
+    "langgraph": {
+        "transport": "sse",
+        "path": "/threads/{thread_id}/runs/stream",
+        "method": "POST",
+        "setup": [
+            {
+                "method": "POST",
+                "path": "/threads",
+                "json": {},
+                "capture": {"thread_id": {"path": "thread_id", "public": True}},
+            }
+        ],
+        "trigger": {
+            "assistant_id": "agent",
+            "input": {"messages": [{"role": "user", "content": "hello"}]},
+            "stream_mode": ["updates", "messages-tuple"],
+        },
+        "events": ["agent_started", "agent_thinking", "tool_executing", "tool_completed", "agent_completed"],
+        "type_field": EVENT_NAME,
+        "match": {
+            "agent_started": {EVENT_NAME: "metadata"},
+            "agent_thinking": {EVENT_NAME: "messages", f"{EVENT_DATA}.0.type": ["AIMessageChunk", "ai"]},
+            "tool_executing": {EVENT_NAME: "updates", "*.messages.*.tool_calls.*.id": {EXISTS: True}},
+            "tool_completed": {EVENT_NAME: "updates", "*.messages.*.type": "tool"},
+            "agent_completed": {EVENT_NAME: "end"},
+        },
+        "completed_by": "end_of_stream",
+        "ignore": [{EVENT_NAME: {EXISTS: True}}],
+        "error_events": [{EVENT_NAME: "error"}],
+        "run_id": "server",
+        "run_id_field": "run_id",
+    },
 }
 """Known protocols as plain `[probe]` tables; `preset = "ag-ui"` merges one under the user's keys.
 
@@ -714,7 +791,26 @@ agent_thinking; TOOL_CALL_START -> tool_executing; TOOL_CALL_RESULT -> tool_comp
 RUN_FINISHED -> agent_completed; RUN_ERROR (which carries no run id) is the error
 terminal; every other AG-UI event is ignored.  Its lifecycle rules are those of
 ag-ui-validate: the first event is RUN_STARTED, once; nothing follows the terminal;
-tool calls open and close in pairs under a unique toolCallId.
+tool calls open and close in pairs under a unique toolCallId.  It POSTs a RunAgentInput
+to `path` and reads Server-Sent Events (``transport = "websocket"`` sends it on a socket).
+
+``adk`` is Google ADK's API server (``adk api_server``, ``get_fast_api_app``): a session
+created over REST (the first app ``/list-apps`` names), the run POSTed to ``/run_sse``.
+ADK sends no start and no terminal: the response starts the run and the end of its body
+completes it.  An ADK event's kind is in its ``content.parts``, and one event can carry
+several (a thought, then a ``functionCall``), so each part is read as one event, the ADK
+event its envelope (``invocationId``, ``timestamp``): a ``thought`` or ``text`` part ->
+agent_thinking; ``functionCall`` -> tool_executing; ``functionResponse`` ->
+tool_completed, paired by ``functionCall.id`` and ``functionResponse.id``; an
+``errorCode`` event, or the ``error`` frame ADK sends when a run raises, is the error
+terminal.  One warm-up run goes first: ADK's first run after boot imports lazily.
+
+``langgraph`` is LangGraph's run stream (``POST /threads/{thread_id}/runs/stream``, a
+thread created over REST, ``stream_mode`` updates and messages-tuple): ``event: metadata``
+(which names the run) -> agent_started; a ``messages`` event carrying an AI message chunk
+-> agent_thinking; an ``updates`` event whose messages call tools -> tool_executing, one
+with a tool message -> tool_completed; ``event: end`` (or the end of the body, which is
+all the in-memory server sends) -> agent_completed; ``event: error`` is the error terminal.
 """
 
 

@@ -133,3 +133,54 @@ def test_finds(tmp_path: Path, definition: str) -> None:
     (found,) = check_finds(tmp_path, code, ["WC303"])
 
     assert "Registry.set_manager is a plain def" in found.message
+
+
+OPTIONAL_SILENT = {
+    "an Optional of an awaitable class": """
+        from typing import Optional
+        class Waiter:
+            def __await__(self):
+                yield
+        def f() -> Optional[Waiter]: ...
+        async def g():
+            await f()
+    """,
+    "an Optional of an unknown class": """
+        from asyncio import Future
+        def f() -> Future | None: ...
+        async def g():
+            await f()
+    """,
+    "a union of two classes": """
+        class A: ...
+        class B: ...
+        def f() -> A | B: ...
+        async def g():
+            await f()
+    """,
+}
+
+
+@pytest.mark.parametrize("code", OPTIONAL_SILENT.values(), ids=OPTIONAL_SILENT.keys())
+def test_optional_return_that_may_be_awaitable_is_silent(tmp_path: Path, code: str) -> None:
+    """The negative side: `X | None` where X may be awaitable, or a union of two classes, stays silent."""
+    check_silent(tmp_path, code, ["WC303"])
+
+
+@pytest.mark.parametrize(
+    "annotation", ["Optional[Manager]", "Manager | None", "'Manager | None'", "Union[None, Manager]"]
+)
+def test_optional_return_of_a_plain_class_is_not_awaitable(tmp_path: Path, annotation: str) -> None:
+    """`await get_manager()` where the plain def returns `Manager | None`: neither can be awaited (miss 4)."""
+    code = f"""
+        from typing import Optional, Union
+        class Manager:
+            def send(self): ...
+        def get_manager() -> {annotation}:
+            return None
+        async def g():
+            await get_manager()
+    """
+    (found,) = check_finds(tmp_path, code, ["WC303"])
+
+    assert "returns a Manager or None, so the await raises TypeError" in found.message

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.scan.tools import check_finds, check_silent
+from tests.scan.tools import check_finds, check_silent, scan
 
 SILENT = {
     "positional and keyword arguments that fit": """
@@ -256,3 +256,141 @@ def test_signature_drift_across_modules(tmp_path: Path) -> None:
     (found,) = check_finds(tmp_path, files, ["WC302"])
 
     assert "def set_websocket_manager(manager, bridge) at pkg/registry.py:3" in found.message
+
+
+def _type_checking_files(imported: str, call: str) -> dict[str, str]:
+    return {
+        "app/agents/__init__.py": "from app.agents.registry import Registry\n\n__all__ = ['Registry']\n",
+        "app/agents/registry.py": "class Registry:\n    def find(self, name): ...\n",
+        "app/agents/supervisor.py": "class Supervisor:\n    def status(self, verbose=False): ...\n",
+        "app/routes.py": f"""
+            from typing import TYPE_CHECKING
+
+            if TYPE_CHECKING:
+                from {imported} import Supervisor
+
+            def summarize(supervisor: "Supervisor") -> None:
+                {call}
+        """,
+    }
+
+
+@pytest.mark.parametrize(
+    ("imported", "call"),
+    [
+        ("app.agents", "supervisor.status(True)"),
+        ("app.agents.supervisor", "supervisor.status(True)"),
+        ("app.agents.registry", "supervisor.status(True, 2)"),
+    ],
+    ids=["a correct call through the unexported name", "the right import", "no such class below the module"],
+)
+def test_type_checking_import_of_unexported_name_silent(tmp_path: Path, imported: str, call: str) -> None:
+    """The negative side: a correct call stays silent, and an import the package cannot mean stays unknown."""
+    found = scan(tmp_path, _type_checking_files(imported, call)).findings
+
+    assert [] == [f.oneline() for f in found if f.code == "WC302"]
+
+
+def test_type_checking_import_of_unexported_name_still_types_the_calls(tmp_path: Path) -> None:
+    """`from app.agents import Supervisor` under TYPE_CHECKING, which app.agents does not export: WC305 on the
+    import, and the arity error on the call it types (issue 21, miss 2)."""
+    found = check_finds(tmp_path, _type_checking_files("app.agents", "supervisor.status(True, 2)"), ["WC305", "WC302"])
+
+    assert "Supervisor.status() takes 1 positional argument but 2 were given" in found[1].message
+
+
+def test_type_checking_import_of_a_name_two_submodules_define_stays_unknown(tmp_path: Path) -> None:
+    """Two classes of that name below the package: which one was meant is unknown, so the call is not judged."""
+    files = _type_checking_files("app.agents", "supervisor.status(True, 2)")
+    files["app/agents/legacy.py"] = "class Supervisor:\n    def status(self, a, b): ...\n"
+    found = scan(tmp_path, files).findings
+
+    assert ["WC305"] == [f.code for f in found]
+
+
+DATACLASS_SILENT = {
+    "a field by keyword": "Config(host='h', timeout=1)",
+    "a field of a dataclass base": "Config(host='h', retries=2)",
+    "an InitVar and a field(init=False) name": "Config(host='h', secret='s', cache={})",
+    "positional arguments (not judged)": "Config('h', 1, 2, 3)",
+    "a splat": "Config(**options)",
+}
+
+
+def _dataclass_code(call: str, *, init: str = "") -> str:
+    return f"""
+        from dataclasses import InitVar, dataclass, field
+
+        @dataclass
+        class Base:
+            retries: int = 0
+
+        @dataclass{init}
+        class Config(Base):
+            host: str = ""
+            timeout: float = 1.0
+            secret: InitVar[str] = ""
+            cache: dict = field(default_factory=dict, init=False)
+
+        def build(options):
+            return {call}
+    """
+
+
+@pytest.mark.parametrize("call", DATACLASS_SILENT.values(), ids=DATACLASS_SILENT.keys())
+def test_dataclass_keywords_silent(tmp_path: Path, call: str) -> None:
+    """The negative side: fields, a base's field, InitVar, positional arguments and splats stay silent."""
+    check_silent(tmp_path, _dataclass_code(call), ["WC302"])
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        _dataclass_code("Config(timeout_s=1)", init="(init=False)"),
+        _dataclass_code("Config(timeout_s=1)").replace(
+            "            cache: dict", "            def __init__(self, **kw): ...\n            cache: dict"
+        ),
+    ],
+    ids=["init=False", "a hand-written __init__"],
+)
+def test_dataclass_without_generated_init_silent(tmp_path: Path, code: str) -> None:
+    """A dataclass whose __init__ is not generated is not judged by its fields."""
+    check_silent(tmp_path, code, ["WC302"])
+
+
+def test_dataclass_renamed_field_passed_by_keyword(tmp_path: Path) -> None:
+    """`Config(timeout_s=1)` after the field was renamed `timeout` (issue 21, miss 5)."""
+    (found,) = check_finds(tmp_path, _dataclass_code("Config(host='h', timeout_s=1)"), ["WC302"])
+
+    assert "Config() got an unexpected keyword argument 'timeout_s' (did you mean 'timeout'?)" in found.message
+    assert "Config()" == found.subject
+
+
+@pytest.mark.parametrize(
+    ("comment", "codes"),
+    [
+        ("  # type: ignore[attr-defined]", ["WC302", "WC302"]),
+        ("  # type: ignore[call-arg]", []),
+        ("  # type: ignore", []),
+    ],
+    ids=["another error code", "call-arg", "bare"],
+)
+def test_type_ignore_for_call_arguments_silences(tmp_path: Path, comment: str, codes: list[str]) -> None:
+    """A call whose first line tells the type checker to ignore a call-argument error (code written for
+    another version of a dependency: anyio's CallSpec for pytest 7) is not reported; another code is."""
+    code = f"""
+        from dataclasses import dataclass
+
+        @dataclass
+        class CallSpec:
+            params: dict
+
+        def old(a): ...
+
+        def build():
+            CallSpec(funcargs={{}}){comment}
+            old(1, 2){comment}
+    """
+    found = scan(tmp_path, code).findings
+
+    assert codes == [f.code for f in found]

@@ -111,3 +111,53 @@ def test_coroutine_returned_where_a_plain_type_is_declared(tmp_path: Path, body:
 
     assert "get_manager() is declared to return Manager but returns the coroutine of" in found.message
     assert "make get_manager an async def" in found.hint
+
+
+PROTOCOL_SILENT = {
+    "an async def returning the coroutine's result": """
+        from typing import Protocol
+        class Sender(Protocol):
+            def send(self, data: bytes) -> None: ...
+        async def connect() -> Sender: ...
+        async def make() -> Sender:
+            return await connect()
+    """,
+    "a Protocol that is awaitable": """
+        from typing import Protocol
+        class Pending(Protocol):
+            def __await__(self): ...
+        async def connect() -> Pending: ...
+        def make() -> Pending:
+            return connect()
+    """,
+    "a Protocol deriving from a class outside the project": """
+        from typing import Protocol
+        from somewhere import Base
+        class Sender(Base, Protocol):
+            def send(self, data: bytes) -> None: ...
+        async def connect() -> Sender: ...
+        def make() -> Sender:
+            return connect()
+    """,
+}
+
+
+@pytest.mark.parametrize("code", PROTOCOL_SILENT.values(), ids=PROTOCOL_SILENT.keys())
+def test_protocol_return_silent(tmp_path: Path, code: str) -> None:
+    """The negative side: the result awaited, an awaitable Protocol, a Protocol with an unknown base."""
+    check_silent(tmp_path, code, ["WC308"])
+
+
+def test_plain_def_declared_to_return_a_protocol_returns_a_coroutine(tmp_path: Path) -> None:
+    """`def make() -> Sender` (a typing.Protocol) returning the coroutine of an async def (miss 3)."""
+    code = """
+        from typing import Protocol
+        class Sender(Protocol):
+            def send(self, data: bytes) -> None: ...
+        async def connect() -> Sender: ...
+        def make() -> Sender:
+            return connect()
+    """
+    (found,) = check_finds(tmp_path, code, ["WC308"])
+
+    assert "make() is declared to return Sender but returns the coroutine of connect()" in found.message

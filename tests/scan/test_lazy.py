@@ -87,3 +87,41 @@ def test_warm_scan_after_a_lazy_one(root: Path) -> None:
     report = scan_paths([root], root=root, jobs=1)
 
     assert 2 == len(report.findings)
+
+
+def test_lazy_scan_of_application_code_reads_no_test_file(root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Test files, which mention every application name, are not even read for a question about application
+    code (test code never excuses it): a tests folder costs a cold one-file scan only its manifest entries."""
+    for i in range(8):
+        (root / "tests" / f"test_more{i}.py").write_text(
+            f"from pkg.registry import Registry\n\nclass FakeRegistry{i}(Registry):\n    def reigster(self): ...\n",
+            encoding="utf-8",
+        )
+    read: list[str] = []
+    original = project_module.Files.read
+
+    def spy(self: project_module.Files, rel: str) -> bytes | None:
+        read.append(rel)
+        return original(self, rel)
+
+    monkeypatch.setattr(project_module.Files, "read", spy)
+    report = scan_paths([root / "pkg" / "app.py"], root=root, jobs=1)
+
+    assert "lazy" == report.extra["mode"]
+    assert [] == [rel for rel in read if rel.startswith("tests/")]
+    assert ["registry.reigster", "request.app.state.supervisor.dispach"] == [f.subject for f in report.findings]
+
+
+def test_lazy_scan_of_test_code_reads_the_tests_it_needs(root: Path) -> None:
+    """For a test file, the other test files count (a fake defined there may define the name)."""
+    (root / "tests" / "fakes.py").write_text(
+        "from pkg.registry import Registry\n\nclass FakeRegistry(Registry):\n    def reigster(self): ...\n",
+        encoding="utf-8",
+    )
+    (root / "tests" / "test_wire.py").write_text(
+        "from pkg.registry import Registry\n\ndef test_wire(registry: Registry):\n    registry.reigster()\n",
+        encoding="utf-8",
+    )
+    lazy = scan_paths([root / "tests" / "test_wire.py"], root=root, jobs=1)
+
+    assert ("lazy", []) == (lazy.extra["mode"], [f.oneline() for f in lazy.findings])

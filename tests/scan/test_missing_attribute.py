@@ -819,3 +819,154 @@ def test_augmented_assignment_reads_first(tmp_path: Path) -> None:
     (found,) = check_finds(tmp_path, code, ["WC301"])
 
     assert "self.sent" == found.subject
+
+
+APP_STATE_STORES_THAT_DO_NOT_COUNT = {
+    "cleared on shutdown": "app.state.supervisor = None",
+    "a setter passing a parameter through": (
+        "def set_supervisor(app, supervisor):\n    app.state.supervisor = supervisor"
+    ),
+}
+
+
+def _app_state_files(imported_where: str, other_store: str) -> dict[str, str]:
+    imports = "from pkg.supervisor import Supervisor"
+    return {
+        "pkg/supervisor.py": "class Supervisor:\n    def dispatch(self, task): ...\n",
+        "pkg/startup.py": f"""
+{imports if imported_where == "module" else ""}
+
+async def lifespan(app):
+    {imports if imported_where == "function" else ""}
+    supervisor = Supervisor()
+    app.state.supervisor = supervisor
+""",
+        "pkg/shutdown.py": f"def stop(app):\n    {other_store}\n" if "def " not in other_store else other_store + "\n",
+        "pkg/routes.py": "def route(request):\n    request.app.state.supervisor.dispach(1)\n",
+    }
+
+
+@pytest.mark.parametrize("other", APP_STATE_STORES_THAT_DO_NOT_COUNT.values(), ids=APP_STATE_STORES_THAT_DO_NOT_COUNT)
+def test_app_state_other_stores_of_none_or_a_parameter_are_silent_on_a_correct_call(tmp_path: Path, other: str) -> None:
+    """The negative side: a correct call through app.state stays silent whatever else is stored there."""
+    files = _app_state_files("function", other)
+    files["pkg/routes.py"] = "def route(request):\n    request.app.state.supervisor.dispatch(1)\n"
+    check_silent(tmp_path, files, ["WC301"])
+
+
+@pytest.mark.parametrize("other", APP_STATE_STORES_THAT_DO_NOT_COUNT.values(), ids=APP_STATE_STORES_THAT_DO_NOT_COUNT)
+@pytest.mark.parametrize("imported_where", ["module", "function"])
+def test_app_state_typed_by_a_class_imported_in_the_function_despite_none_or_parameter_stores(
+    tmp_path: Path, other: str, imported_where: str
+) -> None:
+    """A store built from a class the lifespan imports itself types app.state.x; None and a passed-through
+    parameter stored elsewhere do not make it unknown (issue 21, miss 1)."""
+    (found,) = check_finds(tmp_path, _app_state_files(imported_where, other), ["WC301"])
+
+    assert "app.state.supervisor assigned at pkg/startup.py:7" in found.message
+    assert "did you mean 'dispatch'?" in found.message
+
+
+def test_app_state_two_built_classes_stay_unknown_even_with_a_function_import(tmp_path: Path) -> None:
+    """Stores of two different classes still disagree (the import inside the function changes nothing)."""
+    other = "from pkg.other import Other\n\ndef stop(app):\n    app.state.supervisor = Other()"
+    files = _app_state_files("function", other)
+    files["pkg/other.py"] = "class Other: ...\n"
+    check_silent(tmp_path, files, ["WC301"])
+
+
+GLOBAL_MANAGER = """
+    from typing import Optional
+
+    class Manager:
+        def set_bridge(self, bridge): ...
+
+    _manager{annotation} = None
+
+    async def init_managers():
+        global _manager
+        _manager = Manager()
+{extra}
+    def wire(bridge):
+        if hasattr(_manager, "{name}"):
+            _manager.{name}(bridge)
+"""
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        "",
+        "\n    def replace(manager):\n        global _manager\n        _manager = manager\n",
+        "\n    def bump():\n        global _manager\n        _manager += 1\n",
+    ],
+    ids=["correct guard", "also assigned a parameter", "also updated in place"],
+)
+def test_guard_on_module_global_silent(tmp_path: Path, extra: str) -> None:
+    """The negative side: a guard on a name the global's class defines, or a global also bound to unknowns."""
+    name = "set_bridge" if not extra else "set_bridg"
+    code = GLOBAL_MANAGER.format(annotation=": Optional[Manager]", extra=extra, name=name)
+    check_silent(tmp_path, code, ["WC301"])
+
+
+@pytest.mark.parametrize("annotation", ["", ": Optional[Manager]", ": 'Manager | None'"])
+def test_guard_on_module_global_assigned_under_global(tmp_path: Path, annotation: str) -> None:
+    """`global _manager; _manager = Manager()` in a function types the module global: a hasattr guard
+    on a name Manager lacks is reported as on a local (issue 21, miss 6)."""
+    code = GLOBAL_MANAGER.format(annotation=annotation, extra="", name="set_bridge_v2")
+    (found,) = check_finds(tmp_path, code, ["WC301"])
+
+    assert "hasattr(_manager, 'set_bridge_v2') is always False" in found.message
+    assert "(None before)" in found.message
+
+
+MIXIN = """
+    class Host:
+        def __init__(self) -> None:
+            self.logger = None
+
+        def emit_error(self, text): ...
+
+    class StateMixin:
+        def fail(self, text):
+            self.logger.info(text)
+            self.emit_error(text)
+            self.set_state("failed")
+
+        def retry(self):
+            self.emit_error("again")
+{combined}
+"""
+
+
+@pytest.mark.parametrize(
+    "combined",
+    [
+        "",
+        "\n    class Agent(StateMixin, Host):\n        def set_state(self, state): ...\n",
+        "\n    class Agent(StateMixin, Host):\n        def __getattr__(self, name): ...\n",
+    ],
+    ids=["never combined", "combined with hosts that provide everything", "combined with a dynamic host"],
+)
+def test_mixin_silent(tmp_path: Path, combined: str) -> None:
+    """The negative side: a mixin used nowhere (its host is elsewhere), or whose combinations provide what it uses,
+    is silent, although other classes of the project define 'logger' and 'emit_error'."""
+    check_silent(tmp_path, MIXIN.format(combined=combined), ["WC301"])
+
+
+def test_mixin_missing_members_reported_once_per_class(tmp_path: Path) -> None:
+    """A mixin combined with a host that lacks what it uses: one finding at its class line, naming every member."""
+    combined = "\n    class Agent(StateMixin, Host):\n        pass\n\n    class Other(StateMixin, Host): ...\n"
+    (found,) = check_finds(tmp_path, MIXIN.format(combined=combined), ["WC301"])
+
+    assert 8 == found.location.line
+    assert "StateMixin has no constructor and no base defining 'set_state' (used on self at line 12)" in found.message
+    assert "StateMixin (mixin)" == found.subject
+
+
+def test_mixin_lists_every_missing_member_in_one_finding(tmp_path: Path) -> None:
+    """Three members missing in four uses: still one finding, listing the three in order of first use."""
+    combined = "\n    class Plain:\n        def __init__(self) -> None: ...\n\n    class Job(StateMixin, Plain): ...\n"
+    (found,) = check_finds(tmp_path, MIXIN.format(combined=combined), ["WC301"])
+
+    assert "no base defining 'logger', 'emit_error', 'set_state' (used on self at line 10, 11, 12)" in found.message

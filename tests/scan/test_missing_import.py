@@ -114,3 +114,33 @@ def test_a_handler_that_reraises_does_not_make_the_import_optional(tmp_path: Pat
         """,
     }
     check_finds(tmp_path, files, ["WC305"])
+
+
+@pytest.mark.parametrize(
+    "init",
+    [
+        "__path__ = __import__('pkgutil').extend_path(__path__, __name__)\n",
+        "import pkgutil\n__path__ = pkgutil.extend_path(__path__, __name__)\n",
+        "__path__ += ['elsewhere']\n",
+    ],
+)
+def test_package_extending_its_path_may_have_any_submodule(tmp_path: Path, init: str) -> None:
+    """A package that extends `__path__` gets submodules from other distributions (openhands.tools): silent."""
+    files = {"ns/__init__.py": init, "ns/app.py": "from ns import tools\n"}
+    check_silent(tmp_path, files, ["WC305"])
+
+
+def test_package_without_path_extension_lacks_the_submodule(tmp_path: Path) -> None:
+    """The same import from an ordinary package is reported."""
+    files = {"ns/__init__.py": "VERSION = 1\n", "ns/app.py": "from ns import tools\n"}
+    check_finds(tmp_path, files, ["WC305"])
+
+
+def test_module_getattr_assigned_rather_than_defined(tmp_path: Path) -> None:
+    """`__getattr__ = getattr_migration(__name__)` (pydantic's moved names) answers any name: silent."""
+    files = {
+        "pkg/json.py": "from pkg._migration import getattr_migration\n\n__getattr__ = getattr_migration(__name__)\n",
+        "pkg/_migration.py": "def getattr_migration(module):\n    return lambda name: None\n",
+        "pkg/app.py": "from pkg.json import pydantic_encoder\n",
+    }
+    check_silent(tmp_path, files, ["WC305"])

@@ -40,7 +40,8 @@ def test_there_are_at_least_30_pairs() -> None:
 
 @pytest.mark.parametrize("regression", bench.REGRESSIONS, ids=[r.name for r in bench.REGRESSIONS])
 def test_each_regression_is_caught_on_its_line(tmp_path: Path, regression: object) -> None:
-    """The "after" side: the expected code on the bug's line, and at most one other finding in that file."""
+    """The "after" side: the expected code on the bug's line (and for a negative case, none there), and at most
+    one other finding in that file."""
     root = tmp_path / "app"
     shutil.copytree(bench.APP, root)
     bench.apply(root, regression)

@@ -180,7 +180,8 @@ async def record_runs(
 ) -> ProbeRuns:
     """Make `runs` runs one after the other (each with every isolation user at once), then each scenario once.
 
-    Stops early when the server cannot be reached: the other runs would say the same.
+    `probe.warmup` unjudged runs go first. Stops early when the server cannot be reached:
+    the other runs would say the same.
     """
     import time
 
@@ -189,6 +190,12 @@ async def record_runs(
     users = _users(url, settings, environ) if settings.isolation.enabled else []
     probes = [probe for _, probe in users] or [settings.probe]
     recorded = ProbeRuns([], [], [])
+    for _ in range(settings.probe.warmup):
+        if observer is not None:
+            observer.phase_started("warm-up")
+        warmup = await perform(url, settings.probe, environ, ssl_context=ssl_context, clock=time.monotonic)
+        if warmup.end in (RecordingEnd.CONNECT_FAILED, RecordingEnd.AUTH_REJECTED):
+            break  # the judged run says why, with its finding
     for index in range(runs):
         if observer is not None:
             observer.phase_started("probe" if runs == 1 else f"probe {index + 1}/{runs}")

@@ -8,7 +8,9 @@ The runner's probe phase and the pytest fixtures (and through them `inspect` and
 - the tracer times the `probe.emit` methods on the live roles, so each event is broken
   down emit → hand-off → receipt, paired by the run's id (the server's, once learnt);
 - each frame gets the time the backend handed it to the server (`Handle.sends`);
-- with several users (an isolation check), every user connects first and all start at once.
+- with several users (an isolation check), every user connects first and all start at once;
+- `probe.warmup` unjudged runs go first, once per boot: a server whose first runs after boot
+  pay for its lazy imports is judged on a run like every later one.
 """
 
 from __future__ import annotations
@@ -30,26 +32,36 @@ if TYPE_CHECKING:
     from wiringcheck.containment import Overrun
     from wiringcheck.targets import Handle
 
-__all__ = ["HURRY", "Recorded", "record"]
+__all__ = ["HURRY", "WARMED_UP", "Recorded", "record"]
 
 HURRY = 0.5
 """Seconds the backend's loop gets, once the run is over, to hand the verdict back before it is interrupted."""
 
+WARMED_UP = "wiringcheck.warmed_up"
+"""The key in `Handle.extra` that says the booted backend had its warm-up runs (they are made once per boot)."""
 
-def _handed_off(handle: Handle, probe: ProbeSettings) -> list[tuple[float, str | bytes]] | None:
-    """(when, data) of each message the backend handed to the server, read the way the run's transport reads them."""
+
+def _handed_off(
+    handle: Handle, probe: ProbeSettings, since: tuple[int, int] = (0, 0)
+) -> list[tuple[float, str | bytes]] | None:
+    """(when, data) of each message the backend handed to the server, read the way the run's transport reads them;
+    `since`: how many sends and streams came before the runs recorded (a warm-up's are not theirs)."""
     if probe.over_http:
         if handle.streams is None:
             return None
         from wiringcheck.run.transports.http import format_of
 
         stream = format_of(probe.transport)
-        return [sent for chunks in list(handle.streams) for sent in stream.sent(list(chunks))]
+        return [sent for chunks in list(handle.streams)[since[1] :] for sent in stream.sent(list(chunks))]
     if probe.transport == "socketio" and handle.sends is not None:
         from wiringcheck.run.transports.socketio import sent
 
-        return sent(list(handle.sends))
-    return list(handle.sends) if handle.sends is not None else None
+        return sent(list(handle.sends)[since[0] :])
+    return list(handle.sends)[since[0] :] if handle.sends is not None else None
+
+
+def _sent_so_far(handle: Handle) -> tuple[int, int]:
+    return len(handle.sends or ()), len(handle.streams or ())
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,29 +94,41 @@ async def record(
 
     probe = probes[0]
     bound = max(run_bound(each) for each in probes)
-    started = clock()
     stalls: list[LoopStall] = []
     overruns: list[Overrun] = []
 
-    async def recorded() -> list[Recording]:
-        try:
-            return await perform_users(handle.ws_url, probes, environ, ssl_context=ssl_context, clock=clock)
-        finally:
-            hurry(HURRY)  # the verdict is in: a backend still busy (a flood) is interrupted soon, not at the bound
+    async def guarded(users: Sequence[ProbeSettings], watched: list[LoopStall]) -> list[Recording]:
+        """The users' runs, the client on its own thread: a backend in this process that blocks its event loop
+        would otherwise stop every deadline from firing."""
 
+        async def recorded() -> list[Recording]:
+            try:
+                return await perform_users(handle.ws_url, users, environ, ssl_context=ssl_context, clock=clock)
+            finally:
+                hurry(HURRY)  # the verdict is in: a backend still busy (a flood) is interrupted soon, not at the bound
+
+        with interrupting_after(bound):
+            async with asyncio.timeout(bound):
+                if handle.sends is None:
+                    return await recorded()
+                watcher = asyncio.create_task(watch_loop(clock, watched), name="wiringcheck-loop-watch")
+                try:
+                    return await on_own_thread(recorded)
+                finally:
+                    watcher.cancel()
+
+    if probe.warmup and not handle.extra.get(WARMED_UP):
+        handle.extra[WARMED_UP] = True
+        for _ in range(probe.warmup):
+            try:
+                await guarded(probes[:1], [])  # unjudged: what it sent and how it went are nobody's findings
+            except (TimeoutError, Overrun):
+                break  # a backend that blocked its loop past the bound still does so: the judged run will say
+    since = _sent_so_far(handle)
+    started = clock()
     with emissions_recorded(roles, probe.emit_calls, clock) as emissions:
         try:
-            # A backend in this process that blocks its event loop would stop every deadline from firing.
-            with interrupting_after(bound):
-                async with asyncio.timeout(bound):
-                    if handle.sends is not None:
-                        watcher = asyncio.create_task(watch_loop(clock, stalls), name="wiringcheck-loop-watch")
-                        try:
-                            recordings = await on_own_thread(recorded)
-                        finally:
-                            watcher.cancel()
-                    else:
-                        recordings = await recorded()
+            recordings = await guarded(probes, stalls)
         except (TimeoutError, Overrun):
             now = clock()
             recordings = [
@@ -114,7 +138,7 @@ async def record(
                 for each in probes
             ]
             overruns = take_overruns()
-    sends = _handed_off(handle, probe)
+    sends = _handed_off(handle, probe, since)
     finished = []
     for recording in recordings:
         if sends is not None:

@@ -17,9 +17,11 @@ import pkgutil
 import re
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from itertools import repeat
 from typing import TYPE_CHECKING, Any
 
 from wiringcheck.findings import Finding, Location, Severity
+from wiringcheck.scan.summary import children
 
 if TYPE_CHECKING:
     from wiringcheck.scan.index import Index
@@ -104,15 +106,19 @@ def visit(ctx: FileContext, rules: Iterable[Rule] | None = None) -> list[Finding
     table = _dispatch(rules if rules is not None else all_rules())
     findings: list[Finding] = []
     stack: list[tuple[ast.AST, tuple[ast.AST, ...]]] = [(ctx.tree, ())]
-    iter_children = ast.iter_child_nodes
+    pop, push = stack.pop, stack.extend
     while stack:
-        node, parents = stack.pop()
-        callbacks = table.get(type(node))
+        node, parents = pop()
+        kind = type(node)
+        callbacks = table.get(kind)
         if callbacks:
             for callback in callbacks:
                 findings.extend(callback(ctx, node, parents))
-        below = (*parents, node)
-        stack.extend((child, below) for child in iter_children(node))
+        if kind is ast.Name or kind is ast.Constant:
+            continue  # a third of all nodes, and leaves
+        below = children(node)
+        if below:
+            push(zip(below, repeat((*parents, node))))
     findings.sort(key=_order)
     return findings
 

@@ -196,9 +196,20 @@ class ClassView:
     doubt: str
     """Why members may exist that the view cannot see (empty when the view is trustworthy)."""
     external: bool = False
+    reasons: list[str] = field(default_factory=list)
+    """Every reason to doubt the view (`doubt` is the first)."""
     is_dataclass: bool = False
     is_namedtuple: bool = False
     is_enum: bool = False
+
+    def add_doubt(self, reason: str) -> None:
+        self.reasons.append(reason)
+        self.doubt = self.doubt or reason
+
+    @property
+    def only_a_protocol(self) -> bool:
+        """Doubted only for being a Protocol: its members are known, its instances' classes are not."""
+        return bool(self.reasons) and all(reason.endswith("a Protocol") for reason in self.reasons)
 
 
 class Index:
@@ -221,6 +232,8 @@ class Index:
         self._in_progress: set[tuple[str, str]] = set()
         self._views: dict[ClassEnt, ClassView] = {}
         self.contract_names: frozenset[str] = frozenset()
+        self.classes_named: Callable[[str], list[ClassEnt]] | None = None
+        """The application's top-level classes of a name (`facts.ProjectFacts.classes_named`)."""
 
     # modules -------------------------------------------------------------------------------
 
@@ -292,7 +305,7 @@ class Index:
                 return ExternalEnt(f"builtins.{name}")
             return None
         results: list[Entity | None] = [self._binding(info, binding) for binding in bindings]
-        return agree(results)
+        return agree(results) or _optional_instance(results)
 
     def _binding(self, info: ModuleInfo, binding: Binding) -> Entity | None:
         kind = binding[0]
@@ -309,7 +322,10 @@ class Index:
             level, module, name = binding[1], str(binding[2]), str(binding[3])
             assert isinstance(level, int)
             absolute = self.absolute(info.name, info.is_package, level, module)
-            return self.import_from(absolute, name)
+            found = self.import_from(absolute, name)
+            if found is None and len(binding) > 5 and self.classes_named is not None:
+                found = self._meant_class(absolute, name)
+            return found
         if kind == "value":
             expr = binding[1]
             if expr is None:
@@ -318,6 +334,19 @@ class Index:
             line = binding[2]
             return self.eval(info.name, expr, origin=f"module global assigned at {info.relpath}:{line}")
         return None
+
+    def _meant_class(self, package: str, name: str) -> ClassEnt | None:
+        """The one class `name` defined below `package`, for ``from package import name`` under
+        ``TYPE_CHECKING`` when `package` has no such name.
+
+        WC305 reports the import; the annotations through it still name the class the
+        author meant (``from app.agents import Supervisor`` for the one in
+        ``app.agents.supervisor``), so the calls on them are still checked.
+        """
+        if self.classes_named is None or self.defines(package, name) is not False:
+            return None
+        found = [cls for cls in self.classes_named(name) if cls.module.startswith(package + ".")]
+        return found[0] if len(found) == 1 else None
 
     def import_from(self, module: str, name: str) -> Entity | None:
         """What ``from module import name`` binds."""
@@ -331,7 +360,9 @@ class Index:
         return self.lookup(module, name)
 
     def resolve_dotted(self, module: str, name: str) -> Entity | None:
-        """``a.b.C`` evaluated in the global scope of `module`."""
+        """``a.b.C`` evaluated in the global scope of `module` (``pkg.mod:C.x``: ``C`` imported from ``pkg.mod``)."""
+        if ":" in name:
+            return self._resolve_imported(module, name)
         first, _, rest = name.partition(".")
         entity = self.lookup(module, first)
         if rest:
@@ -341,11 +372,31 @@ class Index:
                 entity = self.member(entity, part)
         return entity
 
+    def _resolve_imported(self, module: str, name: str) -> Entity | None:
+        """``[.]pkg.mod:C.x``: what a function-level ``from pkg.mod import C`` binds, then ``.x``."""
+        source, _, rest = name.partition(":")
+        level = len(source) - len(source.lstrip("."))
+        info = self.module(module)
+        absolute = self.absolute(module, info.is_package if info is not None else False, level, source[level:])
+        first, _, more = rest.partition(".")
+        entity: Entity | None
+        if first:
+            entity = self.import_from(absolute, first)
+        else:
+            entity = ModuleEnt(absolute) if self.module(absolute) is not None else ExternalEnt(absolute)
+        for part in more.split(".") if more else ():
+            if entity is None:
+                return None
+            entity = self.member(entity, part)
+        return entity
+
     def eval(self, module: str, expr: Expr, *, origin: str = "", receiver: Inst | None = None) -> Entity | None:
         """Evaluate a symbolic expression of `model` in the global scope of `module`."""
         kind, name = expr
         if kind == "lit":
             return Lit(name)
+        if kind == "param":
+            return None
         if _last(name) == "Self" and kind == "ann":
             return receiver
         target = self.resolve_dotted(module, name)
@@ -521,18 +572,18 @@ class Index:
             view.names.update(info.attrs)
             view.names.update(info.slots)
             if info.dynamic:
-                view.doubt = view.doubt or f"{info.name} uses {info.dynamic}"
+                view.add_doubt(f"{info.name} uses {info.dynamic}")
             if "Mock" in info.name:
-                view.doubt = view.doubt or f"{info.name} is a mock"
+                view.add_doubt(f"{info.name} is a mock")
             for decorator in info.decorators:
                 if _last(decorator) == "dataclass":
                     view.is_dataclass = True
                 elif _last(decorator) not in _HARMLESS_CLASS_DECORATORS:
-                    view.doubt = view.doubt or f"{info.name} has class decorator @{decorator}"
+                    view.add_doubt(f"{info.name} has class decorator @{decorator}")
             if info.metaclass is not None and info.metaclass not in _KNOWN_METACLASSES:
-                view.doubt = view.doubt or f"{info.name} has metaclass {info.metaclass}"
+                view.add_doubt(f"{info.name} has metaclass {info.metaclass}")
             if info.class_keywords:
-                view.doubt = view.doubt or f"{info.name} passes class keywords (__init_subclass__)"
+                view.add_doubt(f"{info.name} passes class keywords (__init_subclass__)")
             for base, entity in zip(info.bases, self.base_entities(cls), strict=True):
                 if isinstance(entity, ClassEnt):
                     stack.append(entity)
@@ -541,10 +592,10 @@ class Index:
                     if dotted in _TRANSPARENT_BASES or base in _TRANSPARENT_BASES:
                         continue
                     if dotted in _PROTOCOL_BASES or _last(dotted) == "Protocol":
-                        view.doubt = view.doubt or f"{info.name} is a Protocol"
+                        view.add_doubt(f"{info.name} is a Protocol")
                         continue
                     if dotted in ("builtins.type", "type"):
-                        view.doubt = view.doubt or f"{info.name} is a metaclass"
+                        view.add_doubt(f"{info.name} is a metaclass")
                         continue
                     members = _external_members(dotted)
                     if members is None:
@@ -559,7 +610,7 @@ class Index:
                 else:
                     view.complete = False
                     if base is not None and _last(base) in ("Protocol", "Mock", "MagicMock", "NonCallableMock"):
-                        view.doubt = view.doubt or f"{info.name} derives from {base}"
+                        view.add_doubt(f"{info.name} derives from {base}")
 
     def find_member(self, cls: ClassEnt, name: str) -> Member | None:
         """The class-body member `name` (or instance attribute) first found along `cls`'s bases."""
@@ -684,6 +735,23 @@ SAFE_DECORATORS = frozenset(
     }
 )
 """Decorators that leave a function's signature and sync/async nature as written."""
+
+
+def _optional_instance(results: list[Entity | None]) -> Inst | None:
+    """The instance a module global holds when it is not None: ``manager = None``, then
+    ``global manager; manager = Manager()`` in a function (or ``manager: Manager | None = None``).
+
+    Reading a member that ``Manager`` lacks fails either way (None has none of them), so
+    the rules may judge the name as a ``Manager``; any other disagreement stays unknown.
+    """
+    none = Lit("None")
+    others = [result for result in results if result != none]
+    if len(others) == len(results) or not others:
+        return None
+    found = agree(others)
+    if not isinstance(found, Inst):
+        return None
+    return Inst(found.cls, f"{found.origin} (None before)" if found.origin else "", found.is_self)
 
 
 def agree(results: list[Entity | None]) -> Entity | None:

@@ -74,6 +74,13 @@ class FileContext:
         self._scopes: dict[int, Scope] = {}
         self._in_progress: set[tuple[int, str]] = set()
         self._lines: list[str] | None = None
+        self.reported: set[object] = set()
+        """What a rule reports once per file (a mixin class), so that it is not reported again."""
+        self._scope_of: tuple[ast.AST | None, Scope | None] = (None, None)
+        self._inferred: dict[tuple[int, int], Entity | None] = {}
+        """``(id(node), len(parents)) -> entity``: the tree outlives this context, so ids are not reused."""
+        self.version_tests: dict[int, bool] = {}
+        """``id(if node) -> whether its test names a version`` (the tree outlives this context)."""
 
     def line_text(self, line: int) -> str:
         """The text of source line `line` (1-based); empty when out of range."""
@@ -100,11 +107,18 @@ class FileContext:
         Decorators, defaults and annotations belong to the enclosing scope, not to the
         function they decorate; code directly in a class body gets a class scope.
         """
+        if node is self._scope_of[0]:
+            return self._scope_of[1]  # the rules registered for one node ask in turn
+        scope = self._scope_for(parents, node)
+        self._scope_of = (node, scope)
+        return scope
+
+    def _scope_for(self, parents: tuple[ast.AST, ...], node: ast.AST) -> Scope | None:
         child = node
         for i in range(len(parents) - 1, -1, -1):
             parent = parents[i]
             if isinstance(parent, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-                if any(child is stmt for stmt in parent.body):
+                if isinstance(child, ast.stmt):  # the only statements under a def or class are its body
                     return self._scope(parent, parents[:i])
             elif isinstance(parent, ast.Lambda) and child is parent.body:
                 return self._scope(parent, parents[:i])
@@ -146,6 +160,21 @@ class FileContext:
 
     def infer(self, node: ast.AST, scope: Scope | None, parents: tuple[ast.AST, ...] = ()) -> Entity | None:
         """What `node` evaluates to, when the rules above make it certain; else None.
+
+        Memoized per node (several rules ask about the same callee or receiver) and depth
+        of `parents`: a rule at a call passes the call's ancestors for its callee, which
+        narrow less than the callee's own, and every `parents` is a chain from the root,
+        so its length says which.
+        """
+        key = (id(node), len(parents))
+        memo = self._inferred
+        if key in memo:
+            return memo[key]
+        result = memo[key] = self._infer(node, scope, parents)
+        return result
+
+    def _infer(self, node: ast.AST, scope: Scope | None, parents: tuple[ast.AST, ...] = ()) -> Entity | None:
+        """`infer`, not memoized.
 
         With the `parents` of the expression, a name annotated ``X | None`` is ``X`` inside
         ``if name is not None:`` (or ``if name:``, or after ``name is not None and``).
@@ -198,9 +227,12 @@ class FileContext:
         """``X`` for a local annotated ``X | None`` used where a test proved it is not None."""
         owner: Scope | None = scope
         while owner is not None:
-            if name in owner.free or isinstance(owner.node, ast.ClassDef):
+            if isinstance(owner.node, ast.ClassDef):
                 return None
-            if name in self._locals(owner):
+            table = self._locals(owner)  # first: it also fills in `free`
+            if name in owner.free:
+                return None
+            if name in table:
                 break
             owner = owner.parent
         if owner is None or name in owner.narrowed:
@@ -231,9 +263,9 @@ class FileContext:
     def infer_name(self, name: str, scope: Scope | None) -> Entity | None:
         current = scope
         while current is not None:
+            table = self._locals(current)  # first: it also fills in `free`
             if name in current.free:
                 return None
-            table = self._locals(current)
             if name in table:
                 return self._local(name, current)
             current = current.parent
@@ -368,9 +400,9 @@ class FileContext:
         """The value of ``name = value`` when that is the name's only binding in its function."""
         if scope is None or isinstance(scope.node, ast.ClassDef):
             return None
+        bindings = self._locals(scope).get(name)  # first: it also fills in `free` and `narrowed`
         if name in scope.free or name in scope.narrowed:
             return None
-        bindings = self._locals(scope).get(name)
         if bindings is None or len(bindings) != 1 or bindings[0][0] != "assign":
             return None
         value = bindings[0][1]

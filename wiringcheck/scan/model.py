@@ -25,6 +25,7 @@ from wiringcheck.scan.summary import (
     Member,
     ModuleSummary,
     annotation_expr,
+    children,
     decorator_name,
     dotted,
     is_app_state,
@@ -70,6 +71,8 @@ class _Summarizer:
         self.imports: list[tuple[int, str, tuple[str, ...]]] = []
         self.stars: list[tuple[int, str]] = []
         self.state_stores: list[tuple[str, Expr | None, int]] = []
+        self.static_only = False
+        """Inside ``if TYPE_CHECKING:`` (imports there never run)."""
 
     # module-level bindings -----------------------------------------------------------------
 
@@ -103,7 +106,8 @@ class _Summarizer:
             for alias in stmt.names:
                 if alias.name == "*":
                     continue
-                self.bind(alias.asname or alias.name, ("from", stmt.level, stmt.module or "", alias.name, line))
+                binding: Binding = ("from", stmt.level, stmt.module or "", alias.name, line)
+                self.bind(alias.asname or alias.name, (*binding, "TYPE_CHECKING") if self.static_only else binding)
         elif isinstance(stmt, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
             self.module_assign(stmt)
             self.walk_expressions(stmt, cls=None, func=None, self_name=None)
@@ -120,8 +124,15 @@ class _Summarizer:
                             self.bind(name, ("unknown", line))
             for header in _headers(stmt):
                 self.walk_expressions(header, cls=None, func=None, self_name=None)
-            for block in _blocks(stmt):
-                self.module_statements(block)
+            static = self.static_only
+            if isinstance(stmt, ast.If) and last_part(dotted(stmt.test) or "") == "TYPE_CHECKING":
+                self.static_only = True
+                self.module_statements(stmt.body)
+                self.static_only = static
+                self.module_statements(stmt.orelse)
+            else:
+                for block in _blocks(stmt):
+                    self.module_statements(block)
             if isinstance(stmt, (ast.Try, ast.TryStar)):
                 for handler in stmt.handlers:
                     if handler.name:
@@ -139,6 +150,13 @@ class _Summarizer:
 
     def module_assign(self, stmt: ast.Assign | ast.AnnAssign | ast.AugAssign) -> None:
         line = stmt.lineno
+        targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+        if any(isinstance(t, ast.Name) and t.id == "__path__" for t in targets):
+            # ``__path__ = pkgutil.extend_path(__path__, __name__)``: other distributions add
+            # submodules to this package, so a name it lacks here may exist at run time
+            self.summary.dynamic_globals = True
+        if any(isinstance(t, ast.Name) and t.id == "__getattr__" for t in targets):
+            self.summary.getattr_hook = True  # ``__getattr__ = getattr_migration(__name__)`` (pydantic)
         if isinstance(stmt, ast.Assign):
             value = value_expr(stmt.value)
             for target in stmt.targets:
@@ -198,6 +216,7 @@ class _Summarizer:
             metaclass=metaclass,
             decorators=tuple(decorator_name(d) for d in node.decorator_list),
             class_keywords=class_keywords,
+            dataclass_init=not any(_dataclass_without_init(d) for d in node.decorator_list),
         )
         previous = self.summary.classes.get(qualname)
         if previous is not None:
@@ -405,16 +424,23 @@ class _Summarizer:
             elif kind is ast.Import or kind is ast.ImportFrom:
                 assert isinstance(node, (ast.Import, ast.ImportFrom))
                 self.record_import(node)
+                if func is not None:
+                    func.imports(node)
                 continue
             elif kind is ast.Global:
                 assert isinstance(node, ast.Global)
-                for name in node.names:
-                    self.bind(name, ("unknown", node.lineno))
+                if func is None:
+                    for name in node.names:
+                        self.bind(name, ("unknown", node.lineno))
+                else:
+                    func.global_names.update(node.names)  # its stores bind the module's name
                 continue
             elif kind is ast.Name:
                 assert isinstance(node, ast.Name)
                 if func is not None and not isinstance(node.ctx, ast.Load):
                     func.bound.add(node.id)
+                    if node.id in func.global_names and id(node) not in func.global_assigned:
+                        self.bind(node.id, ("unknown", node.lineno))  # augmented, a loop target, del...
                 continue
             elif kind is ast.Subscript:
                 assert isinstance(node, ast.Subscript)
@@ -424,7 +450,7 @@ class _Summarizer:
                 ):
                     # sys.modules[__name__] = ..., globals()[name] = ...: the module's names are dynamic
                     self.summary.dynamic_globals = True
-            stack.extend(ast.iter_child_nodes(node))
+            stack.extend(children(node))
 
     def attribute(self, node: ast.Attribute, cls: ClassInfo | None, self_name: str | None) -> None:
         """A store onto another object, ``self.__dict__``, ``globals().update``."""
@@ -487,7 +513,12 @@ class _Summarizer:
             return
         value = value_expr(node.value)
         for target in targets:
-            if isinstance(target, ast.Name) and func is not None:
+            if isinstance(target, ast.Name) and func is not None and target.id in func.global_names:
+                # ``global manager; manager = Manager()``: a binding of the module's name
+                if len(targets) == 1 and isinstance(node, ast.Assign):
+                    func.global_assigned.add(id(target))
+                    self.bind(target.id, ("value", func.resolve(value), node.lineno))
+            elif isinstance(target, ast.Name) and func is not None:
                 func.local(target.id, value if len(targets) == 1 else None)
             elif isinstance(target, ast.Attribute) and is_app_state(target.value):
                 store = (target.attr, value if len(targets) == 1 else None, node.lineno)
@@ -550,7 +581,11 @@ class _FuncState:
         "annotated",
         "bound",
         "func",
+        "global_assigned",
+        "global_names",
+        "imported",
         "local_values",
+        "params",
         "returned",
         "returns_nonliteral",
         "returns_value",
@@ -568,6 +603,28 @@ class _FuncState:
         self.returned: list[Expr | None] = []
         self.bound: set[str] = {*func.positional, *func.kwonly, *filter(None, (func.vararg, func.kwarg))}
         """Every name bound locally (parameters, assignment, loop and with targets...)."""
+        self.params = frozenset(name for name in (*func.positional, *func.kwonly) if name not in annotated)
+        """The parameters without an annotation."""
+        self.imported: dict[str, str | None] = {}
+        """Names the body imports itself, as ``module:name`` (None: imported twice, or also assigned)."""
+        self.global_names: set[str] = set()
+        self.global_assigned: set[int] = set()
+        """The ``Name`` targets of ``global`` names assigned plainly (``name = value``), by id."""
+
+    def imports(self, node: ast.Import | ast.ImportFrom) -> None:
+        """Remember what a function-level import binds, so values built from it can be resolved."""
+        for alias in node.names:
+            if isinstance(node, ast.ImportFrom):
+                if alias.name == "*":
+                    continue
+                bound = alias.asname or alias.name
+                target = f"{'.' * node.level}{node.module or ''}:{alias.name}"
+            elif alias.asname:
+                bound, target = alias.asname, f"{alias.name}:"
+            else:
+                bound = alias.name.partition(".")[0]
+                target = f"{bound}:"
+            self.imported[bound] = None if bound in self.imported else target
 
     def local(self, name: str, value: Expr | None) -> None:
         if name in self.local_values or name in self.annotated:
@@ -576,17 +633,35 @@ class _FuncState:
             self.local_values[name] = value
 
     def resolve(self, expr: Expr | None) -> Expr | None:
-        """A value as the index can evaluate it: locals replaced by what they were assigned."""
-        if expr is None or expr[0] != "ref" or "." in expr[1]:
-            return expr
-        name = expr[1]
-        if name in self.annotated:
-            return self.annotated[name]
-        if name in self.local_values:
-            return self.local_values[name]
-        if name in self.bound:
-            return None  # a parameter or a loop variable: not known here
-        return expr  # a global of the module
+        """A value as the index can evaluate it in the module's scope.
+
+        Locals are replaced by what they were assigned, names the function imported
+        itself by their ``module:name`` form, and an unannotated parameter becomes
+        ``("param", name)``: unknown, but known to be only passed through.
+        """
+        for _ in range(4):  # a local assigned from a local assigned from an import...
+            if expr is None:
+                return None
+            kind, name = expr
+            first, dot, rest = name.partition(".")
+            if first in self.imported and ":" not in name:
+                target = self.imported[first]
+                if target is None or first in self.local_values or first in self.annotated:
+                    return None
+                return (kind, f"{target}{'.' if rest and not target.endswith(':') else ''}{rest}")
+            if kind != "ref" or dot:
+                return expr
+            if name in self.annotated:
+                expr = self.annotated[name]
+            elif name in self.local_values:
+                expr = self.local_values[name]
+            elif name in self.params and name in self.bound:
+                return ("param", name)
+            elif name in self.bound:
+                return None  # a loop variable, a with target: not known here
+            else:
+                return expr  # a global of the module
+        return None
 
 
 def _all_args(args: ast.arguments) -> list[ast.arg]:
@@ -596,6 +671,17 @@ def _all_args(args: ast.arguments) -> list[ast.arg]:
     if args.kwarg:
         result.append(args.kwarg)
     return result
+
+
+def _dataclass_without_init(decorator: ast.expr) -> bool:
+    """``@dataclass(init=False)``."""
+    return (
+        isinstance(decorator, ast.Call)
+        and last_part(dotted(decorator.func) or "") == "dataclass"
+        and any(
+            k.arg == "init" and isinstance(k.value, ast.Constant) and k.value.value is False for k in decorator.keywords
+        )
+    )
 
 
 def _self_targets(target: ast.AST, self_name: str) -> list[str]:
@@ -680,7 +766,7 @@ def summarize(tree: ast.Module) -> ModuleSummary:
     walker = _Summarizer()
     walker.module_statements(tree.body)
     summary = walker.summary
-    summary.attr_stores = frozenset(walker.attr_stores)
+    summary.attr_stores = tuple(sorted(walker.attr_stores))
     summary.imports = tuple(walker.imports)
     summary.star_imports = tuple(walker.stars)
     summary.state_stores = tuple(walker.state_stores)

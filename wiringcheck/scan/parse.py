@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import ast
-import hashlib
 import io
 import os
-import pickle
 import tokenize
 from dataclasses import dataclass
 from pathlib import Path
 
 from wiringcheck.findings import Finding, Location, Severity
 from wiringcheck.scan.model import ModuleSummary, summarize
+from wiringcheck.scan.summary import summary_digest
 
 __all__ = ["BROKEN", "Parsed", "parse_file", "skipped", "summary_of"]
 
@@ -74,5 +73,4 @@ def summary_of(parsed: Parsed) -> tuple[ModuleSummary, str]:
         if os.environ.get("WIRINGCHECK_DEBUG"):
             raise
         summary = BROKEN
-    digest = hashlib.blake2b(pickle.dumps(summary, protocol=pickle.HIGHEST_PROTOCOL), digest_size=16).hexdigest()
-    return summary, digest
+    return summary, summary_digest(summary)

@@ -24,6 +24,7 @@
 from __future__ import annotations
 
 import contextlib
+import gc
 import hashlib
 import os
 import re
@@ -31,7 +32,7 @@ import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
 from wiringcheck.findings import CheckResult, Finding, Severity, Status
 from wiringcheck.report import Report
@@ -47,11 +48,10 @@ from wiringcheck.scan.discovery import (
     search_paths,
 )
 from wiringcheck.scan.engine import ProjectContext, all_rules, apply_ignores
-from wiringcheck.scan.facts import ProjectFacts
-from wiringcheck.scan.index import Index, ModuleInfo
+from wiringcheck.scan.facts import Form, ProjectFacts
+from wiringcheck.scan.index import Index, ModuleInfo, is_test_path
 from wiringcheck.scan.infer import FileContext, RolePath
 from wiringcheck.scan.parse import Parsed, parse_file, summary_of
-from wiringcheck.scan.summary import ModuleSummary
 
 __all__ = [
     "Outcome",
@@ -71,6 +71,8 @@ __all__ = [
 
 PARALLEL_THRESHOLD = 48
 """Below this many files to parse, a worker pool costs more than it saves."""
+KEEP_TREES_LINES = 100_000
+"""A sequential scan keeps the trees of the files it will check up to this many lines (~120 MB)."""
 LAZY_SHARE = 4
 """A scan is lazy when the files to check are at most 1/LAZY_SHARE of the project (and
 at least PARALLEL_THRESHOLD other files have no cached summary)."""
@@ -110,6 +112,8 @@ class Files:
     contents: dict[str, bytes]
     modules: dict[str, tuple[str, bool]]
     """relpath -> (module name, is a package)."""
+    changed: frozenset[str] = frozenset()
+    """Files added, edited or deleted since the cache's manifest."""
 
     def read(self, rel: str) -> bytes | None:
         data = self.contents.get(rel)
@@ -160,7 +164,10 @@ def read_manifest(project: Project, store: Cache) -> Files:
         sha = hashlib.blake2b(data, digest_size=16).hexdigest()
         manifest[rel] = ManifestEntry(stat.st_mtime_ns, stat.st_size, sha, data.count(b"\n"))
     modules = {rel: module_name(project.files[rel], project.bases) for rel in manifest}
-    return Files(project, manifest, contents, modules)
+    changed = {rel for rel, entry in manifest.items() if (store.manifest.get(rel) or entry).sha != entry.sha}
+    changed.update(rel for rel in contents if rel not in store.manifest)
+    changed.update(rel for rel in store.manifest if rel not in manifest)
+    return Files(project, manifest, contents, modules, frozenset(changed))
 
 
 # -- step 3: summarize and check -------------------------------------------------------------------
@@ -198,6 +205,8 @@ class State:
     digest: str = ""
     """The project digest; empty when not every module was summarized (a lazy scan)."""
     parsed: dict[str, Parsed] = field(default_factory=dict)
+    """Trees kept between summarizing and checking (targets only, within `KEEP_TREES_LINES`)."""
+    kept_lines: int = 0
 
     def modules(self) -> tuple[dict[str, ModuleInfo], str]:
         """Every module of the project (summaries from the cache) and the project digest."""
@@ -214,13 +223,21 @@ class State:
         return modules, digest.hexdigest()
 
     def cached_findings(self, digest: str) -> set[str]:
-        """Fill in the targets whose findings the cache holds for `digest`; the others, to check."""
+        """Fill in the targets whose findings the cache holds for `digest`; the others, to check.
+
+        The digest leaves positions out (`summary.summary_digest`), so a finding that
+        quotes a place in a file changed since (``def status() at app/agents.py:12``)
+        is checked again, to quote it as it is now.
+        """
         to_check: set[str] = set()
         store, manifest = self.store, self.files.manifest
+        quoted = tuple(f"{rel}:" for rel in self.files.changed)
         for rel in self.files.project.targets:
             if rel not in manifest:
                 continue
             cached = store.findings.get(rel) if digest and store.findings_digest == digest else None
+            if cached is not None and quoted and any(_quotes(item, quoted) for item in cached[1]):
+                cached = None
             if cached is not None and cached[0] == manifest[rel].sha:
                 self.outcome.findings[rel] = cached[1]
                 self.outcome.cached += 1
@@ -231,7 +248,10 @@ class State:
     def summarize(self, rel: str) -> None:
         files = self.files
         parsed = parse_file(files.project.files[rel], rel, files.contents.get(rel))
-        self.parsed[rel] = parsed
+        lines = files.manifest[rel].lines
+        if rel in files.project.targets and self.kept_lines + lines <= KEEP_TREES_LINES:
+            self.parsed[rel] = parsed  # parsed again for the check otherwise: a tree is ~1.2 MB per 1,000 lines
+            self.kept_lines += lines
         summary, sdigest = summary_of(parsed)
         self.store.put_summary(files.manifest[rel].sha, summary, sdigest)
         self.outcome.parsed += 1
@@ -277,63 +297,68 @@ def summarize_and_check(state: State, jobs: int | None) -> None:
 
 
 def _parallel(state: State, need: list[str], workers: int) -> None:
-    from wiringcheck.scan.workers import run_shards
+    from wiringcheck.scan.workers import check_in_workers, summarize_in_workers
 
     files = state.files
-    targets = files.project.targets
-    jobs = [files.job(rel, summarize=rel in need) for rel in files.manifest if rel in need or rel in targets]
     sizes = {rel: entry.size for rel, entry in files.manifest.items()}
+    summaries = summarize_in_workers([files.job(rel, summarize=True) for rel in need], sizes, workers)
+    for rel, (summary, sdigest, _error) in summaries.items():
+        state.store.put_summary(files.manifest[rel].sha, summary, sdigest)
+    state.outcome.parsed += len(summaries)
+    modules, state.digest = state.modules()
     setup = Setup((), tuple(str(b) for b in files.project.bases), str(files.project.root))
-
-    def merge(summaries: Mapping[str, tuple[ModuleSummary, str, Finding | None]]) -> tuple[Any, set[str], Any]:
-        for rel, (summary, sdigest, _error) in summaries.items():
-            state.store.put_summary(files.manifest[rel].sha, summary, sdigest)
-        modules, state.digest = state.modules()
-        index = build_index(dict(modules), setup)
-        state.use_index(index, ProjectFacts(index))
-        assert state.setup is not None
-        return modules, state.cached_findings(state.digest), state.setup.roles
-
-    results, shards = run_shards(jobs, sizes, workers, setup, merge)
-    state.outcome.findings.update(results)
-    state.outcome.checked += len(results)
-    state.outcome.parsed += len(need)
-    state.outcome.workers = shards
+    index = build_index(modules, setup)
+    state.use_index(index, ProjectFacts(index))
+    to_check = state.cached_findings(state.digest)
+    state.outcome.workers = workers
+    if len(to_check) < PARALLEL_THRESHOLD:
+        state.check(to_check)
+        return
+    assert state.facts is not None
+    assert state.setup is not None
+    jobs = [files.job(rel, summarize=False) for rel in sorted(to_check)]
+    state.outcome.findings.update(check_in_workers(jobs, sizes, workers, index, state.facts, state.setup))
+    state.outcome.checked += len(jobs)
 
 
 class TextCorpus:
     """The raw text of the files not summarized yet, to find the few a project-wide question needs.
 
-    Text search answers a superset of what the summaries would: a file that defines,
-    stores or derives from ``Registry`` (even through ``import Registry as R``) contains
-    the word ``Registry``.
+    Text search answers a superset of what the summaries would (`facts` builds the
+    patterns): a file that defines, stores or derives from ``Registry`` (even through
+    ``import Registry as R``) contains the word ``Registry`` in one of a few forms.
+    Test files are read only for questions asked for test code.
     """
 
-    _CLASS_WITH_BASES = re.compile(rb"^[ \t]*class[ \t]+\w+[ \t]*\(", re.MULTILINE)
+    _WORD = re.compile(rb"[A-Za-z_][A-Za-z0-9_]*")
 
     def __init__(self, state: State, rels: Iterable[str], modules: Mapping[str, str]) -> None:
         self.state = state
-        self.rels = [rel for rel in rels if modules.get(state.files.modules[rel][0]) == rel]
-        self._texts: dict[str, bytes] = {}
+        chosen = [rel for rel in rels if modules.get(state.files.modules[rel][0]) == rel]
+        self.rels = {True: chosen, False: [rel for rel in chosen if not is_test_path(rel)]}
+        self._texts: dict[str, tuple[bytes, frozenset[bytes]]] = {}
 
-    def _text(self, rel: str) -> bytes:
-        text = self._texts.get(rel)
-        if text is None:
-            text = self._texts[rel] = self.state.files.read(rel) or b""
-        return text
+    def _text(self, rel: str) -> tuple[bytes, frozenset[bytes]]:
+        """The file's text and the set of its words (read once: a big file answers thousands of questions)."""
+        entry = self._texts.get(rel)
+        if entry is None:
+            text = self.state.files.read(rel) or b""
+            entry = self._texts[rel] = (text, frozenset(self._WORD.findall(text)))
+        return entry
 
-    def mentioning(self, word: str) -> Iterator[str]:
+    def matching(self, word: str, form: Form, *, tests: bool) -> Iterator[str]:
         needle = word.encode()
-        for rel in self.rels:
-            if needle in self._text(rel):
-                yield self.state.files.modules[rel][0]
-
-    def deriving(self, name: str) -> Iterator[str]:
-        needle = name.encode()
-        for rel in self.rels:
-            text = self._text(rel)
-            if needle in text and self._CLASS_WITH_BASES.search(text):
-                yield self.state.files.modules[rel][0]
+        size = len(needle)
+        for rel in self.rels[tests]:
+            text, words = self._text(rel)
+            if needle not in words:
+                continue
+            at = text.find(needle)
+            while at >= 0:
+                if form(text, at, at + size):
+                    yield self.state.files.modules[rel][0]
+                    break
+                at = text.find(needle, at + size)
 
 
 def _lazy(state: State, need: list[str]) -> None:
@@ -488,12 +513,36 @@ def scan_project(
         outcome.findings.clear()
         outcome.cached = 0
 
-    summarize_and_check(state, jobs)
+    with collector_paused():
+        summarize_and_check(state, jobs)
     remember(state, signature)
     outcome.skipped = _skipped_files(outcome)
     if project_level:
         project_rules(state, must_call, startup_modules)
     return outcome
+
+
+@contextlib.contextmanager
+def collector_paused() -> Iterator[None]:
+    """The cyclic garbage collector off while the trees and summaries are built.
+
+    They hold no cycles (reference counting frees them), but every object is tracked,
+    and with hundreds of thousands of them alive the collector's passes took a third
+    of a cold scan's time.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _quotes(finding: Finding, places: tuple[str, ...]) -> bool:
+    """Whether `finding` quotes a place (``relpath:``) in one of the given files."""
+    texts = (finding.message, finding.hint, *finding.evidence)
+    return any(place in text for text in texts for place in places)
 
 
 def _skipped_files(outcome: Outcome) -> set[str]:

@@ -11,7 +11,7 @@ import ast
 from dataclasses import dataclass, field
 
 from wiringcheck.scan.index import ClassEnt, Entity
-from wiringcheck.scan.summary import dotted
+from wiringcheck.scan.summary import children, dotted
 
 __all__ = ["Local", "Scope", "bindings_of", "class_body_names", "qualname_of"]
 
@@ -71,6 +71,12 @@ def bindings_of(scope: Scope) -> dict[str, list[Local]]:
     while stack:
         item = stack.pop()
         kind = type(item)
+        if kind is ast.Constant:
+            continue  # the commonest nodes first: a leaf,
+        if kind is ast.Attribute:
+            assert isinstance(item, ast.Attribute)
+            stack.append(item.value)  # and a node with one child worth visiting
+            continue
         if kind is ast.Assign:
             assert isinstance(item, ast.Assign)
             for target in item.targets:
@@ -160,7 +166,7 @@ def bindings_of(scope: Scope) -> dict[str, list[Local]]:
                         text = dotted(first)
                         if text is not None:
                             scope.guards.add((text, attr.value))
-        stack.extend(ast.iter_child_nodes(item))
+        stack.extend(children(item))
     scope.locals = table
     return table
 
@@ -179,7 +185,7 @@ def class_body_names(body: list[ast.stmt]) -> set[str]:
             names.add(node.id)
         elif isinstance(node, ast.alias):
             names.add(node.asname or node.name.partition(".")[0])
-        stack.extend(ast.iter_child_nodes(node))
+        stack.extend(children(node))
     return names
 
 

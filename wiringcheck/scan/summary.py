@@ -11,7 +11,9 @@ summary.
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass, field
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass, field, fields, is_dataclass
 
 __all__ = [
     "ANNOTATION_KINDS",
@@ -25,16 +27,18 @@ __all__ = [
     "Member",
     "ModuleSummary",
     "annotation_expr",
+    "children",
     "decorator_name",
     "dotted",
     "is_app_state",
     "last_part",
     "make_func",
     "optional_inner",
+    "summary_digest",
     "value_expr",
 ]
 
-SUMMARY_VERSION = 12
+SUMMARY_VERSION = 15
 """Bumped whenever the shape or meaning of a summary changes; part of every cache key."""
 
 REDEFINED = "<redefined>"
@@ -49,6 +53,10 @@ REDEFINED = "<redefined>"
 #   ("lit", "None")   a literal of a builtin type (None, int, str, list, ...)
 #   ("iter", "a.B")   a container whose elements are instances of a.B (``list[a.B]``, ``Sequence[a.B]``)
 #   ("map", "a.B")    a mapping whose values are instances of a.B (``dict[str, a.B]``)
+#   ("param", "x")    an unannotated parameter of the function that stored the value (``app.state.x = x``)
+# A name may also be written ``module:Name.rest`` (``..services.tools:ToolRunner``): a name a
+# function imported itself (``from ..services.tools import ToolRunner`` in its body), which the
+# module's own scope does not bind; the leading dots are the import's level.
 Expr = tuple[str, str]
 
 ANNOTATION_KINDS = frozenset({"ann", "iter", "map"})
@@ -79,6 +87,7 @@ _MAPPINGS = frozenset(
 # A module-level binding of a name:
 #   ("class", qualname, line)  ("func", qualname, line)
 #   ("from", level, module, name, line)  ("import", module, line)
+#   ("from", level, module, name, line, "TYPE_CHECKING")   an import that never runs
 #   ("value", expr_or_None, line)  ("unknown", line)
 Binding = tuple[object, ...]
 
@@ -107,6 +116,8 @@ class Func:
     """``none`` (no ``return value``), ``literal`` (only literals returned) or ``value``."""
     return_calls: tuple[str, ...] = ()
     """When every ``return`` returns ``Name(...)`` of a global name: those names (constructors, maybe)."""
+    returns_optional: Expr | None = None
+    """``X`` when the return annotation is ``X | None`` or ``Optional[X]``."""
 
     @property
     def positional(self) -> tuple[str, ...]:
@@ -144,6 +155,8 @@ class ClassInfo:
     dynamic: str = ""
     """Why the members cannot be known statically (``__getattr__``, ``setattr``...), or empty."""
     class_keywords: bool = False
+    dataclass_init: bool = True
+    """False for ``@dataclass(init=False)``: the class writes its own ``__init__``, or has none."""
 
 
 @dataclass(slots=True)
@@ -156,14 +169,144 @@ class ModuleSummary:
     all_names: tuple[str, ...] | None = None
     getattr_hook: bool = False
     star_imports: tuple[tuple[int, str], ...] = ()
-    attr_stores: frozenset[str] = frozenset()
+    attr_stores: tuple[str, ...] = ()
+    """Attribute names stored on objects other than ``self``, sorted (a tuple, not a set: see `summary_digest`)."""
     dynamic_globals: bool = False
     imports: tuple[tuple[int, str, tuple[str, ...]], ...] = ()
     state_stores: tuple[tuple[str, Expr | None, int], ...] = ()
     """``app.state.name = value`` anywhere in the module: (name, symbolic value, line)."""
 
 
+# -- the digest -----------------------------------------------------------------------------------
+
+
+def summary_digest(summary: ModuleSummary) -> str:
+    """A digest of what `summary` says to other modules, equal in every process for equal summaries.
+
+    The project digest (which decides whether cached findings still hold) is made of
+    these, so it must depend on the content only: not on the order of a set (string
+    hashes are salted per process: ``PYTHONHASHSEED``), nor on which equal strings
+    happen to be the same object (a pickle's memo does).  The summary is written out in
+    a canonical form: dataclasses field by field, dicts sorted by key, sets sorted,
+    everything else a plain value; an unknown type is refused, so a new field cannot make
+    the digest unstable unnoticed.
+
+    Positions (lines and columns) are left out: a line added in one function moves every
+    definition below it, and no other file's findings depend on where a definition is,
+    only their messages quote it (the scan re-checks the files whose cached findings
+    quote a changed file, `project.State.cached_findings`).
+    """
+    parts: list[str] = []
+    _canonical(summary, parts.append)
+    return hashlib.blake2b("\x1f".join(parts).encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
+
+
+_FIELDS: dict[type, tuple[str, ...]] = {}
+_POSITIONS = frozenset({"line", "col"})
+
+
+def _without_line(binding: Binding) -> Binding:
+    """A module binding without its line (the last element, or the one before the ``TYPE_CHECKING`` mark)."""
+    at = 4 if binding[0] == "from" else len(binding) - 1
+    return binding[:at] + binding[at + 1 :]
+
+
+def _canonical(value: object, out: Callable[[str], None]) -> None:
+    """Write `value` to `out` as a sequence of tokens that depends only on its content, positions aside."""
+    kind = type(value)
+    if kind is str:
+        assert isinstance(value, str)
+        out(f"s{len(value)}:{value}")  # length first: no string can pass for two tokens
+    elif value is None or kind is int or kind is bool or kind is float:
+        out(f"{kind.__name__[0]}{value!r}")
+    elif kind is tuple or kind is list:
+        assert isinstance(value, (tuple, list))
+        out(f"({len(value)}")
+        for item in value:
+            _canonical(item, out)
+    elif kind is dict:
+        assert isinstance(value, dict)
+        out(f"{{{len(value)}")
+        for key in sorted(value):
+            _canonical(key, out)
+            _canonical(value[key], out)
+    elif kind is set or kind is frozenset:
+        assert isinstance(value, (set, frozenset))
+        out(f"<{len(value)}")
+        for item in sorted(value):
+            _canonical(item, out)
+    elif kind is ModuleSummary:
+        assert isinstance(value, ModuleSummary)
+        out("@ModuleSummary")
+        for name in _field_names(kind):
+            item = getattr(value, name)
+            if name == "bindings":
+                item = {key: [_without_line(b) for b in bindings] for key, bindings in value.bindings.items()}
+            elif name == "state_stores":
+                item = [(attr, expr) for attr, expr, _line in value.state_stores]
+            _canonical(item, out)
+    elif is_dataclass(value):
+        out(f"@{kind.__name__}")
+        for name in _field_names(kind):
+            if name not in _POSITIONS:
+                _canonical(getattr(value, name), out)
+    else:
+        raise TypeError(f"a summary holds a {kind.__name__}, which has no canonical form")
+
+
+def _field_names(kind: type) -> tuple[str, ...]:
+    names = _FIELDS.get(kind)
+    if names is None:
+        names = _FIELDS[kind] = tuple(f.name for f in fields(kind))
+    return names
+
+
 # -- helpers shared with the checker ------------------------------------------------------------
+
+_NOT_NODES = frozenset(
+    {
+        "ctx",
+        "op",
+        "ops",
+        "id",
+        "attr",
+        "arg",
+        "name",
+        "module",
+        "level",
+        "asname",
+        "type_comment",
+        "kind",
+        "conversion",
+        "rest",
+        "kwd_attrs",
+    }
+)
+"""Fields that hold no node worth visiting: plain values, and the ``Load``/``Add`` singletons no rule reads."""
+_CHILD_FIELDS: dict[type, tuple[str, ...]] = {ast.Global: (), ast.Nonlocal: ()}  # their names are strings
+
+
+def children(node: ast.AST) -> list[ast.AST]:
+    """The child nodes of `node`, in `ast.iter_child_nodes` order, without the context and operator nodes.
+
+    Every walk of the scan (the summary, the scopes, the rule engine) goes through here:
+    `ast.iter_child_nodes` is a generator over every field, and the expression contexts
+    and operators it yields are a third of all nodes, which no walk looks at.
+    """
+    kind = type(node)
+    names = _CHILD_FIELDS.get(kind)
+    if names is None:
+        names = _CHILD_FIELDS[kind] = tuple(name for name in kind._fields if name not in _NOT_NODES)
+    found: list[ast.AST] = []
+    for name in names:
+        value = getattr(node, name)
+        if type(value) is list:
+            found += value
+        elif isinstance(value, ast.AST):
+            found.append(value)
+    if (kind is ast.Dict or kind is ast.arguments) and None in found:
+        found = [item for item in found if item is not None]  # ``{**other}``'s key, a kw-only arg without default
+    return found
 
 
 def dotted(node: ast.AST) -> str | None:
@@ -313,6 +456,7 @@ def make_func(node: ast.FunctionDef | ast.AsyncFunctionDef, qualname: str) -> Fu
         decorators=tuple(decorator_name(d) for d in node.decorator_list),
         returns=annotation_expr(node.returns),
         has_returns_annotation=node.returns is not None,
+        returns_optional=optional_inner(node.returns),
     )
 
 

@@ -56,6 +56,8 @@ class Missing:
     suggestion: str | None
     origin: str
     class_object: bool
+    combined: tuple[ClassEnt, ...] = ()
+    """For ``self`` in a mixin-like class: the classes combined with it, none of which defines the name."""
 
 
 def missing_member(ctx: FileContext, entity: Entity | None, name: str, *, called: bool = False) -> Missing | None:
@@ -77,10 +79,12 @@ def missing_member(ctx: FileContext, entity: Entity | None, name: str, *, called
         return None
     if ctx.facts.stored_anywhere(name, tests=ctx.is_test):
         return None
-    if isinstance(entity, Inst) and entity.is_self and not ctx.facts.defined_anywhere(name) and _mixin_like(ctx, view):
-        # a mixin using a name that comes from a base outside the project (self.assertEqual)
+    subclasses = ctx.facts.subclasses(cls, tests=ctx.is_test)
+    mixin = isinstance(entity, Inst) and entity.is_self and _mixin_like(ctx, view)
+    if mixin and not subclasses:
+        # a mixin that no class of the project combines: its host is elsewhere (or nowhere)
         return None
-    for sub in ctx.facts.subclasses(cls, tests=ctx.is_test):
+    for sub in subclasses:
         sub_view = index.view(sub)
         if sub_view.doubt or not sub_view.complete or name in sub_view.names:
             return None
@@ -88,7 +92,8 @@ def missing_member(ctx: FileContext, entity: Entity | None, name: str, *, called
     suggestion = None
     if called:
         suggestion = suggest(name, [n for n in callable_names(ctx, view) if n in candidates])
-    return Missing(cls, view, suggestion or suggest(name, candidates), origin, class_object)
+    combined = tuple(subclasses) if mixin else ()
+    return Missing(cls, view, suggestion or suggest(name, candidates), origin, class_object, combined)
 
 
 def callable_names(ctx: FileContext, view: ClassView) -> set[str]:
@@ -149,17 +154,24 @@ def _reraises(handler: ast.ExceptHandler) -> bool:
     return bool(handler.body) and isinstance(handler.body[-1], ast.Raise)
 
 
-def under_version_check(parents: tuple[ast.AST, ...], node: ast.AST) -> bool:
+def under_version_check(ctx: FileContext, parents: tuple[ast.AST, ...], node: ast.AST) -> bool:
     """Whether a node sits in a branch of ``if <version test>:`` (``sys.version_info >= …``,
     ``MYPY_VERSION_TUPLE < …``): code written for other versions of a dependency may call
     an API that the version in the tree does not have, and never run."""
+    tests = ctx.version_tests
     child = node
     for parent in reversed(parents):
         if isinstance(parent, (ast.If, ast.IfExp)) and child is not parent.test:
-            for item in ast.walk(parent.test):
-                text = dotted(item) if isinstance(item, (ast.Name, ast.Attribute)) else None
-                if text is not None and "version" in text.lower():
-                    return True
+            key = id(parent)
+            mentions = tests.get(key)
+            if mentions is None:
+                mentions = tests[key] = any(
+                    "version" in text.lower()
+                    for item in ast.walk(parent.test)
+                    if isinstance(item, (ast.Name, ast.Attribute)) and (text := dotted(item)) is not None
+                )
+            if mentions:
+                return True
         if isinstance(parent, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             break
         child = parent

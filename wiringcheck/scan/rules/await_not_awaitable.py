@@ -19,7 +19,7 @@ from wiringcheck.scan.engine import Rule, finding
 from wiringcheck.scan.index import ClassEnt, ExternalEnt, Index, Inst
 from wiringcheck.scan.infer import FileContext
 from wiringcheck.scan.rules._shared import caught, resolve_callee, under_version_check
-from wiringcheck.scan.summary import Func
+from wiringcheck.scan.summary import Expr, Func
 
 rule = Rule("WC303", __name__)
 
@@ -32,20 +32,11 @@ def plain_result(index: Index, module: str, func: Func) -> str | None:
         return None
     if func.has_returns_annotation:
         expr = func.returns
-        if expr is None:
-            return None
-        if expr == ("lit", "None"):
-            return "None"
-        if expr[0] != "ann":
-            return None
-        target = index.resolve_dotted(module, expr[1])
-        if isinstance(target, ExternalEnt) and target.dotted.removeprefix("builtins.") in _PLAIN_BUILTINS:
-            return target.dotted.removeprefix("builtins.")
-        if isinstance(target, ClassEnt):
-            view = index.view(target)
-            if not view.doubt and view.complete and "__await__" not in view.names:
-                return f"a {target.qualname}"
-        return None
+        if expr is None and func.returns_optional is not None:
+            # ``-> X | None``: neither None nor a plain X can be awaited
+            inner = _plain_annotation(index, module, func.returns_optional)
+            return f"{inner} or None" if inner is not None else None
+        return _plain_annotation(index, module, expr) if expr is not None else None
     if func.return_kind == "none":
         return "None"
     if func.return_kind == "literal":
@@ -62,6 +53,22 @@ def plain_result(index: Index, module: str, func: Func) -> str | None:
                 return None
             built.append(target.qualname)
         return f"a new {' or '.join(built)}"
+    return None
+
+
+def _plain_annotation(index: Index, module: str, expr: Expr) -> str | None:
+    """A declared return type in words, when it is surely not awaitable; else None."""
+    if expr == ("lit", "None"):
+        return "None"
+    if expr[0] != "ann":
+        return None
+    target = index.resolve_dotted(module, expr[1])
+    if isinstance(target, ExternalEnt) and target.dotted.removeprefix("builtins.") in _PLAIN_BUILTINS:
+        return target.dotted.removeprefix("builtins.")
+    if isinstance(target, ClassEnt):
+        view = index.view(target)
+        if not view.doubt and view.complete and "__await__" not in view.names:
+            return f"a {target.qualname}"
     return None
 
 
@@ -83,7 +90,7 @@ def await_(ctx: FileContext, node: ast.AST, parents: tuple[ast.AST, ...]) -> Ite
         return
     if any(alt.is_async or plain_result(ctx.index, callee.module, alt) is None for alt in callee.alternatives):
         return
-    if caught(parents, node, "type") or under_version_check(parents, node):
+    if caught(parents, node, "type") or under_version_check(ctx, parents, node):
         return
     message = (
         f"await {callee.display}(...): {callee.display} is a plain def (at {callee.where}) that returns "

@@ -12,10 +12,12 @@ on dataclasses, and when an override in a known subclass would accept the call.
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Iterator
 
 from wiringcheck.findings import Finding
 from wiringcheck.scan.engine import Rule, finding
+from wiringcheck.scan.index import ClassEnt
 from wiringcheck.scan.infer import FileContext
 from wiringcheck.scan.rules._shared import caught, resolve_callee, signature_text, under_version_check
 from wiringcheck.scan.summary import Func
@@ -62,6 +64,73 @@ def problems(func: Func, skip: int, n_args: int, keywords: list[str]) -> list[st
     return found
 
 
+_IGNORED_CALL = re.compile(r"#\s*type:\s*ignore(?:\[[^\]]*\bcall-arg\b[^\]]*\]|(?!\[))")
+
+
+def _type_checker_told(ctx: FileContext, node: ast.Call) -> bool:
+    """``# type: ignore[call-arg]`` (or a bare ``# type: ignore``) on the call's first line: the author
+    silenced this very error for a type checker (anyio's call for pytest 7, kept beside pytest 8's)."""
+    return bool(_IGNORED_CALL.search(ctx.line_text(node.lineno)))
+
+
+def dataclass_fields(ctx: FileContext, cls: ClassEnt) -> set[str] | None:
+    """The keywords the generated ``__init__`` of dataclass `cls` may accept; None when not known.
+
+    A superset: every name of the class bodies along the bases (``field(init=False)``,
+    ``ClassVar`` and plain class attributes included), so only a keyword that names
+    nothing at all is refused.  None when the class writes its own ``__init__`` or
+    ``__new__``, says ``init=False``, or has a doubtful or incomplete view.
+    """
+    view = ctx.index.view(cls)
+    if not view.is_dataclass or view.doubt or not view.complete or view.external or view.is_enum:
+        return None
+    names: set[str] = set()
+    for owner in view.chain:
+        info = ctx.index.class_info(owner)
+        if info is None or "__init__" in info.members or "__new__" in info.members or not info.dataclass_init:
+            return None
+        names.update(info.members)
+    return names
+
+
+def _dataclass_keywords(
+    ctx: FileContext, node: ast.Call, cls: ClassEnt, parents: tuple[ast.AST, ...]
+) -> Iterator[Finding]:
+    """``Config(timeout_s=1)`` where the dataclass ``Config`` has no field ``timeout_s`` (renamed)."""
+    keywords = [k for k in node.keywords if k.arg is not None]
+    if not keywords:
+        return
+    fields = dataclass_fields(ctx, cls)
+    if fields is None:
+        return
+    unknown = [k for k in keywords if k.arg not in fields]
+    if not unknown or caught(parents, node, "type") or under_version_check(ctx, parents, node):
+        return
+    if _type_checker_told(ctx, node):
+        return
+    index = ctx.index
+    info = index.class_info(cls)
+    module = index.module(cls.module)
+    where = f"{module.relpath if module else cls.module}:{info.line if info else 0}"
+    for keyword in unknown:
+        close = suggest(keyword.arg or "", [n for n in fields if not n.startswith("_")])
+        extra = f" (did you mean '{close}'?)" if close else ""
+        message = (
+            f"{cls.qualname}() got an unexpected keyword argument '{keyword.arg}'{extra}: the call raises "
+            f"TypeError (dataclass {cls.qualname} at {where} has no field '{keyword.arg}')"
+        )
+        yield finding(
+            ctx,
+            rule.code,
+            keyword,
+            message,
+            subject=f"{cls.qualname}()",
+            hint=f"pass '{close}'" if close else f"add the field '{keyword.arg}' to {cls.qualname}",
+            evidence=(f"dataclass {cls.qualname} defined at {where}",),
+            callee=cls.qualname,
+        )
+
+
 @rule.register(ast.Call)
 def call(ctx: FileContext, node: ast.AST, parents: tuple[ast.AST, ...]) -> Iterator[Finding]:
     assert isinstance(node, ast.Call)
@@ -76,6 +145,8 @@ def call(ctx: FileContext, node: ast.AST, parents: tuple[ast.AST, ...]) -> Itera
         return
     callee = resolve_callee(ctx, node, entity)
     if callee is None:
+        if isinstance(entity, ClassEnt):
+            yield from _dataclass_keywords(ctx, node, entity, parents)
         return
     keywords = [k.arg for k in node.keywords if k.arg is not None]
     found = problems(callee.func, callee.skip, len(node.args), keywords)
@@ -84,7 +155,7 @@ def call(ctx: FileContext, node: ast.AST, parents: tuple[ast.AST, ...]) -> Itera
     for alternative in callee.alternatives:
         if not problems(alternative, callee.skip, len(node.args), keywords):
             return
-    if caught(parents, node, "type") or under_version_check(parents, node):
+    if caught(parents, node, "type") or under_version_check(ctx, parents, node) or _type_checker_told(ctx, node):
         return
     # a wrong keyword is shown on its own line: in a call written over several lines, the
     # call's first line may be far from it (editors and review bots point at the location)

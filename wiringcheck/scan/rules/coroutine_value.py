@@ -28,7 +28,7 @@ from wiringcheck.scan.index import ClassEnt, ExternalEnt
 from wiringcheck.scan.infer import FileContext, Scope
 from wiringcheck.scan.rules._shared import Callee, resolve_callee, under_version_check
 from wiringcheck.scan.rules.unawaited_coroutine import misuse
-from wiringcheck.scan.summary import annotation_expr
+from wiringcheck.scan.summary import annotation_expr, children
 
 rule = Rule("WC308", __name__)
 
@@ -80,10 +80,10 @@ def stored(ctx: FileContext, node: ast.AST, parents: tuple[ast.AST, ...]) -> Ite
 
 def _value_uses(function: ast.AST, name: str) -> Iterator[tuple[ast.Name, str]]:
     """Loads of `name` in `function` that use it as a value (tested, compared, an attribute read...)."""
-    stack: list[ast.AST] = list(ast.iter_child_nodes(function))
+    stack: list[ast.AST] = children(function)
     while stack:
         parent = stack.pop()
-        for child in ast.iter_child_nodes(parent):
+        for child in children(parent):
             if isinstance(child, ast.Name) and child.id == name and isinstance(child.ctx, ast.Load):
                 how = misuse(child, (parent,))
                 if how is not None and not how.startswith("the coroutine is dropped"):
@@ -105,7 +105,9 @@ def _declared_plain(ctx: FileContext, function: ast.FunctionDef | ast.AsyncFunct
         return target.dotted.removeprefix("builtins.")
     if isinstance(target, ClassEnt):
         view = ctx.index.view(target)
-        if not view.doubt and view.complete and "__await__" not in view.names:
+        # a Protocol's instances may be of any class, but the caller was promised its
+        # members, and a coroutine object is not what the declaration means
+        if (not view.doubt or view.only_a_protocol) and view.complete and "__await__" not in view.names:
             return target.qualname
     return None
 
@@ -129,7 +131,7 @@ def returned(ctx: FileContext, node: ast.AST, parents: tuple[ast.AST, ...]) -> I
     declared = _declared_plain(ctx, function)
     if declared is None or "type: ignore" in ctx.line_text(node.lineno):
         return  # a `# type: ignore` on the return says the author knows what it returns
-    if under_version_check(parents, node):
+    if under_version_check(ctx, parents, node):
         return
     callee = _async_callee(ctx, call, scope, parents if call is value else ())
     if callee is None:

@@ -18,6 +18,7 @@ from wiringcheck.findings import Finding
 from wiringcheck.scan.engine import Rule, finding
 from wiringcheck.scan.infer import FileContext, Scope
 from wiringcheck.scan.rules._shared import Missing, caught, missing_member, text_of, under_version_check
+from wiringcheck.scan.summary import children
 
 rule = Rule("WC301", __name__)
 
@@ -46,15 +47,20 @@ def attribute(ctx: FileContext, node: ast.AST, parents: tuple[ast.AST, ...]) -> 
     if name.startswith("__") and name.endswith("__"):
         return
     scope = ctx.scope_for(parents, node)
-    receiver = text_of(node.value)
-    if ctx.guarded(scope, receiver, name) or caught(parents, node, "attribute"):
-        return
-    if under_version_check(parents, node):
-        return
     entity = ctx.infer(node.value, scope, parents)
+    if entity is None:
+        return  # most receivers: the cheap test first
     called = bool(parents) and isinstance(parents[-1], ast.Call) and parents[-1].func is node
     missing = missing_member(ctx, entity, name, called=called)
     if missing is None:
+        return
+    receiver = text_of(node.value)
+    if ctx.guarded(scope, receiver, name) or caught(parents, node, "attribute"):
+        return
+    if under_version_check(ctx, parents, node):
+        return
+    if missing.combined:
+        yield from _mixin(ctx, missing, parents)
         return
     action = "calling" if called else "reading"
     message = f"{_explain(receiver, missing, name)}: {action} {receiver}.{name} raises AttributeError"
@@ -73,6 +79,59 @@ def attribute(ctx: FileContext, node: ast.AST, parents: tuple[ast.AST, ...]) -> 
         evidence=_evidence(ctx, missing),
         receiver_class=missing.cls.qualname,
         suggestion=missing.suggestion,
+    )
+
+
+def _mixin(ctx: FileContext, missing: Missing, parents: tuple[ast.AST, ...]) -> Iterator[Finding]:
+    """One finding per mixin-like class, at its ``class`` line, naming every member its methods use on
+    ``self`` that neither it nor any class combined with it in the project defines."""
+    cls = missing.cls
+    key = ("mixin", cls)
+    if key in ctx.reported:
+        return
+    ctx.reported.add(key)
+    statement = next((p for p in reversed(parents) if isinstance(p, ast.ClassDef) and p.name == cls.name), None)
+    if statement is None:
+        return
+    used: dict[str, int] = {}
+    stack: list[tuple[ast.AST, tuple[ast.AST, ...]]] = [(statement, tuple(parents[: parents.index(statement)]))]
+    while stack:
+        node, above = stack.pop()
+        below = (*above, node)
+        if isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Load) and isinstance(node.value, ast.Name):
+            name = node.attr
+            scope = ctx.scope_for(above, node)
+            if name in used:
+                used[name] = min(used[name], node.lineno)
+            elif not ctx.guarded(scope, node.value.id, name) and not caught(above, node, "attribute"):
+                other = missing_member(ctx, ctx.infer(node.value, scope, above), name)
+                if other is not None and other.combined and other.cls == cls:
+                    used[name] = node.lineno
+        stack.extend((child, below) for child in children(node))
+    if not used:
+        return
+    names = ", ".join(f"'{name}'" for name in sorted(used, key=used.__getitem__))
+    lines = ", ".join(str(line) for line in sorted(used.values()))
+    hosts = ", ".join(ctx.index.describe(sub) for sub in missing.combined[:3])
+    more = f" and {len(missing.combined) - 3} more" if len(missing.combined) > 3 else ""
+    message = (
+        f"{cls.qualname} has no constructor and no base defining {names} (used on self at line "
+        f"{lines}), and no class combined with it in the project defines them either ({hosts}{more}): "
+        f"those methods raise AttributeError on every instance"
+    )
+    yield finding(
+        ctx,
+        rule.code,
+        statement,
+        message,
+        subject=f"{cls.qualname} (mixin)",
+        hint=f"define them on {cls.qualname} (or a base it declares), or combine it with the class that has them",
+        evidence=(
+            f"class {ctx.index.describe(cls)}",
+            *(f"combined in {ctx.index.describe(s)}" for s in missing.combined),
+        ),
+        receiver_class=cls.qualname,
+        members=sorted(used),
     )
 
 
@@ -142,7 +201,8 @@ def guard(ctx: FileContext, node: ast.AST, parents: tuple[ast.AST, ...]) -> Iter
     if missing is None:
         return
     index = ctx.index
-    if missing.suggestion is None and not ctx.facts.defined_anywhere(name) and name not in index.contract_names:
+    defined = ctx.facts.defined_anywhere(name, tests=ctx.is_test)
+    if missing.suggestion is None and not defined and name not in index.contract_names:
         # nothing in the project ever defined this name: it is probably set by code
         # outside the tree (a plugin), which the guard exists for
         return

@@ -41,7 +41,7 @@ def import_from(ctx: FileContext, node: ast.AST, parents: tuple[ast.AST, ...]) -
     info = index.module(module)
     if info is None:
         return
-    if caught(parents, node, "import") or under_version_check(parents, node):
+    if caught(parents, node, "import") or under_version_check(ctx, parents, node):
         return
     static_only = under_type_checking(parents)
     summary = info.summary
