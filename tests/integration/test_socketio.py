@@ -220,7 +220,7 @@ def test_the_trigger_is_emitted_under_its_event_in_its_namespace(driver, server)
 def test_a_refused_connection_says_the_servers_reason(driver, server):
     """A connect handler's ConnectionRefusedError reaches the session as a refusal with its message."""
     session = session_for(
-        server, auth={"first_message": {"do": "refuse", "token": "{token}"}, "token": "t"}, connect_timeout=1.0
+        server, auth={"first_message": {"do": "refuse", "token": "{token}"}, "token": "t"}, connect_timeout=3.0
     )
 
     elapsed = drive(driver, session)
@@ -228,7 +228,7 @@ def test_a_refused_connection_says_the_servers_reason(driver, server):
     recording = session.recording()
     assert RecordingEnd.CONNECT_FAILED == recording.end
     assert 'the server refused the socket.io connection: not today ({"retry": false})' == recording.error
-    assert elapsed < 1.0
+    assert elapsed < 1500 * MS  # it did not wait for the connect timeout
 
 
 @pytest.mark.parametrize("driver", DRIVERS)
@@ -237,13 +237,13 @@ def test_nothing_listening_is_a_failed_connection_at_once(driver):
     with socket.socket() as unused:
         unused.bind(("127.0.0.1", 0))
         port = unused.getsockname()[1]
-    session = session_for(f"http://127.0.0.1:{port}", connect_timeout=1.0)
+    session = session_for(f"http://127.0.0.1:{port}", connect_timeout=3.0)
 
     elapsed = drive(driver, session)
 
     recording = session.recording()
     assert (RecordingEnd.CONNECT_FAILED, True) == (recording.end, "ConnectionRefusedError" in recording.error)
-    assert elapsed < 1.0
+    assert elapsed < 1500 * MS  # it did not wait for the connect timeout
 
 
 @pytest.mark.parametrize("driver", DRIVERS)
@@ -264,7 +264,7 @@ def test_a_server_that_never_answers_is_cut_at_the_connect_timeout(driver, where
     recording = session.recording()
     assert RecordingEnd.CONNECT_FAILED == recording.end
     assert "timed out" in recording.error
-    assert 100 * MS <= elapsed < 100 * MS + 0.5
+    assert 100 * MS <= elapsed < 1000 * MS
 
 
 @pytest.mark.parametrize("driver", DRIVERS)
@@ -282,13 +282,13 @@ def test_a_server_that_disconnects_mid_run_closed_it(driver, server):
 @pytest.mark.parametrize("driver", DRIVERS)
 def test_a_flood_stops_at_the_frame_cap_and_the_connection_is_dropped(driver, server):
     """Past the frame cap the session stops; the driver drops the connection instead of draining the flood."""
-    session = session_for(server, "flood", limits={"max_frames": 20})
+    session = session_for(server, "flood", deadline=3.0, limits={"max_frames": 20})
 
     elapsed = drive(driver, session)
 
     recording = session.recording()
     assert (RecordingEnd.OVERFLOW, 20) == (recording.end, len(recording.frames))
-    assert elapsed < 1.0
+    assert elapsed < 1500 * MS  # it neither drained the flood nor waited for the deadline
 
 
 @pytest.mark.parametrize("driver", DRIVERS)
@@ -299,7 +299,7 @@ def test_silence_ends_the_run_at_its_bound(driver, server):
     elapsed = drive(driver, session)
 
     assert RecordingEnd.DEADLINE == session.recording().end
-    assert 150 * MS <= elapsed < 150 * MS + 0.5
+    assert 150 * MS <= elapsed < 1000 * MS
 
 
 @pytest.mark.parametrize("driver", DRIVERS)
@@ -351,8 +351,10 @@ def test_over_tls_the_given_context_is_the_one_trusted(driver, tls):
 
 
 def chat_settings(chat: str, **auth: Any):
+    """socketchat's configuration aimed at the served one, with the token sent another way; its bounds far from how
+    long a run takes (these tests are about getting the run)."""
     settings = load_settings(REPO / "fixtures" / "socketchat" / "wiringcheck.toml")
-    probe = settings.probe
+    probe = replace(settings.probe, budget_ms=2000.0)
     if auth:
         probe = replace(probe, auth=replace(probe.auth, first_message=None, **auth))
     return replace(settings, app=None, url=chat + (probe.path or ""), probe=probe)

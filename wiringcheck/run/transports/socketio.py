@@ -298,19 +298,31 @@ async def _exchange(
 async def _close(client: Any, *, polite: bool) -> None:
     """Disconnect within `CLOSE_TIMEOUT`; when not `polite` (a flooding or hung server), drop the connection first."""
     engine = client.eio
+    transport = _transport_of(getattr(engine, "ws", None))
     try:
         async with asyncio.timeout(CLOSE_TIMEOUT):
-            if not polite and engine.http is not None:
-                await engine.http.close()  # closes the socket: no handshake with a server that would not answer
+            if not polite and transport is not None:
+                transport.abort()  # no handshake with a server that would not answer
             await client.disconnect()
     except Exception:  # the verdict is recorded: closing decides nothing
         pass
     finally:
-        await _release(engine)
+        await _release(engine, transport)
 
 
-async def _release(engine: Any) -> None:
-    """What a disconnect cut short leaves behind: the client's tasks, its registration and its HTTP session."""
+def _transport_of(socket: Any) -> Any:
+    """The asyncio transport under aiohttp's WebSocket, if there is one."""
+    connection = getattr(getattr(socket, "_response", None), "connection", None)
+    return getattr(connection, "transport", None)
+
+
+async def _release(engine: Any, transport: Any) -> None:
+    """What a disconnect leaves behind: the client's tasks, its registration, its HTTP session, its socket.
+
+    The socket is aborted last: a polite close has sent its close frame (and TLS its
+    close_notify) by then, and the rest of the handshakes would outlive the run (and an
+    event loop that ends with it: ``asyncio.run``).
+    """
     from engineio import base_client
 
     tasks = [task for task in (engine.read_loop_task, engine.write_loop_task) if isinstance(task, asyncio.Task)]
@@ -324,6 +336,9 @@ async def _release(engine: Any) -> None:
     if engine.http is not None and not engine.http.closed:
         with contextlib.suppress(Exception):
             await engine.http.close()
+    if transport is not None:
+        transport.abort()
+    await asyncio.sleep(0)  # the abort closes the socket in a callback: let it run
 
 
 # -- threads and gevent ----------------------------------------------------------------------------
