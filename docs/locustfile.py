@@ -7,8 +7,9 @@
 Each user has its own test token (``[tool.wiringcheck.load] token = "load-token-{n}"`` in this
 repository's pyproject.toml; the reference backend accepts them), so the backend routes each
 user's runs to that user alone. Distributed: the same file on every machine, ``--master`` on
-one and ``--worker --master-host HOST`` on the others. Locust's statistics then show one row per event (its delivery latency), and
-failures named after the event with the finding's code (``WC402 event missing``).
+one and ``--worker --master-host HOST`` on the others. Locust's statistics then show one row
+per event (its delivery latency), and failures named after the event with the finding's code
+(``WC402 event missing``).
 """
 
 from __future__ import annotations

@@ -89,3 +89,29 @@ def test_plain_conversion_keeps_typer_semantics(tmp_path: Path) -> None:
     assert errors[2].startswith("Error: Invalid value for '--format' / '-f': 'yaml' is not one of 'console'")
     assert "Error: Invalid value for '--runs': Input should be greater than or equal to 1" == errors[3]
     assert "Error: Invalid value for '--budget-ms': Input should be a number, got 'fast'" == errors[4]
+
+
+_HELP_AND_LIST_MODULES = """
+import contextlib, io, json, sys
+from wiringcheck.cli import main
+
+with contextlib.redirect_stdout(io.StringIO()):
+    code = main(["--help"])
+print(json.dumps([code, sorted(name for name in sys.modules if name.split(".")[0] in ("wiringcheck", "pydantic"))]))
+"""
+
+
+def test_help_imports_only_the_cli_and_what_its_options_name(tmp_path: Path) -> None:
+    """--help imports the CLI, its errors and the render package for `Format`, whose imports are deferred."""
+    result = subprocess.run(
+        [sys.executable, "-c", _HELP_AND_LIST_MODULES],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+
+    assert [0, ["wiringcheck", "wiringcheck.cli", "wiringcheck.errors", "wiringcheck.render"]] == json.loads(
+        result.stdout
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import tomllib
 from dataclasses import replace
@@ -60,7 +61,7 @@ def test_init_refuses_to_overwrite_an_existing_table(project, capsys):
 
     assert ExitCode.USAGE_ERROR == code
     assert existing == (project / "pyproject.toml").read_text()
-    assert "pyproject.toml already has a [tool.wiringcheck] table; edit it" in capsys.readouterr().err
+    assert "pyproject.toml already configures wiringcheck; edit it" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(
@@ -94,7 +95,7 @@ def test_init_asks_for_the_app_until_it_reads_as_one(project):
 
 def test_the_commented_role_example_is_valid_once_uncommented():
     """Uncommenting the example role and auth gives a configuration that still validates."""
-    text = starter_table("myapp:app")
+    text = starter_table(("app", "myapp:app"))
     uncommented = re.sub(r"^# (\[tool\.wiringcheck\.roles|path =|class =|members =|auth =)", r"\1", text, flags=re.M)
 
     settings = parse_settings(tomllib.loads(uncommented)["tool"]["wiringcheck"], prefix="tool.wiringcheck")
@@ -113,3 +114,90 @@ def test_init_from_run_writes_the_matchers_it_observed(project, capsys):
     report = run(replace(settings, pythonpath=(REPO,)))
     assert (ExitCode.OK, "/api/chat", True) == (code, settings.ws_path, report.ok), report.findings
     assert ("data.type", "ToolCallRequestEvent") in dict(settings.probe.match)["tool_executing"].items()
+
+
+STUDIO_START = """\
+# How a run of the studio starts; init --from-run learns the rest.
+app = "fixtures.studio.app:create_app"
+pythonpath = [{repo}]
+ws_path = "/api/ws/runs/{{run_id}}"
+
+[probe]
+trigger = {{ type = "user_message", content = "What is 6 times 7?" }}
+auth = {{ subprotocol = "jwt.{{token_b64url}}", token_env = "STUDIO_TOKEN" }}
+
+[[probe.setup]]
+method = "POST"
+path = "/api/runs"
+json = {{ task = "What is 6 times 7?" }}
+auth = {{ header = "Authorization", token_env = "STUDIO_TOKEN" }}
+capture = {{ run_id = {{ path = "run.id", public = true }} }}
+"""
+RELAY_START = """\
+# How a run of the relay starts; init --from-run learns the rest.
+boot = "fixtures.relay.server:boot"
+pythonpath = [{repo}]
+
+[probe]
+trigger = {{ op = "run", id = "{{run_id}}", input = "add 40 and 2" }}
+auth = {{ first_message = {{ op = "auth", key = "{{token}}" }}, token_env = "RELAY_KEY" }}
+"""
+
+
+@pytest.mark.parametrize(
+    ("start", "token_env", "token"),
+    [(STUDIO_START, "STUDIO_TOKEN", "studio-dev-token"), (RELAY_START, "RELAY_KEY", "relay-dev-key")],
+    ids=["studio", "relay"],
+)
+def test_init_from_run_completes_a_configuration_that_then_passes(
+    project, monkeypatch, capsys, start, token_env, token
+):
+    """Given how a run starts and the token alone, --from-run learns the protocol, and `run` then passes."""
+    from wiringcheck.runner import run
+
+    config = project / "wiringcheck.toml"
+    config.write_text(start.format(repo=json.dumps(str(REPO))))
+    monkeypatch.setenv(token_env, token)
+
+    code = main(["init", "--from-run"])
+
+    written = config.read_text()
+    report = run(load_settings(config))
+    assert (ExitCode.OK, True) == (code, report.ok), report.findings
+    assert written.startswith("# How a run of the")  # the user's file, completed in place, comments kept
+    assert token not in written + capsys.readouterr().out
+
+
+def test_init_from_run_writes_a_wiringcheck_toml_when_asked(project):
+    """--output wiringcheck.toml: the same configuration as top-level keys, no [tool.wiringcheck]."""
+    code = main(["init", "--app", "tests.integration.edge_apps:studio_like", "--from-run", "-o", "wiringcheck.toml"])
+
+    text = (project / "wiringcheck.toml").read_text()
+    settings = load_settings(project / "wiringcheck.toml")
+    assert (ExitCode.OK, "/api/chat", False) == (code, settings.ws_path, "tool.wiringcheck" in text)
+    assert not (project / "pyproject.toml").exists()
+
+
+def test_init_from_run_that_cannot_start_writes_nothing_and_says_why(project, capsys):
+    """A run the backend refuses (no token) teaches nothing: exit 2, the reason, the file untouched."""
+    config = project / "wiringcheck.toml"
+    start = RELAY_START.format(repo=json.dumps(str(REPO))).replace('"RELAY_KEY"', '"WC_TEST_NO_SUCH_KEY"')
+    config.write_text(start)
+
+    code = main(["init", "--from-run"])
+
+    assert (ExitCode.USAGE_ERROR, start) == (code, config.read_text())
+    assert "--from-run: nothing to learn from" in capsys.readouterr().err
+
+
+def test_init_from_run_on_an_ag_ui_app_writes_the_preset_and_its_path(project):
+    """pydantic-ai's AG-UI app alone: the socket refuses the plain trigger, the preset on /agent answers."""
+    from wiringcheck.runner import run
+
+    code = main(["init", "--app", "fixtures.agui.app:create_app", "--from-run"])
+
+    settings = load_settings(project / "pyproject.toml")
+    report = run(replace(settings, pythonpath=(REPO,)))
+    assert (ExitCode.OK, "ag-ui", "/agent", True) == (code, settings.probe.preset, settings.probe.path, report.ok), (
+        report.findings
+    )

@@ -306,7 +306,10 @@ def test_inspect_probe_suggests_matchers_for_a_nested_protocol(tmp_path):
     assert ExitCode.OK == code
     assert 'tool_executing = { type = "message", "data.type" = "ToolCallRequestEvent" }' in lines
     assert 'agent_completed = { type = "completion", status = "complete" }' in lines
-    assert ("[probe.match]", "/api/ws/runs/{run_id}") == (lines[lines.index("[probe]") + 1], lines[2])
+    assert ('timestamp_field = "data.created"', "/api/ws/runs/{run_id}") == (
+        lines[lines.index("[probe]") + 1],
+        lines[2],
+    )
 
 
 def test_inspect_probe_suggests_nothing_the_configuration_already_maps():
@@ -349,5 +352,5 @@ def test_inspect_probe_splits_batches_and_ignores_heartbeats(tmp_path):
     assert (ExitCode.OK, True, True) == (
         code,
         'ignore = [{ op = "ping" }]' in lines,
-        'tool_completed = { kind = "tool.result" }' in lines,
+        'tool_completed = "tool.result"' in lines,  # every event's type is its `kind`: the type field
     )

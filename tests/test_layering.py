@@ -33,6 +33,7 @@ LAYERS = (
         "config",
         "config_schema",
         "protocol",
+        "learn",
         "identifiers",
         "thresholds",
         "run",

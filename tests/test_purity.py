@@ -23,6 +23,7 @@ CORE = (
     "thresholds",
     "load.summary",
     "protocol",
+    "learn",
     "run.recording",
     "run.identity",
     "run.request",

@@ -5,9 +5,11 @@ Kept out of `__main__.py` so that importing it never runs it.  Everything heavy
 needs it, so `wiringcheck --help` stays fast.
 
 Exit codes: see `wiringcheck.report.ExitCode` and docs/exit-codes.md.
-"""
 
-from __future__ import annotations
+No `from __future__ import annotations` here: Typer reads the commands' annotations
+to build them, and evaluating them as strings (three times per command, on every
+call, even `--help`) cost 15 to 20 ms.
+"""
 
 import os
 import sys
@@ -19,7 +21,6 @@ import typer
 
 from wiringcheck.errors import UsageError, WiringcheckError, print_error
 from wiringcheck.render import Format, Outputs, write_outputs
-from wiringcheck.report import ExitCode
 
 if TYPE_CHECKING:
     from wiringcheck.config import Settings
@@ -97,13 +98,13 @@ JsonOption = Annotated[Path | None, typer.Option("--json", help="Also write the 
 JunitOption = Annotated[Path | None, typer.Option("--junit", help="Also write a JUnit XML report here.")]
 
 
-def load(config: Path | None) -> Settings:
+def load(config: Path | None) -> "Settings":
     from wiringcheck.config import load_settings
 
     return load_settings(config)
 
 
-def targeted(config: Path | None, app_ref: str | None, boot: str | None, url: str | None) -> Settings:
+def targeted(config: Path | None, app_ref: str | None, boot: str | None, url: str | None) -> "Settings":
     """The configuration with the target the flags name (a flag replaces the file's target), which must exist."""
     settings = load(config)
     if url is not None:
@@ -123,7 +124,7 @@ def _check_url(flag: str, url: str) -> None:
         raise UsageError(f"{flag}: {exc}") from None
 
 
-def _observer(outputs: Outputs) -> ConsoleObserver | None:
+def _observer(outputs: Outputs) -> "ConsoleObserver | None":
     """Live progress, when the report itself goes to the terminal as console text."""
     if outputs.format is not Format.CONSOLE or outputs.output is not None:
         return None
@@ -185,7 +186,7 @@ def run(
     raise typer.Exit(int(report.exit_code))
 
 
-def execute(settings: Settings, observer: Observer, display: ConsoleObserver | None = None) -> Report:
+def execute(settings: "Settings", observer: "Observer", display: "ConsoleObserver | None" = None) -> "Report":
     """Run the checks, closing the live progress display whatever happens."""
     from wiringcheck.runner import run as run_checks
 
@@ -406,18 +407,32 @@ def inspect_backend(
 
 @app.command("init")
 def init_project(
+    config: ConfigOption = None,
     app_ref: Annotated[
-        str | None, typer.Option("--app", help="ASGI app or factory, 'pkg.mod:attr' (asked for when missing).")
+        str | None, typer.Option("--app", help="ASGI app or factory, 'pkg.mod:attr' (asked for when no target).")
     ] = None,
+    boot: Annotated[str | None, typer.Option(help="Boot async context manager, 'pkg.mod:attr'.")] = None,
+    url: Annotated[str | None, typer.Option(help="A running backend's URL (ws://, wss://, http://, https://).")] = None,
     from_run: Annotated[
         bool,
-        typer.Option("--from-run", help="Boot the app, start one run, and write the event matchers it suggests."),
+        typer.Option(
+            "--from-run",
+            help="Boot the backend, start one run, and write what its frames suggest (completes a config in place).",
+        ),
     ] = False,
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output",
+            "-o",
+            help="The file to write: pyproject.toml ([tool.wiringcheck], the default) or wiringcheck.toml.",
+        ),
+    ] = None,
 ) -> None:
-    """Write a commented starter [tool.wiringcheck] table into ./pyproject.toml."""
+    """Write a commented starter configuration, or complete one from a run of the backend (--from-run)."""
     from wiringcheck.commands.init import init_command
 
-    raise typer.Exit(init_command(Path("pyproject.toml"), app=app_ref, from_run=from_run))
+    raise typer.Exit(init_command(output, config=config, app=app_ref, boot=boot, url=url, from_run=from_run))
 
 
 class _PlainCoercion:
@@ -542,12 +557,16 @@ def main(argv: list[str] | None = None) -> int:
         # so these are typer's exception classes, not click's.
         show = getattr(exc, "show", None)  # ClickException's; TyperException declares none
         if callable(show):
+            from wiringcheck.report import ExitCode  # only when it is needed: --help must not pay for report.py
+
             show()
             return ExitCode.USAGE_ERROR
         return print_error(UsageError(str(exc)))
     except Exception as exc:
         if os.environ.get("WIRINGCHECK_DEBUG"):
             raise
+        from wiringcheck.report import ExitCode
+
         print(
             f"wiringcheck: internal error: {type(exc).__name__}: {exc}\n"
             "This is a bug in wiringcheck; rerun with WIRINGCHECK_DEBUG=1 for the traceback and report it.",

@@ -25,7 +25,7 @@ from __future__ import annotations
 import enum
 import json
 import re
-from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final, NamedTuple
 
@@ -49,15 +49,12 @@ __all__ = [
     "MatcherError",
     "PathSyntaxError",
     "Protocol",
-    "Shape",
     "decode_frame",
     "flatten_conditions",
-    "frame_shapes",
     "json_equal",
     "parse_matcher",
     "parse_path",
     "render_trigger",
-    "suggest_probe_table",
 ]
 
 
@@ -812,204 +809,3 @@ thread created over REST, ``stream_mode`` updates and messages-tuple): ``event: 
 with a tool message -> tool_completed; ``event: end`` (or the end of the body, which is
 all the in-memory server sends) -> agent_completed; ``event: error`` is the error terminal.
 """
-
-
-# -- learning a protocol from what a backend sent --------------------------------------------------
-
-_DISCRIMINATORS = ("type", "kind", "event", "op")
-"""Field names that say what a frame is; `frame_shapes` groups frames by their values, at any envelope depth."""
-_TOP_DISCRIMINATORS = ("status", "action")
-"""Field names that tell frames of one type apart only at the top of a frame (``completion`` with a status)."""
-_SOURCES = ("source", "role", "sender", "author")
-"""Field names that say who a frame speaks for: an echoed user message is told from the agent's by them."""
-_ENVELOPES = ("data", "event", "message", "msg", "body", "detail")
-"""Keys whose object is the frame's inner envelope (``{"type": "message", "data": {"type": ...}}``), not its payload.
-
-A discriminator is read only through these: a value inside a payload (``payload.result.status``)
-says what the tool returned, not what the frame is, and a matcher on it would fit one run only.
-"""
-_USER_SOURCES = ("user", "human", "client")
-"""Values of a source field that mean the frame is the user's own message, echoed back."""
-_RUN_IDS = ("run_id", "runId", "run.id", "task_id", "taskId", "session_id", "sessionId")
-"""Where frames usually carry the id of their run, when the configured field is not it."""
-
-_ROLE_HINTS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("error", ("error", "fail")),
-    ("ignore", ("ping", "pong", "heartbeat", "keepalive", "keep_alive", "content", "delta", "chunk", "args",
-                "connection", "connected", "established", "welcome")),
-    ("tool_completed", ("toolcallresult", "tool_result", "toolresult", "tool.result", "execution", "tool_completed",
-                        "tool_end", "tool_call_result")),
-    ("tool_executing", ("toolcallstart", "tool_call_start", "toolcallrequest", "tool.call", "tool_start",
-                        "tool_executing", "tool_call")),
-    ("agent_thinking", ("think", "thought", "reason", "text_message_start", "message_start")),
-    ("agent_started", ("run_started", "runstarted", "task_started", "taskstarted", "start", "begin", "accepted")),
-    ("agent_completed", ("run_finished", "finish", "complete", "done", "end")),
-)  # fmt: skip
-
-
-@dataclass(frozen=True, slots=True)
-class Shape:
-    """A kind of frame a backend sent: the values of its discriminating fields, how often, and an example.
-
-    Attributes:
-        conditions: (path, value) of each field that says what the frame is, or who it speaks for.
-        count: how many frames had this shape.
-        example: the first of them, decoded.
-        ids: (path, value) of the run ids its frames carried (`_RUN_IDS`, and the configured field).
-        kind: what the configuration in force already makes of it (`Protocol.classify`), when one was given.
-        role: the expected event it already matches, for `Kind.EVENT`.
-    """
-
-    conditions: tuple[tuple[str, Scalar], ...]
-    count: int
-    example: Any
-    ids: tuple[tuple[str, str], ...] = ()
-    kind: Kind | None = None
-    role: str | None = None
-
-    @property
-    def matcher(self) -> dict[str, Scalar]:
-        """The matcher table that recognises this shape."""
-        return dict(self.conditions)
-
-    @property
-    def source(self) -> str | None:
-        """Who the frame speaks for, when it says (``user``, ``assistant``)."""
-        return next((str(value) for path, value in self.conditions if path.split(".")[-1] in _SOURCES), None)
-
-
-def _discriminators(message: Any, prefix: str = "", depth: int = 0) -> list[tuple[str, Scalar]]:
-    found: list[tuple[str, Scalar]] = []
-    if not isinstance(message, Mapping) or depth > 2:
-        return found
-    for key, value in message.items():
-        path = f"{prefix}{key}"
-        if isinstance(value, str) and (
-            key in _DISCRIMINATORS or key in _SOURCES or (depth == 0 and key in _TOP_DISCRIMINATORS)
-        ):
-            found.append((path, value))
-        elif isinstance(value, Mapping) and key in _ENVELOPES and _SEGMENT.match(str(key)):
-            found.extend(_discriminators(value, f"{path}.", depth + 1))
-    return found
-
-
-def _ids(message: Any, configured: FieldPath | None) -> list[tuple[str, str]]:
-    paths = [parse_path(text) for text in _RUN_IDS]
-    paths += [parse_path(f"{envelope}.{text}") for envelope in _ENVELOPES[:1] for text in _RUN_IDS]
-    if configured is not None and configured.text not in {path.text for path in paths}:
-        paths.insert(0, configured)
-    found = []
-    for path in paths:
-        value = path.read(message)
-        if isinstance(value, str | int) and not isinstance(value, bool) and str(value):
-            found.append((path.text, str(value)))
-    return found
-
-
-def frame_shapes(messages: Iterable[Any], protocol: Protocol | None = None) -> list[Shape]:
-    """The distinct shapes among decoded frames, in order of first appearance (batches are not split).
-
-    With the `protocol` in force, each shape also says what the configuration already makes of it.
-    """
-    order: list[tuple[tuple[str, Scalar], ...]] = []
-    counts: dict[tuple[tuple[str, Scalar], ...], int] = {}
-    examples: dict[tuple[tuple[str, Scalar], ...], Any] = {}
-    ids: dict[tuple[tuple[str, Scalar], ...], dict[tuple[str, str], None]] = {}
-    configured = protocol.run_id_path if protocol is not None else None
-    for message in messages:
-        key = tuple(_discriminators(message))
-        if key not in counts:
-            order.append(key)
-            counts[key] = 0
-            examples[key] = message
-            ids[key] = {}
-        counts[key] += 1
-        if len(ids[key]) < 20:
-            ids[key].update(dict.fromkeys(_ids(message, configured)))
-    shapes = []
-    for key in order:
-        item = protocol.classify(examples[key]) if protocol is not None else None
-        shapes.append(
-            Shape(
-                conditions=key,
-                count=counts[key],
-                example=examples[key],
-                ids=tuple(ids[key]),
-                kind=item.kind if item is not None else None,
-                role=item.role if item is not None else None,
-            )
-        )
-    return shapes
-
-
-def _guess(shape: Shape) -> str | None:
-    if shape.source is not None and shape.source.lower() in _USER_SOURCES:
-        return "ignore"  # the user's own message, echoed back: not a step of the agent's run
-    words = " ".join(str(value).lower() for path, value in shape.conditions if path.split(".")[-1] not in _SOURCES)
-    squashed = words.replace("-", "_")
-    for role, hints in _ROLE_HINTS:
-        if any(hint in squashed or hint in squashed.replace("_", "") for hint in hints):
-            return role
-    return None
-
-
-def _server_run_id(shapes: Sequence[Shape], protocol: Protocol | None, sent: Collection[str]) -> dict[str, str]:
-    """`run_id = "server"` (and the field, when not the configured one) if frames carry a run id nobody sent."""
-    if protocol is not None and protocol.correlation != "client":
-        return {}
-    configured = protocol.run_id_path.text if protocol is not None else "run_id"
-    foreign = [(path, value) for shape in shapes for path, value in shape.ids if value not in sent]
-    if not foreign or any(value in sent for shape in shapes for _, value in shape.ids):
-        return {}
-    path = next((path for path, _ in foreign if path == configured), foreign[0][0])
-    return {"run_id": "server"} if path == configured else {"run_id": "server", "run_id_field": path}
-
-
-def suggest_probe_table(
-    shapes: Sequence[Shape],
-    events: Sequence[str],
-    *,
-    protocol: Protocol | None = None,
-    sent: Collection[str] = (),
-) -> dict[str, Any]:
-    """A `[probe]` table to add to the configuration in force, from the shapes seen: a starting point to edit.
-
-    Only what the configuration (and its preset) does not already say: a shape it maps,
-    ignores or treats as an error is left alone, and so is an event some frame already
-    matches. Each other shape whose type names a role (``RunStarted``, ``tool.result``,
-    ``heartbeat``, ``failed``) is matched to it, by its type and source fields, never by a
-    payload value. A frame that speaks for the user (an echo of the trigger), or that
-    belongs to no run while the run's frames carry one (``connection_established``), is
-    ignored. When frames carry a run id the trigger did not send (`sent` are the values
-    it did), the server assigns it: ``run_id = "server"``. The rest is left for the user,
-    listed as unmapped.
-    """
-    match: dict[str, Any] = {}
-    ignore: list[Any] = []
-    errors: list[Any] = []
-    unknown: list[Any] = []
-    mapped = {shape.role for shape in shapes if shape.kind is Kind.EVENT}
-    in_runs = any(shape.ids for shape in shapes)
-    for shape in shapes:
-        if not shape.conditions or shape.kind in (Kind.EVENT, Kind.ERROR, Kind.IGNORED):
-            continue
-        role = _guess(shape)
-        if role is None and in_runs and not shape.ids:
-            role = "ignore"  # outside any run: said to the connection, not to the run
-        matcher = shape.matcher
-        if role == "error":
-            errors.append(matcher)
-        elif role == "ignore":
-            ignore.append(matcher)
-        elif role is not None and role in events and role not in match and role not in mapped:
-            match[role] = matcher
-        else:
-            unknown.append(matcher)
-    table: dict[str, Any] = {**_server_run_id(shapes, protocol, sent), "match": match}
-    if ignore:
-        table["ignore"] = ignore
-    if errors:
-        table["error_events"] = errors
-    if unknown:
-        table["unmapped"] = unknown
-    return table

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from wiringcheck.commands.config_edit import toml_value
 from wiringcheck.report import ExitCode
 
 if TYPE_CHECKING:
@@ -43,7 +44,6 @@ __all__ = [
     "inspect_tree",
     "render_plain",
     "role_paths",
-    "suggested_table",
     "table_prefix",
     "toml_value",
     "websocket_routes",
@@ -351,7 +351,16 @@ class AppRoute:
         return f"{self.kind} {methods}{self.path}{why}"
 
 
-_SSE_MARKS = ("EventSourceResponse", "text/event-stream", "ServerSentEvent")
+_SSE_MARKS = (
+    "EventSourceResponse",
+    "text/event-stream",
+    "ServerSentEvent",
+    "AGUIAdapter",
+    "handle_ag_ui_request",
+    "EventEncoder",
+)
+"""What an endpoint's annotation or source says when it answers with Server-Sent Events; AG-UI's adapters and
+encoder too: pydantic-ai's `AGUIAdapter.dispatch_request` builds the response where the endpoint cannot show it."""
 _STREAM_MARKS = ("StreamingResponse", "application/x-ndjson")
 
 
@@ -415,46 +424,6 @@ def websocket_routes(app: Any, prefix: str = "") -> list[str]:
     return [route.path for route in app_routes(app, prefix) if route.kind == "websocket"]
 
 
-def toml_value(value: Any) -> str:
-    """`value` as an inline TOML value (strings, numbers, booleans, lists, inline tables)."""
-    import json
-
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return repr(value)
-    if isinstance(value, list):
-        return "[" + ", ".join(toml_value(item) for item in value) + "]"
-    if isinstance(value, dict):
-        pairs = (f"{_toml_key(key)} = {toml_value(item)}" for key, item in value.items())
-        return "{ " + ", ".join(pairs) + " }"
-    return json.dumps(str(value), ensure_ascii=False)
-
-
-def _toml_key(key: str) -> str:
-    import json
-    import re
-
-    return key if re.fullmatch(r"[A-Za-z0-9_-]+", key) else json.dumps(key)
-
-
-def suggested_table(table: dict[str, Any], *, prefix: str = "tool.wiringcheck.") -> list[str]:
-    """The lines of a suggested probe table (unmapped shapes as comments).
-
-    `prefix` is how the configuration file names wiringcheck's tables: ``tool.wiringcheck.``
-    in a pyproject.toml, nothing in a wiringcheck.toml (which rejects the ``tool`` table).
-    """
-    lines = [f"[{prefix}probe]"]
-    for key in ("run_id", "run_id_field", "ignore", "error_events"):
-        if key in table:
-            lines.append(f"{key} = {toml_value(table[key])}")
-    lines.extend(f"# unmapped: {toml_value(matcher)}" for matcher in table.get("unmapped", []))
-    if table["match"]:
-        lines.append(f"[{prefix}probe.match]")
-        lines.extend(f"{role} = {toml_value(matcher)}" for role, matcher in table["match"].items())
-    return lines
-
-
 def table_prefix(settings: Settings) -> str:
     """How `settings`' own file names wiringcheck's tables: ``tool.wiringcheck.`` unless it is a wiringcheck.toml."""
     source = settings.source
@@ -464,29 +433,32 @@ def table_prefix(settings: Settings) -> str:
 def _frames_node(root: Node, settings: Settings, recording: Recording) -> None:
     import json
 
-    from wiringcheck.protocol import decode_frame, frame_shapes, suggest_probe_table
+    from wiringcheck.learn import learn
     from wiringcheck.secrets import shorten
 
-    protocol = settings.probe.protocol()  # batches are split as configured
-    messages = [item.message for frame in recording.frames for item in decode_frame(protocol, frame.data)]
     frames = root.add(f"frames: {len(recording.frames)} received, run ended: {recording.end}", "bold")
     if recording.error:
         frames.add(recording.error, "red")
-    shapes = frame_shapes(messages, protocol)
-    for shape in shapes:
+    lesson = learn(recording, settings.probe)
+    for shape in lesson.shapes:
         label = toml_value(shape.matcher) if shape.conditions else "(no type-like field)"
         known = f"  [{shape.role or shape.kind}]" if shape.kind is not None and shape.kind.value != "unexpected" else ""
         node = frames.add(f"{shape.count}x {label}{known}")
         node.add(shorten(json.dumps(shape.example, default=str), 160), "dim")
-    if not shapes:
+    if not lesson.shapes:
         return
-    sent = {value for _, value in recording.ids} | {recording.run_id}
-    table = suggest_probe_table(shapes, settings.probe.events, protocol=protocol, sent=sent)
+    table = lesson.table
     where = settings.source.name if settings.source is not None else "pyproject.toml"
-    if not any(table.get(key) for key in ("match", "ignore", "error_events", "unmapped", "run_id")):
+    if not any(value for key, value in table.items()):
         root.add(f"suggested configuration: none, {where} already maps every frame that arrived", "bold")
         return
-    suggestion = root.add(f"suggested additions to {where} (guessed from the frames' types: check each line)", "bold")
+    suggestion = root.add(
+        f"suggested additions to {where} (guessed from the frames' types: check each line; "
+        "`wiringcheck init --from-run` writes them)",
+        "bold",
+    )
+    from wiringcheck.commands.config_edit import suggested_table
+
     for line in suggested_table(table, prefix=table_prefix(settings)):
         suggestion.add(line)
 

@@ -19,9 +19,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from wiringcheck.errors import UsageError
-from wiringcheck.findings import Finding, Location
 
 if TYPE_CHECKING:
+    from wiringcheck.findings import Finding, Location
     from wiringcheck.report import Report
 
 __all__ = [
@@ -149,6 +149,8 @@ def shown_location(location: Location | None, root: Path | None = None) -> str:
     """``path:line[:col]`` with the path relative to the working directory, or '' when unknown."""
     if location is None:
         return ""
+    from wiringcheck.findings import Location  # here: the CLI imports this package for `Format` (--help)
+
     return str(Location(shown_path(location.path, root), location.line, location.column))
 
 

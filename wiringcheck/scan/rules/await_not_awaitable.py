@@ -3,8 +3,8 @@
 Only reported when certain: the callee is a plain ``def`` (not async, not a generator,
 not decorated beyond staticmethod/classmethod/abstractmethod/override/final), no known
 override is async, and what it returns is plainly not awaitable: it is annotated
-``None`` or a builtin or project class without ``__await__``, or, without an
-annotation, its body returns nothing, only literals, or only new instances of project
+``None`` or a builtin or project class without ``__await__`` (or ``X | None`` of one), or,
+without an annotation, its body returns nothing, only literals, or only new instances of project
 classes without ``__await__`` (``return Manager(...)``).  A plain function that returns
 the result of any other call may return a coroutine or a future, so it stays silent.
 """

@@ -6,7 +6,8 @@ The callee must be certain: a function, a method reached through a known instanc
 class (``self`` and ``cls`` bound as Python binds them), or a class whose ``__init__``
 is known.  Silent on calls with ``*args``/``**kwargs`` splats, on decorated callees
 (other than staticmethod, classmethod, abstractmethod, override, final), on overloads,
-on dataclasses, and when an override in a known subclass would accept the call.
+and when an override in a known subclass would accept the call.  A dataclass with a
+generated ``__init__`` is judged on keywords only (`dataclass_fields`).
 """
 
 from __future__ import annotations

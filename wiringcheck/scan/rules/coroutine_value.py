@@ -13,8 +13,9 @@ step further than WC304 looks:
 The callee must resolve to an ``async def`` (not an async generator, no override in a
 known subclass that is a plain def), the variable must have that one binding in its
 function, and the declared return type must be ``None``, a builtin value type or a class
-of the project without ``__await__``, and the ``return`` line carries no ``# type: ignore``
-(the author knows: jinja2's ``Macro._invoke`` returns its async twin's coroutine on purpose).
+of the project without ``__await__`` (a ``typing.Protocol`` included), and the ``return``
+line carries no ``# type: ignore`` (the author knows: jinja2's ``Macro._invoke`` returns its
+async twin's coroutine on purpose).
 """
 
 from __future__ import annotations

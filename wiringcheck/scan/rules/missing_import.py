@@ -8,8 +8,9 @@ source) has a module-level ``__getattr__`` or writes to ``globals()``, or a star
 from outside the tree;
 when the module is not in the tree; and inside a ``try`` whose ImportError handler does
 not re-raise.  Inside ``if TYPE_CHECKING:`` the import never runs, but every annotation
-naming it resolves to nothing (for the scan and for type checkers): it is reported with
-that consequence.
+naming it resolves to nothing for a type checker: it is reported with that consequence
+(the scan itself types those annotations through the one class of that name below the
+package, `Index._meant_class`).
 """
 
 from __future__ import annotations
@@ -53,7 +54,7 @@ def import_from(ctx: FileContext, node: ast.AST, parents: tuple[ast.AST, ...]) -
         if static_only:
             consequence = (
                 "the import under TYPE_CHECKING never runs, but every annotation naming "
-                f"'{alias.asname or name}' names nothing, so no checker sees the calls on it"
+                f"'{alias.asname or name}' names nothing, so type checkers see no call made through it"
             )
         else:
             consequence = "the import raises ImportError"
