@@ -20,6 +20,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from wiringcheck.boundedjson import MAX_DEPTH, loads, value_depth
 from wiringcheck.contract import parse_member
 from wiringcheck.errors import (
     ConfigError,
@@ -42,10 +43,11 @@ from wiringcheck.protocol import (
 )
 from wiringcheck.run.recording import DEFAULT_BUDGET_MS, DEFAULT_EVENTS
 from wiringcheck.suggest import suggest
-from wiringcheck.thresholds import parse_threshold
+from wiringcheck.thresholds import parse_thresholds
 from wiringcheck.wires import parse_wire
 
 __all__ = [
+    "COUNTS",
     "DEFAULT_EVENTS",
     "LIMITS",
     "MAX_USERS",
@@ -66,6 +68,7 @@ __all__ = [
     "TargetKind",
     "UserIdentity",
     "ValueType",
+    "check_count",
     "check_number",
     "check_ws_url",
     "find_config",
@@ -611,6 +614,7 @@ LIMITS: dict[str, Limit] = {
     "linger_ms": Limit("milliseconds", 60_000, zero_ok=True),
     "spawn_rate": Limit("users per second", 100_000),
     "duration": Limit("seconds", 86_400),
+    "grace": Limit("seconds", 3600, zero_ok=True),
     "timeout": Limit("seconds", 600),  # a setup step's request
     "gap_ms": Limit("milliseconds", 600_000),
 }
@@ -620,6 +624,32 @@ The upper bounds are an hour of startup, shutdown or run, ten minutes to connect
 ten minutes of budget: past those, the number is a typo, and a gate waiting on it
 looks like a hang.
 """
+
+
+COUNTS: dict[str, int] = {
+    "users": 100_000,
+    "runs": 1_000_000,
+    "workers": 1024,
+}
+"""Every whole-number setting of `wiringcheck load` and its largest value: the same for the file and the flags.
+
+These are sanity bounds; what one machine can hold (its descriptor limit, its CPUs) is
+checked when the test starts (`load.command`).
+"""
+
+
+def check_count(name: str, value: object) -> int:
+    """`value` as the whole-number setting `name` accepts, from 1 to `COUNTS[name]`.
+
+    Raises:
+        ValueError: it is not a whole number, or outside the bounds; the message says what is accepted.
+    """
+    high = COUNTS[name]
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(f"expected a whole number from 1 to {high:,}, got {value!r}")
+    if not 1 <= value <= high:
+        raise ValueError(f"must be a whole number from 1 to {high:,}, got {value:,}")
+    return value
 
 
 def check_number(name: str, value: object) -> float:
@@ -707,10 +737,7 @@ def load_settings(path: Path | None = None, *, start: Path | None = None) -> Set
         raise ConfigError("file not found", source=path) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"cannot read the file: {exc}", source=path) from None
-    try:
-        document = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"not valid TOML: {exc}", source=path) from None
+    document = _parse_toml(text, path)
     prefix = ""
     if path.name == "pyproject.toml":
         table = document.get("tool", {}).get("wiringcheck")
@@ -720,6 +747,20 @@ def load_settings(path: Path | None = None, *, start: Path | None = None) -> Set
     else:
         table = document
     return parse_settings(table, source=path, prefix=prefix)
+
+
+def _parse_toml(text: str, path: Path) -> dict[str, Any]:
+    """The TOML document, nested no deeper than `boundedjson.MAX_DEPTH` (tomllib recurses once per level)."""
+    too_deep = f"nested deeper than {MAX_DEPTH} levels of arrays and tables; no setting needs that"
+    try:
+        document = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"not valid TOML: {exc}", source=path) from None
+    except RecursionError:
+        raise ConfigError(too_deep, source=path) from None
+    if value_depth(document) > MAX_DEPTH:  # dotted keys nest without recursing; what reads them recurses
+        raise ConfigError(too_deep, source=path)
+    return document
 
 
 # -- the table of keys -----------------------------------------------------------------------------
@@ -1149,9 +1190,10 @@ class _Reader:
             return None
         if isinstance(value, bool) or not isinstance(value, int):
             raise self.error(name, f"expected a whole number, got {_kind(value)}")
-        if value < 1:
-            raise self.error(name, f"must be at least 1, got {value}")
-        return value
+        try:
+            return check_count(name, value)
+        except ValueError as exc:
+            raise self.error(name, str(exc)) from None
 
     def strings(self, name: str, default: tuple[str, ...] = ()) -> tuple[str, ...]:
         value = self.table.get(name, list(default))
@@ -1415,7 +1457,7 @@ def _json_template(reader: _Reader, name: str, default: Any = None) -> Any:
     value: Any = reader.table.get(name, default)
     if isinstance(value, str):
         try:
-            value = json.loads(value)
+            value = loads(value)
         except json.JSONDecodeError as exc:
             raise reader.error(name, f"not valid JSON: {exc.msg} at column {exc.colno}") from None
     if value is not None and not isinstance(value, dict):
@@ -1733,11 +1775,11 @@ def _parse_load(load: _Reader, probe: ProbeSettings) -> LoadSettings:
     if "duration" in load.table and "runs" in load.table:
         raise load.error("runs", "give a duration or a number of runs per user, not both")
     thresholds = load.strings("thresholds")
-    for index, text in enumerate(thresholds):
-        try:
-            parse_threshold(text, probe.events)
-        except ThresholdError as exc:
-            raise load.error(f"thresholds[{index}]", str(exc)) from None
+    try:
+        parse_thresholds(thresholds, probe.events)
+    except ThresholdError as exc:
+        key = "thresholds" if exc.index is None else f"thresholds[{exc.index}]"
+        raise load.error(key, str(exc)) from None
     per_user = _parse_per_user(load)
     given = [key for key in ("token", "tokens", "tokens_env") if key in load.table]
     if given and not probe.auth.enabled:
@@ -1930,11 +1972,11 @@ def _read_trigger(probe: _Reader, path: Path) -> Any:
     except (OSError, UnicodeDecodeError) as exc:
         raise probe.error("trigger_file", f"cannot read {path}: {exc}") from None
     try:
-        trigger = json.loads(text)
-    except (json.JSONDecodeError, RecursionError) as exc:
-        where = f" at line {exc.lineno} column {exc.colno}" if isinstance(exc, json.JSONDecodeError) else ""
-        problem = exc.msg if isinstance(exc, json.JSONDecodeError) else "nested too deeply"
-        raise probe.error("trigger_file", f"{path} is not valid JSON: {problem}{where}") from None
+        trigger = loads(text)
+    except json.JSONDecodeError as exc:  # too deep included (boundedjson.TooDeep)
+        raise probe.error(
+            "trigger_file", f"{path} is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
+        ) from None
     if not isinstance(trigger, dict):
         raise probe.error("trigger_file", f"{path} holds {_kind(trigger)}; a trigger is a JSON object")
     return trigger
