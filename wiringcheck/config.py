@@ -33,6 +33,7 @@ from wiringcheck.errors import (
 )
 from wiringcheck.protocol import (
     CORRELATIONS,
+    EVENT_NAME,
     PRESETS,
     TOOL_CALL_END,
     Protocol,
@@ -280,6 +281,10 @@ class ProbeSettings:
     """(event, kind): for a method that emits several events, which of its calls emits this one."""
     trigger_file: Path | None = None
     """Where the trigger was read from, when `trigger_file` gave it (the trigger itself is in `trigger`)."""
+    trigger_event: str = "message"
+    """socket.io: the event the trigger is emitted under (``message``: what a client's ``send()`` emits)."""
+    namespace: str = "/"
+    """socket.io: the namespace the probe connects to."""
 
     @property
     def over_http(self) -> bool:
@@ -930,7 +935,8 @@ _PROBE_KEYS = (
     Key("auth", table_type("auth"), "How the probe sends its token."),
     Key("events", _STRINGS, "The expected events, in order.", default=list(_PROBE.events)),
     Key("terminal", _STRING, "The event that ends a healthy run; default: the last event."),
-    Key("type_field", _FIELD, "Where a frame's type is.", default=_PROBE.type_field),
+    Key("type_field", _FIELD, "Where a frame's type is (socket.io: @event, the event's name).",
+        default=_PROBE.type_field),
     Key("run_id_field", _FIELD, "Where a frame's run id is.", default=_PROBE.run_id_field),
     Key("timestamp_field", _FIELD, "Where a frame's timestamp is.", default=_PROBE.timestamp_field),
     Key("match", _MATCH, "Which frame is which event; an event not listed matches its name on type_field."),
@@ -974,6 +980,9 @@ _PROBE_KEYS = (
     Key("started_by", _TEXT, "What starts a run whose server sends no start event.", choices=STARTED_BY),
     Key("completed_by", _TEXT, "What completes a run whose server sends no terminal event.", choices=COMPLETED_BY),
     Key("warmup", _WARMUP, "Unjudged runs made once, before the first judged one.", default=_PROBE.warmup),
+    Key("trigger_event", _STRING, "socket.io: the event the trigger is emitted under.",
+        default=_PROBE.trigger_event),
+    Key("namespace", _ROUTE, "socket.io: the namespace the probe connects to.", default=_PROBE.namespace),
 )
 
 _SETUP_KEYS = (
@@ -1604,7 +1613,9 @@ def _parse_probe(probe: _Reader, root: Path) -> ProbeSettings:
     trigger_file = _trigger_file(probe, root)
     trigger = _read_trigger(probe, trigger_file) if trigger_file else _json_template(probe, "trigger", defaults.trigger)
 
-    type_field = _field_path(probe, "type_field", defaults.type_field)
+    transport = probe.string("transport", "websocket")
+    # A socket.io event's name is its type: matchers compare names with it, as with any type field.
+    type_field = _field_path(probe, "type_field", EVENT_NAME if transport == "socketio" else defaults.type_field)
     auth_reader = probe.sub("auth")
     auth = _parse_auth(auth_reader)
     if auth.ack is not None:
@@ -1645,7 +1656,6 @@ def _parse_probe(probe: _Reader, root: Path) -> ProbeSettings:
     if tool_call_end is not None:
         _matcher_spec(probe, "tool_call_end", tool_call_end, type_field)
 
-    transport = probe.string("transport", "websocket")
     if transport not in TRANSPORTS:
         guess = suggest(transport, TRANSPORTS)
         hint = f"; did you mean {guess!r}?" if guess else ""
@@ -1658,6 +1668,7 @@ def _parse_probe(probe: _Reader, root: Path) -> ProbeSettings:
                     f"only a WebSocket carries a token as {kind}; transport is {transport!r}: send it in a header, "
                     "the query or a cookie",
                 )
+    trigger_event, namespace = _socketio_keys(probe, auth_reader, auth, transport)
     path = probe.string("path")
     if path is not None and not path.startswith("/"):
         raise probe.error("path", f"must start with '/', got {path!r}")
@@ -1725,7 +1736,38 @@ def _parse_probe(probe: _Reader, root: Path) -> ProbeSettings:
         started_by=started_by,
         completed_by=completed_by,
         warmup=warmup,
+        trigger_event=trigger_event,
+        namespace=namespace,
     )
+
+
+_SOCKETIO_RESERVED = ("connect", "connect_error", "disconnect", "disconnecting")
+"""Event names socket.io keeps for itself: a trigger emitted under one would never reach the server's handler."""
+
+
+def _socketio_keys(probe: _Reader, auth_reader: _Reader, auth: Auth, transport: str) -> tuple[str, str]:
+    """(trigger_event, namespace), and the auth kinds socket.io carries (its auth payload is `first_message`)."""
+    if transport != "socketio":
+        for key in ("trigger_event", "namespace"):
+            if key in probe.table:
+                raise probe.error(key, f"only a socket.io run has {key}; transport is {transport!r}")
+        return _PROBE.trigger_event, _PROBE.namespace
+    if auth.subprotocol is not None:
+        raise auth_reader.error(
+            "subprotocol", "socket.io carries no WebSocket subprotocol: send the token in its auth payload "
+            "(first_message), a header, the query or a cookie")  # fmt: skip
+    if auth.ack is not None:
+        raise auth_reader.error(
+            "ack", "socket.io answers its auth payload (first_message) itself, by accepting or refusing the "
+            "connection: remove ack")  # fmt: skip
+    trigger_event = probe.string("trigger_event", _PROBE.trigger_event)
+    if trigger_event in _SOCKETIO_RESERVED:
+        raise probe.error("trigger_event", f"{trigger_event!r} is an event socket.io keeps for itself; "
+                          "name the event the server's handler listens to")  # fmt: skip
+    namespace = probe.string("namespace", _PROBE.namespace)
+    if not namespace.startswith("/"):
+        raise probe.error("namespace", f"must start with '/', got {namespace!r}")
+    return trigger_event, namespace
 
 
 def _parse_load(load: _Reader, probe: ProbeSettings) -> LoadSettings:
@@ -1766,6 +1808,8 @@ def _transport_for_url(top: _Reader, url: str | None, probe: ProbeSettings) -> P
         return probe
     given = "transport" in top.table.get("probe", {})
     over_http = url.startswith(("http://", "https://"))
+    if probe.transport == "socketio":
+        return probe  # socket.io servers are named by http(s):// URLs, and ws(s):// ones work too
     if over_http and not probe.over_http:
         if given:
             raise top.error("url", f"{url!r} is an HTTP URL, but probe.transport is {probe.transport!r}: "
