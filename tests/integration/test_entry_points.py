@@ -341,7 +341,7 @@ STREAMS = {
 }
 """A streaming transport's reference backend (or fault), by what it exercises."""
 
-STREAM_FAILS = {"ndjson error page": {"WC417", "http_error"}, "socketio refused auth": {"WC401", "connect_failed"}}
+STREAM_FAILS = {"ndjson error page": {"WC417", "http_error"}, "socketio refused auth": {"WC413", "auth_rejected"}}
 """The faults among them: every door fails them, with one of these codes (or ends)."""
 
 

@@ -64,11 +64,11 @@ CATALOG = {
     "adk_tool_raises": (ExitCode.CHECK_FAILED, {"WC105", "WC402", "WC412", "WC415"}),
     "adk_slow_tool": (ExitCode.CHECK_FAILED, {"WC420"}),
     "adk_buffered": (ExitCode.CHECK_FAILED, {"WC405"}),
-    # An agent chat over socket.io (fixtures/socketchat). A refused auth payload is WC401 until the session can
-    # tell a server's refusal of the credentials from a failed connection (then WC413, like relay_wrong_key).
+    # An agent chat over socket.io (fixtures/socketchat). Its connect handler refusing the auth payload is the
+    # credentials refused (WC413, like relay_wrong_key), never a connection that failed.
     "socketchat_wrong_room": (ExitCode.CHECK_FAILED, {"WC402"}),
     "socketchat_tool_result_missing": (ExitCode.CHECK_FAILED, {"WC402", "WC415"}),
-    "socketchat_refused_auth": (ExitCode.CHECK_FAILED, {"WC401"}),
+    "socketchat_refused_auth": (ExitCode.CHECK_FAILED, {"WC413"}),
     "socketchat_broadcast": (ExitCode.CHECK_FAILED, {"WC424"}),
     # Healthy variants: what real agents do, and must still pass.
     "repeated_events": (ExitCode.OK, set()),
@@ -125,7 +125,7 @@ FIRST_CAUSE = {
     "adk_buffered": "WC405",
     "socketchat_wrong_room": "WC402",
     "socketchat_tool_result_missing": "WC415",
-    "socketchat_refused_auth": "WC401",
+    "socketchat_refused_auth": "WC413",
     "socketchat_broadcast": "WC424",
 }
 """The code every report must lead with: the cause, never one of its symptoms (a missing event, the deadline)."""

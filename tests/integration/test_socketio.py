@@ -218,7 +218,7 @@ def test_the_trigger_is_emitted_under_its_event_in_its_namespace(driver, server)
 
 @pytest.mark.parametrize("driver", DRIVERS)
 def test_a_refused_connection_says_the_servers_reason(driver, server):
-    """A connect handler's ConnectionRefusedError reaches the session as a refusal with its message."""
+    """A connect handler's ConnectionRefusedError, credentials sent: they were refused, in the server's words."""
     session = session_for(
         server, auth={"first_message": {"do": "refuse", "token": "{token}"}, "token": "t"}, connect_timeout=3.0
     )
@@ -226,7 +226,7 @@ def test_a_refused_connection_says_the_servers_reason(driver, server):
     elapsed = drive(driver, session)
 
     recording = session.recording()
-    assert RecordingEnd.CONNECT_FAILED == recording.end
+    assert RecordingEnd.AUTH_REJECTED == recording.end
     assert 'the server refused the socket.io connection: not today ({"retry": false})' == recording.error
     assert elapsed < 1500 * MS  # it did not wait for the connect timeout
 

@@ -194,7 +194,7 @@ def _feed(session: RunSession, item: tuple[Any, ...]) -> None:
         if session.request.first_message is not None:
             session.to_send()  # the auth payload went in the CONNECT packet: it is not sent again
     elif kind == "refused":
-        session.refused(item[1], f"the server refused the socket.io connection: {reason_of(item[2])}")
+        session.refused(item[1], f"the server refused the socket.io connection: {reason_of(item[2])}", by_handler=True)
     elif not session.done:  # a disconnect: the one the driver makes comes after the session is done
         shown = f"socket.io: {item[2]}" if item[2] else "socket.io: disconnected"
         session.closed(item[1], None, shown)
