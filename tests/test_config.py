@@ -688,7 +688,7 @@ def test_load_defaults_share_the_probes_identity():
     ("load", "message"),
     [
         ({"usres": 3}, "load.usres: unknown key; did you mean 'users'?"),
-        ({"users": 0}, "load.users: must be at least 1, got 0"),
+        ({"users": 0}, "load.users: must be a whole number from 1 to 100,000, got 0"),
         ({"users": 2.5}, "load.users: expected a whole number, got a number"),
         ({"duration": 3, "runs": 2}, "load.runs: give a duration or a number of runs per user, not both"),
         (

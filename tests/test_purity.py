@@ -31,6 +31,8 @@ CORE = (
     "run.session",
     "run.judge",
     "run.rules",
+    "boundedjson",
+    "secrets",
 )
 """The modules that never perform I/O (see the package layout in the style guide)."""
 

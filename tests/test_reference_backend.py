@@ -31,7 +31,7 @@ from fixtures.faults.legacy_setter.app import create_app as create_legacy_setter
 from .conftest import MS
 
 ROOT = Path(__file__).resolve().parent.parent
-OTHER_BACKENDS = ("studio", "relay", "serverids", "ssechat", "ndjsonchat", "agui", "adk")
+OTHER_BACKENDS = ("studio", "relay", "serverids", "ssechat", "ndjsonchat", "agui", "adk", "socketchat")
 """Reference backends besides agentchat; their faults are named after them (`studio_setup_refused`)."""
 FAULTS = sorted(
     p.parent.name

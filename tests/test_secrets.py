@@ -97,3 +97,52 @@ def test_mask_urls_keeps_the_punctuation_after_a_url():
     assert "to ws://h:9/ws?token=***: refused (see https://h/x)." == mask_urls(
         "to ws://h:9/ws?token=abc: refused (see https://h/x)."
     )
+
+
+def test_a_fragment_of_six_characters_is_scrubbed_where_a_text_was_cut():
+    """A secret's first six characters or more where the text stops (a cut nobody marked), and its last six or
+    more where a text starts (the second of two frames), are scrubbed."""
+    secrets = Secrets(["plain-secret-7d1e40c9b2"])
+
+    assert f"reason ({REDACTED}) and {REDACTED} then" == secrets.scrub_text("reason (plain-secr) and 40c9b2 then")
+
+
+def test_a_fragment_shorter_than_six_characters_is_kept():
+    """Five characters of a secret are not enough to scrub: the word 'plain' stays readable."""
+    assert "plain text" == Secrets(["plain-secret-7d1e40c9b2"]).scrub_text("plain text")
+
+
+def test_letter_case_does_not_hide_a_secret():
+    """An upper-cased token, and its %-encoding in lower case, are scrubbed."""
+    secrets = Secrets([TOKEN])
+
+    assert REDACTED == secrets.scrub_text(TOKEN.upper())
+    assert REDACTED == secrets.scrub_text(quote(TOKEN, safe="").lower())
+
+
+def test_with_values_adds_secrets_and_keeps_the_old_ones():
+    """A secret learnt late (a setup step's capture) is scrubbed along with those known before."""
+    secrets = Secrets(["first-secret-1234"]).with_values("second-secret-5678", None)
+
+    assert f"{REDACTED} {REDACTED}" == secrets.scrub_text("first-secret-1234 second-secret-5678")
+
+
+def test_scrub_keeps_frozen_parts_that_hold_no_secret():
+    """An unchanged frozen finding comes back as the same object; a changed one as a scrubbed copy."""
+    clean = Finding(code="WC402", message="agent_thinking never arrived")
+    dirty = Finding(code="WC408", message=f"closed: {TOKEN}")
+
+    scrubbed = Secrets([TOKEN]).scrub([clean, dirty])
+
+    assert scrubbed[0] is clean
+    assert f"closed: {REDACTED}" == scrubbed[1].message
+
+
+def test_a_fragment_that_runs_on_into_a_word_is_not_a_cut():
+    """``studio`` of the token ``studio-dev-token`` in ``fixtures/studio_guarded_rename`` is a folder's name, kept."""
+    secrets = Secrets(["studio-dev-token"])
+
+    assert "fixtures/faults/studio_guarded_rename/app.py" == secrets.scrub_text(
+        "fixtures/faults/studio_guarded_rename/app.py"
+    )
+    assert f"closed ({REDACTED})" == secrets.scrub_text("closed (studio-de)")

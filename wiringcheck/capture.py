@@ -1,4 +1,4 @@
-"""Capture what the backend says while it boots and runs: log records and Python warnings.
+"""Capture what the backend says while it boots and runs: log records, Python warnings, and what it prints.
 
 Real backends log the real failure ("emission blocked: no WebSocket manager") and
 carry on, and an async setter called without `await` only leaves a
@@ -11,6 +11,14 @@ exception handler (WC111), and loguru's records when the backend logs with logur
 (read through a sink added for the phase; loguru is never a dependency).  A
 backend that disables logging while it boots gets a warning (WC112), since the
 advice to read the logged warnings is then empty.
+
+What the backend writes to ``sys.stdout`` and ``sys.stderr`` (``print()``, a log
+handler it configured, a record no handler takes, asyncio's "Task exception was never
+retrieved") is evidence too: `Capture.output` collects it, bounded, by phase, for the
+report (`report.Output`), which the one scrubber cleans like everything else. Nothing
+the backend writes reaches wiringcheck's own stdout, which may be carrying a JSON or
+SARIF report. What bypasses ``sys.stdout`` (a C extension writing to descriptor 1) is
+caught one level down, by the CLI's supervising process (`wiringcheck.supervisor`).
 """
 
 from __future__ import annotations
@@ -18,23 +26,25 @@ from __future__ import annotations
 import functools
 import gc
 import importlib.util
+import io
 import logging
 import re
 import sys
+import threading
 import warnings
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import IO, Any
 
 from wiringcheck.diagnose import is_user_file
-from wiringcheck.findings import Finding, Location, Severity
+from wiringcheck.findings import CheckResult, Finding, Location, Phase, Severity
 from wiringcheck.render import shown_path
-from wiringcheck.report import LogRecord
+from wiringcheck.report import LogRecord, Output
 from wiringcheck.secrets import Secrets
 
-__all__ = ["Capture", "scrubbed_logs"]
+__all__ = ["OUTPUT_KEPT", "Capture", "Kept", "scrubbed_logs"]
 
 _IGNORED_LOGGERS = ("wiringcheck", "uvicorn.access", "websockets.client", "asyncio")
 _ORIGIN_DEPTH = 32
@@ -156,6 +166,98 @@ def _loguru_sink(sink: Capture) -> Any:
     return write
 
 
+OUTPUT_KEPT = 32 * 1024
+"""Characters kept of what the backend writes to one stream in one phase: this many of its start, as many of its end."""
+
+
+class Kept:
+    """A text written piece by piece, kept bounded: its first and its last `limit` characters, and how many between."""
+
+    def __init__(self, limit: int = OUTPUT_KEPT) -> None:
+        self.limit = limit
+        self._head: list[str] = []
+        self._head_size = 0
+        self._tail = ""
+        self.dropped = 0
+
+    def add(self, text: str) -> None:
+        if self._head_size < self.limit:
+            taken = text[: self.limit - self._head_size]
+            self._head.append(taken)
+            self._head_size += len(taken)
+            text = text[len(taken) :]
+        if text:
+            self._tail += text
+            if len(self._tail) > 2 * self.limit:  # trimmed in batches: appending stays cheap
+                excess = len(self._tail) - self.limit
+                self.dropped += excess
+                self._tail = self._tail[excess:]
+
+    def text(self) -> str:
+        """What was kept; a cut is marked where characters were dropped (so the scrubber knows it is a cut)."""
+        head = "".join(self._head)
+        if not self.dropped:
+            return head + self._tail
+        return f"{head}… ({self.dropped} characters not kept) …{self._tail}"
+
+
+class _Written(io.RawIOBase):
+    """The byte side of a captured stream (``sys.stdout.buffer``): bytes are decoded and recorded as text."""
+
+    def __init__(self, stream: _Stream) -> None:
+        super().__init__()
+        self._stream = stream
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        payload = bytes(data)
+        self._stream.write(payload.decode("utf-8", "backslashreplace"))
+        return len(payload)
+
+    def fileno(self) -> int:
+        return self._stream.fileno()
+
+
+class _Stream(io.TextIOBase):
+    """Stands in for ``sys.stdout`` or ``sys.stderr`` while the backend runs: what it writes is recorded, not shown."""
+
+    def __init__(self, sink: Capture, name: str, original: IO[str]) -> None:
+        super().__init__()
+        self._sink = sink
+        self._name = name
+        self._original = original
+        self.buffer = _Written(self)
+
+    @property
+    def encoding(self) -> str:  # type: ignore[override]
+        return "utf-8"
+
+    @property
+    def errors(self) -> str | None:  # type: ignore[override]
+        return "backslashreplace"
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        self._sink.record_output(self._name, str(text))
+        return len(text)
+
+    def isatty(self) -> bool:
+        return False  # no colours, no progress bars: it is a record, not a terminal
+
+    def output_records(self) -> list[Output]:
+        """What the backend has written so far (for a process about to end before the run can report it)."""
+        return self._sink.output_records()
+
+    def fileno(self) -> int:
+        # The real descriptor, for what needs one (faulthandler): what is written there directly
+        # is the supervising process's to collect.
+        return self._original.fileno()
+
+
 @dataclass(slots=True)
 class Capture:
     """Collects log records (WARNING and above) and warnings while a phase runs."""
@@ -167,6 +269,40 @@ class Capture:
     runtime_warnings: list[tuple[str, _Warning]] = field(default_factory=list)
     loop_errors: list[tuple[str, str, Location | None, tuple[str, ...]]] = field(default_factory=list)
     logging_disabled: list[str] = field(default_factory=list)
+    printed: dict[tuple[str, str], Kept] = field(default_factory=dict)
+    _printing: threading.Lock = field(default_factory=threading.Lock)
+
+    def record_output(self, stream: str, text: str) -> None:
+        """Note `text`, written by the backend to `stream` (``stdout``, ``stderr``) during the current phase."""
+        with self._printing:  # the backend's threads print too
+            kept = self.printed.get((self.phase, stream))
+            if kept is None:
+                kept = self.printed[(self.phase, stream)] = Kept()
+            kept.add(text)
+
+    @contextmanager
+    def output(self) -> Iterator[None]:
+        """Collect what is written to ``sys.stdout`` and ``sys.stderr`` for the block, by phase, instead of showing it.
+
+        On the way out, finalizers run (``gc.collect`` of the young generations: cheap, and
+        where the run's dropped tasks are) while the streams are still collected: a task
+        that failed unobserved reports itself when it is collected.
+        """
+        saved = sys.stdout, sys.stderr
+        sys.stdout = _Stream(self, "stdout", saved[0])
+        sys.stderr = _Stream(self, "stderr", saved[1])
+        try:
+            yield
+        finally:
+            gc.collect(1)
+            sys.stdout, sys.stderr = saved  # also when the backend replaced them itself
+
+    def output_records(self) -> list[Output]:
+        """What the backend wrote, by phase and stream, in the order the phases ran."""
+        return [
+            Output(phase=phase, stream=stream, lines=tuple(kept.text().splitlines()), dropped=kept.dropped)
+            for (phase, stream), kept in self.printed.items()
+        ]
 
     @contextmanager
     def logs(self, phase: str) -> Iterator[None]:
@@ -293,6 +429,11 @@ class Capture:
             for key, count in self.log_counts.items()
             for (phase, level, logger, _, where) in [key]
         ]
+
+    def logs_check(self) -> CheckResult | None:
+        """The ``logs`` check (WC105 for what the backend logged, WC112 when it disabled logging), if it found any."""
+        logged = [finding for finding in self.findings() if finding.code in ("WC105", "WC112")]
+        return CheckResult.judged("logs", Phase.LOGS, logged) if logged else None
 
     def findings(self) -> list[Finding]:
         """WC104 for each coroutine never awaited, WC105 for each group of logged warnings."""

@@ -4,6 +4,12 @@ Kept out of `__main__.py` so that importing it never runs it.  Everything heavy
 (uvicorn, websockets, rich, the scan engine) is imported inside the command that
 needs it, so `wiringcheck --help` stays fast.
 
+The `wiringcheck` script (`entry`) runs every check that boots the backend in this
+process (`run`, `load` and `inspect` of an app or boot target) in a child process
+under `wiringcheck.supervisor`: a backend that ends the process (``os._exit(0)``)
+still gets its report, and exit code 3. `main`, called from Python, runs them here
+unless asked to supervise.
+
 Exit codes: see `wiringcheck.report.ExitCode` and docs/exit-codes.md.
 
 No `from __future__ import annotations` here: Typer reads the commands' annotations
@@ -28,8 +34,12 @@ if TYPE_CHECKING:
     from wiringcheck.render.console import ConsoleObserver
     from wiringcheck.report import Report
     from wiringcheck.runner import Observer
+    from wiringcheck.supervisor import Relay
 
 __all__ = ["app", "main"]
+
+_supervising = False
+"""Whether this invocation runs in-process checks in a supervised child (the script does; see `main`)."""
 
 app = typer.Typer(
     name="wiringcheck",
@@ -68,16 +78,17 @@ VerboseOption = Annotated[int, typer.Option("--verbose", "-v", count=True, help=
 QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="Print the verdict only.")]
 
 
-def _limited(name: str) -> Callable[[float | None], float | None]:
-    """A flag's check: the same limits as the configuration file (`config.LIMITS`), NaN and inf refused."""
+def _limited(name: str, *, whole: bool = False) -> Callable[[Any], Any]:
+    """A flag's check: the same bounds as the configuration file (`config.LIMITS`, or `config.COUNTS` for a
+    `whole` number), NaN and inf refused."""
 
-    def check(value: float | None) -> float | None:
+    def check(value: Any) -> Any:
         if value is None:
             return None
-        from wiringcheck.config import check_number
+        from wiringcheck.config import check_count, check_number
 
         try:
-            return check_number(name, value)
+            return check_count(name, value) if whole else check_number(name, value)
         except ValueError as exc:
             raise typer.BadParameter(str(exc)) from None
 
@@ -178,24 +189,41 @@ def run(
         settings = settings.with_probe(**probe_changes)
 
     outputs = Outputs(fmt, output, json_path, junit_path, verbosity=-1 if quiet else verbose)
-    from wiringcheck.watchdog import Watchdog
-
-    observer = _observer(outputs)
-    with Watchdog(settings, outputs, observer) as watchdog:
-        report = execute(settings, watchdog, observer)
+    display = _observer(outputs)
+    try:
+        report = execute(settings, outputs, display)
+    finally:
+        if display is not None:
+            display.close()
     write_outputs(report, outputs)
     raise typer.Exit(int(report.exit_code))
 
 
-def execute(settings: "Settings", observer: "Observer", display: "ConsoleObserver | None" = None) -> "Report":
-    """Run the checks, closing the live progress display whatever happens."""
-    from wiringcheck.runner import run as run_checks
+def execute(settings: "Settings", outputs: Outputs, display: "Observer | None" = None) -> "Report":
+    """Run the checks, here or, for an in-process target of the script, in a supervised child process."""
+    if not _supervising or settings.target_kind == "url":  # a url target runs no backend code here
+        return checks(None, settings, outputs, display)
+    import os
 
-    try:
-        return run_checks(settings, observer=observer)
-    finally:
-        if display is not None:
-            display.close()
+    from wiringcheck.secrets import Secrets
+    from wiringcheck.supervisor import report_of, supervise
+    from wiringcheck.watchdog import MARGIN, budget
+
+    supervised = supervise(checks, (settings, outputs), timeout=budget(settings) + 3 * MARGIN, observer=display)
+    return report_of(supervised, settings, kind="run", secrets=Secrets(settings.credentials(os.environ)))
+
+
+def checks(
+    relay: "Relay | None", settings: "Settings", outputs: Outputs, display: "Observer | None" = None
+) -> "Report":
+    """The run's checks under the watchdog; in a supervised child, progress and the verdict go through `relay`."""
+    from wiringcheck.runner import run as run_checks
+    from wiringcheck.watchdog import Watchdog
+
+    observer = relay if relay is not None else display
+    deliver = relay.deliver if relay is not None else None
+    with Watchdog(settings, outputs, observer, deliver=deliver) as watchdog:
+        return run_checks(settings, observer=watchdog)
 
 
 @app.command()
@@ -339,22 +367,42 @@ def load_test(
     boot: Annotated[str | None, typer.Option(help="Boot async context manager, 'pkg.mod:attr'.")] = None,
     url: Annotated[str | None, typer.Option(help="Load a running backend at this ws:// or wss:// URL.")] = None,
     users: Annotated[
-        int | None, typer.Option("--users", "-u", help="Concurrent users (default: [load] users).", min=1)
+        int | None,
+        typer.Option(
+            "--users", "-u", help="Concurrent users (default: [load] users).", callback=_limited("users", whole=True)
+        ),
     ] = None,
     spawn_rate: Annotated[
         float | None,
-        typer.Option("--spawn-rate", "-r", help="Users started per second (default: all in 1 s).", min=0.001),
+        typer.Option(
+            "--spawn-rate",
+            "-r",
+            help="Users started per second (default: all in 1 s).",
+            callback=_limited("spawn_rate"),
+        ),
     ] = None,
     duration: Annotated[
-        float | None, typer.Option("--duration", "-t", help="Seconds the test lasts, ramp included.", min=0.001)
+        float | None,
+        typer.Option("--duration", "-t", help="Seconds the test lasts, ramp included.", callback=_limited("duration")),
     ] = None,
-    runs: Annotated[int | None, typer.Option(help="Runs per user, instead of a duration.", min=1)] = None,
+    runs: Annotated[
+        int | None, typer.Option(help="Runs per user, instead of a duration.", callback=_limited("runs", whole=True))
+    ] = None,
     workers: Annotated[
-        int | None, typer.Option("--workers", "-w", help="Client processes (default: one per CPU).", min=1)
+        int | None,
+        typer.Option(
+            "--workers",
+            "-w",
+            help="Client processes (default: one per CPU, at most).",
+            callback=_limited("workers", whole=True),
+        ),
     ] = None,
     grace: Annotated[
         float | None,
-        typer.Option(help="Seconds runs in flight at the end may take to finish (default: the run deadline).", min=0),
+        typer.Option(
+            help="Seconds runs in flight at the end may take to finish (default: the run deadline).",
+            callback=_limited("grace"),
+        ),
     ] = None,
     budget_ms: BudgetOption = None,
     deadline: DeadlineOption = None,
@@ -381,6 +429,7 @@ def load_test(
         workers=workers,
         grace=grace,
         outputs=Outputs(fmt, output, json_path, junit_path, verbosity=-1 if quiet else verbose),
+        supervised=_supervising,
     )
     raise typer.Exit(code)
 
@@ -403,7 +452,7 @@ def inspect_backend(
     from wiringcheck.commands.inspect import inspect_command, inspect_settings
 
     settings = inspect_settings(config, app=app_ref, boot=boot, url=url)
-    raise typer.Exit(inspect_command(settings, private=private, probe=probe))
+    raise typer.Exit(inspect_command(settings, private=private, probe=probe, supervised=_supervising))
 
 
 @app.command("init")
@@ -429,11 +478,17 @@ def init_project(
             help="The file to write: pyproject.toml ([tool.wiringcheck], the default) or wiringcheck.toml.",
         ),
     ] = None,
+    force: Annotated[
+        bool,
+        typer.Option("--force", help="Replace a configuration already there (a pyproject.toml keeps its other lines)."),
+    ] = False,
 ) -> None:
     """Write a commented starter configuration, or complete one from a run of the backend (--from-run)."""
     from wiringcheck.commands.init import init_command
 
-    raise typer.Exit(init_command(output, config=config, app=app_ref, boot=boot, url=url, from_run=from_run))
+    raise typer.Exit(
+        init_command(output, config=config, app=app_ref, boot=boot, url=url, from_run=from_run, force=force)
+    )
 
 
 class _PlainCoercion:
@@ -541,8 +596,21 @@ def _command() -> Any:
     return command
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Entry point of the `wiringcheck` script; returns the exit code."""
+def main(argv: list[str] | None = None, *, supervise: bool = False) -> int:
+    """Run the command line `argv`; returns the exit code.
+
+    With `supervise`, checks that boot the backend in this process run in a supervised
+    child (`wiringcheck.supervisor`), as the `wiringcheck` script runs them.
+    """
+    global _supervising
+    _supervising = supervise
+    try:
+        return _main(argv)
+    finally:
+        _supervising = False
+
+
+def _main(argv: list[str] | None) -> int:
     try:
         # Without standalone mode click returns a command's Exit code instead of exiting.
         code = _command()(args=argv, prog_name="wiringcheck", standalone_mode=False)
@@ -570,6 +638,9 @@ def main(argv: list[str] | None = None) -> int:
         return print_error(UsageError(str(exc)))
     except Exception as exc:
         if os.environ.get("WIRINGCHECK_DEBUG"):
+            details = getattr(exc, "details", None)  # a supervised child's own traceback
+            if details:
+                print(details, file=sys.stderr)
             raise
         from wiringcheck.report import ExitCode
 
@@ -585,7 +656,7 @@ def entry() -> None:
     """Run `main` and exit with its code, even when the backend left non-daemon threads running (WC109)."""
     import threading
 
-    code = main()
+    code = main(supervise=True)
     sys.stdout.flush()
     sys.stderr.flush()
     if any(t.is_alive() and not t.daemon for t in threading.enumerate() if t is not threading.main_thread()):

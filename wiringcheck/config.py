@@ -20,6 +20,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from wiringcheck.boundedjson import MAX_DEPTH, loads, value_depth
 from wiringcheck.contract import parse_member
 from wiringcheck.errors import (
     ConfigError,
@@ -32,6 +33,7 @@ from wiringcheck.errors import (
 )
 from wiringcheck.protocol import (
     CORRELATIONS,
+    EVENT_NAME,
     PRESETS,
     TOOL_CALL_END,
     Protocol,
@@ -41,10 +43,11 @@ from wiringcheck.protocol import (
 )
 from wiringcheck.run.recording import DEFAULT_BUDGET_MS, DEFAULT_EVENTS
 from wiringcheck.suggest import suggest
-from wiringcheck.thresholds import parse_threshold
+from wiringcheck.thresholds import parse_thresholds
 from wiringcheck.wires import parse_wire
 
 __all__ = [
+    "COUNTS",
     "DEFAULT_EVENTS",
     "LIMITS",
     "MAX_USERS",
@@ -65,6 +68,7 @@ __all__ = [
     "TargetKind",
     "UserIdentity",
     "ValueType",
+    "check_count",
     "check_number",
     "check_ws_url",
     "find_config",
@@ -277,6 +281,10 @@ class ProbeSettings:
     """(event, kind): for a method that emits several events, which of its calls emits this one."""
     trigger_file: Path | None = None
     """Where the trigger was read from, when `trigger_file` gave it (the trigger itself is in `trigger`)."""
+    trigger_event: str = "message"
+    """socket.io: the event the trigger is emitted under (``message``: what a client's ``send()`` emits)."""
+    namespace: str = "/"
+    """socket.io: the namespace the probe connects to."""
 
     @property
     def over_http(self) -> bool:
@@ -606,6 +614,7 @@ LIMITS: dict[str, Limit] = {
     "linger_ms": Limit("milliseconds", 60_000, zero_ok=True),
     "spawn_rate": Limit("users per second", 100_000),
     "duration": Limit("seconds", 86_400),
+    "grace": Limit("seconds", 3600, zero_ok=True),
     "timeout": Limit("seconds", 600),  # a setup step's request
     "gap_ms": Limit("milliseconds", 600_000),
 }
@@ -615,6 +624,32 @@ The upper bounds are an hour of startup, shutdown or run, ten minutes to connect
 ten minutes of budget: past those, the number is a typo, and a gate waiting on it
 looks like a hang.
 """
+
+
+COUNTS: dict[str, int] = {
+    "users": 100_000,
+    "runs": 1_000_000,
+    "workers": 1024,
+}
+"""Every whole-number setting of `wiringcheck load` and its largest value: the same for the file and the flags.
+
+These are sanity bounds; what one machine can hold (its descriptor limit, its CPUs) is
+checked when the test starts (`load.command`).
+"""
+
+
+def check_count(name: str, value: object) -> int:
+    """`value` as the whole-number setting `name` accepts, from 1 to `COUNTS[name]`.
+
+    Raises:
+        ValueError: it is not a whole number, or outside the bounds; the message says what is accepted.
+    """
+    high = COUNTS[name]
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(f"expected a whole number from 1 to {high:,}, got {value!r}")
+    if not 1 <= value <= high:
+        raise ValueError(f"must be a whole number from 1 to {high:,}, got {value:,}")
+    return value
 
 
 def check_number(name: str, value: object) -> float:
@@ -702,10 +737,7 @@ def load_settings(path: Path | None = None, *, start: Path | None = None) -> Set
         raise ConfigError("file not found", source=path) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"cannot read the file: {exc}", source=path) from None
-    try:
-        document = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"not valid TOML: {exc}", source=path) from None
+    document = _parse_toml(text, path)
     prefix = ""
     if path.name == "pyproject.toml":
         table = document.get("tool", {}).get("wiringcheck")
@@ -715,6 +747,20 @@ def load_settings(path: Path | None = None, *, start: Path | None = None) -> Set
     else:
         table = document
     return parse_settings(table, source=path, prefix=prefix)
+
+
+def _parse_toml(text: str, path: Path) -> dict[str, Any]:
+    """The TOML document, nested no deeper than `boundedjson.MAX_DEPTH` (tomllib recurses once per level)."""
+    too_deep = f"nested deeper than {MAX_DEPTH} levels of arrays and tables; no setting needs that"
+    try:
+        document = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"not valid TOML: {exc}", source=path) from None
+    except RecursionError:
+        raise ConfigError(too_deep, source=path) from None
+    if value_depth(document) > MAX_DEPTH:  # dotted keys nest without recursing; what reads them recurses
+        raise ConfigError(too_deep, source=path)
+    return document
 
 
 # -- the table of keys -----------------------------------------------------------------------------
@@ -889,7 +935,8 @@ _PROBE_KEYS = (
     Key("auth", table_type("auth"), "How the probe sends its token."),
     Key("events", _STRINGS, "The expected events, in order.", default=list(_PROBE.events)),
     Key("terminal", _STRING, "The event that ends a healthy run; default: the last event."),
-    Key("type_field", _FIELD, "Where a frame's type is.", default=_PROBE.type_field),
+    Key("type_field", _FIELD, "Where a frame's type is (socket.io: @event, the event's name).",
+        default=_PROBE.type_field),
     Key("run_id_field", _FIELD, "Where a frame's run id is.", default=_PROBE.run_id_field),
     Key("timestamp_field", _FIELD, "Where a frame's timestamp is.", default=_PROBE.timestamp_field),
     Key("match", _MATCH, "Which frame is which event; an event not listed matches its name on type_field."),
@@ -933,6 +980,9 @@ _PROBE_KEYS = (
     Key("started_by", _TEXT, "What starts a run whose server sends no start event.", choices=STARTED_BY),
     Key("completed_by", _TEXT, "What completes a run whose server sends no terminal event.", choices=COMPLETED_BY),
     Key("warmup", _WARMUP, "Unjudged runs made once, before the first judged one.", default=_PROBE.warmup),
+    Key("trigger_event", _STRING, "socket.io: the event the trigger is emitted under.",
+        default=_PROBE.trigger_event),
+    Key("namespace", _ROUTE, "socket.io: the namespace the probe connects to.", default=_PROBE.namespace),
 )
 
 _SETUP_KEYS = (
@@ -1140,9 +1190,10 @@ class _Reader:
             return None
         if isinstance(value, bool) or not isinstance(value, int):
             raise self.error(name, f"expected a whole number, got {_kind(value)}")
-        if value < 1:
-            raise self.error(name, f"must be at least 1, got {value}")
-        return value
+        try:
+            return check_count(name, value)
+        except ValueError as exc:
+            raise self.error(name, str(exc)) from None
 
     def strings(self, name: str, default: tuple[str, ...] = ()) -> tuple[str, ...]:
         value = self.table.get(name, list(default))
@@ -1406,7 +1457,7 @@ def _json_template(reader: _Reader, name: str, default: Any = None) -> Any:
     value: Any = reader.table.get(name, default)
     if isinstance(value, str):
         try:
-            value = json.loads(value)
+            value = loads(value)
         except json.JSONDecodeError as exc:
             raise reader.error(name, f"not valid JSON: {exc.msg} at column {exc.colno}") from None
     if value is not None and not isinstance(value, dict):
@@ -1562,7 +1613,9 @@ def _parse_probe(probe: _Reader, root: Path) -> ProbeSettings:
     trigger_file = _trigger_file(probe, root)
     trigger = _read_trigger(probe, trigger_file) if trigger_file else _json_template(probe, "trigger", defaults.trigger)
 
-    type_field = _field_path(probe, "type_field", defaults.type_field)
+    transport = probe.string("transport", "websocket")
+    # A socket.io event's name is its type: matchers compare names with it, as with any type field.
+    type_field = _field_path(probe, "type_field", EVENT_NAME if transport == "socketio" else defaults.type_field)
     auth_reader = probe.sub("auth")
     auth = _parse_auth(auth_reader)
     if auth.ack is not None:
@@ -1603,7 +1656,6 @@ def _parse_probe(probe: _Reader, root: Path) -> ProbeSettings:
     if tool_call_end is not None:
         _matcher_spec(probe, "tool_call_end", tool_call_end, type_field)
 
-    transport = probe.string("transport", "websocket")
     if transport not in TRANSPORTS:
         guess = suggest(transport, TRANSPORTS)
         hint = f"; did you mean {guess!r}?" if guess else ""
@@ -1616,6 +1668,7 @@ def _parse_probe(probe: _Reader, root: Path) -> ProbeSettings:
                     f"only a WebSocket carries a token as {kind}; transport is {transport!r}: send it in a header, "
                     "the query or a cookie",
                 )
+    trigger_event, namespace = _socketio_keys(probe, auth_reader, auth, transport)
     path = probe.string("path")
     if path is not None and not path.startswith("/"):
         raise probe.error("path", f"must start with '/', got {path!r}")
@@ -1683,7 +1736,38 @@ def _parse_probe(probe: _Reader, root: Path) -> ProbeSettings:
         started_by=started_by,
         completed_by=completed_by,
         warmup=warmup,
+        trigger_event=trigger_event,
+        namespace=namespace,
     )
+
+
+_SOCKETIO_RESERVED = ("connect", "connect_error", "disconnect", "disconnecting")
+"""Event names socket.io keeps for itself: a trigger emitted under one would never reach the server's handler."""
+
+
+def _socketio_keys(probe: _Reader, auth_reader: _Reader, auth: Auth, transport: str) -> tuple[str, str]:
+    """(trigger_event, namespace), and the auth kinds socket.io carries (its auth payload is `first_message`)."""
+    if transport != "socketio":
+        for key in ("trigger_event", "namespace"):
+            if key in probe.table:
+                raise probe.error(key, f"only a socket.io run has {key}; transport is {transport!r}")
+        return _PROBE.trigger_event, _PROBE.namespace
+    if auth.subprotocol is not None:
+        raise auth_reader.error(
+            "subprotocol", "socket.io carries no WebSocket subprotocol: send the token in its auth payload "
+            "(first_message), a header, the query or a cookie")  # fmt: skip
+    if auth.ack is not None:
+        raise auth_reader.error(
+            "ack", "socket.io answers its auth payload (first_message) itself, by accepting or refusing the "
+            "connection: remove ack")  # fmt: skip
+    trigger_event = probe.string("trigger_event", _PROBE.trigger_event)
+    if trigger_event in _SOCKETIO_RESERVED:
+        raise probe.error("trigger_event", f"{trigger_event!r} is an event socket.io keeps for itself; "
+                          "name the event the server's handler listens to")  # fmt: skip
+    namespace = probe.string("namespace", _PROBE.namespace)
+    if not namespace.startswith("/"):
+        raise probe.error("namespace", f"must start with '/', got {namespace!r}")
+    return trigger_event, namespace
 
 
 def _parse_load(load: _Reader, probe: ProbeSettings) -> LoadSettings:
@@ -1691,11 +1775,11 @@ def _parse_load(load: _Reader, probe: ProbeSettings) -> LoadSettings:
     if "duration" in load.table and "runs" in load.table:
         raise load.error("runs", "give a duration or a number of runs per user, not both")
     thresholds = load.strings("thresholds")
-    for index, text in enumerate(thresholds):
-        try:
-            parse_threshold(text, probe.events)
-        except ThresholdError as exc:
-            raise load.error(f"thresholds[{index}]", str(exc)) from None
+    try:
+        parse_thresholds(thresholds, probe.events)
+    except ThresholdError as exc:
+        key = "thresholds" if exc.index is None else f"thresholds[{exc.index}]"
+        raise load.error(key, str(exc)) from None
     per_user = _parse_per_user(load)
     given = [key for key in ("token", "tokens", "tokens_env") if key in load.table]
     if given and not probe.auth.enabled:
@@ -1724,6 +1808,8 @@ def _transport_for_url(top: _Reader, url: str | None, probe: ProbeSettings) -> P
         return probe
     given = "transport" in top.table.get("probe", {})
     over_http = url.startswith(("http://", "https://"))
+    if probe.transport == "socketio":
+        return probe  # socket.io servers are named by http(s):// URLs, and ws(s):// ones work too
     if over_http and not probe.over_http:
         if given:
             raise top.error("url", f"{url!r} is an HTTP URL, but probe.transport is {probe.transport!r}: "
@@ -1886,11 +1972,11 @@ def _read_trigger(probe: _Reader, path: Path) -> Any:
     except (OSError, UnicodeDecodeError) as exc:
         raise probe.error("trigger_file", f"cannot read {path}: {exc}") from None
     try:
-        trigger = json.loads(text)
-    except (json.JSONDecodeError, RecursionError) as exc:
-        where = f" at line {exc.lineno} column {exc.colno}" if isinstance(exc, json.JSONDecodeError) else ""
-        problem = exc.msg if isinstance(exc, json.JSONDecodeError) else "nested too deeply"
-        raise probe.error("trigger_file", f"{path} is not valid JSON: {problem}{where}") from None
+        trigger = loads(text)
+    except json.JSONDecodeError as exc:  # too deep included (boundedjson.TooDeep)
+        raise probe.error(
+            "trigger_file", f"{path} is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
+        ) from None
     if not isinstance(trigger, dict):
         raise probe.error("trigger_file", f"{path} holds {_kind(trigger)}; a trigger is a JSON object")
     return trigger

@@ -15,8 +15,9 @@ backend can do what no finding can report:
 - leave threads running after shutdown (`new_threads`, WC109); a known pool's idle
   worker (anyio's, an executor's) is the pool's, not a leak.
 
-`os._exit()` cannot be intercepted by anything in the same process; docs/ci.md says
-how CI notices it.
+`os._exit()` cannot be intercepted by anything in the same process: the CLI and the
+pytest plugin's items run the check in a child process (`wiringcheck.supervisor`) and
+report such a death from outside.
 """
 
 from __future__ import annotations

@@ -52,6 +52,19 @@ class WiringcheckError(Exception):
     exit_code: int = 4
     """What `wiringcheck` exits with when this error ends a command (see `report.ExitCode`)."""
 
+    def __reduce__(self) -> tuple[object, ...]:
+        # Rebuilt from its fields, not by calling __init__ again: it crosses from the supervised
+        # child to the parent (`wiringcheck.supervisor`) whatever its subclass's signature. The
+        # cause is left behind: it is the backend's, and may not survive the trip.
+        return (_rebuilt, (type(self), self.args, dict(vars(self))))
+
+
+def _rebuilt(kind: type[WiringcheckError], args: tuple[object, ...], state: dict[str, object]) -> WiringcheckError:
+    error = kind.__new__(kind)
+    error.args = args
+    vars(error).update(state)
+    return error
+
 
 class UsageError(WiringcheckError):
     """Bad input from the user (a flag, a file, an import path): one line, exit code 2."""
@@ -87,6 +100,9 @@ class WireSyntaxError(UsageError, ValueError):
 
 class ThresholdError(UsageError, ValueError):
     """A load threshold that does not parse or names an unknown metric; the message quotes it."""
+
+    index: int | None = None
+    """Which of a list of thresholds it is about, when it is about one."""
 
 
 class LoadError(WiringcheckError):

@@ -12,11 +12,11 @@ Generic on purpose: it knows words for kinds of ids, never a backend's messages.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
+from wiringcheck.boundedjson import loads
 from wiringcheck.findings import Finding, Location
 from wiringcheck.secrets import shorten
 
@@ -91,7 +91,7 @@ def swapped_ids(ids: Mapping[str, str], texts: Iterable[Text]) -> list[Finding]:
     for text in texts:
         hits: list[tuple[str, str, str]] = []
         try:
-            data = json.loads(text.text) if text.origin.startswith("frame") else None
+            data = loads(text.text) if text.origin.startswith("frame") else None
         except ValueError:
             data = None
         if data is not None:

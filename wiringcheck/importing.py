@@ -8,21 +8,46 @@ from __future__ import annotations
 
 import importlib
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from wiringcheck.errors import ImportRefError
 from wiringcheck.suggest import suggest
 
-__all__ = ["ImportRefError", "import_ref", "prepend_paths"]
+__all__ = ["ImportRefError", "import_ref", "on_path", "prepend_paths", "remove_paths"]
 
 
-def prepend_paths(paths: Iterable[Path]) -> None:
-    """Put the configured `pythonpath` entries first on `sys.path` (once each)."""
+def prepend_paths(paths: Iterable[Path]) -> list[str]:
+    """Put the configured `pythonpath` entries first on `sys.path` (once each); returns those it added."""
+    added: list[str] = []
     for path in reversed([str(p) for p in paths]):
         if path not in sys.path:
             sys.path.insert(0, path)
+            added.append(path)
+    return added
+
+
+def remove_paths(added: Iterable[str]) -> None:
+    """Take entries `prepend_paths` added off `sys.path` again (one occurrence each, wherever it is now)."""
+    for path in added:
+        if path in sys.path:
+            sys.path.remove(path)
+
+
+@contextmanager
+def on_path(paths: Iterable[Path]) -> Iterator[None]:
+    """The configured `pythonpath` entries on `sys.path` for the block, and no longer after it.
+
+    A run must leave the process it ran in as it found it: a library caller, or the pytest
+    session, would otherwise import its own modules from the backend's folders afterwards.
+    """
+    added = prepend_paths(paths)
+    try:
+        yield
+    finally:
+        remove_paths(added)
 
 
 def import_ref(ref: str) -> Any:

@@ -24,6 +24,7 @@ from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
+from wiringcheck import boundedjson
 from wiringcheck.protocol import (
     ABSENT,
     EVENT_NAME,
@@ -348,12 +349,11 @@ def _preset_transport(preset: str) -> str:
 
 def _batch_field(received: Sequence[tuple[str | bytes, str | None]]) -> str | None:
     """The field under which frames carry a list of typed events (``{"op": "batch", "events": [...]}``)."""
-    import json
 
     counts: dict[str, int] = {}
     for data, _ in received:
         try:
-            message = json.loads(data) if isinstance(data, str) else None
+            message = boundedjson.loads(data) if isinstance(data, str) else None
         except (ValueError, RecursionError):
             continue
         if not isinstance(message, dict):

@@ -14,6 +14,7 @@ import contextlib
 import os
 import shutil
 import tempfile
+import weakref
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -23,6 +24,7 @@ from wiringcheck.containment import BackendExit, Overrun, exit_code_of, interrup
 from wiringcheck.diagnose import FrameInfo, describe_exception, innermost_error, pending_stacks
 from wiringcheck.errors import BootError, ImportRefError
 from wiringcheck.findings import Finding, Phase
+from wiringcheck.importing import prepend_paths, remove_paths
 from wiringcheck.suggest import suggest
 
 if TYPE_CHECKING:
@@ -85,6 +87,9 @@ def backend_environment(settings: Settings) -> Iterator[None]:
             shutil.rmtree(scratch, ignore_errors=True)
 
 
+_PATHS: weakref.WeakKeyDictionary[Any, list[str]] = weakref.WeakKeyDictionary()
+"""The `sys.path` entries each started target added, taken off again when it stops."""
+
 _GRACE = 0.5
 """Seconds past a deadline before blocked code is interrupted: the loop's own timeout fires first when it can."""
 
@@ -101,6 +106,8 @@ async def start(target: Target, settings: Settings) -> Outcome:
     """
     timeout = settings.startup_timeout
     before = set(asyncio.all_tasks())
+    # On sys.path until the backend stops (`stop`, or `abort` when the start fails), and off it after.
+    _PATHS[target] = [*_PATHS.get(target, ()), *prepend_paths(settings.pythonpath)]
     try:
         with interrupting_after(timeout + _GRACE):
             async with asyncio.timeout(timeout):
@@ -122,18 +129,36 @@ async def start(target: Target, settings: Settings) -> Outcome:
     except Exception as exc:
         await abort(target)
         return Outcome(finding=_failure(Phase.BOOT, "startup", exc, timeout), error=exc)
-    except BaseException:  # cancelled: never leave the backend running
-        await abort(target)
-        raise
+    except BaseException as exc:
+        await abort(target)  # never leave the backend running
+        if _ours(exc):
+            raise
+        # CancelledError nobody asked for, GeneratorExit, a BaseException of the backend's own: its failure.
+        return Outcome(finding=_failure(Phase.BOOT, "startup", exc, timeout), error=exc)
     return Outcome(handle=handle)
+
+
+def _ours(error: BaseException) -> bool:
+    """Whether `error` is wiringcheck being cancelled (a deadline above, Ctrl-C), not the backend raising it."""
+    if not isinstance(error, asyncio.CancelledError):
+        return False
+    task = asyncio.current_task()
+    return task is not None and task.cancelling() > 0
 
 
 async def stop(target: Target, settings: Settings) -> Outcome:
     """Stop `target` within `settings.shutdown_timeout`; abort it when it hangs, blocks or exits."""
     timeout = settings.shutdown_timeout
     try:
-        with interrupting_after(timeout + _GRACE):
-            async with asyncio.timeout(timeout):
+        return await _stop(target, timeout)
+    finally:
+        remove_paths(_PATHS.pop(target, ()))
+
+
+async def _stop(target: Target, seconds: float) -> Outcome:
+    try:
+        with interrupting_after(seconds + _GRACE):
+            async with asyncio.timeout(seconds):
                 await target.stop()
     except TimeoutError:
         current = asyncio.current_task()
@@ -143,7 +168,7 @@ async def stop(target: Target, settings: Settings) -> Outcome:
         return Outcome(
             finding=Finding(
                 code="WC103",
-                message=f"shutdown did not finish within {timeout:g} s{stuck}",
+                message=f"shutdown did not finish within {seconds:g} s{stuck}",
                 location=stacks[0][1][-1].location if stacks else None,
                 hint=_SHUTDOWN_HINTS.get(target.kind, _SHUTDOWN_HINTS["app"]),
                 subject="shutdown",
@@ -152,9 +177,14 @@ async def stop(target: Target, settings: Settings) -> Outcome:
         )
     except (SystemExit, KeyboardInterrupt, Overrun) as exc:
         await abort(target)
-        return Outcome(finding=_failure(Phase.SHUTDOWN, "shutdown", exc, timeout), error=exc)
+        return Outcome(finding=_failure(Phase.SHUTDOWN, "shutdown", exc, seconds), error=exc)
     except Exception as exc:
-        return Outcome(finding=_failure(Phase.SHUTDOWN, "shutdown", exc, timeout), error=exc)
+        return Outcome(finding=_failure(Phase.SHUTDOWN, "shutdown", exc, seconds), error=exc)
+    except BaseException as exc:
+        await abort(target)
+        if _ours(exc):
+            raise
+        return Outcome(finding=_failure(Phase.SHUTDOWN, "shutdown", exc, seconds), error=exc)
     return Outcome()
 
 
@@ -218,8 +248,11 @@ _SHUTDOWN_HINTS = {
 
 async def abort(target: Target) -> None:
     """Cancel whatever a failed or timed-out start (or stop) left running; never raises."""
-    with contextlib.suppress(Exception):  # the backend is already failing; its finding says why
-        await target.abort()
+    try:
+        with contextlib.suppress(Exception):  # the backend is already failing; its finding says why
+            await target.abort()
+    finally:
+        remove_paths(_PATHS.pop(target, ()))
 
 
 def _crash_finding(phase: str, error: BaseException) -> Finding:

@@ -167,7 +167,7 @@ def _url(host: str | None, settings: Settings) -> str:
     from urllib.parse import urlsplit
 
     if host:
-        path = (settings.probe.path or "/") if settings.probe.over_http else settings.ws_path
+        path = (settings.probe.path or "/") if settings.probe.transport != "websocket" else settings.ws_path
         return host.rstrip("/") + path if urlsplit(host).path in ("", "/") else host
     url = settings.url or settings.ws_url
     if not url:

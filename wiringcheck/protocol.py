@@ -29,6 +29,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final, NamedTuple
 
+from wiringcheck import boundedjson
 from wiringcheck.errors import MatcherError, PathSyntaxError
 from wiringcheck.suggest import suggest
 
@@ -591,8 +592,8 @@ def decode_frame(protocol: Protocol, data: str | bytes, name: str | None = None)
     if isinstance(data, bytes):
         return [Item(Kind.BINARY)]
     try:
-        message = json.loads(data)
-    except (ValueError, RecursionError):  # deeply nested JSON exhausts the decoder's recursion
+        message = boundedjson.loads(data)
+    except ValueError:  # not JSON, or nested deeper than any protocol (boundedjson.TooDeep)
         if name is None:
             return [Item(Kind.NOT_JSON)]
         message = {EVENT_NAME: name, EVENT_DATA: data}  # a named event of plain text ("event: end", "data: [DONE]")

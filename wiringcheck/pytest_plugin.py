@@ -31,6 +31,12 @@ Fixtures: ``wiringcheck_settings`` (the resolved `Settings`), ``wiringcheck_back
 ``wiringcheck_probe`` (one run's `Recording`) and ``wiringcheck_expectation``; helper:
 `assert_events`. With ``--wiringcheck`` the runner runs once per session, on the first
 check item; under pytest-xdist each worker that receives check items runs it once.
+
+The check items run the backend in a supervised child process (`wiringcheck.supervisor`):
+a backend that ends its process (``os._exit(0)``, a signal) fails the items with WC108
+instead of ending the session. The fixtures cannot be contained that way: they hand the
+backend's live objects to the test, so they run in the test's own process, and a backend
+that calls ``os._exit()`` there ends the session.
 """
 
 from __future__ import annotations
@@ -260,11 +266,26 @@ _STATE = pytest.StashKey[_State]()
 
 
 def _run_report(settings: Settings) -> Report:
+    """The session's report: an in-process backend runs in a supervised child process, so ending that process
+    (``os._exit``, a signal) fails the items with WC108 instead of ending the pytest session."""
+    if settings.target_kind == "url":  # no backend code runs here
+        return _run_here(None, settings)
+    from wiringcheck.secrets import Secrets
+    from wiringcheck.supervisor import report_of, supervise
+    from wiringcheck.watchdog import MARGIN, budget
+
+    supervised = supervise(_run_here, (settings,), timeout=budget(settings) + 3 * MARGIN)
+    return report_of(supervised, settings, kind="run", secrets=Secrets(settings.credentials(os.environ)))
+
+
+def _run_here(relay: Any, settings: Settings) -> Report:
     """Run the runner in a fresh event loop; in a worker thread if this thread already runs one."""
     import asyncio
 
     from wiringcheck.runner import run
 
+    if relay is not None:  # a supervised child: progress goes to the parent, which reports a death with it
+        return run(settings, observer=relay)
     try:
         asyncio.get_running_loop()
     except RuntimeError:

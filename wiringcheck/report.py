@@ -6,7 +6,8 @@ Exit codes (documented in docs/exit-codes.md, stable):
 0    every check that ran passed (skipped checks are listed, never counted as passed)
 1    a check failed: a finding of severity error
 2    configuration or usage error: nothing was checked
-3    the backend failed to boot (or hung in startup): the other checks could not run
+3    the backend failed to boot (or hung in startup), or ended the process running the check
+     without a verdict (WC108): the other checks could not run
 4    wiringcheck's own error: a bug, please report it
 ==== ==========================================================================
 """
@@ -20,7 +21,7 @@ from typing import Any
 from wiringcheck.codes import CODES, Link
 from wiringcheck.findings import CheckResult, Finding, Phase, Status
 
-__all__ = ["SCHEMA_VERSION", "EventRecord", "ExitCode", "LogRecord", "Report", "cause_rank"]
+__all__ = ["SCHEMA_VERSION", "EventRecord", "ExitCode", "LogRecord", "Output", "Report", "cause_rank"]
 
 SCHEMA_VERSION = 1
 """Version of the JSON report's schema; bumped on any incompatible change."""
@@ -83,6 +84,23 @@ class LogRecord:
     message: str
     location: str = ""
     count: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class Output:
+    """What the backend wrote to its standard output or error during one phase (``print()``, its log handlers).
+
+    Attributes:
+        phase: the phase it was written in.
+        stream: ``stdout`` or ``stderr``.
+        lines: what was kept, line by line: the start and the end, with the cut marked when it was long.
+        dropped: characters not kept, between the start and the end.
+    """
+
+    phase: str
+    stream: str
+    lines: tuple[str, ...]
+    dropped: int = 0
 
 
 _CAUSE_RANKS = {
@@ -151,8 +169,11 @@ class Report:
     budget_ms: float | None = None
     timings: dict[str, float | None] = field(default_factory=dict)
     logs: list[LogRecord] = field(default_factory=list)
+    output: list[Output] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)
     duration: float = 0.0
+    aborted: bool = False
+    """The process running the backend ended without a verdict (WC108): the checks after that could not run."""
 
     def add(self, check: CheckResult) -> None:
         self.checks.append(check)
@@ -191,7 +212,7 @@ class Report:
 
     @property
     def exit_code(self) -> ExitCode:
-        if self.boot_failed:
+        if self.boot_failed or self.aborted:
             return ExitCode.BOOT_FAILED
         return ExitCode.OK if self.ok else ExitCode.CHECK_FAILED
 

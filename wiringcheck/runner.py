@@ -28,6 +28,7 @@ from wiringcheck.contract import Undecidable, compare_member, parse_member
 from wiringcheck.diagnose import where_recorded
 from wiringcheck.findings import CheckResult, Finding, Location, Phase, Severity, Status
 from wiringcheck.identifiers import Text, swapped_ids
+from wiringcheck.importing import on_path
 from wiringcheck.render import shown_path
 from wiringcheck.report import Report
 from wiringcheck.run.judge import Verdict, expectation_for, judge, judge_isolation
@@ -139,8 +140,9 @@ class _Run:
         return check
 
     def enter(self, phase: Phase) -> None:
-        """Announce `phase` to the observer; exits the backend attempts from now on belong to it."""
+        """Announce `phase` to the observer; exits the backend attempts, and what it prints, belong to it now."""
         self.containment.phase = phase
+        self.capture.phase = phase
         self.cover_log_handlers()  # handlers the backend added in the phase before
         self.observer.phase_started(phase)
 
@@ -191,11 +193,17 @@ async def run_async(
     began = clock()
     threads_before = set(threading.enumerate())
     with ExitStack() as stack:
+        # The backend's folders on sys.path for the whole run (its classes are imported after a failed
+        # boot too), and off it after.
+        stack.enter_context(on_path(settings.pythonpath))
         # [env]: set before anything imports the backend (its roles' classes too), restored after it stopped.
         stack.enter_context(lifecycle.backend_environment(settings))
         stack.enter_context(state.containment.installed(asyncio.get_running_loop()))
         # Log lines are output too (the backend's own handlers, pytest's captured logs).
         state.cover_log_handlers = stack.enter_context(scrubbed_logs(secrets))
+        # What the backend prints is evidence, never wiringcheck's stdout (which may carry the JSON report).
+        # Entered after the log scrubbing, so its last collection runs while handlers still scrub.
+        stack.enter_context(state.capture.output())
         if target.in_process and settings.trace and any(role.class_ref for role in settings.roles.values()):
             from wiringcheck.tracer import Tracer
 
@@ -456,6 +464,9 @@ async def _probe(state: _Run, handle: Handle, scenario: Scenario | None = None) 
     for each in recordings:
         if each.secrets:  # a credential a setup step received is a secret of this run too
             state.secrets = state.secrets.with_values(*each.secrets)
+            learned = getattr(state.observer, "secrets_learned", None)
+            if learned is not None:  # a supervising process scrubs what the backend wrote with them too
+                learned(each.secrets)
     if scenario is None:
         state.report.extra["run_id"] = recording.id
         state.report.extra["users"] = len(recordings)
@@ -680,6 +691,7 @@ def _blocked_run(bound: float, overrun: Overrun) -> Finding:
 
 def _logs(state: _Run) -> None:
     state.report.logs = state.capture.log_records()
-    logged = [f for f in state.capture.findings() if f.code in ("WC105", "WC112")]
-    if logged:
-        state.add(CheckResult.judged("logs", Phase.LOGS, logged))
+    state.report.output = state.capture.output_records()
+    logged = state.capture.logs_check()
+    if logged is not None:
+        state.add(logged)

@@ -18,6 +18,7 @@ Metrics:
 
 from __future__ import annotations
 
+import math
 import operator
 import re
 from collections.abc import Callable, Iterable, Mapping
@@ -28,6 +29,8 @@ from wiringcheck.suggest import suggest
 
 __all__ = [
     "EVENT_STATS",
+    "MAX_THRESHOLDS",
+    "MAX_VALUE",
     "TEST_METRICS",
     "Threshold",
     "ThresholdError",
@@ -35,7 +38,14 @@ __all__ = [
     "evaluate",
     "known_metrics",
     "parse_threshold",
+    "parse_thresholds",
 ]
+
+MAX_THRESHOLDS = 100
+"""Thresholds one test may have: a few per event and a few for the test; thousands are a generated mistake."""
+
+MAX_VALUE = 1e9
+"""The largest number a threshold compares with: a billion milliseconds, runs or frames is a typo, not a bound."""
 
 EVENT_STATS = (
     "count",
@@ -131,6 +141,10 @@ def parse_threshold(text: str, events: Iterable[str]) -> Threshold:
             "e.g. 'agent_thinking.p95 < 100', 'errors == 0' or 'completion_rate > 0.99'"
         )
     metric, op, value, unit = match["metric"], match["op"], float(match["value"]), match["unit"]
+    if not math.isfinite(value) or abs(value) > MAX_VALUE:  # 1e999 reads as infinity: a bound that bounds nothing
+        raise ThresholdError(
+            f"threshold {text!r}: {match['value']} is not a number from -{MAX_VALUE:g} to {MAX_VALUE:g}"
+        )
     known = known_metrics(events)
     if metric not in known:
         raise ThresholdError(f"threshold {text!r}: {_unknown(metric, events)}")
@@ -142,6 +156,34 @@ def parse_threshold(text: str, events: Iterable[str]) -> Threshold:
             raise ThresholdError(f"threshold {text!r}: only rates take '%'; {metric} is a count or a latency")
         value /= 100
     return Threshold(text=text.strip(), metric=metric, op=op, value=value)
+
+
+def parse_thresholds(texts: Iterable[str], events: Iterable[str]) -> list[Threshold]:
+    """Read a test's thresholds: each as `parse_threshold` reads it, at most `MAX_THRESHOLDS`, none twice.
+
+    Raises:
+        ThresholdError: one does not parse, or repeats another (the same metric, comparison and number): its
+            ``index`` says which; or there are too many (``index`` is None).
+    """
+    texts, events = list(texts), tuple(events)
+    if len(texts) > MAX_THRESHOLDS:
+        raise ThresholdError(f"{len(texts)} thresholds; a test takes at most {MAX_THRESHOLDS}")
+    parsed: list[Threshold] = []
+    seen: dict[tuple[str, str, float], int] = {}
+    for index, text in enumerate(texts):
+        try:
+            threshold = parse_threshold(text, events)
+        except ThresholdError as exc:
+            exc.index = index
+            raise
+        key = (threshold.metric, threshold.op, threshold.value)
+        if key in seen:
+            repeated = ThresholdError(f"threshold {text!r} repeats thresholds[{seen[key]}]; give each once")
+            repeated.index = index
+            raise repeated
+        seen[key] = index
+        parsed.append(threshold)
+    return parsed
 
 
 def _unknown(metric: str, events: tuple[str, ...]) -> str:

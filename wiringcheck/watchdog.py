@@ -23,8 +23,11 @@ from wiringcheck.containment import user_stack
 from wiringcheck.findings import CheckResult, Finding, Phase
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from wiringcheck.config import Settings
     from wiringcheck.render import Outputs
+    from wiringcheck.report import Report
     from wiringcheck.runner import Observer
 
 __all__ = ["MARGIN", "Watchdog", "budget"]
@@ -44,10 +47,22 @@ def budget(settings: Settings) -> float:
 class Watchdog:
     """An observer that remembers the checks so far and, if the run outlives its budget, reports and exits."""
 
-    def __init__(self, settings: Settings, outputs: Outputs, inner: Observer | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        outputs: Outputs,
+        inner: Observer | None = None,
+        *,
+        deliver: Callable[[Report], None] | None = None,
+    ) -> None:
+        """`deliver` hands the report on (to a supervising process) instead of writing it to `outputs`."""
         self.settings = settings
         self.outputs = outputs
         self.inner = inner
+        self.deliver = deliver
+        # The streams as they are now: while the run goes on, sys.stdout collects what the backend prints.
+        self._streams = sys.stdout, sys.stderr
+        self.learned: tuple[str, ...] = ()
         self.phase = Phase.BOOT
         self.checks: list[CheckResult] = []
         self._timer = threading.Timer(budget(settings) + MARGIN, self._fire)
@@ -67,6 +82,12 @@ class Watchdog:
             self.phase = Phase(phase)
         if self.inner is not None:
             self.inner.phase_started(phase)
+
+    def secrets_learned(self, values: tuple[str, ...]) -> None:
+        self.learned = (*self.learned, *values)
+        learned = getattr(self.inner, "secrets_learned", None)
+        if learned is not None:
+            learned(values)
 
     def check_finished(self, check: CheckResult) -> None:
         self.checks.append(check)  # already scrubbed by the runner
@@ -96,9 +117,13 @@ class Watchdog:
         )
         report = Report(kind="run", target=f"{self.settings.target_kind} {mask_urls(self.settings.target)}")
         report.checks = [*self.checks, CheckResult.judged("watchdog", self.phase, [finding])]
-        report = Secrets(self.settings.credentials(os.environ)).scrub(report)
+        report = Secrets([*self.settings.credentials(os.environ), *self.learned]).scrub(report)
         try:
-            write_outputs(report, self.outputs)
+            if self.deliver is not None:
+                self.deliver(report)
+            else:
+                sys.stdout, sys.stderr = self._streams  # the backend is stuck inside the run: its capture is moot
+                write_outputs(report, self.outputs)
         except Exception as exc:  # the process ends either way; say why the report is missing
             print_error(f"cannot write the report: {exc}")
         sys.stdout.flush()

@@ -100,12 +100,24 @@ def _fit_reason(reason: str) -> str:
 def token_forms_in_frames(token: str) -> list[str]:
     """The non-JSON frames the ``echo`` routes send: the token raw, encoded, escaped, and straddling a cut."""
     raw = token.encode("utf-8")
+    longer = f"Bearer {token} expires=3600".encode()
     frames = [
         f"rejecting client with token Bearer {token}",
         f"base64 {base64.b64encode(raw).decode()} urlsafe {base64.urlsafe_b64encode(raw).decode().rstrip('=')}",
         f"url {quote(token, safe='')} plus {quote(token)}",
         f"json {json.dumps(token)[1:-1]} ascii {json.dumps(token, ensure_ascii=True)[1:-1]}",
         f"xml {html.escape(token, quote=True)} minimal {token.replace('&', '&amp;').replace('<', '&lt;')}",
+        # the forms the last scrubber missed
+        json.dumps({"detail": token}).replace("/", "\\/"),
+        repr(json.dumps({"detail": token})),
+        f"lower {quote(token, safe='').lower()} twice {quote(quote(token, safe=''), safe='')}",
+        f"in a longer text {base64.b64encode(longer).decode()} {base64.b64encode(b'x' + longer).decode()}",
+        f"hex {longer.hex()} HEX {longer.hex().upper()}",
+        "entities " + "".join(f"&#{ord(char)};" for char in token),
+        f"SHOUTED {token.upper()}",
+        f"bytes {raw!r}",
+        f"split across frames: {token[: len(token) // 2]}",
+        f"{token[len(token) // 2 :]} (the rest)",
     ]
     # wiringcheck cuts a frame shown in a message at 60 characters (its repr, quote included):
     # start the token a few characters before that cut, so only its first characters would show.

@@ -6,8 +6,10 @@
   measures its wall time; `in_process` calls `wiringcheck.cli.main` and captures
   everything it writes.
 - `leaks` finds a secret in any text, in every form an output could carry it:
-  raw, URL-, JSON-, XML-, GitHub-escaped, base64, a Python repr, escaped twice, and
-  as its first characters right before a truncation mark.
+  raw, URL-, JSON- (``\\/`` too), XML-, GitHub-escaped, HTML numeric entities, base64 and
+  hex (also inside a longer text), a Python repr of a str or of bytes, escaped twice, in
+  any letter case, as its first or last `FRAGMENT` characters anywhere, and as its first
+  characters right before a truncation mark.
 """
 
 from __future__ import annotations
@@ -210,14 +212,38 @@ def _encoders() -> list[Callable[[str], str]]:
 
         return encoder
 
+    def inside_longer_text(encode: Callable[[bytes], bytes], before: int) -> Callable[[str], str]:
+        """The part of `text`'s base64 that depends neither on the `before` bytes preceding it nor on what follows."""
+
+        def encoder(text: str) -> str:
+            raw = text.encode("utf-8")
+            encoded = encode(b"\x00" * before + raw).decode("ascii").rstrip("=")
+            first = -(-before * 8 // 6)  # the characters carrying bits of the preceding bytes
+            last = len(encoded) - (1 if (before + len(raw)) % 3 else 0)
+            return encoded[first:last]
+
+        return encoder
+
+    def entities(template: str) -> Callable[[str], str]:
+        return lambda text: "".join(template.format(ord(char)) for char in text)
+
     return [
         lambda text: quote(text, safe=""),
         quote,
         quote_plus,
         lambda text: json.dumps(text)[1:-1],
         lambda text: json.dumps(text, ensure_ascii=False)[1:-1],
+        lambda text: json.dumps(text)[1:-1].replace("/", "\\/"),
         lambda text: repr(text)[1:-1],
         lambda text: ascii(text)[1:-1],
+        lambda text: repr(text.encode("utf-8"))[2:-1],
+        entities("&#{};"),
+        entities("&#x{:x};"),
+        lambda text: text.encode("utf-8").hex(),
+        inside_longer_text(base64.b64encode, 1),
+        inside_longer_text(base64.b64encode, 2),
+        inside_longer_text(base64.urlsafe_b64encode, 1),
+        inside_longer_text(base64.urlsafe_b64encode, 2),
         xml_minimal,
         xml_quotes,
         xml_ascii,
@@ -241,29 +267,99 @@ def secret_forms(secret: str) -> set[str]:
     return {form for form in once | twice if len(form) >= 4}
 
 
+def _then(first: Callable[[str], str], second: Callable[[str], str]) -> Callable[[str], str]:
+    return lambda text: second(first(text))
+
+
+def _chains() -> list[Callable[[str], str]]:
+    """Every encoder, and every pair of them applied one after the other (as `secret_forms` applies them)."""
+
+    def identity(text: str) -> str:
+        return text
+
+    once = [identity, *_ENCODERS]
+    return [_then(first, second) for first in once for second in once]
+
+
+def _shared_start(one: str, other: str) -> str:
+    length = 0
+    while length < min(len(one), len(other)) and one[length] == other[length]:
+        length += 1
+    return one[:length]
+
+
+_CHAINS = _chains()
+
+
+def secret_fragments(secret: str) -> set[str]:
+    """What each form of `secret` holds of its first, and of its last, `FRAGMENT` characters.
+
+    Counted in the secret's own characters, not the form's: ``6\\"zw3`` is five characters of
+    the token, JSON-escaped, not six. The part of a form the first characters decide is what
+    the form has in common with the encoding of those characters alone.
+    """
+    if len(secret) <= FRAGMENT:
+        return set()
+    found: set[str] = set()
+    for chain in _CHAINS:
+        form = chain(secret)
+        head, tail = chain(secret[:FRAGMENT]), chain(secret[-FRAGMENT:])
+        start = _shared_start(head, form)
+        end = _shared_start(tail[::-1], form[::-1])[::-1]
+        found.update(piece.lower() for piece in (start, end) if len(piece) >= FRAGMENT)
+    return found
+
+
+def _within_a_word(text: str, start: int, end: int) -> bool:
+    """Whether text[start:end] runs on into letters or digits on both sides: part of a longer word, not a cut."""
+    before = text[start - 1] if start > 0 else " "
+    after = text[end] if end < len(text) else " "
+    return before.isalnum() and after.isalnum()
+
+
 _PREFIX = 4
 """A secret's first characters this long, right before a truncation mark, are a leak."""
+
+FRAGMENT = 6
+"""A secret's first or last characters this long are a leak anywhere: a server may cut its text without a mark,
+and a token split across two frames shows its start in one and its end in the other."""
+
+
+def _excerpt(haystack: str, at: int, length: int) -> str:
+    return f"…{haystack[max(at - 40, 0) : at + length + 10]!r}…"
 
 
 def leaks(secret: str, text: str) -> list[str]:
     """Every form of `secret` found in `text` (empty when it does not leak), as short excerpts.
 
-    Console output may wrap a long line, so the text is also searched with each line
-    break and the indentation after it removed.
+    Letter case is ignored (an upper-cased token, lower-case %-encoding and hex are leaks
+    too). Console output may wrap a long line, so the text is also searched with each
+    line break and the indentation after it removed.
     """
-    joined = re.sub(r"\n[ \t]*", "", text)
-    forms = sorted(secret_forms(secret), key=len, reverse=True)
+    lowered = text.lower()
+    joined = re.sub(r"\n[ \t]*", "", lowered)
+    forms = sorted({form.lower() for form in secret_forms(secret)}, key=len, reverse=True)
     found: list[str] = []
-    for haystack in (text, joined):
+    for haystack in (lowered, joined):
         for form in forms:
             at = haystack.find(form)
             if at >= 0:
-                found.append(f"{form!r} in …{haystack[max(at - 40, 0) : at + len(form) + 10]!r}…")
+                found.append(f"{form!r} in {_excerpt(haystack, at, len(form))}")
+        if found:
+            return found
+    fragments = secret_fragments(secret)
+    for haystack in (lowered, joined):
+        for piece in sorted(fragments):
+            for match in re.finditer(re.escape(piece), haystack):
+                if _within_a_word(haystack, match.start(), match.end()):
+                    continue  # "hreads" of "threadsleftbehind": a word that shares letters, not a cut secret
+                found.append(f"fragment {piece!r} of a form in {_excerpt(haystack, match.start(), FRAGMENT)}")
+                break
         if found:
             return found
     prefixes = {form[:length] for form in forms for length in range(_PREFIX, len(form))}
     longest = max(map(len, prefixes), default=0)
-    for haystack in (text, joined):
+    for haystack in (lowered, joined):
         for mark in _ELLIPSES:
             for match in re.finditer(re.escape(mark), haystack):
                 end = match.start()
@@ -283,9 +379,14 @@ _RESIDUE = 5
 """Characters of a secret's middle that may not follow a redaction mark (a secret scrubbed only in part)."""
 
 
+_ONE_ESCAPE = re.compile(r"&#?\w+;?|(?:%[0-9a-f]{2})+|\\+\w?['\"\\]?")
+"""One escaped character (``&quot;`` after a scrubbed JSON string): the escaping's, not the secret's."""
+
+
 def _residues(secret: str, text: str) -> list[str]:
     """A secret's rest right after ``***``: the scrubber replaced its start and left the remainder."""
-    forms = {secret} | {encode(secret) for encode in _ENCODERS}
+    forms = {form.lower() for form in ({secret} | {encode(secret) for encode in _ENCODERS})}
+    text = text.lower()
     infixes = {
         form[start:end]
         for form in forms
@@ -297,7 +398,7 @@ def _residues(secret: str, text: str) -> list[str]:
     for match in re.finditer(re.escape("***"), text):
         after = text[match.end() : match.end() + longest]
         for length in range(len(after), _RESIDUE - 1, -1):
-            if after[:length] in infixes:
+            if after[:length] in infixes and not _ONE_ESCAPE.fullmatch(after[:length]):
                 excerpt = text[max(match.start() - 30, 0) : match.end() + length + 10]
                 found.append(f"the rest of a partly scrubbed secret, {after[:length]!r}, in …{excerpt!r}…")
                 break

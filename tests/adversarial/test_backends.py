@@ -102,16 +102,20 @@ def test_sys_exit_after_boot_fails_the_run_with_reports(app, where, tmp_path):
     assert_no_traceback(outcome)
 
 
-def test_pytest_plugin_fails_when_the_backend_exits(pytester):
-    """`pytest --wiringcheck` on a factory calling sys.exit(0): the session fails and names WC108, never passes."""
-    config = write_config(pytester.path, app="tests.adversarial.backends:exit_in_factory", probe={"deadline": 1.0})
-
+def plugin_session(pytester, app: str):
+    """`pytest --wiringcheck` in a subprocess (a backend that exits must not end this one) on a config booting `app`."""
+    config = write_config(pytester.path, app=app, probe={"deadline": 1.0})
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1")
         patch.setenv("PYTHONPATH", str(REPO))  # this worktree's wiringcheck, not the installed one
-        result = pytester.runpytest_subprocess(
+        return pytester.runpytest_subprocess(
             "-p", "wiringcheck.pytest_plugin", "--wiringcheck", f"--wiringcheck-config={config}", "-v", timeout=60
         )
+
+
+def test_pytest_plugin_fails_when_the_backend_exits(pytester):
+    """`pytest --wiringcheck` on a factory calling sys.exit(0): the session fails and names WC108, never passes."""
+    result = plugin_session(pytester, "tests.adversarial.backends:exit_in_factory")
 
     assert result.ret not in (0, 5)  # 5: no tests collected
     assert "WC108" in result.stdout.str()
@@ -224,3 +228,83 @@ def test_blocking_shutdown_is_a_shutdown_failure_within_the_shutdown_timeout(tmp
     assert "WC103" in codes_of(check(outcome, "shutdown"))
     assert "passed" == check(outcome, "probe")["status"]
     assert_no_traceback(outcome)
+
+
+# -- os._exit and signals: a death without a verdict ----------------------------------------------
+
+FORMATS = ("console", "json", "github", "junit", "sarif")
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_os_exit_0_in_the_factory_exits_3_with_a_report_in_every_format(fmt, tmp_path):
+    """`os._exit(0)` in the app factory: exit 3 (not 0), the report on stdout in the chosen format naming WC108
+    and the line that exited, and the --json and --junit files written."""
+    config = write_config(tmp_path, app="tests.adversarial.backends:os_exit_in_factory", probe={"deadline": 1.0})
+    report, junit = tmp_path / "report.json", tmp_path / "report.xml"
+
+    outcome = cli(
+        ["run", "--config", str(config), "--format", fmt, "--json", str(report), "--junit", str(junit)],
+        files=[report, junit],
+    )
+
+    assert 3 == outcome.code, outcome.stdout + outcome.stderr
+    assert "WC108" in outcome.stdout
+    assert "WC108" in outcome.files["report.xml"]
+    (boot,) = [c for c in outcome.json_report()["checks"] if c["name"] == "boot"]
+    (finding,) = boot["findings"]
+    assert "os._exit(0)" in finding["message"]
+    assert marked_lines("EXITS HERE")[0] <= finding["location"]["line"]
+    assert 3 == outcome.json_report()["exit_code"]
+    if fmt in ("json", "sarif"):
+        json.loads(outcome.stdout)  # the report, and only the report
+    assert_no_traceback(outcome)
+
+
+def test_os_exit_0_during_the_probe_exits_3_with_the_checks_made_before(tmp_path):
+    """`os._exit(0)` in a request handler, after boot: exit 3, the checks that passed before it, WC108 on the probe."""
+    outcome, _, junit = run_backend(
+        tmp_path, app="tests.adversarial.backends:os_exit_in_request", probe={"deadline": 1.0}
+    )
+
+    assert 3 == outcome.code, outcome.stdout + outcome.stderr
+    assert "passed" == check(outcome, "boot")["status"]
+    assert {"WC108"} == codes_of(check(outcome, "probe"))
+    assert junit.is_file()
+
+
+def test_sigkill_in_the_factory_exits_3_with_a_report(tmp_path):
+    """The backend's process killed by SIGKILL (as the OOM killer does): exit 3 and a report saying so."""
+    outcome, _, _ = run_backend(tmp_path, app="tests.adversarial.backends:kills_itself_in_factory")
+
+    assert 3 == outcome.code, outcome.stdout + outcome.stderr
+    (finding,) = check(outcome, "boot")["findings"]
+    assert "WC108" == finding["code"]
+    assert "SIGKILL" in finding["message"]
+
+
+@pytest.mark.parametrize(
+    ("args", "expect"),
+    [
+        (["load", "--users", "2", "--runs", "1", "--workers", "1"], "WC108"),
+        (["inspect"], "WC108"),
+    ],
+    ids=["load", "inspect"],
+)
+def test_os_exit_0_in_the_factory_fails_load_and_inspect_with_exit_3(args, expect, tmp_path):
+    """`load` and `inspect` of a factory that calls os._exit(0): exit 3 naming WC108, not 0 and silence."""
+    config = write_config(tmp_path, app="tests.adversarial.backends:os_exit_in_factory", probe={"deadline": 1.0})
+
+    outcome = cli([*args, "--config", str(config)])
+
+    assert 3 == outcome.code, outcome.stdout + outcome.stderr
+    assert expect in outcome.stdout + outcome.stderr
+    assert_no_traceback(outcome)
+
+
+def test_pytest_plugin_fails_when_the_backend_calls_os_exit(pytester):
+    """`pytest --wiringcheck` on a factory calling os._exit(0): the boot item fails with WC108; the session
+    goes on to its summary and fails, instead of ending with status 0."""
+    result = plugin_session(pytester, "tests.adversarial.backends:os_exit_in_factory")
+
+    assert pytest.ExitCode.TESTS_FAILED == result.ret
+    result.stdout.fnmatch_lines(["*wiringcheck::boot FAILED*", "*WC108*os._exit(0)*", "*failed*"])

@@ -330,10 +330,19 @@ def test_entry_points_whose_backend_runs_elsewhere_say_emission_does_not_apply(e
     assert "in another one" in outcome.skipped[EMISSION_CHECK]
 
 
-# -- the same doors over HTTP streams --------------------------------------------------------------
+# -- the same doors over HTTP streams and socket.io ------------------------------------------------
 
-STREAMS = {"sse": "ssechat", "ndjson": "ndjsonchat", "ndjson error page": "faults/ndjsonchat_html_error"}
-"""An HTTP transport's reference backend (or fault), by what it exercises."""
+STREAMS = {
+    "sse": "ssechat",
+    "ndjson": "ndjsonchat",
+    "ndjson error page": "faults/ndjsonchat_html_error",
+    "socketio": "socketchat",
+    "socketio refused auth": "faults/socketchat_refused_auth",
+}
+"""A streaming transport's reference backend (or fault), by what it exercises."""
+
+STREAM_FAILS = {"ndjson error page": {"WC417", "http_error"}, "socketio refused auth": {"WC413", "auth_rejected"}}
+"""The faults among them: every door fails them, with one of these codes (or ends)."""
 
 
 def stream_settings(name: str, url: str | None = None) -> Settings:
@@ -402,13 +411,46 @@ def stream_via(entry: str, name: str, served: dict[str, str]) -> Outcome:
 
 @pytest.mark.parametrize("name", sorted(STREAMS))
 @pytest.mark.parametrize("entry", ["run", "probe", "fixture", "load", "locust"])
-def test_every_entry_point_speaks_every_http_stream(entry, name, served_streams):
-    """SSE and NDJSON reference backends pass at every door; a stream route answering an HTML page fails at every
-    door with WC417 (the Locust user's task, and load, read it as a run that failed with WC417)."""
+def test_every_entry_point_speaks_every_streaming_transport(entry, name, served_streams):
+    """SSE, NDJSON and socket.io reference backends pass at every door; a stream route answering an HTML page fails
+    at every door with WC417, a socket.io server refusing the auth payload with WC401 (the Locust user's task, and
+    load, read them as runs that failed with that code)."""
     outcome = stream_via(entry, name, served_streams)
 
-    if name == "ndjson error page":
+    if name in STREAM_FAILS:
         assert not outcome.passed, outcome
-        assert {"WC417", "http_error"} & outcome.codes, outcome
+        assert STREAM_FAILS[name] & outcome.codes, outcome
     else:
         assert outcome.passed, outcome
+
+
+def test_inspect_shows_a_socketio_run():
+    """inspect --probe makes its run over socket.io like any other, and shows how it ended."""
+    from wiringcheck.commands.inspect import _build
+
+    tree, _ = asyncio.run(_build(stream_settings("socketio"), private=False, probe=True))
+    frames = next(node for node in _walk(tree) if node.text.startswith("frames: "))
+
+    assert frames.text.endswith("run ended: terminal"), frames.text
+
+
+@pytest.mark.parametrize("entry", ["run", "probe"])
+def test_socketio_users_start_together_and_see_only_their_own_runs(entry, served_streams):
+    """Isolation over socket.io: two users connect and authenticate, then trigger at once; neither sees the other's."""
+    from wiringcheck.config import Isolation
+
+    url = served_streams["socketio"] if entry == "probe" else None
+    users = Isolation(enabled=True, users=2, token="socketchat-dev-token-{n}")
+    settings = replace(stream_settings("socketio", url), isolation=users)
+    if entry == "run":
+        from wiringcheck.runner import run
+
+        report = run(settings)
+    else:
+        from wiringcheck.commands.probe import build_report, record_runs
+
+        recorded = asyncio.run(record_runs(settings.url or "", settings, {}, runs=1))
+        report = build_report(settings.url or "", settings.probe, recorded.recordings, runs=1, users=recorded.users)
+
+    assert report.ok, [f.message for f in report.findings]
+    assert Status.PASSED == next(c.status for c in report.checks if c.name == "isolation")

@@ -64,6 +64,12 @@ CATALOG = {
     "adk_tool_raises": (ExitCode.CHECK_FAILED, {"WC105", "WC402", "WC412", "WC415"}),
     "adk_slow_tool": (ExitCode.CHECK_FAILED, {"WC420"}),
     "adk_buffered": (ExitCode.CHECK_FAILED, {"WC405"}),
+    # An agent chat over socket.io (fixtures/socketchat). Its connect handler refusing the auth payload is the
+    # credentials refused (WC413, like relay_wrong_key), never a connection that failed.
+    "socketchat_wrong_room": (ExitCode.CHECK_FAILED, {"WC402"}),
+    "socketchat_tool_result_missing": (ExitCode.CHECK_FAILED, {"WC402", "WC415"}),
+    "socketchat_refused_auth": (ExitCode.CHECK_FAILED, {"WC413"}),
+    "socketchat_broadcast": (ExitCode.CHECK_FAILED, {"WC424"}),
     # Healthy variants: what real agents do, and must still pass.
     "repeated_events": (ExitCode.OK, set()),
     "tool_error_reported": (ExitCode.OK, set()),
@@ -117,6 +123,10 @@ FIRST_CAUSE = {
     "adk_tool_raises": "WC412",
     "adk_slow_tool": "WC420",
     "adk_buffered": "WC405",
+    "socketchat_wrong_room": "WC402",
+    "socketchat_tool_result_missing": "WC415",
+    "socketchat_refused_auth": "WC413",
+    "socketchat_broadcast": "WC424",
 }
 """The code every report must lead with: the cause, never one of its symptoms (a missing event, the deadline)."""
 
@@ -211,6 +221,10 @@ ON_THE_WIRE = {
     "adk_tool_raises",
     "adk_slow_tool",
     "adk_buffered",
+    "socketchat_wrong_room",
+    "socketchat_tool_result_missing",
+    "socketchat_refused_auth",
+    "socketchat_broadcast",
 }
 HEALTHY = {"repeated_events", "tool_error_reported"}
 

@@ -7,6 +7,7 @@ never on a latency near a threshold (the thresholds set here are far from the fi
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -104,3 +105,64 @@ def test_too_few_tokens_is_a_usage_error(tmp_path, monkeypatch, capsys):
     assert 2 == code
     assert "LOAD_TOKENS (named by [load] tokens_env) holds 2 token(s) for 3 users" in err
     assert "secret-a" not in err
+
+
+def _options(users: int, workers: int):
+    from wiringcheck.load.command import LoadOptions
+
+    return LoadOptions(users=users, spawn_rate=float(users), duration=None, runs=1, workers=workers, grace=1.0)
+
+
+def test_workers_beyond_the_cpus_are_capped_with_a_note_when_asked_for():
+    """Twelve client processes on two CPUs become two, and the note says why; unasked, no note."""
+    from wiringcheck.load.command import fit_machine
+
+    asked, notes = fit_machine(_options(100, 12), in_process=True, workers_asked=12, cpus=2, descriptors=(4096, 4096))
+    default, quiet = fit_machine(
+        _options(100, 12), in_process=True, workers_asked=None, cpus=2, descriptors=(4096, 4096)
+    )
+
+    assert (2, 2) == (asked.workers, default.workers)
+    assert ["12 client processes capped at 2"] == [note.split(",")[0] for note in notes]
+    assert [] == quiet
+
+
+@pytest.mark.parametrize(("in_process", "workers"), [(True, 2), (False, 1)])
+def test_users_past_the_hard_descriptor_limit_are_a_usage_error_naming_ulimit(in_process, workers):
+    """1,500 users where a process may open 1,024 files: a usage error naming `ulimit -n`, before anything starts."""
+    from wiringcheck.errors import UsageError
+    from wiringcheck.load.command import fit_machine
+
+    with pytest.raises(UsageError, match=r"ulimit -n \d+"):
+        fit_machine(
+            _options(1500, workers), in_process=in_process, workers_asked=None, cpus=2, descriptors=(1024, 1024)
+        )
+
+
+def test_users_within_the_descriptor_limit_pass_unchanged():
+    """Users that fit (the client side split over the workers for a url target) are left as asked."""
+    from wiringcheck.load.command import fit_machine
+
+    options, notes = fit_machine(
+        _options(1500, 2), in_process=False, workers_asked=None, cpus=2, descriptors=(1024, 1024)
+    )
+
+    assert (1500, 2, []) == (options.users, options.workers, notes)
+
+
+def test_a_run_id_a_setup_step_captured_never_shows_in_the_load_report(tmp_path, capsys):
+    """The studio's run ids come from its setup step, not public: a failing run's evidence shows them as ***."""
+    fault = (REPO / "fixtures" / "faults" / "studio_drops_tool_call" / "wiringcheck.toml").read_text(encoding="utf-8")
+    config = tmp_path / "wiringcheck.toml"
+    config.write_text(
+        fault.replace('{ path = "run.id", public = true }', '"run.id"').replace(
+            'pythonpath = ["../../.."]', f"pythonpath = [{json.dumps(str(REPO))}]"
+        ),
+        encoding="utf-8",
+    )
+
+    code = main(["load", "-c", str(config), "--users", "2", "--runs", "1", "--workers", "1"])
+
+    shown = capsys.readouterr().out
+    assert (1, None) == (code, re.search(r"run-[0-9a-f]{10}", shown)), shown
+    assert "run ***" in shown

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import importlib.util
+import json
 import os
 import socket
 import subprocess
@@ -124,6 +125,51 @@ def test_locust_master_and_worker_report_each_event(tmp_path):
     assert EVENTS == {row["Name"] for row in rows}
     assert {"WS"} == {row["Type"] for row in rows}
     assert all(int(row["Request Count"]) > 0 for row in rows)
+    assert 0 == sum(int(row["Failure Count"]) for row in rows)
+
+
+def test_locust_runs_twenty_users_over_socketio(tmp_path):
+    """3 s of Locust, 20 users over python-socketio's sync client in greenlets: each event, no failure, no libev error.
+
+    The reason the WebSocket user has a transport of its own (`websocket_sync`) is that a
+    reader left waiting on a closed descriptor makes libev abort the whole Locust process:
+    the socket.io client must never do that either, run after run.  socketchat's own
+    configuration, with bounds far from how long its runs take on a machine this busy
+    (this test is about the client, not the backend's latency).
+    """
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])}
+    env.pop("SOCKETCHAT_TOKEN", None)
+    config = (REPO / "fixtures" / "socketchat" / "wiringcheck.toml").read_text(encoding="utf-8")
+    config = config.replace("budget_ms = 100", "budget_ms = 2000").replace("deadline = 5.0", "deadline = 20.0")
+    (tmp_path / "wiringcheck.toml").write_text(config.replace('["../.."]', json.dumps([str(REPO)])))
+    locustfile = (REPO / "fixtures" / "socketchat" / "locustfile.py").read_text(encoding="utf-8")
+    (tmp_path / "locustfile.py").write_text(
+        locustfile.replace('"fixtures/socketchat/wiringcheck.toml"', repr(str(tmp_path / "wiringcheck.toml")))
+    )
+    port = free_port()
+    backend = [
+        *(sys.executable, "-m", "uvicorn", "--factory", "fixtures.socketchat.app:create_app"),
+        *("--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"),
+    ]
+    locust = [
+        *(sys.executable, "-m", "locust", "-f", str(tmp_path / "locustfile.py")),
+        *("--headless", "-u", "20", "-r", "20", "-t", "3s", "--stop-timeout", "2"),
+        *("--host", f"http://127.0.0.1:{port}/ws/socket.io", "--csv", str(tmp_path / "run")),
+    ]
+
+    with started(backend, env, tmp_path / "backend.log") as server:
+        wait_for_port(port, server, timeout=30)
+        with started(locust, env, tmp_path / "locust.log") as users:
+            users.wait(timeout=90)
+    log = (tmp_path / "locust.log").read_text(errors="replace")
+
+    assert 0 == users.returncode, log[-2000:]
+    assert not [line for line in log.splitlines() if "Traceback" in line or "invalid fd" in line.lower()], log[-3000:]
+    with (tmp_path / "run_stats.csv").open(encoding="utf-8") as stats:
+        rows = [row for row in csv.DictReader(stats) if row["Name"] != "Aggregated"]
+    assert EVENTS == {row["Name"] for row in rows}
+    assert {"SOCKETIO"} == {row["Type"] for row in rows}
+    assert all(int(row["Request Count"]) >= 20 for row in rows)
     assert 0 == sum(int(row["Failure Count"]) for row in rows)
 
 

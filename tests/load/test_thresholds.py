@@ -6,7 +6,7 @@ import pytest
 
 from wiringcheck.config import DEFAULT_EVENTS
 from wiringcheck.errors import ThresholdError
-from wiringcheck.thresholds import Threshold, evaluate, parse_threshold
+from wiringcheck.thresholds import MAX_THRESHOLDS, Threshold, evaluate, parse_threshold, parse_thresholds
 
 
 @pytest.mark.parametrize(
@@ -69,3 +69,37 @@ def test_every_operator_compares_as_written():
 
         assert threshold.holds(holds if op not in {">=", "=="} else 2)
         assert not threshold.holds(fails if op != "<" else 2)
+
+
+@pytest.mark.parametrize("text", ["agent_thinking.p95 < 1e999", "errors < 1e10", "runs > -1e10"])
+def test_a_number_that_bounds_nothing_is_refused(text):
+    """1e999 parses as infinity; 1e10 ms is four months: neither is a threshold."""
+    with pytest.raises(ThresholdError, match="is not a number from"):
+        parse_threshold(text, DEFAULT_EVENTS)
+
+
+def test_a_repeated_threshold_names_both_places():
+    """The same metric, comparison and number twice: an error naming the repeat and the first."""
+    with pytest.raises(ThresholdError) as raised:
+        parse_thresholds(["errors == 0", "runs > 1", "errors == 0.0"], DEFAULT_EVENTS)
+
+    assert 2 == raised.value.index
+    assert "repeats thresholds[0]" in str(raised.value)
+
+
+def test_more_thresholds_than_a_test_takes_are_refused():
+    """A generated list of thousands of thresholds is a mistake: refused before any is parsed."""
+    texts = [f"agent_thinking.p95 < {n}" for n in range(MAX_THRESHOLDS + 1)]
+
+    with pytest.raises(ThresholdError) as raised:
+        parse_thresholds(texts, DEFAULT_EVENTS)
+
+    assert raised.value.index is None
+
+
+def test_a_bad_threshold_in_a_list_says_which():
+    """The index of the threshold that does not parse comes with the error (the config names its key path)."""
+    with pytest.raises(ThresholdError) as raised:
+        parse_thresholds(["errors == 0", "errors = 0"], DEFAULT_EVENTS)
+
+    assert 1 == raised.value.index

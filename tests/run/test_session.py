@@ -228,3 +228,17 @@ def test_an_interrupted_run_ends_at_its_deadline_and_is_dropped():
     run.interrupted(12.0)
 
     assert (RecordingEnd.DEADLINE, 12.0, True) == (run.recording().end, run.recording().ended_at, run.abort)
+
+
+def test_a_connect_handler_that_says_no_to_credentials_sent_refused_them():
+    """socket.io's connect_error with a token sent is the token refused (WC413's end), in the server's words."""
+    run = session({"transport": "socketio", "auth": {"first_message": {"t": "{token}"}, "token": "k-123456"}})
+    run.begin(0.0)
+
+    run.refused(0.1, "the server refused the socket.io connection: bad token", by_handler=True)
+
+    recording = run.recording()
+    assert (RecordingEnd.AUTH_REJECTED, "the server refused the socket.io connection: bad token") == (
+        recording.end,
+        recording.error,
+    )

@@ -4,7 +4,9 @@ Without ``--from-run``, init writes a commented starter: the target (asked for, 
 with ``--app``, ``--boot`` or ``--url``), the WebSocket path, the five default events and
 the 100 ms budget, with every other key present as a comment that says what it is for.
 It goes into ``./pyproject.toml`` as ``[tool.wiringcheck]``, or with ``--output
-wiringcheck.toml`` into a file of its own; it never overwrites a configuration.
+wiringcheck.toml`` into a file of its own; it never overwrites a configuration, unless
+``--force`` asks it to replace one (in a pyproject.toml, only the wiringcheck tables go;
+every other line and comment stays).
 
 With ``--from-run``, init boots the backend the way `wiringcheck run` does (any target
 kind, with the setup steps, auth, ``[env]`` and preset of the configuration in force, when
@@ -14,6 +16,12 @@ matchers, run-id and timestamp fields, ignores. A configuration that exists is c
 in place, comments kept, keys the user wrote never changed; otherwise the starter is
 written with the learnt keys in it. A run that could not start writes nothing: the
 reason is printed, to fix (auth, a setup step) before trying again.
+
+Whatever init writes is read back (tomllib) before it replaces the file: init never
+leaves an invalid configuration. A name it learnt from what the backend sent (a route,
+a frame's type or field) that holds a control character or a lone surrogate is refused
+with a message naming it (`check_derived`): no protocol names its events that way, and
+no UTF-8 file can hold a lone surrogate.
 """
 
 from __future__ import annotations
@@ -23,6 +31,7 @@ import os
 import re
 import sys
 import tomllib
+import unicodedata
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -37,7 +46,7 @@ if TYPE_CHECKING:
     from wiringcheck.learn import Lesson
     from wiringcheck.run.recording import Recording
 
-__all__ = ["APP_REF", "init_command", "learnt_settings", "starter_table"]
+__all__ = ["APP_REF", "check_derived", "init_command", "learnt_settings", "starter_table"]
 
 APP_REF = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*:[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$")
 """What an app reference looks like: ``package.module:attribute``."""
@@ -135,7 +144,19 @@ def _has_configuration(path: Path, text: str) -> bool:
 
 
 def _write(path: Path, text: str) -> None:
-    """Replace `path` with `text` at once: a crash midway leaves the old file, never half of the new one."""
+    """Replace `path` with `text` at once: a crash midway leaves the old file, never half of the new one.
+
+    Raises:
+        UsageError: `text` does not read back as TOML (``tool`` written inline cannot take a
+            ``[tool.wiringcheck]`` after it), so nothing is written.
+    """
+    try:
+        tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise UsageError(
+            f"adding wiringcheck's configuration to {path} would not give valid TOML ({exc}); "
+            "is `tool` written inline or as a dotted key? Write the table there by hand (docs/configuration.md)"
+        ) from None
     partial = path.with_name(f".{path.name}.wiringcheck-init")
     try:
         partial.write_text(text, encoding="utf-8")
@@ -143,6 +164,88 @@ def _write(path: Path, text: str) -> None:
     except OSError as exc:
         partial.unlink(missing_ok=True)
         raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
+
+
+def _refused(char: str) -> bool:
+    """A control character (tab aside) or a lone surrogate: no route or event name holds one."""
+    return char != "\t" and unicodedata.category(char) in ("Cc", "Cs")
+
+
+def check_derived(value: Any, what: str) -> None:
+    """Refuse `value` (keys and values init learnt from what the backend sent, nested) when a text in it holds
+    a control character or a lone surrogate.
+
+    Raises:
+        UsageError: naming what it was, the character, and the text (escaped).
+    """
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list | tuple):
+            stack.extend(item)
+        elif isinstance(item, str):
+            bad = next((char for char in item if _refused(char)), None)
+            if bad is not None:
+                kind = "a lone surrogate" if unicodedata.category(bad) == "Cs" else "a control character"
+                raise UsageError(
+                    f"{what} holds {kind} (U+{ord(bad):04X}) in {item!a}; init writes no such name into a "
+                    "configuration: fix what the backend sends, or write the table by hand (docs/configuration.md)"
+                )
+
+
+_HEADER = re.compile(r"^\s*\[\[?(?P<name>[^\[\]]+)\]\]?\s*(?:#.*)?$")
+
+
+def _without_table(text: str) -> str:
+    """`text` (a pyproject.toml) with its [tool.wiringcheck] tables taken out and every other line kept.
+
+    A table's lines go from its header to the next one; comments and blank lines right
+    before the next table's header are that table's (tomlkit would count them as ours and
+    take them out too). The result must read as the same document without
+    ``tool.wiringcheck``; when it does not (the table was written inline, or as dotted
+    keys), tomlkit takes the table out instead.
+    """
+    kept: list[str] = []
+    held: list[str] = []  # comments and blank lines inside our table, whose owner is not known yet
+    inside = False
+    for line in text.splitlines(keepends=True):
+        header = _HEADER.match(line)
+        if header is not None:
+            name = re.sub(r"[\s\"']", "", header["name"])
+            ours = name == "tool.wiringcheck" or name.startswith("tool.wiringcheck.")
+            if inside and not ours:
+                kept.extend(held)  # they lead into the next table
+            held, inside = [], ours
+            if not ours:
+                kept.append(line)
+        elif not inside:
+            kept.append(line)
+        elif not line.strip() or line.lstrip().startswith("#"):
+            held.append(line)
+        else:
+            held = []  # they led into one of our keys: ours
+    kept.extend(held)
+    result = "".join(kept)
+    expected = tomllib.loads(text)
+    del expected["tool"]["wiringcheck"]
+    if not expected["tool"]:
+        del expected["tool"]
+    try:
+        if tomllib.loads(result) == expected:
+            return result
+    except tomllib.TOMLDecodeError:
+        pass
+    import tomlkit
+
+    document = tomlkit.parse(text)
+    tool: Any = document["tool"]
+    del tool["wiringcheck"]
+    if not tool:
+        del document["tool"]
+    return str(tomlkit.dumps(document))
 
 
 def _ask_app() -> str:
@@ -343,8 +446,11 @@ def init_command(
     boot: str | None = None,
     url: str | None = None,
     from_run: bool = False,
+    force: bool = False,
 ) -> int:
     """Write the starter (or, `from_run`, complete the configuration from one run); returns the exit code.
+
+    With `force`, the starter replaces a configuration already there (it is never overwritten otherwise).
 
     Raises:
         UsageError: a malformed flag, a file that cannot be read or written, a configuration
@@ -354,21 +460,26 @@ def init_command(
     """
     target = _target(app, boot, url)
     if not from_run:
-        return _write_starter(output or Path("pyproject.toml"), target)
+        return _write_starter(output or Path("pyproject.toml"), target, force=force)
     return _write_learnt(output, config, target)
 
 
-def _write_starter(path: Path, target: tuple[str, str] | None) -> int:
+def _write_starter(path: Path, target: tuple[str, str] | None, *, force: bool = False) -> int:
     text = _read(path)
-    if _has_configuration(path, text):
+    replaced = _has_configuration(path, text)
+    if replaced and not force:
         raise UsageError(
             f"{path} already configures wiringcheck; edit it (see docs/configuration.md), complete it from a "
-            "run with `wiringcheck init --from-run`, or remove it to write a fresh starter"
+            "run with `wiringcheck init --from-run`, or pass --force to replace it with a fresh starter"
         )
+    if replaced:  # a wiringcheck.toml is wiringcheck's alone; a pyproject.toml keeps all but our tables
+        text = _without_table(text) if path.name == "pyproject.toml" else ""
     starter = starter_table(target or ("app", _ask_app()), prefix=prefix_for(path))
     separator = "" if not text or text.endswith("\n") else "\n"
     _write(path, text + separator + (starter if text else starter.lstrip("\n")))
-    action = "added [tool.wiringcheck] to" if text else "created"
+    action = (
+        "replaced wiringcheck's configuration in" if replaced else "added [tool.wiringcheck] to" if text else "created"
+    )
     sys.stdout.write(
         f"{action} {path}\n"
         "next: describe the objects startup builds under roles (`wiringcheck inspect` shows them), "
@@ -400,6 +511,8 @@ def _write_learnt(output: Path | None, config: Path | None, target: tuple[str, s
     text = _read(path)
     fresh = not _has_configuration(path, text)
     learnt = learnt_settings(settings)
+    check_derived(learnt.top, "the app's route")
+    check_derived(learnt.lesson.table, "a frame of the observed run")
     # Nothing a run carried may reach a file that gets committed: the table holds types, never a token.
     secrets = Secrets([*learnt.settings.credentials(os.environ), *learnt.recording.secrets])
     learnt = replace(learnt, lesson=replace(learnt.lesson, table=secrets.scrub(learnt.lesson.table)))

@@ -31,9 +31,11 @@ from wiringcheck.report import ExitCode
 
 if TYPE_CHECKING:
     from wiringcheck.backend import Backend
+    from wiringcheck.capture import Capture
     from wiringcheck.config import RoleSpec, Settings
     from wiringcheck.findings import Location
     from wiringcheck.run.recording import Recording
+    from wiringcheck.supervisor import Relay
 
 __all__ = [
     "AppRoute",
@@ -638,14 +640,108 @@ def _render_rich(node: Node) -> Any:
 # -- the command ---------------------------------------------------------------------------------
 
 
-async def _build(settings: Settings, *, private: bool, probe: bool = False) -> tuple[Node, tuple[str, ...]]:
-    """The tree, and the credentials the probe's setup steps received (to scrub with the configured ones)."""
-    from wiringcheck.backend import booted
+async def _build(
+    settings: Settings,
+    *,
+    private: bool,
+    probe: bool = False,
+    capture: Capture | None = None,
+    observer: Relay | None = None,
+) -> tuple[Node, tuple[str, ...]]:
+    """The tree, and the credentials the probe's setup steps received (to scrub with the configured ones).
 
-    async with booted(settings) as backend:
-        recording = await backend.probe() if probe else None
-        tree = inspect_tree(settings, backend, private=private, recording=recording)
-        return tree, recording.secrets if recording is not None else ()
+    What the backend logs, prints and lets fail goes to `capture` (a fresh one when not given).
+    """
+    from wiringcheck.backend import booted
+    from wiringcheck.capture import Capture
+    from wiringcheck.findings import Phase
+
+    capture = capture if capture is not None else Capture()
+
+    def enter(phase: str) -> None:
+        capture.phase = phase
+        if observer is not None:
+            observer.phase_started(phase)
+
+    enter(Phase.BOOT)
+    with capture.logs(Phase.BOOT), capture.runtime("inspect"):
+        async with booted(settings) as backend:
+            enter(Phase.PROBE if probe else "inspect")
+            recording = await backend.probe() if probe else None
+            tree = inspect_tree(settings, backend, private=private, recording=recording)
+            enter(Phase.SHUTDOWN)
+    return tree, recording.secrets if recording is not None else ()
+
+
+def _evidence_node(root: Node, capture: Capture) -> None:
+    """What the backend logged, printed and let fail unobserved while it was inspected: evidence, like in a report."""
+    from wiringcheck.render import finding_text
+
+    findings = [*capture.runtime_findings(), *capture.findings()]
+    if findings:
+        node = root.add("the backend's warnings", "bold yellow")
+        for finding in findings:
+            text = finding_text(finding).splitlines()
+            item = node.add(text[0], "yellow")
+            for line in text[1:]:
+                item.add(line.strip(), "dim")
+    for output in capture.output_records():
+        node = root.add(f"the backend's {output.stream} during {output.phase}", "bold")
+        for line in output.lines:
+            node.add(line)
+
+
+def _supervised_tree(settings: Settings, private: bool, probe: bool) -> Node:
+    from wiringcheck.errors import BackendError
+    from wiringcheck.secrets import Secrets
+    from wiringcheck.supervisor import death_report, supervise
+    from wiringcheck.watchdog import MARGIN, budget
+
+    outcome = supervise(inspect_here, (settings, private, probe), timeout=budget(settings) + 3 * MARGIN)
+    secrets = Secrets([*settings.credentials(os.environ), *outcome.secrets])
+    output = secrets.scrub(outcome.output)
+    if outcome.death is None:
+        assert outcome.verdict is not None
+        tree = outcome.verdict
+        for item in output:  # what reached the child's descriptors without passing through sys.stdout
+            node = tree.add(f"the backend's {item.stream} (descriptor) during {item.phase}", "bold")
+            for line in item.lines:
+                node.add(line)
+        return tree
+    report = secrets.scrub(death_report(outcome.death, kind="run", target="", output=output))
+    finding = report.checks[-1].findings[0]
+    where = f" at {finding.location}" if finding.location else ""
+    error = BackendError(finding.subject or "boot", f"{finding.message}{where} (WC108)")
+    error.exit_code = 3
+    raise error
+
+
+def inspect_here(relay: Relay | None, settings: Settings, private: bool, probe: bool) -> Node:
+    """Boot (or reach), build the tree, shut down: the tree, scrubbed; in a supervised child, phases go to `relay`.
+
+    Raises:
+        BackendError: the backend did not boot (exit 3) or did not shut down (exit 1).
+    """
+    import asyncio
+
+    from wiringcheck.capture import Capture, scrubbed_logs
+    from wiringcheck.errors import BackendError
+    from wiringcheck.secrets import Secrets
+
+    secrets = Secrets(settings.credentials(os.environ))
+    capture = Capture()
+    try:
+        # What the backend logs and prints is shown in the tree, scrubbed; never raw on stdout or stderr.
+        with scrubbed_logs(secrets), capture.output():
+            tree, captured = asyncio.run(
+                _build(settings, private=private, probe=probe, capture=capture, observer=relay)
+            )
+    except BackendError as exc:
+        exc.problem = secrets.scrub_text(exc.problem) + " (run `wiringcheck run` for the full diagnosis)"
+        raise
+    _evidence_node(tree, capture)
+    # A role's attribute may hold the token (a client's api key): the tree is output like any report.
+    return secrets.with_values(*captured).scrub(tree)
 
 
 def inspect_settings(
@@ -679,28 +775,26 @@ def inspect_settings(
     return settings
 
 
-def inspect_command(settings: Settings, *, private: bool = False, probe: bool = False) -> int:
+def inspect_command(settings: Settings, *, private: bool = False, probe: bool = False, supervised: bool = False) -> int:
     """Boot (or reach), build the tree, shut down, print; returns the exit code.
+
+    With `supervised`, an in-process backend runs in a child process (`wiringcheck.supervisor`):
+    if it ends that process, the error says so (WC108) and the exit code is 3.
 
     Raises:
         UsageError: the target's import path does not resolve.
-        BackendError: the backend did not boot (exit 3) or did not shut down (exit 1).
+        BackendError: the backend did not boot (exit 3) or did not shut down (exit 1), or ended the process (3).
     """
-    import asyncio
-
-    from wiringcheck.errors import BackendError, UsageError
+    from wiringcheck.errors import UsageError
     from wiringcheck.render.console import interactive, make_console
-    from wiringcheck.secrets import Secrets
 
     if settings.target_kind == "none":
         raise UsageError("no target: pass --app, --boot or --url, or set app, boot or url in the configuration")
-    try:
-        tree, captured = asyncio.run(_build(settings, private=private, probe=probe))
-    except BackendError as exc:
-        exc.problem += " (run `wiringcheck run` for the full diagnosis)"
-        raise
-    # A role's attribute may hold the token (a client's api key): the tree is output like any report.
-    tree = Secrets([*settings.credentials(os.environ), *captured]).scrub(tree)
+    in_process = settings.target_kind in ("app", "boot")
+    if supervised and in_process:
+        tree = _supervised_tree(settings, private, probe)
+    else:
+        tree = inspect_here(None, settings, private, probe)
     if interactive(sys.stdout):
         make_console().print(_render_rich(tree))
     else:

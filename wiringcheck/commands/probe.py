@@ -21,6 +21,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from wiringcheck.boundedjson import loads
 from wiringcheck.config import Auth, ProbeSettings, Settings, find_config, load_settings
 from wiringcheck.errors import UsageError
 from wiringcheck.findings import CheckResult, Finding, Phase
@@ -84,7 +85,7 @@ def probe_settings(options: ProbeRequestOptions, environ: Mapping[str, str]) -> 
     changes: dict[str, Any] = {}
     if options.trigger is not None:
         try:
-            trigger = json.loads(options.trigger)
+            trigger = loads(options.trigger)
         except json.JSONDecodeError as exc:
             raise UsageError(f"--trigger is not valid JSON: {exc.msg} at column {exc.colno}") from None
         if not isinstance(trigger, dict):

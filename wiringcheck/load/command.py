@@ -19,6 +19,7 @@ import time
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
+from wiringcheck.capture import Capture, scrubbed_logs
 from wiringcheck.config import LoadSettings, ProbeSettings, Settings, split_tokens, user_identity
 from wiringcheck.errors import LoadError, UsageError, WiringcheckError
 from wiringcheck.findings import CheckResult, Phase
@@ -26,28 +27,38 @@ from wiringcheck.load.summary import ClientStats, build_report, default_threshol
 from wiringcheck.load.worker import UserPlan, WorkerPlan, WorkerResult
 from wiringcheck.run.judge import expectation_for
 from wiringcheck.run.recording import EMISSION_CHECK, EMIT_ELSEWHERE, Latency
-from wiringcheck.thresholds import parse_threshold
+from wiringcheck.thresholds import parse_thresholds
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
     from wiringcheck.render import Outputs
     from wiringcheck.report import Report
+    from wiringcheck.secrets import Secrets
+    from wiringcheck.supervisor import Relay
 
 __all__ = [
     "LoadError",
     "LoadOptions",
     "cross_talk_unknowable",
+    "drive_bound",
+    "fit_machine",
     "load_command",
+    "load_here",
     "plan_users",
     "plan_workers",
     "resolve_options",
     "run_load",
     "secrets_of",
+    "time_bound",
+    "usable_cpus",
 ]
 
 SPAWN_TIMEOUT = 60.0
 """How long the client processes may take to start and import wiringcheck."""
+
+LOAD_PHASE = "load"
+"""The phase of a load test's own checks, between the backend's boot and its shutdown."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +100,80 @@ def resolve_options(
         runs=runs,
         workers=max(1, min(chosen_workers, users)),
         grace=grace if grace is not None else deadline,
+    )
+
+
+DESCRIPTORS_RESERVED = 64
+"""Descriptors a process needs besides one per connection: the interpreter, pipes to the workers, logs."""
+
+
+def usable_cpus() -> int:
+    """The CPUs this process may run on (its affinity mask, where the system has one)."""
+    affinity = getattr(os, "sched_getaffinity", None)
+    return len(affinity(0)) if affinity is not None else os.cpu_count() or 1
+
+
+def fit_machine(
+    options: LoadOptions,
+    *,
+    in_process: bool,
+    workers_asked: int | None,
+    cpus: int | None = None,
+    descriptors: tuple[int, int] | None = None,
+) -> tuple[LoadOptions, list[str]]:
+    """The options bounded by what this machine can hold, and a note for each bound that changed them.
+
+    Workers: at most one per usable CPU (more processes than CPUs measure their own
+    contention, not the backend); a note says so when `workers_asked` (by flag or file)
+    was more. Users: every user holds a connection, so a descriptor in its worker, and,
+    for an in-process backend, one in this process; the soft limit is raised up to the
+    hard one when that suffices (`descriptors`: (soft, hard), read from the system when
+    not given).
+
+    Raises:
+        UsageError: the users need more descriptors than the hard limit allows (naming ``ulimit -n``).
+    """
+    notes: list[str] = []
+    cpus = cpus if cpus is not None else usable_cpus()
+    if options.workers > cpus:
+        if workers_asked is not None:
+            notes.append(
+                f"{workers_asked} client processes capped at {cpus}, the CPUs available: more processes "
+                "than CPUs measure their own contention, not the backend"
+            )
+        options = replace(options, workers=cpus)
+    per_worker = -(-options.users // options.workers)
+    needed = max(per_worker, options.users if in_process else 0) + DESCRIPTORS_RESERVED + 4 * options.workers
+    soft, hard = descriptors if descriptors is not None else _descriptor_limits()
+    if needed > soft:
+        if 0 <= hard < needed:
+            raise UsageError(
+                f"{options.users} users need about {needed} open files in one process, but this process may "
+                f"open at most {hard} (`ulimit -n` is {soft}, its hard limit {hard}); raise the limit in the shell "
+                f"that runs wiringcheck (`ulimit -n {needed}`), or run fewer users"
+            )
+        if descriptors is None:
+            _raise_descriptor_limit(needed, hard)
+    return options, notes
+
+
+def _descriptor_limits() -> tuple[int, int]:
+    """(soft, hard) limit on open files; -1 for unlimited, and no limit where the system has none."""
+    try:
+        import resource
+    except ImportError:  # not POSIX
+        return (1 << 31, -1)
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    infinity = resource.RLIM_INFINITY
+    return (1 << 31 if soft == infinity else soft, -1 if hard == infinity else hard)
+
+
+def _raise_descriptor_limit(needed: int, hard: int) -> None:
+    import resource
+
+    resource.setrlimit(
+        resource.RLIMIT_NOFILE,
+        (needed if hard < 0 else min(needed, hard), resource.RLIM_INFINITY if hard < 0 else hard),
     )
 
 
@@ -177,6 +262,25 @@ async def _get(queue: Any, wait: float) -> Any:
         return None
 
 
+def drive_bound(options: LoadOptions, probe: ProbeSettings) -> float:
+    """Seconds the users may take, from the go to the last result: the ramp, then the duration or the runs."""
+    ramp = (options.users - 1) / options.spawn_rate
+    if options.duration is not None:
+        return ramp + options.duration + options.grace + 10.0
+    return ramp + (options.runs or 1) * (probe.deadline + probe.connect_timeout + 2.5) + 10.0
+
+
+def time_bound(settings: Settings, options: LoadOptions) -> float:
+    """Seconds the whole load test may take: boot, starting the client processes, the users, shutdown."""
+    return (
+        settings.startup_timeout
+        + SPAWN_TIMEOUT
+        + drive_bound(options, settings.probe)
+        + 5.0  # the client processes' own stop
+        + settings.shutdown_timeout
+    )
+
+
 async def _drive(plans: list[WorkerPlan], options: LoadOptions, progress: Any) -> tuple[list[WorkerResult], float]:
     """Start the client processes, give the go, collect their results; always stop them."""
     import multiprocessing
@@ -212,15 +316,7 @@ async def _drive(plans: list[WorkerPlan], options: LoadOptions, progress: Any) -
         start.value = time.time() + 0.05
         go.set()
         began = time.monotonic()
-        ramp = (options.users - 1) / options.spawn_rate
-        bound = (
-            ramp + options.duration + options.grace + 10.0
-            if options.duration is not None
-            else ramp
-            + (options.runs or 1)
-            * max(p.users[0].probe.deadline + p.users[0].probe.connect_timeout + 2.5 for p in plans if p.users)
-            + 10.0
-        )
+        bound = drive_bound(options, plans[0].users[0].probe if plans and plans[0].users else ProbeSettings())
         while len(results) < len(plans):
             if time.monotonic() - began > bound:
                 raise LoadError(f"the client processes did not finish within {bound:g} s")
@@ -258,8 +354,15 @@ async def run_load(
     *,
     environ: Mapping[str, str] | None = None,
     progress: Any = None,
+    capture: Capture | None = None,
+    observer: Any = None,
 ) -> Report:
     """Boot the target once, run the users in client processes, and report.
+
+    What the backend logs and the exceptions its tasks leave unobserved are collected
+    into `capture` (a fresh one when not given) and reported as `run` reports them: a
+    ``logs`` check (WC105) and a ``load: runtime errors`` check (WC110, WC111).
+    `observer`, when given, hears each phase start (``boot``, ``load``, ``shutdown``).
 
     Raises:
         UsageError: bad input (tokens, an import path).
@@ -269,21 +372,49 @@ async def run_load(
     from wiringcheck.backend import booted
 
     env = os.environ if environ is None else environ
+    capture = capture if capture is not None else Capture()
     users = plan_users(settings, options, env)
-    for text in settings.load.thresholds:  # a bad threshold is a usage error before anything boots
-        parse_threshold(text, settings.probe.events)
-    async with booted(settings, environ=env) as backend:
-        plans = plan_workers(backend.ws_url, settings, options, users)
-        results, elapsed = await _drive(plans, options, progress)
-    return load_report(settings, options, results, elapsed)
+    parse_thresholds(settings.load.thresholds, settings.probe.events)  # a usage error before anything boots
+
+    def enter(phase: str) -> None:
+        capture.phase = phase
+        if observer is not None:
+            observer.phase_started(phase)
+
+    enter(Phase.BOOT)
+    with capture.logs(Phase.BOOT), capture.runtime(LOAD_PHASE):
+        async with booted(settings, environ=env) as backend:
+            enter(LOAD_PHASE)
+            plans = plan_workers(backend.ws_url, settings, options, users)
+            results, elapsed = await _drive(plans, options, progress)
+            enter(Phase.SHUTDOWN)
+    report = load_report(settings, options, results, elapsed)
+    runtime = capture.runtime_findings()
+    if runtime:
+        report.add(CheckResult.judged(f"{LOAD_PHASE}: runtime errors", LOAD_PHASE, runtime))
+    logged = capture.logs_check()
+    if logged is not None:
+        report.add(logged)
+    report.logs = capture.log_records()
+    learned = tuple(
+        dict.fromkeys(value for result in results for outcome in result.outcomes for value in outcome.secrets)
+    )
+    if not learned:
+        return report
+    # What the users' setup steps received (a session token) is as secret as what they sent.
+    tell = getattr(observer, "secrets_learned", None)
+    if tell is not None:  # a supervising process scrubs what the backend wrote with them too
+        tell(learned)
+    from wiringcheck.secrets import Secrets
+
+    return Secrets(learned).scrub(report)
 
 
 def load_report(settings: Settings, options: LoadOptions, results: list[WorkerResult], elapsed: float) -> Report:
     """The load test's report from what the workers sent home: the same judgement whoever ran the users."""
-    thresholds = [
-        parse_threshold(text, settings.probe.events)
-        for text in settings.load.thresholds or default_thresholds(expectation_for(settings.probe))
-    ]
+    thresholds = parse_thresholds(
+        settings.load.thresholds or default_thresholds(expectation_for(settings.probe)), settings.probe.events
+    )
     expectation = expectation_for(settings.probe, latency=Latency.TIMESTAMP)
     summary = summarize(
         (outcome for result in results for outcome in result.outcomes),
@@ -325,6 +456,37 @@ def _shown(target: str) -> str:
     return mask_urls(target)
 
 
+class _RelayedProgress:
+    """The progress display of the supervising process, seen from the child."""
+
+    def __init__(self, relay: Relay) -> None:
+        self.relay = relay
+
+    def update(self, **values: Any) -> None:
+        self.relay.call("progress", "update", **values)
+
+
+def load_here(
+    relay: Relay | None,
+    settings: Settings,
+    options: LoadOptions,
+    environ: Mapping[str, str],
+    secrets: Secrets,
+    progress: Any = None,
+) -> Report:
+    """The load test in this process, its report scrubbed; in a supervised child, progress goes through `relay`."""
+    if relay is not None:
+        progress = _RelayedProgress(relay) if progress is None else progress
+    capture = Capture()
+    # The backend's log lines and prints are evidence, scrubbed with the report; never raw on stderr.
+    with scrubbed_logs(secrets), capture.output():
+        report = asyncio.run(
+            run_load(settings, options, environ=environ, progress=progress, capture=capture, observer=relay)
+        )
+    report.output = capture.output_records()
+    return secrets.scrub(report)
+
+
 def load_command(
     settings: Settings,
     *,
@@ -336,10 +498,13 @@ def load_command(
     grace: float | None = None,
     outputs: Outputs | None = None,
     environ: Mapping[str, str] | None = None,
+    supervised: bool = False,
 ) -> int:
     """Run the load test and write the report; returns the exit code (0, 1 a check failed, 2, 3, 4).
 
     Every token the users send is scrubbed from the report, the progress and the errors.
+    With `supervised`, an in-process backend runs in a child process (`wiringcheck.supervisor`):
+    if it ends that process, the report says so (WC108) and the exit code is 3.
     """
     from wiringcheck.errors import print_error
     from wiringcheck.render import Format, Outputs, write_outputs
@@ -360,13 +525,29 @@ def load_command(
             grace=grace,
             deadline=settings.probe.deadline,
         )
+        options, notes = fit_machine(
+            options,
+            in_process=settings.target_kind != "url",
+            workers_asked=workers or settings.load.workers,
+        )
+        for note in notes if outputs.verbosity >= 0 else ():
+            sys.stderr.write(f"wiringcheck: note: {note}\n")
         secrets = secrets.with_values(*secrets_of(plan_users(settings, options, env)))
         if outputs.format is Format.CONSOLE and outputs.output is None and outputs.verbosity >= 0:
             from wiringcheck.render.console import LoadProgress, make_console
 
             progress = LoadProgress(make_console(sys.stderr), users=options.users)
         try:
-            report = secrets.scrub(asyncio.run(run_load(settings, options, environ=env, progress=progress)))
+            if supervised and settings.target_kind != "url":
+                from wiringcheck.supervisor import report_of, supervise
+
+                args = (settings, options, dict(env), secrets)
+                outcome = supervise(
+                    load_here, args, timeout=time_bound(settings, options), targets={"progress": progress}
+                )
+                report = report_of(outcome, settings, kind="load", secrets=secrets)
+            else:
+                report = load_here(None, settings, options, env, secrets, progress)
         finally:
             if progress is not None:
                 progress.close()

@@ -69,6 +69,8 @@ class RunOutcome:
         cross_talk: frames of another user's run on this user's socket (its own earlier runs excluded).
         foreign: (run id, frames) of the first runs not its own that reached this user's socket.
         errors: (code, message) of the run's other error findings (connect failed, closed early...).
+        secrets: the credentials the run's setup steps received (a session token, a private run id): the
+            load report is scrubbed of them with the configured ones, never shown.
     """
 
     user: int
@@ -84,6 +86,7 @@ class RunOutcome:
     cross_talk: int = 0
     foreign: tuple[tuple[str, int], ...] = ()
     errors: tuple[tuple[str, str], ...] = ()
+    secrets: tuple[str, ...] = field(default=(), repr=False, compare=False)
 
     @property
     def failed(self) -> bool:
@@ -145,6 +148,7 @@ def outcome_of(recording: Recording, verdict: Verdict, expectation: Expectation,
         cross_talk=sum(verdict.foreign.values()),
         foreign=tuple(foreign[:FOREIGN_SHOWN]),
         errors=tuple(errors),
+        secrets=recording.secrets,
     )
 
 

@@ -327,8 +327,25 @@ def print_report(console: Console, report: Report, *, verbosity: int = 0) -> Non
                 where = shown_location(finding.location)
                 where = f" [cyan]{_escape(where)}[/]" if where else ""
                 console.print(f"[yellow]{finding.code}[/]{where} {_escape(finding.message)}")
+        _output(console, report, verbosity=verbosity)
         console.print()
     _verdict(console, report)
+
+
+def _output(console: Console, report: Report, *, verbosity: int) -> None:
+    """What the backend printed: a count by default, the text itself with -v."""
+    if not report.output:
+        return
+    if verbosity <= 0:
+        where = ", ".join(f"{o.stream} during {o.phase}" for o in report.output)
+        lines = sum(len(o.lines) for o in report.output)
+        console.print(f"[dim]the backend wrote {_plural(lines, 'line')} ({_escape(where)}); -v shows them[/]")
+        return
+    console.print()
+    for item in report.output:
+        console.print(f"[bold]the backend's {item.stream} during {_escape(item.phase)}[/]")
+        for line in item.lines:
+            console.print(f"  {_escape(line)}")
 
 
 def _grouped(findings: list[Finding]) -> list[list[Finding]]:

@@ -88,6 +88,9 @@ def to_dict(report: Report) -> dict[str, Any]:
             }
             for r in report.logs
         ],
+        "output": [
+            {"phase": o.phase, "stream": o.stream, "lines": list(o.lines), "dropped": o.dropped} for o in report.output
+        ],
         "extra": report.extra,
     }
 

@@ -53,6 +53,10 @@ def _handed_off(
 
         stream = format_of(probe.transport)
         return [sent for chunks in list(handle.streams)[since[1] :] for sent in stream.sent(list(chunks))]
+    if probe.transport == "socketio" and handle.sends is not None:
+        from wiringcheck.run.transports.socketio import sent
+
+        return sent(list(handle.sends)[since[0] :])
     return list(handle.sends)[since[0] :] if handle.sends is not None else None
 
 

@@ -116,6 +116,10 @@ class RunRequest:
     """The HTTP method of the run's request (HTTP transports)."""
     completed_by: str | None = None
     """``end_of_stream``: the clean end of the response completes the run."""
+    trigger_event: str = "message"
+    """The socket.io event the trigger is emitted under."""
+    namespace: str = "/"
+    """The socket.io namespace the run connects to."""
 
 
 def token_forms(token: str) -> tuple[str, ...]:
@@ -225,4 +229,6 @@ def build_request(
         transport=probe.transport,
         method=probe.method,
         completed_by=probe.completed_by,
+        trigger_event=probe.trigger_event,
+        namespace=probe.namespace,
     )

@@ -154,9 +154,15 @@ class RunSession:
                 return
         self.state = State.READY
 
-    def refused(self, at: float, error: str, *, status: int | None = None) -> None:
-        """No connection was made; with credentials sent, a 401 or 403 means they were refused."""
-        if self.request.auth_method and status in AUTH_STATUSES:
+    def refused(self, at: float, error: str, *, status: int | None = None, by_handler: bool = False) -> None:
+        """No connection was made; with credentials sent, a 401 or 403 means they were refused.
+
+        `by_handler`: the server's own connect handler said no (a socket.io ``connect_error``):
+        with credentials sent, that is their refusal, in the server's words.
+        """
+        if self.request.auth_method and by_handler:
+            self._end(RecordingEnd.AUTH_REJECTED, at, error=error)
+        elif self.request.auth_method and status in AUTH_STATUSES:
             self._end(RecordingEnd.AUTH_REJECTED, at, error=f"HTTP {status} on the {self._opening()}")
         else:
             self._end(RecordingEnd.CONNECT_FAILED, at, error=error)
@@ -333,4 +339,4 @@ class RunSession:
         return f"; it sent instead: {' | '.join(self._before_ack)}" if self._before_ack else ""
 
     def _opening(self) -> str:
-        return "WebSocket upgrade" if self.request.transport == "websocket" else "request"
+        return "WebSocket upgrade" if self.request.transport in ("websocket", "socketio") else "request"

@@ -15,11 +15,11 @@ the run, scrubbed from every output, unless its capture is declared ``public = t
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from wiringcheck import boundedjson
 from wiringcheck.protocol import ABSENT, parse_path, render_trigger
 from wiringcheck.run.request import fill_url
 from wiringcheck.secrets import shorten
@@ -125,8 +125,8 @@ class SetupSteps:
             raise self.failed(f"HTTP {status} (expected {expected}): {_excerpt(body)}")
         if step.capture:
             try:
-                document = json.loads(body)
-            except (ValueError, RecursionError):
+                document = boundedjson.loads(body)
+            except ValueError:  # not JSON, or nested past the bound (boundedjson.TooDeep)
                 raise self.failed(
                     f"the response is not JSON, so nothing can be captured: {_excerpt(body, 120)}"
                 ) from None

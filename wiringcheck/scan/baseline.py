@@ -17,6 +17,7 @@ from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
 
+from wiringcheck import boundedjson
 from wiringcheck.findings import CheckResult, Finding, Severity, Status
 from wiringcheck.report import Report
 
@@ -72,7 +73,7 @@ def load_baseline(path: Path) -> Counter[str]:
     except (OSError, UnicodeDecodeError) as exc:
         raise BaselineError(f"cannot read baseline {path}: {exc}") from None
     try:
-        document = json.loads(text)
+        document = boundedjson.loads(text)
     except json.JSONDecodeError as exc:
         raise BaselineError(f"baseline {path} is not valid JSON: {exc.msg} at line {exc.lineno}") from None
     if not isinstance(document, dict) or not isinstance(document.get("findings"), list):

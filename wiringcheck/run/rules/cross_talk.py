@@ -9,11 +9,11 @@ someone else's (the judge counts them apart).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from wiringcheck import boundedjson
 from wiringcheck.findings import Finding
 from wiringcheck.run.recording import Recording
 from wiringcheck.run.rules._shared import ms, shown_offset, text
@@ -175,6 +175,6 @@ def _json(data: str | bytes) -> Any:
     if isinstance(data, bytes):
         return None
     try:
-        return json.loads(data)
-    except (ValueError, RecursionError):
+        return boundedjson.loads(data)
+    except ValueError:  # not JSON, or nested past the bound (boundedjson.TooDeep)
         return None

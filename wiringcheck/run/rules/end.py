@@ -27,6 +27,9 @@ _CLIENT_CLOSES = {
 
 
 def _closed_how(recording: Recording) -> str:
+    if recording.close_code is None and recording.transport == "socketio":
+        reason = f" ({recording.close_reason})" if recording.close_reason else ""
+        return f"the server disconnected the socket.io client{reason}"
     if recording.close_code is None:
         return "the response stream ended"
     reason = f" ({recording.close_reason})" if recording.close_reason else ""
@@ -36,6 +39,12 @@ def _closed_how(recording: Recording) -> str:
 
 
 def _closed_hint(recording: Recording, terminal: str) -> str:
+    if recording.close_code is None and recording.transport == "socketio":
+        return (
+            f"The server disconnected before {terminal}: look at the backend's log for what ended the session "
+            "(a handler that raised, a server-side disconnect), or, if its runs end by disconnecting, declare "
+            'completed_by = "end_of_stream".'
+        )
     if recording.close_code is None:
         return (
             "The server ended the response before the run finished: look at the backend's log for what ended the "
