@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import functools
 import html
 import io
 import json
@@ -260,11 +261,12 @@ def _encoders() -> list[Callable[[str], str]]:
 _ENCODERS = _encoders()
 
 
-def secret_forms(secret: str) -> set[str]:
+@functools.cache  # what a secret's forms are depends on the secret alone: worked out once per secret, not per output
+def secret_forms(secret: str) -> frozenset[str]:
     """`secret` raw and in every form one or two of the encoders above make of it."""
     once = {secret} | {encode(secret) for encode in _ENCODERS}
     twice = {encode(form) for form in once for encode in _ENCODERS}
-    return {form for form in once | twice if len(form) >= 4}
+    return frozenset(form for form in once | twice if len(form) >= 4)
 
 
 def _then(first: Callable[[str], str], second: Callable[[str], str]) -> Callable[[str], str]:
@@ -291,7 +293,8 @@ def _shared_start(one: str, other: str) -> str:
 _CHAINS = _chains()
 
 
-def secret_fragments(secret: str) -> set[str]:
+@functools.cache
+def secret_fragments(secret: str) -> frozenset[str]:
     """What each form of `secret` holds of its first, and of its last, `FRAGMENT` characters.
 
     Counted in the secret's own characters, not the form's: ``6\\"zw3`` is five characters of
@@ -299,7 +302,7 @@ def secret_fragments(secret: str) -> set[str]:
     the form has in common with the encoding of those characters alone.
     """
     if len(secret) <= FRAGMENT:
-        return set()
+        return frozenset()
     found: set[str] = set()
     for chain in _CHAINS:
         form = chain(secret)
@@ -307,7 +310,7 @@ def secret_fragments(secret: str) -> set[str]:
         start = _shared_start(head, form)
         end = _shared_start(tail[::-1], form[::-1])[::-1]
         found.update(piece.lower() for piece in (start, end) if len(piece) >= FRAGMENT)
-    return found
+    return frozenset(found)
 
 
 def _within_a_word(text: str, start: int, end: int) -> bool:
@@ -338,7 +341,7 @@ def leaks(secret: str, text: str) -> list[str]:
     """
     lowered = text.lower()
     joined = re.sub(r"\n[ \t]*", "", lowered)
-    forms = sorted({form.lower() for form in secret_forms(secret)}, key=len, reverse=True)
+    forms = _lowered_forms(secret)
     found: list[str] = []
     for haystack in (lowered, joined):
         for form in forms:
@@ -357,7 +360,7 @@ def leaks(secret: str, text: str) -> list[str]:
                 break
         if found:
             return found
-    prefixes = {form[:length] for form in forms for length in range(_PREFIX, len(form))}
+    prefixes = _prefixes(secret)
     longest = max(map(len, prefixes), default=0)
     for haystack in (lowered, joined):
         for mark in _ELLIPSES:
@@ -375,6 +378,18 @@ def leaks(secret: str, text: str) -> list[str]:
     return _residues(secret, text)
 
 
+@functools.cache
+def _lowered_forms(secret: str) -> tuple[str, ...]:
+    """`secret_forms` in lower case, longest first."""
+    return tuple(sorted({form.lower() for form in secret_forms(secret)}, key=len, reverse=True))
+
+
+@functools.cache
+def _prefixes(secret: str) -> frozenset[str]:
+    """The first characters, `_PREFIX` or more, of each of `secret`'s forms (lower case)."""
+    return frozenset(form[:length] for form in _lowered_forms(secret) for length in range(_PREFIX, len(form)))
+
+
 _RESIDUE = 5
 """Characters of a secret's middle that may not follow a redaction mark (a secret scrubbed only in part)."""
 
@@ -383,16 +398,22 @@ _ONE_ESCAPE = re.compile(r"&#?\w+;?|(?:%[0-9a-f]{2})+|\\+\w?['\"\\]?")
 """One escaped character (``&quot;`` after a scrubbed JSON string): the escaping's, not the secret's."""
 
 
-def _residues(secret: str, text: str) -> list[str]:
-    """A secret's rest right after ``***``: the scrubber replaced its start and left the remainder."""
+@functools.cache
+def _infixes(secret: str) -> frozenset[str]:
+    """Every run of `_RESIDUE` or more characters after the first, of `secret` and its forms once encoded."""
     forms = {form.lower() for form in ({secret} | {encode(secret) for encode in _ENCODERS})}
-    text = text.lower()
-    infixes = {
+    return frozenset(
         form[start:end]
         for form in forms
         for start in range(1, len(form))
         for end in range(start + _RESIDUE, len(form) + 1)
-    }
+    )
+
+
+def _residues(secret: str, text: str) -> list[str]:
+    """A secret's rest right after ``***``: the scrubber replaced its start and left the remainder."""
+    text = text.lower()
+    infixes = _infixes(secret)
     longest = max(map(len, infixes), default=0)
     found = []
     for match in re.finditer(re.escape("***"), text):
