@@ -128,6 +128,7 @@ def test_locust_master_and_worker_report_each_event(tmp_path):
     assert 0 == sum(int(row["Failure Count"]) for row in rows)
 
 
+@pytest.mark.slow
 def test_locust_runs_twenty_users_over_socketio(tmp_path):
     """3 s of Locust, 20 users over python-socketio's sync client in greenlets: each event, no failure, no libev error.
 
