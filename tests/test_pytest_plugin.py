@@ -48,6 +48,10 @@ def _project(pytester, monkeypatch):
     """A scratch project whose pyproject.toml checks the reference backend, and no WIRINGCHECK_* leaking in."""
     for name in ("WIRINGCHECK_CONFIG", "WIRINGCHECK_BUDGET_MS", "WIRINGCHECK_DEADLINE", "CI"):
         monkeypatch.delenv(name, raising=False)
+    # The scratch run is no xdist worker, though this test may run in one: plugins that read these (pytest-benchmark
+    # warns it is disabled, and the scratch project's warnings are errors) must not think so.
+    for name in ("PYTEST_XDIST_WORKER", "PYTEST_XDIST_WORKER_COUNT", "PYTEST_XDIST_TESTRUNUID"):
+        monkeypatch.delenv(name, raising=False)
     write_pyproject(pytester)
     return pytester
 
