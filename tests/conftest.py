@@ -15,12 +15,10 @@ Sections:
 
 from __future__ import annotations
 
-import contextlib
 import gc
 import os
 import sys
 import time
-import warnings
 from pathlib import Path
 from typing import Any
 
@@ -78,16 +76,6 @@ with explicit times (``received_at=100.005``), so they never wait.
 
 
 # -- hypothesis ------------------------------------------------------------------------------------
-
-# When a hypothesis test fails, hypothesis's pytest plugin imports this module (for its
-# "explicit example" patch) while pytest makes the report; it imports libcst, which
-# triggers a DeprecationWarning from mypy_extensions, and `filterwarnings = ["error"]`
-# turns that into an INTERNALERROR that ends the whole session.  Importing it here,
-# with that one warning ignored, lets a failing property fail like any other test.
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore", DeprecationWarning)
-    with contextlib.suppress(ImportError):  # no libcst: the plugin then skips the patch quietly
-        import hypothesis.extra._patching
 
 # Deterministic examples: a property that fails, fails on every run (and in CI), never by luck of the draw.
 # The database is off for the same reason: an example found once must not change the next run's verdict.

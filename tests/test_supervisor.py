@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import signal
-import sys
 import time
 
 import pytest
@@ -14,55 +11,17 @@ from wiringcheck.findings import CheckResult, Phase
 from wiringcheck.supervisor import ChildCrashed, death_report, supervise
 
 from .conftest import MS
-
-TIMEOUT = 30.0
-"""Far beyond what any child here takes: only the timeout test waits for its bound."""
-
-
-# The children's work: module-level functions, so the spawn method can pickle them too.
-
-
-def answers(relay, value):
-    relay.phase_started("boot")
-    relay.check_finished(CheckResult.judged("boot", Phase.BOOT, []))
-    relay.secrets_learned(["learnt-secret-1234"])
-    return {"verdict": value}
-
-
-def prints_then_answers(relay):
-    os.write(1, b"written to descriptor 1\n")
-    os.write(2, b"written to descriptor 2\n")
-    return "done"
-
-
-def exits(relay, code):
-    relay.phase_started("probe")
-    relay.check_finished(CheckResult.judged("boot", Phase.BOOT, []))
-    print("last words")  # noqa: T201 (descriptor 1 of the child: the parent keeps it)
-    sys.stdout.flush()
-    os._exit(code)
-
-
-def kills_itself(relay):
-    relay.phase_started("boot")
-    os.kill(os.getpid(), signal.SIGKILL)
-
-
-def hangs(relay):
-    relay.phase_started("shutdown")
-    time.sleep(TIMEOUT)
-
-
-def raises_usage_error(relay):
-    raise UsageError("--flag: bad value")
-
-
-def raises_backend_error(relay):
-    raise BackendError("boot", "startup raised RuntimeError")
-
-
-def crashes(relay):
-    raise ZeroDivisionError("a bug in wiringcheck")
+from .supervised_children import (
+    TIMEOUT,
+    answers,
+    crashes,
+    exits,
+    hangs,
+    kills_itself,
+    prints_then_answers,
+    raises_backend_error,
+    raises_usage_error,
+)
 
 
 class Recorder:
