@@ -14,12 +14,12 @@ import contextlib
 import threading
 import time
 from collections.abc import Iterator
-from typing import Any
-
-import socketio
-import uvicorn
+from typing import TYPE_CHECKING, Any
 
 from tests.conftest import MS
+
+if TYPE_CHECKING:
+    import socketio
 
 EVENTS = ("agent_started", "agent_thinking", "tool_executing", "tool_completed", "agent_completed")
 FLOOD = 400
@@ -27,6 +27,8 @@ FLOOD = 400
 
 
 def create_app() -> socketio.ASGIApp:
+    import socketio  # imported when served, not when the tests that use it are collected (0.3 s)
+
     sio = socketio.AsyncServer(async_mode="asgi", logger=False, engineio_logger=False)
 
     async def connect(sid: str, environ: dict[str, Any], auth: Any = None) -> None:
@@ -79,6 +81,8 @@ def create_app() -> socketio.ASGIApp:
 @contextlib.contextmanager
 def served(certificate: tuple[str, str] | None = None) -> Iterator[str]:
     """The server on a free loopback port: its http:// origin (https:// with a (certfile, keyfile))."""
+    import uvicorn
+
     tls = {"ssl_certfile": certificate[0], "ssl_keyfile": certificate[1]} if certificate else {}
     config = uvicorn.Config(
         create_app, factory=True, host="127.0.0.1", port=0, log_level="error", log_config=None, **tls
