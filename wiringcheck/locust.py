@@ -23,6 +23,9 @@ Slow events (WC405, WC420, WC423) are left to percentiles and Locust's own check
 in `wiringcheck load`. A run that Locust stops mid-way (the test's end) reports nothing,
 so it never counts as missing events. After a run that could not connect, the user
 waits a tenth of a second before the next, so a failing server is not hammered.
+`probe.warmup` unjudged runs are made once per Locust process, before its first judged
+run; the other users of the process wait for them (as `wiringcheck load` warms the
+backend up once before its users start).
 
 This is the only module of wiringcheck that imports locust (and with it gevent's
 monkey patching); nothing else imports it.
@@ -32,6 +35,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import threading
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -42,7 +46,7 @@ from wiringcheck.config import Settings, find_config, load_settings
 from wiringcheck.gevent_compat import import_httpcore
 from wiringcheck.load.command import cross_talk_unknowable, user_probe, user_tokens
 from wiringcheck.load.summary import outcome_of
-from wiringcheck.run.drive import perform_sync
+from wiringcheck.run.drive import perform_sync, warm_up_sync
 from wiringcheck.run.judge import expectation_for, judge
 from wiringcheck.run.recording import Latency
 
@@ -58,6 +62,11 @@ _OWNERS_KEPT = 10_000
 
 _EARLIER_KEPT = 20
 """A user's earlier runs remembered: their late frames are its own, never another user's."""
+
+_WARM_UP = threading.Lock()
+"""Held while this process warms the backend up; a gevent lock once Locust has patched threading."""
+
+_warmed_up = False
 
 RETRY_PAUSE = 0.1
 """Seconds a user waits after a run that could not connect (as `wiringcheck load` does)."""
@@ -110,6 +119,16 @@ class WiringcheckUser(User):
         self.cross_talk_counts = not cross_talk_unknowable(settings)
         self.earlier: list[str] = []
         self.pause = 0.0
+
+    def on_start(self) -> None:
+        """The process's first user to start makes the warm-up runs; the others wait for them."""
+        global _warmed_up
+        if not self.probe.warmup:
+            return
+        with _WARM_UP:
+            if not _warmed_up:
+                _warmed_up = True
+                warm_up_sync(self.url or "", self.probe, os.environ)
 
     def wait_time(self) -> float:
         """No pause between runs, but after one that could not connect (a failing server is not hammered)."""

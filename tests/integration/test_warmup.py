@@ -24,6 +24,7 @@ from starlette.routing import Route
 from wiringcheck.backend import booted
 from wiringcheck.commands.probe import record_runs
 from wiringcheck.config import DEFAULT_EVENTS, parse_settings
+from wiringcheck.findings import Severity
 from wiringcheck.run.judge import judge
 from wiringcheck.run.request import http_base
 
@@ -140,3 +141,31 @@ def test_the_first_sse_run_of_a_fresh_process_is_not_late_by_what_the_client_imp
     report = json.loads(done.stdout)
     found = [finding["code"] for check in report["checks"] for finding in check["findings"]]
     assert (0, []) == (done.returncode, found), done.stderr
+
+
+@pytest.mark.parametrize(("warmup", "fails"), [(0, True), (1, False)])
+def test_load_warms_the_booted_backend_up_once_before_its_users_start(warmup, fails):
+    """`wiringcheck load` with `warmup = 1`: one unjudged run after boot, then each user's run whole.
+    Without it (the control), the first user's run is the boot's first and drops tool_completed."""
+    import asyncio
+
+    from wiringcheck.load.command import LoadOptions, run_load
+
+    settings = settings_with(warmup=warmup)
+    options = LoadOptions(users=2, spawn_rate=2.0, duration=None, runs=1, workers=1, grace=1.0)
+    served: list[int] = []
+
+    class Counting:
+        def phase_started(self, phase: str) -> None:
+            served.append(phase)
+
+    report = asyncio.run(run_load(settings, options, environ={}, observer=Counting()))
+    errors = [
+        (check.name, finding.code)
+        for check in report.checks
+        for finding in check.findings
+        if finding.severity is Severity.ERROR
+    ]
+
+    assert ([("event: tool_completed", "WC502")] if fails else []) == errors
+    assert ["warm-up"] * warmup == [phase for phase in served if phase == "warm-up"]

@@ -174,6 +174,47 @@ def test_locust_runs_twenty_users_over_socketio(tmp_path):
     assert 0 == sum(int(row["Failure Count"]) for row in rows)
 
 
+@pytest.mark.slow
+def test_locust_warms_the_backend_up_once_before_its_first_judged_run(tmp_path):
+    """Two users against a backend whose first run after boot drops tool_completed, with `warmup = 1`:
+    the process's first user makes the unjudged run, both users wait for it, and no run fails."""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])}
+    (tmp_path / "wiringcheck.toml").write_text(
+        '[probe]\ntransport = "sse"\npath = "/runs"\ntrigger = { text = "hi" }\nwarmup = 1\n'
+        "deadline = 5.0\nbudget_ms = 2000\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "locustfile.py").write_text(
+        "from wiringcheck.locust import WiringcheckUser\n\n\n"
+        "class Warmed(WiringcheckUser):\n"
+        f"    config = {str(tmp_path / 'wiringcheck.toml')!r}\n",
+        encoding="utf-8",
+    )
+    port = free_port()
+    backend = [
+        *(sys.executable, "-m", "uvicorn", "--factory", "tests.integration.test_warmup:create_app"),
+        *("--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"),
+    ]
+    locust = [
+        *(sys.executable, "-m", "locust", "-f", str(tmp_path / "locustfile.py")),
+        *("--headless", "-u", "2", "-r", "2", "-t", "2s", "--stop-timeout", "2"),  # 1 s leaves its CSV empty
+        *("--host", f"http://127.0.0.1:{port}", "--csv", str(tmp_path / "run")),
+    ]
+
+    with started(backend, env, tmp_path / "backend.log") as server:
+        wait_for_port(port, server, timeout=30)
+        with started(locust, env, tmp_path / "locust.log") as users:
+            users.wait(timeout=90)
+    log = (tmp_path / "locust.log").read_text(errors="replace")
+
+    assert 0 == users.returncode, log[-2000:]
+    with (tmp_path / "run_stats.csv").open(encoding="utf-8") as stats:
+        rows = {row["Name"]: row for row in csv.DictReader(stats) if row["Name"] != "Aggregated"}
+    assert "tool_completed" in rows, (rows, log[-3000:])
+    assert int(rows["tool_completed"]["Request Count"]) > 0, (rows, log[-3000:])
+    assert 0 == sum(int(row["Failure Count"]) for row in rows.values()), log[-2000:]
+
+
 def test_this_process_is_not_monkey_patched():
     """The Locust test runs Locust in subprocesses: gevent never patches the test process (or `run`)."""
     import threading

@@ -186,17 +186,18 @@ async def record_runs(
     """
     import time
 
-    from wiringcheck.run.drive import perform, perform_users
+    from wiringcheck.run.drive import perform, perform_users, warm_up
 
     users = _users(url, settings, environ) if settings.isolation.enabled else []
     probes = [probe for _, probe in users] or [settings.probe]
     recorded = ProbeRuns([], [], [])
-    for _ in range(settings.probe.warmup):
-        if observer is not None:
-            observer.phase_started("warm-up")
-        warmup = await perform(url, settings.probe, environ, ssl_context=ssl_context, clock=time.monotonic)
-        if warmup.end in (RecordingEnd.CONNECT_FAILED, RecordingEnd.AUTH_REJECTED):
-            break  # the judged run says why, with its finding
+    await warm_up(
+        url,
+        settings.probe,
+        environ,
+        ssl_context=ssl_context,
+        before_each=(lambda: observer.phase_started("warm-up")) if observer is not None else None,
+    )
     for index in range(runs):
         if observer is not None:
             observer.phase_started("probe" if runs == 1 else f"probe {index + 1}/{runs}")

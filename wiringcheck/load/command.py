@@ -60,6 +60,9 @@ SPAWN_TIMEOUT = 60.0
 LOAD_PHASE = "load"
 """The phase of a load test's own checks, between the backend's boot and its shutdown."""
 
+WARMUP_PHASE = "warm-up"
+"""The unjudged runs (`probe.warmup`) made once after boot, before the first user starts."""
+
 
 @dataclass(frozen=True, slots=True)
 class LoadOptions:
@@ -271,9 +274,12 @@ def drive_bound(options: LoadOptions, probe: ProbeSettings) -> float:
 
 
 def time_bound(settings: Settings, options: LoadOptions) -> float:
-    """Seconds the whole load test may take: boot, starting the client processes, the users, shutdown."""
+    """Seconds the whole load test may take: boot, warm-up runs, starting the client processes, the users, shutdown."""
+    from wiringcheck.run.drive import run_bound
+
     return (
         settings.startup_timeout
+        + settings.probe.warmup * run_bound(settings.probe)
         + SPAWN_TIMEOUT
         + drive_bound(options, settings.probe)
         + 5.0  # the client processes' own stop
@@ -384,6 +390,12 @@ async def run_load(
     enter(Phase.BOOT)
     with capture.logs(Phase.BOOT), capture.runtime(LOAD_PHASE):
         async with booted(settings, environ=env) as backend:
+            if settings.probe.warmup and users:
+                from wiringcheck.run.drive import warm_up
+
+                # Once, before any user starts, as `run` warms a booted backend up once: the first
+                # runs after boot would otherwise make the first users' latencies the lazy imports'.
+                await warm_up(backend.ws_url, users[0].probe, env, before_each=lambda: enter(WARMUP_PHASE))
             enter(LOAD_PHASE)
             plans = plan_workers(backend.ws_url, settings, options, users)
             results, elapsed = await _drive(plans, options, progress)

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from wiringcheck.config import ProbeSettings
     from wiringcheck.protocol import Protocol
 
-__all__ = ["perform", "perform_sync", "perform_users", "run_bound"]
+__all__ = ["perform", "perform_sync", "perform_users", "run_bound", "warm_up", "warm_up_sync"]
 
 _SPARE = 2.0
 """Seconds past every configured bound before the last line of defence cuts a run off."""
@@ -170,6 +170,38 @@ def perform_sync(
 
         http.drive_sync(session, ssl_context=ssl_context, clock=clock)
     return session.recording()
+
+
+WARMUP_STOPS = (RecordingEnd.CONNECT_FAILED, RecordingEnd.AUTH_REJECTED)
+"""How a warm-up run ends that makes the next ones pointless: the judged runs will say why, with their findings."""
+
+
+async def warm_up(
+    url: str,
+    probe: ProbeSettings,
+    environ: Mapping[str, str],
+    *,
+    ssl_context: ssl.SSLContext | None = None,
+    before_each: Callable[[], None] | None = None,
+) -> None:
+    """`probe.warmup` unjudged runs, one after the other, for a server whose first runs pay for lazy imports.
+
+    What they sent and how they went are nobody's findings; the first that cannot connect ends them.
+    """
+    for _ in range(probe.warmup):
+        if before_each is not None:
+            before_each()
+        if (await perform(url, probe, environ, ssl_context=ssl_context)).end in WARMUP_STOPS:
+            return
+
+
+def warm_up_sync(
+    url: str, probe: ProbeSettings, environ: Mapping[str, str], *, ssl_context: ssl.SSLContext | None = None
+) -> None:
+    """`warm_up` without asyncio (the Locust user)."""
+    for _ in range(probe.warmup):
+        if perform_sync(url, probe, environ, ssl_context=ssl_context).end in WARMUP_STOPS:
+            return
 
 
 async def perform_users(
