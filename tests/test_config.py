@@ -342,6 +342,13 @@ def error_of(table, *, source=SOURCE, prefix=""):
             "cookie",
         ),
         ({"probe": {"path": "agent"}}, "probe.path", "must start with '/', got 'agent'"),
+        (
+            {"app": "a:b", "probe": {"path": "/agent"}},
+            "probe.path",
+            "is the HTTP route of an SSE, NDJSON or socket.io run, and this run is a WebSocket: its route is the "
+            "top-level ws_path (ws_path = '/agent'); if the server streams its runs over HTTP, set transport = "
+            '"sse" or "ndjson"',
+        ),
         ({"probe": {"method": "DELETE"}}, "probe.method", "expected GET, POST, PUT or PATCH, got 'DELETE'"),
         ({"probe": {"completed_by": "eof"}}, "probe.completed_by", "expected 'end_of_stream', got 'eof'"),
         ({"ws_path": "ws"}, "ws_path", "must start with '/', got 'ws'"),
@@ -812,6 +819,12 @@ def test_an_http_url_target_speaks_sse_unless_the_table_says_ndjson():
     assert "sse" == parse_settings({"url": "http://h:1/agent"}).probe.transport
     assert "ndjson" == parse_settings({"url": "https://h/agent", "probe": {"transport": "ndjson"}}).probe.transport
     assert "websocket" == parse_settings({"url": "ws://h/ws"}).probe.transport
+    # The route goes with the URL's transport; a preset's own path yields to a WebSocket the user asked for.
+    assert "sse" == parse_settings({"url": "http://h:1", "probe": {"path": "/agent"}}).probe.transport
+    assert (
+        "websocket"
+        == parse_settings({"app": "a:b", "probe": {"preset": "adk", "transport": "websocket"}}).probe.transport
+    )
 
 
 # -- a key written in the wrong table --------------------------------------------------------------

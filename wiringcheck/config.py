@@ -1282,6 +1282,12 @@ def parse_settings(table: Mapping[str, Any], *, source: Path | None = None, pref
     probe = _parse_probe(probe_reader, root)
     _check_emit_roles(probe_reader, probe, roles)
     probe = _transport_for_url(top, url, probe)
+    if probe.transport == "websocket" and "path" in probe_reader.table:
+        # A WebSocket run connects to ws_path (or the url's own path): a path given here would be ignored.
+        raise probe_reader.error(
+            "path", f"is the HTTP route of an SSE, NDJSON or socket.io run, and this run is a WebSocket: its "
+            f"route is the top-level ws_path (ws_path = {probe_reader.table['path']!r}); if the server streams "
+            'its runs over HTTP, set transport = "sse" or "ndjson"')  # fmt: skip
 
     return Settings(
         source=source,
