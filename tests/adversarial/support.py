@@ -284,10 +284,7 @@ def _chains() -> list[Callable[[str], str]]:
 
 
 def _shared_start(one: str, other: str) -> str:
-    length = 0
-    while length < min(len(one), len(other)) and one[length] == other[length]:
-        length += 1
-    return one[:length]
+    return os.path.commonprefix([one, other])  # noqa: RUF071 -- characters, not path components, are wanted
 
 
 _CHAINS = _chains()
@@ -350,18 +347,19 @@ def leaks(secret: str, text: str) -> list[str]:
                 found.append(f"{form!r} in {_excerpt(haystack, at, len(form))}")
         if found:
             return found
-    fragments = secret_fragments(secret)
+    fragments = _sorted_fragments(secret)
     for haystack in (lowered, joined):
-        for piece in sorted(fragments):
-            for match in re.finditer(re.escape(piece), haystack):
-                if _within_a_word(haystack, match.start(), match.end()):
-                    continue  # "hreads" of "threadsleftbehind": a word that shares letters, not a cut secret
-                found.append(f"fragment {piece!r} of a form in {_excerpt(haystack, match.start(), FRAGMENT)}")
-                break
+        for piece in fragments:
+            at = haystack.find(piece)
+            while at >= 0:
+                if not _within_a_word(haystack, at, at + len(piece)):
+                    found.append(f"fragment {piece!r} of a form in {_excerpt(haystack, at, FRAGMENT)}")
+                    break
+                # "hreads" of "threadsleftbehind": a word that shares letters, not a cut secret
+                at = haystack.find(piece, at + 1)
         if found:
             return found
-    prefixes = _prefixes(secret)
-    longest = max(map(len, prefixes), default=0)
+    prefixes, longest = _prefixes(secret)
     for haystack in (lowered, joined):
         for mark in _ELLIPSES:
             for match in re.finditer(re.escape(mark), haystack):
@@ -385,9 +383,15 @@ def _lowered_forms(secret: str) -> tuple[str, ...]:
 
 
 @functools.cache
-def _prefixes(secret: str) -> frozenset[str]:
-    """The first characters, `_PREFIX` or more, of each of `secret`'s forms (lower case)."""
-    return frozenset(form[:length] for form in _lowered_forms(secret) for length in range(_PREFIX, len(form)))
+def _sorted_fragments(secret: str) -> tuple[str, ...]:
+    return tuple(sorted(secret_fragments(secret)))
+
+
+@functools.cache
+def _prefixes(secret: str) -> tuple[frozenset[str], int]:
+    """The first characters, `_PREFIX` or more, of each of `secret`'s forms (lower case), and the longest's length."""
+    prefixes = frozenset(form[:length] for form in _lowered_forms(secret) for length in range(_PREFIX, len(form)))
+    return prefixes, max(map(len, prefixes), default=0)
 
 
 _RESIDUE = 5
@@ -399,22 +403,23 @@ _ONE_ESCAPE = re.compile(r"&#?\w+;?|(?:%[0-9a-f]{2})+|\\+\w?['\"\\]?")
 
 
 @functools.cache
-def _infixes(secret: str) -> frozenset[str]:
-    """Every run of `_RESIDUE` or more characters after the first, of `secret` and its forms once encoded."""
+def _infixes(secret: str) -> tuple[frozenset[str], int]:
+    """Every run of `_RESIDUE` or more characters after the first, of `secret` and its forms once encoded
+    (and the longest's length)."""
     forms = {form.lower() for form in ({secret} | {encode(secret) for encode in _ENCODERS})}
-    return frozenset(
+    infixes = frozenset(
         form[start:end]
         for form in forms
         for start in range(1, len(form))
         for end in range(start + _RESIDUE, len(form) + 1)
     )
+    return infixes, max(map(len, infixes), default=0)
 
 
 def _residues(secret: str, text: str) -> list[str]:
     """A secret's rest right after ``***``: the scrubber replaced its start and left the remainder."""
     text = text.lower()
-    infixes = _infixes(secret)
-    longest = max(map(len, infixes), default=0)
+    infixes, longest = _infixes(secret)
     found = []
     for match in re.finditer(re.escape("***"), text):
         after = text[match.end() : match.end() + longest]
