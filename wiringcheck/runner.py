@@ -543,7 +543,8 @@ async def _probe(state: _Run, handle: Handle, scenario: Scenario | None = None) 
 def _clock(probe: ProbeSettings, latency: Latency, verdict: Verdict, *, synced: bool) -> str:
     """How latency was measured, as it was: the emitting call is named only when one was seen for the run."""
     if latency != Latency.SEND:
-        return timestamp_clock(probe.timestamp_field, synced=synced)
+        timed = any(record.ours and record.latency_ms is not None for record in verdict.timeline)
+        return timestamp_clock(probe.timestamp_field, synced=synced, timed=timed)
     handed = "ASGI http.response.body" if probe.over_http else "ASGI websocket.send"
     handoff = f"monotonic: backend hand-off ({handed}) to probe receive, in one process"
     if not probe.emit:

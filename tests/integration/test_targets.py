@@ -7,6 +7,7 @@ import re
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -74,6 +75,19 @@ def test_url_target_passes_with_in_process_checks_skipped(served_by_hand):
     assert {Status.SKIPPED} == statuses
     assert 5 == sum(c.status is Status.PASSED for c in report.checks if c.name.startswith("event: "))
     assert "timestamp" in report.clock
+
+
+def test_a_url_run_whose_events_carry_no_timestamp_says_no_latency_was_measured(served_by_hand):
+    """Presence and order are judged; the clock line says nothing was timed instead of naming a method unused."""
+    settings = healthy_settings().with_target(url=served_by_hand)
+    settings = replace(settings, probe=replace(settings.probe, timestamp_field="no_such_field"))
+
+    report = run(settings)
+
+    events = [c for c in report.checks if c.name.startswith("event: ")]
+    assert (ExitCode.OK, {Status.PASSED}) == (report.exit_code, {c.status for c in events})
+    assert {"not timed: the event has no usable 'no_such_field' field"} == {c.reason for c in events}
+    assert report.clock.startswith("none: no event carried a usable 'no_such_field' field")
 
 
 def test_a_server_clock_two_seconds_ahead_passes_with_its_offset_reported(clock_ahead):

@@ -153,10 +153,13 @@ def test_a_body_that_ends_completes_the_run_when_the_server_sends_no_terminal(se
 @pytest.mark.parametrize(
     ("response", "said"),
     [
-        (head("application/json", "404 Not Found") + b'{"detail": "Not Found"}', 'HTTP 404: {"detail": "Not Found"}'),
+        (
+            head("application/json", "404 Not Found") + b'{"detail": "Not Found"}',
+            'HTTP 404 (POST /agent): {"detail": "Not Found"}',
+        ),
         (
             head("text/html") + b"<h1>502 Bad Gateway</h1>",
-            "HTTP 200 with Content-Type 'text/html', not text/event-stream",
+            "HTTP 200 with Content-Type 'text/html', not text/event-stream (POST /agent)",
         ),
     ],
     ids=["404", "html page"],
@@ -164,7 +167,7 @@ def test_a_body_that_ends_completes_the_run_when_the_server_sends_no_terminal(se
 def test_a_response_that_is_not_a_stream_is_refused_with_its_status_and_an_excerpt(server, response, said):
     """A status that is not 2xx, or an HTML page, ends the run at once as an HTTP error with what it said."""
     for recording in run_both(server, [response]):
-        assert (RecordingEnd.HTTP_ERROR, True) == (recording.end, said in recording.error)
+        assert (RecordingEnd.HTTP_ERROR, True) == (recording.end, said in recording.error), recording.error
 
 
 def test_the_trigger_is_the_body_of_the_request(server):

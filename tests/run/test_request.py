@@ -8,11 +8,29 @@ import json
 import pytest
 
 from wiringcheck.config import parse_settings
-from wiringcheck.run.request import build_request, fill_url, http_base, stall_after
+from wiringcheck.run.request import build_request, fill_url, http_base, run_url, stall_after
 
 
 def probe(**keys):
     return parse_settings({"probe": keys}).probe
+
+
+@pytest.mark.parametrize(
+    ("url", "keys", "expected"),
+    [
+        # The negative cases first: a URL that names a route, a WebSocket, socket.io keep the URL as given.
+        ("http://h:1/agent", {"preset": "langgraph"}, "http://h:1/agent"),
+        ("ws://h:1/ws", {"path": "/ignored", "transport": "sse"}, "http://h:1/ignored"),
+        ("ws://h:1/ws", {}, "ws://h:1/ws"),
+        ("http://h:1", {"transport": "socketio", "path": "/ws/socket.io"}, "http://h:1"),
+        # An origin alone: the configured route on that server, its query kept.
+        ("http://h:1", {"preset": "langgraph"}, "http://h:1/threads/{thread_id}/runs/stream"),
+        ("https://h/?k=v", {"transport": "sse", "path": "/agent"}, "https://h/agent?k=v"),
+    ],
+)
+def test_an_http_url_without_a_route_takes_the_configured_path(url, keys, expected):
+    """`url = "http://host:8124"` with `preset = "langgraph"` posts to the preset's route, not to `/`."""
+    assert expected == run_url(probe(**keys), url)
 
 
 @pytest.mark.parametrize(

@@ -279,6 +279,10 @@ def build_report(
     if len(recordings) < runs:
         report.extra["stopped"] = f"stopped after run {len(recordings)} of {runs}: the server could not be reached"
 
+    if verdicts and not any(
+        record.ours and record.latency_ms is not None for _, verdict in verdicts for record in verdict.timeline
+    ):
+        report.clock = timestamp_clock(probe.timestamp_field, synced=probe.assume_synced_clocks, timed=False)
     elapsed = sum(r.ended_at - r.trigger_at for r in recordings)
     report.add(CheckResult.judged("probe", Phase.PROBE, _merge(general, runs), duration=elapsed))
     if probe.emit:

@@ -151,10 +151,19 @@ def _with_token(values: Mapping[str, str], token: str) -> dict[str, Any]:
 
 
 def run_url(probe: ProbeSettings, url: str) -> str:
-    """Where the run goes: a WebSocket URL as given; over HTTP, an http(s) URL as given, else the origin of the
-    served backend's URL with `probe.path`."""
-    if probe.transport == "websocket" or url.startswith(("http://", "https://")):
+    """Where the run goes: a WebSocket URL as given; over HTTP, an http(s) URL as given when it names a route,
+    else the URL's origin (or the served backend's) with `probe.path`.
+
+    ``url = "http://host:8124"`` with ``preset = "langgraph"``: the preset's route on that server, as
+    Locust's ``--host`` works, not a POST to ``/``.
+    """
+    if probe.transport == "websocket":
         return url
+    if url.startswith(("http://", "https://")):
+        parts = urlsplit(url)
+        if parts.path not in ("", "/") or not probe.path or probe.transport == "socketio":
+            return url
+        return urlunsplit((parts.scheme, parts.netloc, probe.path, parts.query, parts.fragment))
     return http_base(url) + (probe.path or "/")
 
 

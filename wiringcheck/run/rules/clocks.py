@@ -74,8 +74,10 @@ def server_clock_offset(expectation: Expectation, raw_ms: Sequence[float]) -> tu
     return (offset if raw_ms else None), findings
 
 
-def timestamp_clock(field: str, *, synced: bool) -> str:
-    """How timestamp latency was measured, for the report."""
+def timestamp_clock(field: str, *, synced: bool, timed: bool = True) -> str:
+    """How timestamp latency was measured, for the report (`timed`: whether any event of the run had one)."""
+    if not timed:
+        return f"none: no event carried a usable {field!r} field, so no delivery latency was measured"
     if synced:
         return f"wall clock: the event's {field!r} field to probe receive (clocks assumed synced)"
     return (

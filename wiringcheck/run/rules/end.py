@@ -154,7 +154,9 @@ def check(view: RunView) -> list[Ruling]:
                     f"past the {expectation.gap_ms or 0:g} ms gap bound and the {expectation.budget_ms:g} ms budget; "
                     "the probe stopped waiting"
                 ),
-                hint="The run stalled or its events were dropped; the missing events and warnings say where.",
+                hint="The run stalled or its events were dropped; the missing events and warnings say where. "
+                "A backend that is slow to start or continue a run by design (a run queue that a worker polls) "
+                "needs probe.gap_ms above that delay, or gap_ms = false.",
                 subject="probe",
                 evidence=(shown, last_activity),
             )

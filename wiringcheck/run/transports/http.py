@@ -132,7 +132,9 @@ class _Response:
 def _answer(session: RunSession, at: float, status: int, headers: dict[str, str], excerpt: bytes) -> None:
     problem = stream_problem(status, headers.get("content-type", ""), format_of(session.request.transport))
     shown = shorten(excerpt.decode("utf-8", "replace").strip(), 200) if excerpt else "an empty body"
-    session.answered(at, status, f"{problem}: {shown}")
+    # The route asked, without its query (which may carry a token): a 404 means little without it.
+    asked = f"{session.request.method} {urlsplit(session.request.url).path or '/'}"
+    session.answered(at, status, f"{problem} ({asked}): {shown}")
 
 
 def _headers(response: Any) -> dict[str, str]:
