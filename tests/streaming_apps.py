@@ -71,3 +71,51 @@ def socket_in_a_router() -> Starlette:
     async def home(request: object) -> None: ...
 
     return Starlette(routes=[Route("/", home), Mount("/api", app=api)])
+
+
+LANGGRAPH_WAIT = 0.3
+"""Seconds the LangGraph-like server waits before a run's first event, as langgraph dev's queue worker does."""
+
+
+def langgraph_like() -> Starlette:
+    """A server shaped like `langgraph dev` (langgraph-api 0.16, seen on a real one): threads over REST, each
+    run streamed from POST /threads/{id}/runs/stream, its first event late, its body ended with no `end` event."""
+    import asyncio
+    import json
+    import uuid
+
+    from starlette.requests import Request
+    from starlette.responses import JSONResponse
+
+    async def thread(request: Request) -> JSONResponse:
+        return JSONResponse({"thread_id": str(uuid.uuid4()), "status": "idle"})
+
+    async def stream(request: Request) -> StreamingResponse:
+        call = {"name": "multiply", "args": {"a": 6, "b": 7}, "id": "call-1", "type": "tool_call"}
+        calling = {"type": "ai", "content": "", "tool_calls": [call], "id": "lc_run--1"}
+        result = {"type": "tool", "content": "42", "name": "multiply", "tool_call_id": "call-1", "id": "t-1"}
+        answer = {"type": "ai", "content": "6 times 7 is 42.", "tool_calls": [], "id": "lc_run--2"}
+        node = {"created_by": "system", "graph_id": "agent"}
+        sent = [
+            ("metadata", {"run_id": str(uuid.uuid4()), "attempt": 1}),
+            ("messages", [calling, node]),
+            ("updates", {"agent": {"messages": [calling]}}),
+            ("messages", [result, node]),
+            ("updates", {"tools": {"messages": [result]}}),
+            ("messages", [answer, node]),
+            ("updates", {"agent": {"messages": [answer]}}),
+        ]
+
+        async def events() -> AsyncIterator[str]:
+            await asyncio.sleep(LANGGRAPH_WAIT)
+            for name, data in sent:
+                yield f"event: {name}\ndata: {json.dumps(data)}\n\n"
+
+        return StreamingResponse(events(), media_type="text/event-stream")
+
+    return Starlette(
+        routes=[
+            Route("/threads", thread, methods=["POST"]),
+            Route("/threads/{thread_id}/runs/stream", stream, methods=["POST"]),
+        ]
+    )

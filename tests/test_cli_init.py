@@ -201,3 +201,46 @@ def test_init_from_run_on_an_ag_ui_app_writes_the_preset_and_its_path(project):
     assert (ExitCode.OK, "ag-ui", "/agent", True) == (code, settings.probe.preset, settings.probe.path, report.ok), (
         report.findings
     )
+
+
+@pytest.fixture(name="langgraph_url")
+def _langgraph_url():
+    """The LangGraph-shaped server under uvicorn on a free loopback port, in a thread: its http:// origin."""
+    import threading
+    import time
+
+    import uvicorn
+
+    from .conftest import MS
+    from .streaming_apps import langgraph_like
+
+    config = uvicorn.Config(langgraph_like(), host="127.0.0.1", port=0, log_config=None, log_level="warning")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    give_up = time.monotonic() + 10_000 * MS
+    while not server.started and thread.is_alive() and time.monotonic() < give_up:
+        time.sleep(5 * MS)
+    assert server.started
+    try:
+        yield f"http://127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10_000 * MS)
+
+
+def test_init_from_run_on_a_running_server_tries_the_presets_that_name_their_route(project, langgraph_url, capsys):
+    """`init --from-run --url http://host:port` on a server shaped like `langgraph dev`: POST / is a 404, the
+    LangGraph preset's own route answers, 300 ms late. The preset is written, and the note says `run` will call
+    that wait a stall; with the gap bound raised, the run passes."""
+    code = main(["init", "--url", langgraph_url, "--from-run", "-o", "wiringcheck.toml"])
+
+    said = capsys.readouterr().out
+    settings = load_settings(project / "wiringcheck.toml")
+    assert (ExitCode.OK, "langgraph", langgraph_url) == (code, settings.probe.preset, settings.url), said
+    assert re.search(r"note: the first frame came \d+ ms after the trigger, past the 100 ms gap bound", said), said
+    assert ExitCode.CHECK_FAILED == main(["run", "-q", "-c", "wiringcheck.toml"])
+    (project / "wiringcheck.toml").write_text(
+        (project / "wiringcheck.toml").read_text(encoding="utf-8") + "gap_ms = 2000\n", encoding="utf-8"
+    )
+    assert ExitCode.OK == main(["run", "-q", "-c", "wiringcheck.toml"])

@@ -819,6 +819,10 @@ def test_an_http_url_target_speaks_sse_unless_the_table_says_ndjson():
     assert "sse" == parse_settings({"url": "http://h:1/agent"}).probe.transport
     assert "ndjson" == parse_settings({"url": "https://h/agent", "probe": {"transport": "ndjson"}}).probe.transport
     assert "websocket" == parse_settings({"url": "ws://h/ws"}).probe.transport
+    # A URL given on the command line (--url) says how to reach the server, as one in the file does.
+    assert "sse" == parse_settings({}).with_target(url="http://h:1/agent").probe.transport
+    assert "ndjson" == parse_settings({"probe": {"transport": "ndjson"}}).with_target(url="http://h/a").probe.transport
+    assert "websocket" == parse_settings({"probe": {"preset": "ag-ui"}}).with_target(url="ws://h/ws").probe.transport
     # The route goes with the URL's transport; a preset's own path yields to a WebSocket the user asked for.
     assert "sse" == parse_settings({"url": "http://h:1", "probe": {"path": "/agent"}}).probe.transport
     assert (

@@ -552,7 +552,9 @@ class Settings:
         """A copy whose target is replaced (a CLI flag overrides the file's target entirely)."""
         if not (app or boot or url):
             return self
-        return replace(self, app=app, boot=boot, url=url)
+        # The URL given on the command line says how to reach the server, as one in the file does.
+        probe = url_transport(url, self.probe) if url else self.probe
+        return replace(self, app=app, boot=boot, url=url, probe=probe)
 
     def with_probe(self, **changes: Any) -> Settings:
         return replace(self, probe=replace(self.probe, **changes))
@@ -1809,24 +1811,31 @@ def _parse_load(load: _Reader, probe: ProbeSettings) -> LoadSettings:
 
 
 def _transport_for_url(top: _Reader, url: str | None, probe: ProbeSettings) -> ProbeSettings:
-    """An ``http(s)://`` target speaks an HTTP transport (SSE unless the table says NDJSON); ``ws(s)://`` a socket."""
+    """An ``http(s)://`` target speaks an HTTP transport (SSE unless the table says NDJSON); ``ws(s)://`` a socket.
+
+    A transport the table names must agree with the URL; one it does not name follows it.
+    """
     if url is None:
         return probe
-    given = "transport" in top.table.get("probe", {})
+    if "transport" not in top.table.get("probe", {}):
+        return url_transport(url, probe)
     over_http = url.startswith(("http://", "https://"))
-    if probe.transport == "socketio":
+    if probe.transport == "socketio" or over_http == probe.over_http:
         return probe  # socket.io servers are named by http(s):// URLs, and ws(s):// ones work too
-    if over_http and not probe.over_http:
-        if given:
-            raise top.error("url", f"{url!r} is an HTTP URL, but probe.transport is {probe.transport!r}: "
-                            "use a ws:// URL, or transport = \"sse\" or \"ndjson\"")  # fmt: skip
-        return replace(probe, transport="sse")
-    if not over_http and probe.over_http and not given:
-        return replace(probe, transport="websocket")  # a preset's transport yields to the URL the user gave
-    if not over_http and probe.over_http:
-        raise top.error("url", f"{url!r} is a WebSocket URL, but probe.transport is {probe.transport!r}: "
-                        "give the stream's http(s):// URL")  # fmt: skip
-    return probe
+    if over_http:
+        raise top.error("url", f"{url!r} is an HTTP URL, but probe.transport is {probe.transport!r}: "
+                        "use a ws:// URL, or transport = \"sse\" or \"ndjson\"")  # fmt: skip
+    raise top.error("url", f"{url!r} is a WebSocket URL, but probe.transport is {probe.transport!r}: "
+                    "give the stream's http(s):// URL")  # fmt: skip
+
+
+def url_transport(url: str, probe: ProbeSettings) -> ProbeSettings:
+    """`probe` with the transport `url`'s scheme implies, when nothing chose one: SSE over http(s) (a preset's
+    or the table's HTTP transport kept), a WebSocket over ws(s); socket.io accepts both."""
+    over_http = url.startswith(("http://", "https://"))
+    if probe.transport == "socketio" or over_http == probe.over_http:
+        return probe
+    return replace(probe, transport="sse" if over_http else "websocket")
 
 
 def _gap(probe: _Reader) -> float | bool:

@@ -296,6 +296,12 @@ def _attempts(backend: Backend) -> list[tuple[Backend, dict[str, Any]]]:
     settings = backend.settings
     attempts: list[tuple[Backend, dict[str, Any]]] = [(backend, {})]
     if settings.target_kind != "app" or backend.app is None:
+        if settings.probe.over_http and settings.probe.preset is None:
+            # A running server's routes are unknown: the presets that name their own route, tried there.
+            attempts += [
+                (replace(backend, settings=replace(settings, probe=probe)), {"probe": keys})
+                for probe, keys in _preset_probes(settings, None)
+            ]
         return attempts
     routes = app_routes(backend.app)
     sockets = [route.path for route in routes if route.kind == "websocket"]
@@ -320,22 +326,27 @@ def _attempts(backend: Backend) -> list[tuple[Backend, dict[str, Any]]]:
     return attempts
 
 
-def _preset_probes(settings: Settings, streams: list[AppRoute]) -> list[tuple[ProbeSettings, dict[str, Any]]]:
-    """The probe settings of each preset the app's streaming routes could speak, with the keys that choose it.
+def _preset_probes(
+    settings: Settings, streams: list[AppRoute] | None
+) -> list[tuple[ProbeSettings, dict[str, Any]]]:
+    """The probe settings of each preset the app's streaming routes could speak, with the keys that choose it;
+    with `streams` None (a running server, whose routes are not known), each preset that names its own route.
 
     The configuration's auth and setup steps are kept: they are how this backend lets a run in.
     """
     from wiringcheck.config import parse_settings
     from wiringcheck.protocol import PRESETS
 
-    served = {route.path for route in streams}
     found = []
     for name, table in PRESETS.items():
         if table.get("transport") is None:
             continue  # a WebSocket mapping: the configuration's own run already tried the socket
-        paths = [table["path"]] if "path" in table else [route.path for route in streams if route.kind == "sse"]
+        if streams is None:
+            paths = [table["path"]] if "path" in table else []
+        else:
+            paths = [table["path"]] if "path" in table else [route.path for route in streams if route.kind == "sse"]
         for path in paths:
-            if path not in served:
+            if streams is not None and path not in {route.path for route in streams}:
                 continue
             keys: dict[str, Any] = {"preset": name} if "path" in table else {"preset": name, "path": path}
             probe = parse_settings({"probe": keys}).probe
@@ -365,7 +376,10 @@ async def _observe(settings: Settings) -> tuple[dict[str, Any], Recording, Setti
             async with booted(settings) as backend:
                 tried: list[tuple[dict[str, Any], Recording, Settings]] = []
                 for aimed, aim in _attempts(backend):
-                    recording = await aimed.probe()
+                    # Learning needs the frames, not their pace: a server slow to start a run (a queue
+                    # polled once a second) is still learnt from; `run` judges the gaps afterwards.
+                    patient = replace(aimed, settings=aimed.settings.with_probe(gap_ms=False))
+                    recording = await patient.probe()
                     tried.append((aim, recording, aimed.settings))
                     if recording.frames and recording.end not in NOT_STARTED:
                         break  # an answer to learn from
@@ -547,5 +561,24 @@ def _tell(path: Path, learnt: Learnt, added: list[str], *, fresh: bool) -> None:
     unmapped = learnt.lesson.table.get("unmapped", [])
     if unmapped:
         lines.append(f"{len(unmapped)} kind(s) of frame left unmapped: see the comments in {path}")
+    slowest = _longest_silence(recording)
+    bound = learnt.settings.probe.gap_bound
+    if slowest is not None and bound is not None and slowest[1] > bound:
+        lines.append(
+            f"note: {slowest[0]} came {slowest[1]:.0f} ms after {slowest[2]}, past the {bound:g} ms gap bound "
+            "(probe.gap_ms): `wiringcheck run` will report it as a stall unless the backend answers sooner"
+        )
     lines.append("guessed from the frames' types: check each line, then run `wiringcheck run`")
     sys.stdout.write("\n".join(lines) + "\n")
+
+
+def _longest_silence(recording: Recording) -> tuple[str, float, str] | None:
+    """The longest wait of the learning run, before its first frame or between two: (which frame, ms, after what)."""
+    times = [recording.trigger_at, *(frame.received_at for frame in recording.frames)]
+    if len(times) < 2:
+        return None
+    index = max(range(1, len(times)), key=lambda at: times[at] - times[at - 1])
+    waited = (times[index] - times[index - 1]) * 1000
+    if index == 1:
+        return "the first frame", waited, "the trigger"
+    return f"frame {index}", waited, "the one before"
