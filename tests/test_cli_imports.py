@@ -115,3 +115,34 @@ def test_help_imports_only_the_cli_and_what_its_options_name(tmp_path: Path) -> 
     assert [0, ["wiringcheck", "wiringcheck.cli", "wiringcheck.errors", "wiringcheck.render"]] == json.loads(
         result.stdout
     )
+
+
+_PRELOAD = """
+import json, sys
+from wiringcheck.config import parse_settings
+from wiringcheck.run.drive import preload
+
+probe = parse_settings({"probe": json.loads(sys.argv[1])}).probe
+wanted = ["httpx", "h11", "httpx_sse", "websockets.asyncio.client"]
+before = [name in sys.modules for name in wanted]
+preload(probe)
+print(json.dumps([before, [name in sys.modules for name in wanted]]))
+"""
+
+
+@pytest.mark.parametrize(
+    ("probe", "after"),
+    [
+        ({}, [False, False, False, True]),
+        ({"preset": "langgraph"}, [True, True, True, False]),
+    ],
+    ids=["websocket", "sse with a setup step"],
+)
+def test_a_load_worker_imports_what_its_runs_use_before_they_start(tmp_path: Path, probe: dict, after: list) -> None:
+    """`preload` (a load worker, before its go): the transport's library and httpx for setup steps, nothing else."""
+    result = subprocess.run(
+        [sys.executable, "-c", _PRELOAD, json.dumps(probe)],
+        cwd=tmp_path, capture_output=True, text=True, timeout=60, check=True,
+    )  # fmt: skip
+
+    assert [[False] * 4, after] == json.loads(result.stdout)

@@ -46,7 +46,7 @@ from wiringcheck.config import Settings, find_config, load_settings
 from wiringcheck.gevent_compat import import_httpcore
 from wiringcheck.load.command import cross_talk_unknowable, user_probe, user_tokens
 from wiringcheck.load.summary import outcome_of
-from wiringcheck.run.drive import perform_sync, warm_up_sync
+from wiringcheck.run.drive import perform_sync, preload, warm_up_sync
 from wiringcheck.run.judge import expectation_for, judge
 from wiringcheck.run.recording import Latency
 
@@ -111,6 +111,7 @@ class WiringcheckUser(User):
         self.number = worker * self.numbers_per_worker + next(_NUMBERS)
         tokens = user_tokens(settings.load, os.environ, self.number) if settings.load.tokens_env else None
         self.probe = user_probe(settings, self.number, os.environ, tokens)
+        preload(self.probe, sync=True)  # the first task's imports would block every greenlet of the process
         self.url = _url(self.host, settings)
         self.request_type = {"websocket": "WS"}.get(settings.probe.transport, settings.probe.transport.upper())
         self.expectation = expectation_for(settings.probe, latency=Latency.TIMESTAMP)
