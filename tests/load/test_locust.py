@@ -65,6 +65,31 @@ def started(args: list[str], env: dict[str, str], log: Path):
                     process.wait(timeout=10)
 
 
+def locust_against(
+    factory: str, tmp_path: Path, env: dict[str, str], *, users: int, seconds: int, path: str = ""
+) -> tuple[int, str, list[dict[str, str]]]:
+    """One Locust process (tmp_path/locustfile.py) against the app `factory` under uvicorn: Locust's exit code,
+    its log, and the rows of its CSV statistics (the Aggregated row left out)."""
+    port = free_port()
+    backend = [
+        *(sys.executable, "-m", "uvicorn", "--factory", factory),
+        *("--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"),
+    ]
+    locust = [
+        *(sys.executable, "-m", "locust", "-f", str(tmp_path / "locustfile.py")),
+        *("--headless", "-u", str(users), "-r", str(users), "-t", f"{seconds}s", "--stop-timeout", "2"),
+        *("--host", f"http://127.0.0.1:{port}{path}", "--csv", str(tmp_path / "run")),
+    ]
+    with started(backend, env, tmp_path / "backend.log") as server:
+        wait_for_port(port, server, timeout=30)
+        with started(locust, env, tmp_path / "locust.log") as process:
+            process.wait(timeout=90)
+    log = (tmp_path / "locust.log").read_text(errors="replace")
+    with (tmp_path / "run_stats.csv").open(encoding="utf-8") as stats:
+        rows = [row for row in csv.DictReader(stats) if row["Name"] != "Aggregated"]
+    return process.returncode, log, rows
+
+
 @pytest.mark.slow
 def test_locust_master_and_worker_report_each_event(tmp_path):
     """1 s of Locust (master + 1 worker, 5 users): five event names in the CSV, zero failures."""
@@ -147,27 +172,12 @@ def test_locust_runs_twenty_users_over_socketio(tmp_path):
     (tmp_path / "locustfile.py").write_text(
         locustfile.replace('"fixtures/socketchat/wiringcheck.toml"', repr(str(tmp_path / "wiringcheck.toml")))
     )
-    port = free_port()
-    backend = [
-        *(sys.executable, "-m", "uvicorn", "--factory", "fixtures.socketchat.app:create_app"),
-        *("--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"),
-    ]
-    locust = [
-        *(sys.executable, "-m", "locust", "-f", str(tmp_path / "locustfile.py")),
-        *("--headless", "-u", "20", "-r", "20", "-t", "3s", "--stop-timeout", "2"),
-        *("--host", f"http://127.0.0.1:{port}/ws/socket.io", "--csv", str(tmp_path / "run")),
-    ]
+    code, log, rows = locust_against(
+        "fixtures.socketchat.app:create_app", tmp_path, env, users=20, seconds=3, path="/ws/socket.io"
+    )
 
-    with started(backend, env, tmp_path / "backend.log") as server:
-        wait_for_port(port, server, timeout=30)
-        with started(locust, env, tmp_path / "locust.log") as users:
-            users.wait(timeout=90)
-    log = (tmp_path / "locust.log").read_text(errors="replace")
-
-    assert 0 == users.returncode, log[-2000:]
+    assert 0 == code, log[-2000:]
     assert not [line for line in log.splitlines() if "Traceback" in line or "invalid fd" in line.lower()], log[-3000:]
-    with (tmp_path / "run_stats.csv").open(encoding="utf-8") as stats:
-        rows = [row for row in csv.DictReader(stats) if row["Name"] != "Aggregated"]
     assert EVENTS == {row["Name"] for row in rows}
     assert {"SOCKETIO"} == {row["Type"] for row in rows}
     assert all(int(row["Request Count"]) >= 20 for row in rows)
@@ -190,29 +200,12 @@ def test_locust_warms_the_backend_up_once_before_its_first_judged_run(tmp_path):
         f"    config = {str(tmp_path / 'wiringcheck.toml')!r}\n",
         encoding="utf-8",
     )
-    port = free_port()
-    backend = [
-        *(sys.executable, "-m", "uvicorn", "--factory", "tests.integration.test_warmup:create_app"),
-        *("--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"),
-    ]
-    locust = [
-        *(sys.executable, "-m", "locust", "-f", str(tmp_path / "locustfile.py")),
-        *("--headless", "-u", "2", "-r", "2", "-t", "2s", "--stop-timeout", "2"),  # 1 s leaves its CSV empty
-        *("--host", f"http://127.0.0.1:{port}", "--csv", str(tmp_path / "run")),
-    ]
+    # 2 s: Locust leaves its CSV statistics empty after a run of 1 s.
+    code, log, rows = locust_against("tests.integration.test_warmup:create_app", tmp_path, env, users=2, seconds=2)
 
-    with started(backend, env, tmp_path / "backend.log") as server:
-        wait_for_port(port, server, timeout=30)
-        with started(locust, env, tmp_path / "locust.log") as users:
-            users.wait(timeout=90)
-    log = (tmp_path / "locust.log").read_text(errors="replace")
-
-    assert 0 == users.returncode, log[-2000:]
-    with (tmp_path / "run_stats.csv").open(encoding="utf-8") as stats:
-        rows = {row["Name"]: row for row in csv.DictReader(stats) if row["Name"] != "Aggregated"}
-    assert "tool_completed" in rows, (rows, log[-3000:])
-    assert int(rows["tool_completed"]["Request Count"]) > 0, (rows, log[-3000:])
-    assert 0 == sum(int(row["Failure Count"]) for row in rows.values()), log[-2000:]
+    counts = {row["Name"]: int(row["Request Count"]) for row in rows}
+    assert (0, True) == (code, counts.get("tool_completed", 0) > 0), (counts, log[-3000:])
+    assert 0 == sum(int(row["Failure Count"]) for row in rows), log[-2000:]
 
 
 def test_this_process_is_not_monkey_patched():
