@@ -206,27 +206,11 @@ def test_init_from_run_on_an_ag_ui_app_writes_the_preset_and_its_path(project):
 @pytest.fixture(name="langgraph_url")
 def _langgraph_url():
     """The LangGraph-shaped server under uvicorn on a free loopback port, in a thread: its http:// origin."""
-    import threading
-    import time
-
-    import uvicorn
-
-    from .conftest import MS
+    from .serving import served
     from .streaming_apps import langgraph_like
 
-    config = uvicorn.Config(langgraph_like(), host="127.0.0.1", port=0, log_config=None, log_level="warning")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    give_up = time.monotonic() + 10_000 * MS
-    while not server.started and thread.is_alive() and time.monotonic() < give_up:
-        time.sleep(5 * MS)
-    assert server.started
-    try:
-        yield f"http://127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10_000 * MS)
+    with served(langgraph_like()) as port:
+        yield f"http://127.0.0.1:{port}"
 
 
 def test_init_from_run_on_a_running_server_tries_the_presets_that_name_their_route(project, langgraph_url, capsys):

@@ -122,28 +122,12 @@ def test_inspect_of_a_url_says_what_it_can_show(tmp_path, monkeypatch, capsys):
 @pytest.fixture(name="running_url")
 def _running_url() -> Iterator[str]:
     """The reference backend served by uvicorn on a thread of this process: a URL to inspect."""
-    import threading
-    import time
-
-    import uvicorn
-
     from fixtures.agentchat.app import create_app
 
-    # log_config=None: uvicorn's own logging config would stop its loggers' records reaching root for later tests.
-    config = uvicorn.Config(create_app(), host="127.0.0.1", port=0, log_config=None, log_level="warning")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10_000 * MS
-    while not server.started and thread.is_alive() and time.monotonic() < deadline:
-        time.sleep(10 * MS)
-    assert server.started
-    port = server.servers[0].sockets[0].getsockname()[1]
-    try:
+    from .serving import served
+
+    with served(create_app()) as port:
         yield f"ws://127.0.0.1:{port}/ws"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10_000 * MS)
 
 
 def test_inspect_probe_of_a_url_shows_its_frames(running_url):
