@@ -326,9 +326,7 @@ def _attempts(backend: Backend) -> list[tuple[Backend, dict[str, Any]]]:
     return attempts
 
 
-def _preset_probes(
-    settings: Settings, streams: list[AppRoute] | None
-) -> list[tuple[ProbeSettings, dict[str, Any]]]:
+def _preset_probes(settings: Settings, streams: list[AppRoute] | None) -> list[tuple[ProbeSettings, dict[str, Any]]]:
     """The probe settings of each preset the app's streaming routes could speak, with the keys that choose it;
     with `streams` None (a running server, whose routes are not known), each preset that names its own route.
 
