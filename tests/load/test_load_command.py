@@ -166,3 +166,30 @@ def test_a_run_id_a_setup_step_captured_never_shows_in_the_load_report(tmp_path,
     shown = capsys.readouterr().out
     assert (1, None) == (code, re.search(r"run-[0-9a-f]{10}", shown)), shown
     assert "run ***" in shown
+
+
+@pytest.mark.parametrize(
+    ("config", "code", "failed"),
+    [
+        (
+            "faults/ssechat_tool_result_missing",
+            1,
+            {"event: tool_completed": ["WC502", "WC501"], "load: runs": ["WC507"]},
+        ),
+        ("ssechat", 0, {}),
+        ("ndjsonchat", 0, {}),
+    ],
+)
+def test_load_runs_http_stream_backends_and_their_faults(tmp_path, config, code, failed):
+    """Two users over SSE and NDJSON: the reference HTTP backends pass, and a dropped tool result fails under load
+    as it fails `run` (its runs never reach their terminal: WC507)."""
+    report = tmp_path / "load.json"
+    path = REPO / "fixtures" / config / "wiringcheck.toml"
+
+    exit_code = main(
+        ["load", "-c", str(path), "-u", "2", "--runs", "1", "--workers", "1", "-f", "json", "-o", str(report)]
+    )
+
+    checks = json.loads(report.read_text(encoding="utf-8"))["checks"]
+    found = {check["name"]: [f["code"] for f in check["findings"]] for check in checks if check["status"] == "failed"}
+    assert (code, failed) == (exit_code, found)
