@@ -171,24 +171,24 @@ def test_a_run_id_a_setup_step_captured_never_shows_in_the_load_report(tmp_path,
 @pytest.mark.parametrize(
     ("config", "code", "failed"),
     [
-        (
-            "faults/ssechat_tool_result_missing",
-            1,
-            {"event: tool_completed": ["WC502", "WC501"], "load: runs": ["WC507"]},
-        ),
+        ("faults/ssechat_tool_result_missing", 1, {"event: tool_completed": ["WC502"], "load: runs": ["WC507"]}),
         ("ssechat", 0, {}),
         ("ndjsonchat", 0, {}),
     ],
 )
 def test_load_runs_http_stream_backends_and_their_faults(tmp_path, config, code, failed):
     """Two users over SSE and NDJSON: the reference HTTP backends pass, and a dropped tool result fails under load
-    as it fails `run` (its runs never reach their terminal: WC507)."""
+    as it fails `run` (its runs never reach their terminal: WC507). Thresholds on counts only: this test is about
+    the transports under load, not about this machine's latency while the suite runs beside it."""
+    source = (REPO / "fixtures" / config / "wiringcheck.toml").read_text(encoding="utf-8")
+    pythonpath = re.search(r"^pythonpath = .*$", source, flags=re.MULTILINE)
+    assert pythonpath is not None
+    text = source.replace(pythonpath[0], f"pythonpath = [{json.dumps(str(REPO))}]")
+    (tmp_path / "wiringcheck.toml").write_text(text + '\n[load]\nthresholds = ["runs > 0"]\n', encoding="utf-8")
     report = tmp_path / "load.json"
-    path = REPO / "fixtures" / config / "wiringcheck.toml"
+    load = ["load", "-c", str(tmp_path / "wiringcheck.toml"), "-u", "2", "--runs", "1", "--workers", "1"]
 
-    exit_code = main(
-        ["load", "-c", str(path), "-u", "2", "--runs", "1", "--workers", "1", "-f", "json", "-o", str(report)]
-    )
+    exit_code = main([*load, "-f", "json", "-o", str(report)])
 
     checks = json.loads(report.read_text(encoding="utf-8"))["checks"]
     found = {check["name"]: [f["code"] for f in check["findings"]] for check in checks if check["status"] == "failed"}
