@@ -145,6 +145,14 @@ class Auth:
     def enabled(self) -> bool:
         return self.method is not None
 
+    @property
+    def carries_no_token(self) -> bool:
+        """A first message that names no token: a hello or a session payload sent as it is (Chainlit's socket.io
+        auth is a session id and a client type), with no credential to configure."""
+        if self.first_message is None or self.token_env or self.token is not None:
+            return False
+        return "{token" not in json.dumps(self.first_message)
+
     def header_value(self, token: str) -> str:
         """The header's value: the token, after the scheme when the header takes one."""
         scheme = self.scheme
@@ -1531,7 +1539,7 @@ def _parse_auth(reader: _Reader, *, websocket: bool = True) -> Auth:
     if reader.table and not auth.enabled:
         ways = " or ".join(f"{m} = ..." for m in (AUTH_METHODS if websocket else ("query", "header", "cookie")))
         raise reader.error("query", f"missing: say how to send the token ({ways})")
-    if auth.enabled and not (auth.token_env or auth.token):
+    if auth.enabled and not (auth.token_env or auth.token) and not auth.carries_no_token:
         raise reader.error("token_env", "missing: name the environment variable that holds the token")
     if auth.subprotocol is not None and not any(p in auth.subprotocol for p in ("{token}", "{token_b64url}")):
         raise reader.error("subprotocol", "the template must contain {token} or {token_b64url}")

@@ -77,6 +77,30 @@ def test_each_auth_kind_places_the_token_where_it_says(auth, where):
     assert {where} == {place for place, found in places.items() if found}
 
 
+def test_a_first_message_that_names_no_token_is_sent_as_it_is_without_a_credential():
+    """Chainlit's socket.io auth is a session id and a client type: no token to configure, none sent, and a
+    refusal is then no refusal of credentials (no auth method); a first message that names {token} still needs one."""
+    import uuid
+
+    from wiringcheck.errors import ConfigError
+
+    request = build_request(
+        "ws://h/ws", probe(auth={"first_message": {"sessionId": "{thread_id}", "clientType": "webapp"}}), {}
+    )
+
+    sent = json.loads(request.first_message or "{}")
+    assert ("webapp", True, None, None) == (
+        sent["clientType"],
+        sent["sessionId"].startswith("wc-thread-"),
+        request.secret,
+        request.auth_method,
+    )
+    with pytest.raises(ConfigError, match="token_env: missing"):
+        probe(auth={"first_message": {"key": "{token}"}})
+    trigger = json.loads(build_request("ws://h/ws", probe(trigger={"id": "{uuid}"}), {}).trigger)
+    assert 4 == uuid.UUID(trigger["id"]).version  # a fresh UUID4 for servers that refuse any other id
+
+
 def test_the_environment_variable_wins_over_the_literal_token():
     """token_env, when set, is the token sent; the literal token is only a development fallback."""
     request = build_request(

@@ -129,11 +129,13 @@ def token_forms(token: str) -> tuple[str, ...]:
 
 
 def placeholders(probe: ProbeSettings, *, run_id: str | None = None) -> dict[str, str]:
-    """The placeholders every run starts with: a fresh run id and thread id, and the user id."""
+    """The placeholders every run starts with: a fresh run id and thread id, the user id, and a fresh UUID
+    (``{uuid}``, for servers that refuse any other id: Chainlit asserts a message id is a UUID4)."""
     return {
         "run_id": run_id or f"wc-{uuid.uuid4().hex[:12]}",
         "thread_id": f"wc-thread-{uuid.uuid4().hex[:8]}",
         "user_id": probe.user_id,
+        "uuid": str(uuid.uuid4()),
     }
 
 
@@ -218,6 +220,8 @@ def build_request(
             first_message = json.dumps(render_trigger(auth.first_message, _with_token(filled, secret)))
         elif auth.cookie:
             headers.append(("Cookie", f"{auth.cookie}={secret}"))
+    if auth.carries_no_token:
+        first_message = json.dumps(render_trigger(auth.first_message, filled))
     ack = parse_matcher(auth.ack, protocol.type_path) if first_message is not None and auth.ack is not None else None
     return RunRequest(
         url=url,
