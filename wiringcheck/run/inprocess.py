@@ -7,7 +7,9 @@ The runner's probe phase and the pytest fixtures (and through them `inspect` and
   loop cannot delay it, while a watcher on the backend's loop records when it was blocked;
 - the tracer times the `probe.emit` methods on the live roles, so each event is broken
   down emit → hand-off → receipt, paired by the run's id (the server's, once learnt);
-- each frame gets the time the backend handed it to the server (`Handle.sends`);
+- each frame gets the time the backend handed it to the server (`Handle.sends`), taken only
+  from what the run's own connection was sent (the client's port, as the server saw it), so
+  two users sent the same bytes are each timed from their own hand-off;
 - with several users (an isolation check), every user connects first and all start at once;
 - `probe.warmup` unjudged runs go first, once per boot: a server whose first runs after boot
   pay for its lazy imports is judged on a run like every later one.
@@ -42,22 +44,35 @@ WARMED_UP = "wiringcheck.warmed_up"
 
 
 def _handed_off(
-    handle: Handle, probe: ProbeSettings, since: tuple[int, int] = (0, 0)
+    handle: Handle, probe: ProbeSettings, since: tuple[int, int] = (0, 0), port: int | None = None
 ) -> list[tuple[float, str | bytes]] | None:
     """(when, data) of each message the backend handed to the server, read the way the run's transport reads them;
-    `since`: how many sends and streams came before the runs recorded (a warm-up's are not theirs)."""
+    `since`: how many sends and streams came before the runs recorded (a warm-up's are not theirs); `port`: the
+    run's own connection (its client port), so that the same bytes sent to another user never pair with its frames."""
     if probe.over_http:
         if handle.streams is None:
             return None
         from wiringcheck.run.transports.http import format_of
 
         stream = format_of(probe.transport)
-        return [sent for chunks in list(handle.streams)[since[1] :] for sent in stream.sent(list(chunks))]
-    if probe.transport == "socketio" and handle.sends is not None:
+        streams = _own(list(handle.streams), handle.stream_ports, since[1], port)
+        return [sent for chunks in streams for sent in stream.sent(list(chunks))]
+    if handle.sends is None:
+        return None
+    sends = _own(list(handle.sends), handle.send_ports, since[0], port)
+    if probe.transport == "socketio":
         from wiringcheck.run.transports.socketio import sent
 
-        return sent(list(handle.sends)[since[0] :])
-    return list(handle.sends)[since[0] :] if handle.sends is not None else None
+        return sent(sends)
+    return sends
+
+
+def _own(items: list[Any], ports: list[int | None] | None, since: int, port: int | None) -> list[Any]:
+    """`items` from `since` on, only those sent to `port`'s connection when both sides know the port."""
+    if port is None or ports is None:
+        return items[since:]
+    known = list(ports)  # read once: the backend's loop may append meanwhile
+    return [item for item, to in zip(items[since:], known[since:], strict=False) if to in (port, None)]
 
 
 def _sent_so_far(handle: Handle) -> tuple[int, int]:
@@ -138,9 +153,9 @@ async def record(
                 for each in probes
             ]
             overruns = take_overruns()
-    sends = _handed_off(handle, probe, since)
     finished = []
     for recording in recordings:
+        sends = _handed_off(handle, probe, since, recording.local_port)
         if sends is not None:
             recording = replace(recording, frames=attach_send_times(recording.frames, sends))
         # Paired by the run's id as the backend knows it: the server's own, once learnt.

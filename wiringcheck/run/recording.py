@@ -176,6 +176,8 @@ class Recording:
     opened_at: float | None = None
     """When the response's headers arrived (HTTP transports): a run `started_by = "response"` starts there."""
     stream_completed: bool = False
+    local_port: int | None = None
+    """The client's port of the run's connection, when the transport knows it (in-process hand-off pairing)."""
     """The response ended cleanly and the configuration says that completes the run (``completed_by``)."""
     decoded: tuple[tuple[Item, ...] | None, ...] = field(default=(), repr=False, compare=False)
     """What the session read in each frame (None: not read, after the terminal), so the judge need not read it again."""

@@ -92,6 +92,7 @@ class RunSession:
         self._before_ack: list[str] = []
         self._ended: _Ended | None = None
         self._opened_at: float | None = None
+        self._local_port: int | None = None
         self._stream_completed = False
         self.abort = False
         """Whether the driver should drop the connection rather than close it politely (a flood, a hung server)."""
@@ -141,10 +142,15 @@ class RunSession:
         """The driver is about to connect."""
         self._began = at
 
-    def connected(self, at: float) -> None:
-        """The connection is open: send the first message of an auth handshake, or be ready to start."""
+    def connected(self, at: float, *, local_port: int | None = None) -> None:
+        """The connection is open: send the first message of an auth handshake, or be ready to start.
+
+        `local_port`: the client's end of the connection, by which an in-process recording tells
+        what this run's connection was sent from what another user's was.
+        """
         if self.state is not State.CONNECTING:
             return
+        self._local_port = local_port
         request = self.request
         if request.first_message is not None:
             self._outbox.append(request.first_message)
@@ -311,6 +317,7 @@ class RunSession:
             decoded_with=request.protocol,
             opened_at=self._opened_at,
             stream_completed=self._stream_completed,
+            local_port=self._local_port,
         )
 
     # -- helpers -----------------------------------------------------------------------------------

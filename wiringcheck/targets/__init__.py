@@ -44,6 +44,11 @@ class Handle:
     streams: list[list[tuple[float, bytes]]] | None = None
     """(monotonic time, chunk) of each HTTP response body the backend sent, one list per response, when the
     target can see them: an HTTP stream's events are timed from the chunk that carried them."""
+    send_ports: list[int | None] | None = None
+    """The client's port of the connection each of `sends` went to (None: not known), so that a run's frames pair
+    only with what its own connection was sent, never with the same bytes sent to another user."""
+    stream_ports: list[int | None] | None = None
+    """The same for each of `streams`."""
     extra: dict[str, Any] = field(default_factory=dict)
 
 

@@ -68,6 +68,8 @@ class AsgiTarget:
         self.app: Any = None
         self.sends: list[tuple[float, str | bytes]] = []
         self.streams: list[list[tuple[float, bytes]]] = []
+        self.send_ports: list[int | None] = []
+        self.stream_ports: list[int | None] = []
         self._streamed = 0
         self._inner = False
         self.state: dict[str, Any] = {}
@@ -107,6 +109,8 @@ class AsgiTarget:
             root=self.app,
             sends=self.sends,
             streams=self.streams,
+            send_ports=self.send_ports,
+            stream_ports=self.stream_ports,
             latency="send",
             description=self.settings.app or "",
             ready_at=ready_at,
@@ -184,10 +188,13 @@ class AsgiTarget:
             await self.app(scope, receive, send)
             return
 
+        port = _client_port(scope)
+
         async def stamped(message: Message) -> None:
             if message["type"] == "websocket.send":
                 payload = message.get("text")
                 self.sends.append((self.clock(), payload if payload is not None else message.get("bytes", b"")))
+                self.send_ports.append(port)
             await send(message)
 
         await self.app(scope, receive, stamped)
@@ -202,6 +209,7 @@ class AsgiTarget:
         async def stamped(message: Message) -> None:
             if message["type"] == "http.response.start":
                 self.streams.append(chunks)
+                self.stream_ports.append(_client_port(scope))
             elif message["type"] == "http.response.body" and self._streamed < _STREAMED_AT_MOST:
                 body = message.get("body", b"")
                 if body:
@@ -303,3 +311,9 @@ async def _close_server(server: Any, *, grace: float = 1.0) -> None:
         await asyncio.sleep(0.002)
     for listener in server.servers:
         await listener.wait_closed()
+
+
+def _client_port(scope: Scope) -> int | None:
+    """The port of the client's end of the connection (the probe's local port), when the server says."""
+    client = scope.get("client")
+    return client[1] if client else None

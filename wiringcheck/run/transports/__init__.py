@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["CLOSE_TIMEOUT", "MAX_MESSAGE", "close_of", "http_instead"]
+__all__ = ["CLOSE_TIMEOUT", "MAX_MESSAGE", "close_of", "http_instead", "port_of"]
 
 CLOSE_TIMEOUT = 0.25
 """Seconds the closing handshake may take after the verdict is recorded: it decides nothing."""
@@ -46,3 +46,10 @@ def http_instead(status: int, content_type: str) -> str:
             f'set probe.transport = "{kind}" and probe.path to its route'
         )
     return ""
+
+
+def port_of(sockname: Any) -> int | None:
+    """The port of a socket's address (``getsockname()``, ``get_extra_info("sockname")``); None for anything else."""
+    if isinstance(sockname, tuple) and len(sockname) >= 2 and isinstance(sockname[1], int):
+        return sockname[1]
+    return None

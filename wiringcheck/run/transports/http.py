@@ -27,6 +27,7 @@ from types import ModuleType
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from wiringcheck.run.transports import port_of
 from wiringcheck.secrets import shorten
 
 if TYPE_CHECKING:
@@ -173,7 +174,7 @@ async def drive(
         return
     connection = h11.Connection(h11.CLIENT)
     try:
-        session.connected(clock())
+        session.connected(clock(), local_port=port_of(writer.get_extra_info("sockname")))
         session.start(clock())
         writer.write(_request_bytes(session, stream, connection))
 
@@ -279,7 +280,7 @@ def drive_sync(
         return
     connection = h11.Connection(h11.CLIENT)
     try:
-        session.connected(clock())
+        session.connected(clock(), local_port=port_of(sock.getsockname()))
         session.start(clock())
         sock.sendall(_request_bytes(session, stream, connection))
 

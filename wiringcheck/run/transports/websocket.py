@@ -15,7 +15,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
-from wiringcheck.run.transports import CLOSE_TIMEOUT, MAX_MESSAGE, close_of, http_instead
+from wiringcheck.run.transports import CLOSE_TIMEOUT, MAX_MESSAGE, close_of, http_instead, port_of
 
 if TYPE_CHECKING:
     import ssl
@@ -70,7 +70,7 @@ async def drive(
             said += await _http_route(request.url, ssl_context, session.wake_at() - clock())
         session.refused(clock(), said, status=status)
         return
-    session.connected(clock())
+    session.connected(clock(), local_port=port_of(connection.transport.get_extra_info("sockname")))
     async with connection:
         try:
             await _exchange(session, connection, clock, until_ready=True)
