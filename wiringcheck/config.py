@@ -561,7 +561,7 @@ class Settings:
         if not (app or boot or url):
             return self
         # The URL given on the command line says how to reach the server, as one in the file does.
-        probe = url_transport(url, self.probe) if url else self.probe
+        probe = _url_transport(url, self.probe) if url else self.probe
         return replace(self, app=app, boot=boot, url=url, probe=probe)
 
     def with_probe(self, **changes: Any) -> Settings:
@@ -1826,7 +1826,7 @@ def _transport_for_url(top: _Reader, url: str | None, probe: ProbeSettings) -> P
     if url is None:
         return probe
     if "transport" not in top.table.get("probe", {}):
-        return url_transport(url, probe)
+        return _url_transport(url, probe)
     over_http = url.startswith(("http://", "https://"))
     if probe.transport == "socketio" or over_http == probe.over_http:
         return probe  # socket.io servers are named by http(s):// URLs, and ws(s):// ones work too
@@ -1837,7 +1837,7 @@ def _transport_for_url(top: _Reader, url: str | None, probe: ProbeSettings) -> P
                     "give the stream's http(s):// URL")  # fmt: skip
 
 
-def url_transport(url: str, probe: ProbeSettings) -> ProbeSettings:
+def _url_transport(url: str, probe: ProbeSettings) -> ProbeSettings:
     """`probe` with the transport `url`'s scheme implies, when nothing chose one: SSE over http(s) (a preset's
     or the table's HTTP transport kept), a WebSocket over ws(s); socket.io accepts both."""
     over_http = url.startswith(("http://", "https://"))

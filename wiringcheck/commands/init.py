@@ -335,16 +335,15 @@ def _preset_probes(settings: Settings, streams: list[AppRoute] | None) -> list[t
     from wiringcheck.config import parse_settings
     from wiringcheck.protocol import PRESETS
 
+    served = {route.path for route in streams} if streams is not None else None
     found = []
     for name, table in PRESETS.items():
         if table.get("transport") is None:
             continue  # a WebSocket mapping: the configuration's own run already tried the socket
-        if streams is None:
-            paths = [table["path"]] if "path" in table else []
-        else:
-            paths = [table["path"]] if "path" in table else [route.path for route in streams if route.kind == "sse"]
+        # AG-UI names no route: each route of the app that streams events (none known on a running server).
+        paths = [table["path"]] if "path" in table else [route.path for route in streams or () if route.kind == "sse"]
         for path in paths:
-            if streams is not None and path not in {route.path for route in streams}:
+            if served is not None and path not in served:
                 continue
             keys: dict[str, Any] = {"preset": name} if "path" in table else {"preset": name, "path": path}
             probe = parse_settings({"probe": keys}).probe
