@@ -73,8 +73,9 @@ def socket_in_a_router() -> Starlette:
     return Starlette(routes=[Route("/", home), Mount("/api", app=api)])
 
 
-LANGGRAPH_WAIT = 0.3
-"""Seconds the LangGraph-like server waits before a run's first event, as langgraph dev's queue worker does."""
+LANGGRAPH_WAIT = 0.15
+"""Seconds the LangGraph-like server waits before a run's first event, as langgraph dev's queue worker does: at
+least this long, so always past the default 100 ms gap bound."""
 
 
 def langgraph_like() -> Starlette:

@@ -215,7 +215,7 @@ def _langgraph_url():
 
 def test_init_from_run_on_a_running_server_tries_the_presets_that_name_their_route(project, langgraph_url, capsys):
     """`init --from-run --url http://host:port` on a server shaped like `langgraph dev`: POST / is a 404, the
-    LangGraph preset's own route answers, 300 ms late. The preset is written, and the note says `run` will call
+    LangGraph preset's own route answers, 150 ms late. The preset is written, and the note says `run` will call
     that wait a stall; with the gap bound raised, the run passes."""
     code = main(["init", "--url", langgraph_url, "--from-run", "-o", "wiringcheck.toml"])
 

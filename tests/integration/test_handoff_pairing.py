@@ -2,8 +2,8 @@
 another user.
 
 The backend here sends every user the very same five frames (no run id, no user id: nothing in the bytes tells
-two users apart), the second user to send a trigger 300 ms after the first. Paired by payload alone, the second
-user's frames took the first user's hand-offs, and its latency was the other user's head start.
+two users apart), the second user to send a trigger only once the first user's five were sent. Paired by payload
+alone, the second user's frames took the first user's hand-offs, and its latency was the other user's head start.
 """
 
 from __future__ import annotations
@@ -22,25 +22,26 @@ from wiringcheck.backend import booted
 from wiringcheck.config import DEFAULT_EVENTS, parse_settings
 from wiringcheck.run.inprocess import record
 
-from ..conftest import MS
-
-SECOND_USER_WAITS = 300 * MS
 PATH = "/runs"
 
 
 def create_app() -> Starlette:
-    """A WebSocket backend: each run the same five frames; the second trigger it receives is answered late."""
+    """A backend that sends each run the same five frames; the second trigger is answered once the first is."""
     triggers = 0
+    first_sent = asyncio.Event()
 
     async def runs(websocket: WebSocket) -> None:
         nonlocal triggers
         await websocket.accept()
         await websocket.receive_text()
         triggers += 1
-        if triggers % 2 == 0:
-            await asyncio.sleep(SECOND_USER_WAITS)
+        first = triggers % 2 == 1
+        if not first:
+            await first_sent.wait()
         for name in DEFAULT_EVENTS:
             await websocket.send_text(json.dumps({"type": name}))
+        if first:
+            first_sent.set()
         await websocket.receive_text()  # until the client goes
 
     async def sse(request: Any) -> Any:
@@ -48,13 +49,15 @@ def create_app() -> Starlette:
 
         nonlocal triggers
         triggers += 1
-        late = triggers % 2 == 0
+        first = triggers % 2 == 1
 
         async def events() -> Any:
-            if late:
-                await asyncio.sleep(SECOND_USER_WAITS)
+            if not first:
+                await first_sent.wait()
             for name in DEFAULT_EVENTS:
                 yield f"data: {json.dumps({'type': name})}\n\n"
+            if first:  # resumed only once the last chunk was sent
+                first_sent.set()
 
         return StreamingResponse(events(), media_type="text/event-stream")
 
@@ -74,7 +77,7 @@ async def test_two_users_sent_the_same_bytes_are_each_timed_from_their_own_conne
     async with booted(settings) as backend:
         recorded = await record(backend.handle, {}, [settings.probe, settings.probe], {}, clock=time.monotonic)
 
-    early, late = sorted(recorded.recordings, key=lambda each: each.frames[0].received_at)
+    early, late = sorted(recorded.recordings, key=lambda each: min(frame.sent_at or 0.0 for frame in each.frames))
     sent = [[frame.sent_at for frame in each.frames] for each in (early, late)]
     assert [5, 5] == [sum(at is not None for at in times) for times in sent]
     assert min(sent[1]) > max(sent[0]), sent  # the late user's own hand-offs, all after the early user's

@@ -33,17 +33,8 @@ _SPARE = 2.0
 """Seconds past every configured bound before the last line of defence cuts a run off."""
 
 
-_USES = {
-    "websocket": ("wiringcheck.run.transports.websocket", "websockets.asyncio.client"),
-    "sse": ("wiringcheck.run.transports.http", "wiringcheck.run.transports.sse", "h11"),
-    "ndjson": ("wiringcheck.run.transports.http", "wiringcheck.run.transports.ndjson", "h11"),
-    "socketio": ("wiringcheck.run.transports.socketio", "socketio", "aiohttp"),
-}
-"""What a run imports the first time it is made, by transport (the transports import their libraries lazily)."""
-
-
-_USES_SYNC = {**_USES, "websocket": ("wiringcheck.run.transports.websocket_sync", "websockets.client")}
-"""The same for `perform_sync` (the Locust user)."""
+_TRANSPORT_MODULES = {"websocket": "websocket", "sse": "http", "ndjson": "http", "socketio": "socketio"}
+"""The module of `run.transports` that drives each transport (`perform_sync` uses websocket_sync for a socket)."""
 
 
 def preload(probe: ProbeSettings, *, sync: bool = False) -> None:
@@ -51,13 +42,18 @@ def preload(probe: ProbeSettings, *, sync: bool = False) -> None:
 
     A load worker's users share one loop: the first run's imports (httpx for a setup step,
     h11 and httpx-sse for a stream: 0.2 s of CPU) would hold every user's frames back and be
-    reported as the client's own saturation (WC506). A library that is not installed is left
-    for the run to report.
+    reported as the client's own saturation (WC506). Each transport module names what it
+    imports lazily (`LIBRARIES`); a library that is not installed is left for the run to report.
     """
     import importlib
 
-    uses = (_USES_SYNC if sync else _USES).get(probe.transport, ())
-    for name in (*uses, *(("httpx",) if probe.setup else ())):
+    module = _TRANSPORT_MODULES.get(probe.transport)
+    if module is None:
+        return
+    if sync and module == "websocket":
+        module = "websocket_sync"
+    transport = importlib.import_module(f"wiringcheck.run.transports.{module}")
+    for name in (*transport.LIBRARIES, *(("httpx",) if probe.setup else ())):
         with contextlib.suppress(ImportError):
             importlib.import_module(name)
 

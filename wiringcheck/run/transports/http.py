@@ -35,7 +35,11 @@ if TYPE_CHECKING:
 
     from wiringcheck.run.session import RunSession
 
-__all__ = ["EXCERPT", "drive", "drive_sync", "format_of", "stream_problem"]
+__all__ = ["EXCERPT", "LIBRARIES", "drive", "drive_sync", "format_of", "stream_problem"]
+
+LIBRARIES = ("h11", "wiringcheck.run.transports.sse", "wiringcheck.run.transports.ndjson")
+"""What a run imports lazily (`run.drive.preload` imports it before any clock runs): h11, and the stream
+readers (`format_of`; sse imports httpx-sse and httpx)."""
 
 EXCERPT = 2048
 """Bytes of a response that is not a stream read for the evidence (the finding shows a scrubbed, shortened excerpt)."""

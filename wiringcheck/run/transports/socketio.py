@@ -45,7 +45,10 @@ if TYPE_CHECKING:
 
     from wiringcheck.run.session import RunSession
 
-__all__ = ["DEFAULT_PATH", "MISSING", "drive", "drive_sync", "endpoint", "frame_of", "refusal_of", "sent"]
+__all__ = ["DEFAULT_PATH", "LIBRARIES", "MISSING", "drive", "drive_sync", "endpoint", "frame_of", "refusal_of", "sent"]
+
+LIBRARIES = ("socketio", "aiohttp")
+"""What a run imports lazily (`run.drive.preload` imports it before any clock runs; missing without the extra)."""
 
 DEFAULT_PATH = "socket.io"
 """The socket.io endpoint when the URL names none (python-socketio's and the JavaScript client's default)."""

@@ -22,7 +22,10 @@ if TYPE_CHECKING:
 
     from wiringcheck.run.session import RunSession
 
-__all__ = ["drive"]
+__all__ = ["LIBRARIES", "drive"]
+
+LIBRARIES = ("websockets.asyncio.client",)
+"""What a run imports lazily (`run.drive.preload` imports it before any clock runs)."""
 
 
 async def drive(

@@ -23,7 +23,10 @@ if TYPE_CHECKING:
 
     from wiringcheck.run.session import RunSession
 
-__all__ = ["drive"]
+__all__ = ["LIBRARIES", "drive"]
+
+LIBRARIES = ("websockets.client",)
+"""What a run imports lazily (`run.drive.preload` imports it before any clock runs)."""
 
 _READ = 65536
 """Bytes read from the socket at a time."""
