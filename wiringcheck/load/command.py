@@ -2,9 +2,9 @@
 
 The backend (an in-process app or boot target) runs in this process's event loop,
 exactly as `wiringcheck run` boots it (`session.booted`); the users run in
-``--workers`` processes started with the ``spawn`` method, each with its own asyncio
-loop, so the figures measure the backend and not a client sharing its loop. A `url`
-target is only connected to.
+``--workers`` processes (forked from a fork server on Linux, spawned elsewhere), each
+with its own asyncio loop, so the figures measure the backend and not a client sharing
+its loop. A `url` target is only connected to.
 
 Latency is the event's own timestamp field to the client's receive time: the
 backend and the clients are separate processes on one machine, sharing its clock.
@@ -256,6 +256,26 @@ def plan_workers(url: str, settings: Settings, options: LoadOptions, users: list
     ]
 
 
+def _client_context(multiprocessing: Any) -> Any:
+    """How the client processes start: forked from a fork server on Linux, else spawned.
+
+    Neither copies this process (its threads, its booted backend, gevent's patches in a
+    Locust run): a spawned client is a new interpreter that imports the run's modules again,
+    a fork server is one such interpreter that imports them once and forks every client
+    from itself, so the second and later clients (and every later `load` in this process,
+    the pytest plugin's or an API caller's) start without their imports. Elsewhere (macOS
+    refuses some forks, Windows cannot fork) each client is spawned.
+    """
+    if sys.platform.startswith("linux"):
+        context = multiprocessing.get_context("forkserver")
+        # The modules every client imports; a transport's own library (websockets' client is the default) too.
+        context.set_forkserver_preload(
+            ["wiringcheck.load.worker", "wiringcheck.run.drive", "websockets.asyncio.client"]
+        )
+        return context
+    return multiprocessing.get_context("spawn")
+
+
 async def _get(queue: Any, wait: float) -> Any:
     import queue as queues
 
@@ -293,7 +313,7 @@ async def _drive(plans: list[WorkerPlan], options: LoadOptions, progress: Any) -
 
     from wiringcheck.load import worker
 
-    context = multiprocessing.get_context("spawn")
+    context = _client_context(multiprocessing)
     queue = context.Queue()
     go = context.Event()
     start = context.Value("d", 0.0)
