@@ -149,10 +149,15 @@ def _frozen_heap() -> None:
 FAULTS = Path(__file__).resolve().parent.parent / "fixtures" / "faults"
 
 FRAMEWORKS = {
-    "google-adk": ("tests/integration/test_adk_server.py", "adk_"),
-    "pydantic-ai": ("tests/integration/test_agui_server.py", "agui_"),
+    "google-adk": (("tests/integration/test_adk_server.py",), "adk_"),
+    "pydantic-ai": (
+        ("tests/integration/test_agui_server.py", "tests/test_cli_init.py::test_init_from_run_on_an_ag_ui_app"),
+        "agui_",
+    ),
+    "python-socketio": (("tests/integration/test_socketio.py",), "socketchat_"),
 }
-"""Frameworks that cost seconds of CPU to import, by their test module and the prefix of their faults' names."""
+"""Frameworks that cost a second or more of CPU to import (python-socketio, with aiohttp, a quarter of one) per
+worker: the tests that boot their apps (by the start of their ids) and the prefix of their faults' names."""
 
 MODULES = frozenset(
     {
@@ -164,6 +169,7 @@ MODULES = frozenset(
         "tests/test_cli_inspect.py",  # `healthy_tree`: a booted and probed backend
         "tests/test_layering.py",  # every module parsed, once per process
         "tests/test_probe_tls.py",  # `served`: a CA, its certificate, and uvicorn over TLS in a subprocess
+        "tests/test_purity.py",  # `added`: an interpreter forking a child per core module
         "tests/test_report_schema.py",  # `reports`: a healthy run, a failing one, a probe, a scan
     }
 )
@@ -183,8 +189,8 @@ def work_unit(nodeid: str, faults: frozenset[str]) -> str:
     if path in MODULES:
         return path
     param = rest.partition("[")[2].removesuffix("]") or None
-    for framework, (module, prefix) in FRAMEWORKS.items():
-        if path == module or (param in faults and param.startswith(prefix)):
+    for framework, (tests, prefix) in FRAMEWORKS.items():
+        if nodeid.startswith(tests) or (param in faults and param.startswith(prefix)):
             return framework
     return f"fault {param}" if param in faults else nodeid
 

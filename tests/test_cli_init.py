@@ -125,6 +125,7 @@ ws_path = "/api/ws/runs/{{run_id}}"
 [probe]
 trigger = {{ type = "user_message", content = "What is 6 times 7?" }}
 auth = {{ subprotocol = "jwt.{{token_b64url}}", token_env = "STUDIO_TOKEN" }}
+deadline = 2.0  # a learning run ends at the deadline when its terminal is not known yet
 
 [[probe.setup]]
 method = "POST"
@@ -141,6 +142,7 @@ pythonpath = [{repo}]
 [probe]
 trigger = {{ op = "run", id = "{{run_id}}", input = "add 40 and 2" }}
 auth = {{ first_message = {{ op = "auth", key = "{{token}}" }}, token_env = "RELAY_KEY" }}
+deadline = 2.0  # a learning run ends at the deadline when its terminal is not known yet
 """
 
 

@@ -47,11 +47,16 @@ def _project(tmp_path, monkeypatch):
     ids=["DEL", "lone surrogate"],
 )
 def test_init_from_run_refuses_frame_types_no_toml_file_should_hold(app, what, project):
-    """Frame types holding U+007F or a lone surrogate: exit 2 naming the character; no pyproject.toml written."""
-    outcome = in_process(["init", "--app", app, "--from-run"])
+    """Frame types holding U+007F or a lone surrogate: exit 2 naming the character; the configuration untouched."""
+    # The learning run ends at the deadline (its terminal is not known yet): two seconds, not the default five.
+    start = f'app = "{app}"\n\n[probe]\ndeadline = 2.0\n'
+    (project / "wiringcheck.toml").write_text(start)
+
+    outcome = in_process(["init", "--from-run"])
 
     assert 2 == outcome.code, outcome.stdout + outcome.stderr
     assert what in outcome.stderr
+    assert start == (project / "wiringcheck.toml").read_text()
     assert not (project / "pyproject.toml").exists()
 
 

@@ -72,7 +72,8 @@ def test_fault_that_drops_events_under_load_fails(tmp_path):
     """drops_under_load passes `run` with one user but fails under 20 users with WC502 on tool_completed."""
     config = REPO / "fixtures" / "faults" / "drops_under_load" / "wiringcheck.toml"
 
-    code, report = run_load(config, tmp_path, "--duration", "1")
+    # Two runs each, the 20 users started at once: more than two runs in flight, which is what the fault sheds at.
+    code, report = run_load(config, tmp_path, "--runs", "2", "--spawn-rate", "1000")
     checks = {check["name"]: check for check in report["checks"]}
 
     assert 1 == code

@@ -166,7 +166,7 @@ def test_locust_master_and_worker_report_each_event(tmp_path):
 
 @pytest.mark.slow
 def test_locust_runs_twenty_users_over_socketio(tmp_path):
-    """3 s of Locust, 20 users over python-socketio's sync client in greenlets: each event, no failure, no libev error.
+    """2 s of Locust, 20 users over python-socketio's sync client in greenlets: each event, no failure, no libev error.
 
     The reason the WebSocket user has a transport of its own (`websocket_sync`) is that a
     reader left waiting on a closed descriptor makes libev abort the whole Locust process:
@@ -184,7 +184,7 @@ def test_locust_runs_twenty_users_over_socketio(tmp_path):
         locustfile.replace('"fixtures/socketchat/wiringcheck.toml"', repr(str(tmp_path / "wiringcheck.toml")))
     )
     code, log, rows = locust_against(
-        "fixtures.socketchat.app:create_app", tmp_path, env, users=20, seconds=3, path="/ws/socket.io"
+        "fixtures.socketchat.app:create_app", tmp_path, env, users=20, seconds=2, path="/ws/socket.io"
     )
 
     assert 0 == code, log[-2000:]
