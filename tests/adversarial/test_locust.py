@@ -27,9 +27,10 @@ def test_locust_against_a_flooding_server_reports_failures_and_exits_normally(se
     """One user for 2 s against a server that floods every run: Locust ends normally, each run a WC411 failure."""
     (tmp_path / "wiringcheck.toml").write_text("[probe]\ndeadline = 2.0\n", encoding="utf-8")
     (tmp_path / "locustfile.py").write_text(
-        "from wiringcheck.locust import WiringcheckUser\n\n\n"
+        "from locust import constant\n\nfrom wiringcheck.locust import WiringcheckUser\n\n\n"
         "class Flooded(WiringcheckUser):\n"
-        f"    config = {str(tmp_path / 'wiringcheck.toml')!r}\n",
+        f"    config = {str(tmp_path / 'wiringcheck.toml')!r}\n"
+        "    wait_time = constant(0.5)  # a few floods, not as many as the cores can serve\n",
         encoding="utf-8",
     )
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])}

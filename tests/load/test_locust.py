@@ -1,7 +1,8 @@
 """The Locust user, headless with a master and one worker on 127.0.0.1, against the reference backend.
 
 Locust runs in subprocesses (its gevent monkey patching must never reach this test
-process); the test reads Locust's own CSV: one row per event, no failures.
+process), the backend on a thread of this one; the test reads Locust's own statistics:
+one row per event, no failures.
 """
 
 from __future__ import annotations
@@ -14,12 +15,12 @@ import os
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from ..conftest import MS
+from ..serving import served
 
 # Never import locust here: importing it monkey-patches this whole test process with gevent
 # (threads become greenlets, and a later fork in another test deadlocks). Only look it up.
@@ -38,14 +39,11 @@ def free_port() -> int:
         return port
 
 
-def wait_for_port(port: int, process: subprocess.Popen[bytes], timeout: float) -> None:
-    give_up = time.monotonic() + timeout
-    while time.monotonic() < give_up:
-        assert process.poll() is None, "the backend exited before listening"
-        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.5):
-            return
-        time.sleep(50 * MS)
-    raise AssertionError(f"nothing listens on 127.0.0.1:{port} after {timeout:g} s")
+def factory_app(factory: str) -> Any:
+    """The app `module:function` makes, served on a thread of this process (`tests.serving`): uvicorn in an
+    interpreter of its own cost half a second of CPU to start, and the backend is not what these tests test."""
+    module, _, function = factory.partition(":")
+    return getattr(importlib.import_module(module), function)()
 
 
 @contextlib.contextmanager
@@ -68,23 +66,17 @@ def started(args: list[str], env: dict[str, str], log: Path):
 def locust_against(
     factory: str, tmp_path: Path, env: dict[str, str], *, users: int, seconds: int, path: str = ""
 ) -> tuple[int, str, list[dict[str, str]]]:
-    """One Locust process (tmp_path/locustfile.py) against the app `factory` under uvicorn: Locust's exit code,
+    """One Locust process (tmp_path/locustfile.py) against the app `factory` (`factory_app`): Locust's exit code,
     its log, and one row of its final statistics per request name, under the names of its CSV's columns.
 
     The statistics are read from `--json-file`: Locust can leave its CSV empty after a short run (seen at 1
     and 2 s on a busy machine) while its final JSON statistics are whole."""
-    port = free_port()
-    backend = [
-        *(sys.executable, "-m", "uvicorn", "--factory", factory),
-        *("--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"),
-    ]
-    locust = [
-        *(sys.executable, "-m", "locust", "-f", str(tmp_path / "locustfile.py")),
-        *("--headless", "-u", str(users), "-r", str(users), "-t", f"{seconds}s", "--stop-timeout", "2"),
-        *("--host", f"http://127.0.0.1:{port}{path}", "--json-file", str(tmp_path / "run")),
-    ]
-    with started(backend, env, tmp_path / "backend.log") as server:
-        wait_for_port(port, server, timeout=30)
+    with served(factory_app(factory)) as port:
+        locust = [
+            *(sys.executable, "-m", "locust", "-f", str(tmp_path / "locustfile.py")),
+            *("--headless", "-u", str(users), "-r", str(users), "-t", f"{seconds}s", "--stop-timeout", "2"),
+            *("--host", f"http://127.0.0.1:{port}{path}", "--json-file", str(tmp_path / "run")),
+        ]
         with started(locust, env, tmp_path / "locust.log") as process:
             process.wait(timeout=90)
     log = (tmp_path / "locust.log").read_text(errors="replace")
@@ -102,52 +94,20 @@ def locust_against(
 
 
 @pytest.mark.slow
-def test_locust_master_and_worker_report_each_event(tmp_path):
+def test_locust_master_and_worker_report_each_event(tmp_path, monkeypatch):
     """1 s of Locust (master + 1 worker, 5 users): five event names in the CSV, zero failures."""
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])}
-    env.pop("AGENTCHAT_TOKENS", None)
-    backend_port, master_port = free_port(), free_port()
+    monkeypatch.delenv("AGENTCHAT_TOKENS", raising=False)
+    master_port = free_port()
     locust = [sys.executable, "-m", "locust", "-f", str(REPO / "docs" / "locustfile.py")]
-    backend = [
-        sys.executable,
-        "-m",
-        "uvicorn",
-        "--factory",
-        "fixtures.agentchat.app:create_app",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(backend_port),
-        "--log-level",
-        "warning",
-    ]
-    master = [
-        *locust,
-        "--headless",
-        "--master",
-        "--master-bind-host",
-        "127.0.0.1",
-        "--master-bind-port",
-        str(master_port),
-        "--expect-workers",
-        "1",
-        "--expect-workers-max-wait",
-        "60",
-        "-u",
-        "5",
-        "-r",
-        "5",
-        "-t",
-        "1s",
-        "--host",
-        f"ws://127.0.0.1:{backend_port}/ws",
-        "--csv",
-        str(tmp_path / "run"),
-    ]
-    worker = [*locust, "--worker", "--master-host", "127.0.0.1", "--master-port", str(master_port)]
-
-    with started(backend, env, tmp_path / "backend.log") as server:
-        wait_for_port(backend_port, server, timeout=30)
+    with served(factory_app("fixtures.agentchat.app:create_app")) as backend_port:
+        master = [
+            *locust,
+            *("--headless", "--master", "--master-bind-host", "127.0.0.1", "--master-bind-port", str(master_port)),
+            *("--expect-workers", "1", "--expect-workers-max-wait", "60", "-u", "5", "-r", "5", "-t", "1s"),
+            *("--host", f"ws://127.0.0.1:{backend_port}/ws", "--csv", str(tmp_path / "run")),
+        ]
+        worker = [*locust, "--worker", "--master-host", "127.0.0.1", "--master-port", str(master_port)]
         with (
             started(master, env, tmp_path / "master.log") as head,
             started(worker, env, tmp_path / "worker.log"),
@@ -165,7 +125,7 @@ def test_locust_master_and_worker_report_each_event(tmp_path):
 
 
 @pytest.mark.slow
-def test_locust_runs_twenty_users_over_socketio(tmp_path):
+def test_locust_runs_twenty_users_over_socketio(tmp_path, monkeypatch):
     """2 s of Locust, 20 users over python-socketio's sync client in greenlets: each event, no failure, no libev error.
 
     The reason the WebSocket user has a transport of its own (`websocket_sync`) is that a
@@ -175,13 +135,15 @@ def test_locust_runs_twenty_users_over_socketio(tmp_path):
     (this test is about the client, not the backend's latency).
     """
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])}
-    env.pop("SOCKETCHAT_TOKEN", None)
+    monkeypatch.delenv("SOCKETCHAT_TOKEN", raising=False)
     config = (REPO / "fixtures" / "socketchat" / "wiringcheck.toml").read_text(encoding="utf-8")
     config = config.replace("budget_ms = 100", "budget_ms = 2000").replace("deadline = 5.0", "deadline = 20.0")
     (tmp_path / "wiringcheck.toml").write_text(config.replace('["../.."]', json.dumps([str(REPO)])))
     locustfile = (REPO / "fixtures" / "socketchat" / "locustfile.py").read_text(encoding="utf-8")
+    locustfile = locustfile.replace('"fixtures/socketchat/wiringcheck.toml"', repr(str(tmp_path / "wiringcheck.toml")))
+    # A quarter of a second between a user's runs: several runs each, not as many as the two cores can serve.
     (tmp_path / "locustfile.py").write_text(
-        locustfile.replace('"fixtures/socketchat/wiringcheck.toml"', repr(str(tmp_path / "wiringcheck.toml")))
+        f"{locustfile}\nfrom locust import constant\n\nSocketChatUser.wait_time = constant(0.25)\n"
     )
     code, log, rows = locust_against(
         "fixtures.socketchat.app:create_app", tmp_path, env, users=20, seconds=2, path="/ws/socket.io"
@@ -206,9 +168,10 @@ def test_locust_warms_the_backend_up_once_before_its_first_judged_run(tmp_path):
         encoding="utf-8",
     )
     (tmp_path / "locustfile.py").write_text(
-        "from wiringcheck.locust import WiringcheckUser\n\n\n"
+        "from locust import constant\n\nfrom wiringcheck.locust import WiringcheckUser\n\n\n"
         "class Warmed(WiringcheckUser):\n"
-        f"    config = {str(tmp_path / 'wiringcheck.toml')!r}\n",
+        f"    config = {str(tmp_path / 'wiringcheck.toml')!r}\n"
+        "    wait_time = constant(0.1)  # runs after the warm-up, not as many as the cores can serve\n",
         encoding="utf-8",
     )
     # 2 s: the users' first second can go to their imports and the warm-up when the machine is busy.
