@@ -26,7 +26,7 @@ from typing import Any
 import hypothesis
 import pytest
 
-__all__ = ["MS"]
+__all__ = ["MS", "SCRATCH_PYTEST_ADDOPTS"]
 
 # -- bytecode --------------------------------------------------------------------------------------
 
@@ -65,6 +65,12 @@ if _NO_BYTECODE:
 
 def pytest_collection_finish(session: pytest.Session) -> None:
     sys.dont_write_bytecode = _NO_BYTECODE
+
+
+# Plugins of this development environment that a scratch pytest session (the plugin's and the
+# README's tests start a few) has no use for: anyio's imports trio, 0.3 s of CPU per session.
+# The suite's own sessions leave them out in `addopts`; a scratch project has its own settings.
+SCRATCH_PYTEST_ADDOPTS = "-p no:anyio -p no:benchmark"
 
 
 # -- time ------------------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ import pytest
 from wiringcheck.config import load_settings
 from wiringcheck.pytest_plugin import expected_checks
 
+from .conftest import SCRATCH_PYTEST_ADDOPTS
 from .integration.helpers import FAULTS, REPO
 
 pytest_plugins = ["pytester"]
@@ -52,6 +53,7 @@ def _project(pytester, monkeypatch):
     # warns it is disabled, and the scratch project's warnings are errors) must not think so.
     for name in ("PYTEST_XDIST_WORKER", "PYTEST_XDIST_WORKER_COUNT", "PYTEST_XDIST_TESTRUNUID"):
         monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("PYTEST_ADDOPTS", SCRATCH_PYTEST_ADDOPTS)
     write_pyproject(pytester)
     return pytester
 

@@ -22,6 +22,7 @@ import pytest
 from wiringcheck.config import load_settings
 from wiringcheck.pytest_plugin import expected_checks
 
+from .conftest import SCRATCH_PYTEST_ADDOPTS
 from .integration.helpers import REPO
 from .test_probe_tls import serve_tls
 
@@ -62,6 +63,7 @@ def _project(tmp_path, monkeypatch):
     """A scratch project configured like this repository: its `[tool.wiringcheck]`, imports from the repo."""
     for name in ("WIRINGCHECK_CONFIG", "WIRINGCHECK_BUDGET_MS", "WIRINGCHECK_DEADLINE"):
         monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("PYTEST_ADDOPTS", SCRATCH_PYTEST_ADDOPTS)
     text = (REPO / "pyproject.toml").read_text(encoding="utf-8")
     table = text[text.index("[tool.wiringcheck]") : text.index("[tool.ruff]")]
     table = table.replace("[tool.wiringcheck]\n", f"[tool.wiringcheck]\npythonpath = [{json.dumps(str(REPO))}]\n", 1)
