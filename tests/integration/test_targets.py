@@ -23,15 +23,15 @@ from .helpers import REPO, healthy_settings
 IN_PROCESS_PHASES = {"boot", "roles", "contract", "wires", "startup", "shutdown"}
 
 
-@pytest.fixture(name="served_by_hand")
+@pytest.fixture(name="served_by_hand", scope="module")
 def _served_by_hand():
-    """The reference backend started the way a person would: uvicorn in its own process."""
+    """The reference backend started the way a person would: uvicorn in its own process (the tests only read it)."""
     yield from _serve("fixtures.agentchat.app:create_app")
 
 
-@pytest.fixture(name="clock_ahead")
+@pytest.fixture(name="clock_ahead", scope="module")
 def _clock_ahead():
-    """The reference backend whose server clock runs 2 s ahead, in its own process."""
+    """The reference backend whose server clock runs 2 s ahead, in its own process (the tests only read it)."""
     yield from _serve("fixtures.clock_ahead:create_app")
 
 
