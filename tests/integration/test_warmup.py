@@ -9,8 +9,10 @@ visibly different (it drops an event), so which run was judged needs no clock.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -122,25 +124,48 @@ async def test_the_probe_command_warms_a_running_server_up_before_its_runs():
         assert ([[], []], 3) == ([missing(backend, each) for each in runs.recordings], backend.app.state.runs)
 
 
+SLOW_HTTPX = """
+import sys, time
+
+
+class SlowHttpx:
+    \"\"\"Finds nothing; only makes httpx's first import 1.5 s long.\"\"\"
+
+    def find_spec(self, name, path=None, target=None):
+        if name == "httpx":
+            time.sleep(1.5)
+        return None
+
+
+sys.meta_path.insert(0, SlowHttpx())
+"""
+
+
 def test_the_first_sse_run_of_a_fresh_process_is_not_late_by_what_the_client_imports(tmp_path):
     """A backend that imports no httpx of its own, probed by a fresh `wiringcheck run`: its first (and only) run
-    is on time. The SSE parser imports httpx (100 ms here); imported after the first event arrived, that counted
-    as every event's delivery latency (WC405)."""
+    is on time. The SSE parser imports httpx; imported after the first event arrived, that counted as every
+    event's delivery latency (WC405). The import is made 1.5 s long (a `sitecustomize` on PYTHONPATH) and the
+    budget 1 s: far from both, whatever else the machine is doing."""
+    (tmp_path / "slow").mkdir()
+    (tmp_path / "slow" / "sitecustomize.py").write_text(SLOW_HTTPX, encoding="utf-8")
     config = tmp_path / "wiringcheck.toml"
     config.write_text(
         f'app = "tests.integration.test_warmup:create_whole_app"\npythonpath = [{json.dumps(str(REPO))}]\n\n'
-        f'[probe]\ntransport = "sse"\npath = "{PATH}"\ntrigger = {{ text = "hi" }}\n',
+        f'[probe]\ntransport = "sse"\npath = "{PATH}"\ntrigger = {{ text = "hi" }}\nbudget_ms = 1000\n',
         encoding="utf-8",
     )
+    env = {**os.environ, "PYTHONPATH": str(tmp_path / "slow")}
 
+    started = time.monotonic()
     done = subprocess.run(
         [sys.executable, "-m", "wiringcheck", "run", "--config", str(config), "--format", "json"],
-        capture_output=True, text=True, timeout=60, check=False, cwd=tmp_path,
+        capture_output=True, text=True, timeout=60, check=False, cwd=tmp_path, env=env,
     )  # fmt: skip
 
     report = json.loads(done.stdout)
     found = [finding["code"] for check in report["checks"] for finding in check["findings"]]
     assert (0, []) == (done.returncode, found), done.stderr
+    assert time.monotonic() - started > 1.5  # httpx was imported, slowly
 
 
 @pytest.mark.parametrize(("warmup", "fails"), [(0, True), (1, False)])
