@@ -167,10 +167,12 @@ worker: the tests that boot their apps (by the start of their ids) and the prefi
 
 MODULES = frozenset(
     {
-        "tests/adversarial/test_servers.py",  # `baseline`: a subprocess probe
+        "tests/adversarial/test_backends.py",  # `cli`: the interpreter its command lines fork from (`tests.prefork`)
+        "tests/adversarial/test_servers.py",  # `baseline`: a subprocess probe; `cli`, as above
         "tests/integration/test_entry_points.py",  # `served`, `served_streams`: the matrix apps under uvicorn
         "tests/integration/test_server_ids.py",  # `settings`
         "tests/integration/test_targets.py",  # `served_by_hand`, `clock_ahead`: uvicorn in a process of its own
+        "tests/load/test_load_command.py",  # the fork server its client processes fork from (one per process)
         "tests/run/test_http_streams.py",  # `server`
         "tests/scan/test_faults.py",  # `scan`: the fault folders scanned with a shared cache
         "tests/test_cli_inspect.py",  # `healthy_tree`: a booted and probed backend
