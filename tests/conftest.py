@@ -57,7 +57,7 @@ def _compile_the_project() -> None:
 _compile_the_project()
 
 # pytest caches each test module with its assertions rewritten, unless bytecode is not
-# written: then each of the four workers rewrote all of them again (1.3 s of CPU each).
+# written: then each of the workers rewrote all of them again (1.3 s of CPU each).
 # Written during collection only, to the tests' own __pycache__ (git ignores it).
 if _NO_BYTECODE:
     sys.dont_write_bytecode = False
