@@ -257,16 +257,16 @@ def plan_workers(url: str, settings: Settings, options: LoadOptions, users: list
 
 
 def _client_context(multiprocessing: Any) -> Any:
-    """How the client processes start: forked from a fork server on Linux, else spawned.
+    """How the client processes start: forked from a fork server where there is one (not macOS), else spawned.
 
     Neither copies this process (its threads, its booted backend, gevent's patches in a
     Locust run): a spawned client is a new interpreter that imports the run's modules again,
     a fork server is one such interpreter that imports them once and forks every client
     from itself, so the second and later clients (and every later `load` in this process,
-    the pytest plugin's or an API caller's) start without their imports. Elsewhere (macOS
-    refuses some forks, Windows cannot fork) each client is spawned.
+    the pytest plugin's or an API caller's) start without their imports. On macOS (which
+    refuses some forks) and Windows (which cannot fork), each client is spawned.
     """
-    if sys.platform.startswith("linux"):
+    if sys.platform != "darwin" and "forkserver" in multiprocessing.get_all_start_methods():
         context = multiprocessing.get_context("forkserver")
         # The modules every client imports; a transport's own library (websockets' client is the default) too.
         context.set_forkserver_preload(
