@@ -15,41 +15,23 @@ Linux only. Writes nothing in the repository; prints a Markdown table.
 from __future__ import annotations
 
 import argparse
-import ctypes
 import os
-import resource
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
+from descendants import become_subreaper, measure
+
 REPO = Path(__file__).resolve().parents[1]
-PR_SET_CHILD_SUBREAPER = 36
 
 
-def reap_all() -> None:
-    """Wait for every descendant left to this subreaper (a fork server ends once its parent has)."""
-    while True:
-        try:
-            os.waitpid(-1, 0)
-        except ChildProcessError:
-            return
-
-
-def measure(tree: Path, env: dict[str, str]) -> tuple[float, float]:
+def load_once(tree: Path, env: dict[str, str]) -> tuple[float, float]:
     """Wall seconds and CPU seconds (every descendant) of one load run of `tree`."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    started = time.perf_counter()
     # `python -c` with the tree first on sys.path: `-m` would put the working directory (this repository) first.
     script = f"import sys; sys.path.insert(0, {str(tree)!r}); from wiringcheck.cli import entry; entry()"
     command = [sys.executable, "-c", script, "load", "-u", "4", "--runs", "1", "--workers", "2", "-q"]
-    subprocess.run(command, cwd=REPO, env=env, capture_output=True, check=False)
-    wall = time.perf_counter() - started
-    reap_all()
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    wall, cpu, _ = measure(command, cwd=REPO, env=env)
     return wall, cpu
 
 
@@ -58,8 +40,7 @@ def main() -> None:
     parser.add_argument("--against", type=Path, required=True, help="another tree holding a wiringcheck package")
     parser.add_argument("--runs", type=int, default=15)
     options = parser.parse_args()
-    if ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0:
-        sys.exit("this benchmark needs Linux's PR_SET_CHILD_SUBREAPER")
+    become_subreaper()
     trees = {"this tree": REPO, "--against": options.against.resolve()}
     results: dict[str, list[tuple[float, float]]] = {name: [] for name in trees}
     with tempfile.TemporaryDirectory() as cache:
@@ -67,7 +48,7 @@ def main() -> None:
         env["PYTHONPYCACHEPREFIX"] = cache  # compiled once, as an installed package is
         for round_ in range(options.runs + 1):
             for name, tree in trees.items():
-                figures = measure(tree, env)
+                figures = load_once(tree, env)
                 if round_:
                     results[name].append(figures)
     base_wall = statistics.median(wall for wall, _ in results["--against"])
