@@ -17,6 +17,7 @@ any of its methods.
 from __future__ import annotations
 
 import inspect
+import linecache
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -133,7 +134,13 @@ def _location_of(obj: Any) -> Location | None:
         target = target.fget
     try:
         path = inspect.getsourcefile(target)
-        _, line = inspect.getsourcelines(target)
+        code = getattr(target, "__code__", None)
+        if code is None:
+            _, line = inspect.getsourcelines(target)
+        elif path and linecache.getline(path, code.co_firstlineno):
+            line = code.co_firstlineno  # `getsourcelines` would tokenize the whole body to say the same
+        else:
+            return None  # no source to point at: generated code (a dataclass's __init__), a frozen module
     except (OSError, TypeError):
         return None
     return Location(path, line) if path else None
