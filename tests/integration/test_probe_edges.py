@@ -56,19 +56,19 @@ def test_silent_server_ends_at_the_deadline_with_evidence(deadline):
 
 @pytest.mark.slow
 def test_an_in_process_flood_ends_soon_after_the_frame_cap_with_one_finding_per_kind():
-    """A backend that keeps its loop busy sending is interrupted once the verdict is in: the probe phase ends within
-    the deadline plus a second (it waited for the run's whole budget), with one WC411 and at most one finding per
-    (code, check)."""
+    """A backend that keeps its loop busy sending is interrupted once the verdict is in: the probe phase ends long
+    before the deadline (it used to wait for the run's whole budget), with one WC411 and at most one finding per
+    (code, check). The deadline is far from the seconds the 10,000 frames of the cap take on a busy machine."""
     from wiringcheck.config import parse_settings
     from wiringcheck.runner import run
 
-    settings = parse_settings({"app": "tests.integration.edge_apps:floods", "probe": {"deadline": 3.0}})
+    settings = parse_settings({"app": "tests.integration.edge_apps:floods", "probe": {"deadline": 20.0}})
     report = run(settings)
 
     (probe,) = [check for check in report.checks if check.name == "probe"]
     pairs = [(finding.code, check.name) for check in report.checks for finding in check.findings]
     assert (True, 1, True) == (
-        probe.duration < 3.0 + 1.0,
+        probe.duration < 10.0,
         pairs.count(("WC411", "probe")),
         len(pairs) == len(set(pairs)),
     )

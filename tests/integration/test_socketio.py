@@ -58,8 +58,9 @@ def session_for(url: str, do: str = "events", *, limits: dict[str, Any] | None =
     table = {
         "transport": "socketio",
         "trigger": {"do": do, "run_id": "{run_id}"},
-        "connect_timeout": 2.0,
-        "deadline": 2.0,
+        # Far from how long a run on loopback takes, however busy the machine: a test of a bound sets its own.
+        "connect_timeout": 10.0,
+        "deadline": 10.0,
         **probe,
     }
     request = build_request(url, parse_settings({"probe": table}).probe, {})
@@ -220,7 +221,7 @@ def test_the_trigger_is_emitted_under_its_event_in_its_namespace(driver, server)
 def test_a_refused_connection_says_the_servers_reason(driver, server):
     """A connect handler's ConnectionRefusedError, credentials sent: they were refused, in the server's words."""
     session = session_for(
-        server, auth={"first_message": {"do": "refuse", "token": "{token}"}, "token": "t"}, connect_timeout=3.0
+        server, auth={"first_message": {"do": "refuse", "token": "{token}"}, "token": "t"}, connect_timeout=10.0
     )
 
     elapsed = drive(driver, session)
@@ -228,7 +229,7 @@ def test_a_refused_connection_says_the_servers_reason(driver, server):
     recording = session.recording()
     assert RecordingEnd.AUTH_REJECTED == recording.end
     assert 'the server refused the socket.io connection: not today ({"retry": false})' == recording.error
-    assert elapsed < 1500 * MS  # it did not wait for the connect timeout
+    assert elapsed < 5000 * MS  # it did not wait for the connect timeout (10 s)
 
 
 @pytest.mark.parametrize("driver", DRIVERS)
@@ -237,13 +238,13 @@ def test_nothing_listening_is_a_failed_connection_at_once(driver):
     with socket.socket() as unused:
         unused.bind(("127.0.0.1", 0))
         port = unused.getsockname()[1]
-    session = session_for(f"http://127.0.0.1:{port}", connect_timeout=3.0)
+    session = session_for(f"http://127.0.0.1:{port}", connect_timeout=10.0)
 
     elapsed = drive(driver, session)
 
     recording = session.recording()
     assert (RecordingEnd.CONNECT_FAILED, True) == (recording.end, "ConnectionRefusedError" in recording.error)
-    assert elapsed < 1500 * MS  # it did not wait for the connect timeout
+    assert elapsed < 5000 * MS  # it did not wait for the connect timeout (10 s)
 
 
 @pytest.mark.parametrize("driver", DRIVERS)
@@ -264,7 +265,7 @@ def test_a_server_that_never_answers_is_cut_at_the_connect_timeout(driver, where
     recording = session.recording()
     assert RecordingEnd.CONNECT_FAILED == recording.end
     assert "timed out" in recording.error
-    assert 100 * MS <= elapsed < 1000 * MS
+    assert 100 * MS <= elapsed < 5000 * MS  # the connect timeout ended it, not the 10 s deadline
 
 
 @pytest.mark.parametrize("driver", DRIVERS)
@@ -282,13 +283,13 @@ def test_a_server_that_disconnects_mid_run_closed_it(driver, server):
 @pytest.mark.parametrize("driver", DRIVERS)
 def test_a_flood_stops_at_the_frame_cap_and_the_connection_is_dropped(driver, server):
     """Past the frame cap the session stops; the driver drops the connection instead of draining the flood."""
-    session = session_for(server, "flood", deadline=3.0, limits={"max_frames": 20})
+    session = session_for(server, "flood", limits={"max_frames": 20})
 
     elapsed = drive(driver, session)
 
     recording = session.recording()
     assert (RecordingEnd.OVERFLOW, 20) == (recording.end, len(recording.frames))
-    assert elapsed < 1500 * MS  # it neither drained the flood nor waited for the deadline
+    assert elapsed < 5000 * MS  # it neither drained the flood nor waited for the 10 s deadline
 
 
 @pytest.mark.parametrize("driver", DRIVERS)
@@ -299,7 +300,7 @@ def test_silence_ends_the_run_at_its_bound(driver, server):
     elapsed = drive(driver, session)
 
     assert RecordingEnd.DEADLINE == session.recording().end
-    assert 150 * MS <= elapsed < 1000 * MS
+    assert 150 * MS <= elapsed < 5000 * MS  # its 150 ms deadline ended it, however slow the connection
 
 
 @pytest.mark.parametrize("driver", DRIVERS)
