@@ -6,6 +6,7 @@ server speaking that protocol, and checks the report of a real `url` run.
 
 from __future__ import annotations
 
+import logging
 import time
 from typing import Any
 
@@ -47,6 +48,23 @@ async def test_each_auth_method_is_accepted(method):
         report = await probe(served.url, {"auth": {**AUTH[method], "token_env": TOKEN_ENV}})
 
     assert (set(), True) == (codes(report), report.ok)
+
+
+def logs_a_warning(trigger: dict[str, Any]) -> list[Any]:
+    """The reference run, served by a process that logs a warning of its own meanwhile."""
+    logging.getLogger("host.suite").warning("a thread of the suite this probe runs in complains")
+    return reference_run(trigger)
+
+
+@pytest.mark.asyncio
+async def test_what_the_probing_process_logs_is_never_the_url_backends_warning():
+    """A URL's backend runs elsewhere: a warning logged in the probe's own process (the pytest plugin's host suite,
+    a server the test itself runs) is kept as evidence, and never reported as the backend's (WC105)."""
+    async with serve_protocol(logs_a_warning) as served:
+        report = await probe(served.url, {})
+
+    assert (set(), True) == (codes(report), report.ok)
+    assert ["host.suite"] == [record.logger for record in report.logs]
 
 
 @pytest.mark.asyncio
