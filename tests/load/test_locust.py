@@ -39,6 +39,26 @@ def free_port() -> int:
         return port
 
 
+def stop_after(runs: int, event: str = "agent_completed") -> str:
+    """Locustfile lines that stop Locust once `event` has been reported `runs` times without failure.
+
+    The tests wait for runs, not for a clock: on a machine busy enough, a user's first run
+    (its imports, the warm-up) could outlast a fixed `--run-time`, and Locust stopped with
+    nothing to count. Their `--run-time` is only a bound on a test that fails."""
+    return (
+        "\n\nimport gevent\nfrom locust import events\n\n_reported = []\n\n\n"
+        "@events.init.add_listener\n"
+        "def _keep(environment, **_):\n"
+        "    _reported.append(environment)\n\n\n"
+        "@events.request.add_listener\n"
+        "def _stop_after(name=None, exception=None, **_):\n"
+        f"    if name == {event!r} and exception is None:\n"
+        "        _reported.append(name)\n"
+        f"        if len(_reported) == 1 + {runs}:\n"
+        "            gevent.spawn(_reported[0].runner.quit)\n"
+    )
+
+
 def factory_app(factory: str) -> Any:
     """The app `module:function` makes, served on a thread of this process (`tests.serving`): uvicorn in an
     interpreter of its own cost half a second of CPU to start, and the backend is not what these tests test."""
@@ -126,7 +146,8 @@ def test_locust_master_and_worker_report_each_event(tmp_path, monkeypatch):
 
 @pytest.mark.slow
 def test_locust_runs_twenty_users_over_socketio(tmp_path, monkeypatch):
-    """2 s of Locust, 20 users over python-socketio's sync client in greenlets: each event, no failure, no libev error.
+    """Locust until 20 runs completed, 20 users over python-socketio's sync client in greenlets: each event, no
+    failure, no libev error.
 
     The reason the WebSocket user has a transport of its own (`websocket_sync`) is that a
     reader left waiting on a closed descriptor makes libev abort the whole Locust process:
@@ -143,10 +164,10 @@ def test_locust_runs_twenty_users_over_socketio(tmp_path, monkeypatch):
     locustfile = locustfile.replace('"fixtures/socketchat/wiringcheck.toml"', repr(str(tmp_path / "wiringcheck.toml")))
     # A quarter of a second between a user's runs: several runs each, not as many as the two cores can serve.
     (tmp_path / "locustfile.py").write_text(
-        f"{locustfile}\nfrom locust import constant\n\nSocketChatUser.wait_time = constant(0.25)\n"
+        f"{locustfile}\nfrom locust import constant\n\nSocketChatUser.wait_time = constant(0.25)\n{stop_after(20)}"
     )
     code, log, rows = locust_against(
-        "fixtures.socketchat.app:create_app", tmp_path, env, users=20, seconds=2, path="/ws/socket.io"
+        "fixtures.socketchat.app:create_app", tmp_path, env, users=20, seconds=60, path="/ws/socket.io"
     )
 
     assert 0 == code, log[-2000:]
@@ -171,11 +192,10 @@ def test_locust_warms_the_backend_up_once_before_its_first_judged_run(tmp_path):
         "from locust import constant\n\nfrom wiringcheck.locust import WiringcheckUser\n\n\n"
         "class Warmed(WiringcheckUser):\n"
         f"    config = {str(tmp_path / 'wiringcheck.toml')!r}\n"
-        "    wait_time = constant(0.1)  # runs after the warm-up, not as many as the cores can serve\n",
+        "    wait_time = constant(0.1)  # runs after the warm-up, not as many as the cores can serve\n" + stop_after(2),
         encoding="utf-8",
     )
-    # 2 s: the users' first second can go to their imports and the warm-up when the machine is busy.
-    code, log, rows = locust_against("tests.integration.test_warmup:create_app", tmp_path, env, users=2, seconds=2)
+    code, log, rows = locust_against("tests.integration.test_warmup:create_app", tmp_path, env, users=2, seconds=60)
 
     counts = {row["Name"]: int(row["Request Count"]) for row in rows}
     assert (0, True) == (code, counts.get("tool_completed", 0) > 0), (counts, log[-3000:])
