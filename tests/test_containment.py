@@ -7,10 +7,11 @@ import concurrent.futures
 import sys
 import threading
 import time
+import types
 
 import pytest
 
-from wiringcheck.containment import BackendExit, Containment, Overrun, interrupting_after, new_threads
+from wiringcheck.containment import BackendExit, Containment, Overrun, interrupting_after, new_threads, user_stack
 
 from .conftest import MS
 
@@ -138,3 +139,18 @@ def test_a_pool_worker_still_running_the_backends_function_is_left():
         executor.shutdown(wait=True)
 
     assert ["tools_0"] == names
+
+
+def test_a_frame_between_two_lines_is_placed_at_its_first_line():
+    """A frame read from another thread (the loop sampler) can have no line number yet (`f_lineno` None): its
+    place is its function's first line, never a TypeError that ends the sampler."""
+
+    def backend_function() -> None:
+        """Stands in for the backend's frame."""
+
+    code = backend_function.__code__
+    frame = types.SimpleNamespace(f_code=code, f_lineno=None, f_back=None)
+
+    (found,) = user_stack(frame)  # type: ignore[arg-type]
+
+    assert (code.co_firstlineno, "backend_function") == (found.line, found.function)

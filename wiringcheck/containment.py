@@ -78,7 +78,8 @@ def user_stack(frame: FrameType | None, *, stop: Callable[[FrameType], bool] | N
     while frame is not None and not (stop is not None and stop(frame)):
         path = frame.f_code.co_filename
         if is_user_file(path):
-            line = frame.f_lineno
+            # A frame read from another thread (the loop sampler) can be between lines: no line number yet.
+            line = frame.f_lineno if frame.f_lineno is not None else frame.f_code.co_firstlineno
             frames.append(FrameInfo(path, line, frame.f_code.co_name, linecache.getline(path, line).strip()))
         frame = frame.f_back
     frames.reverse()
