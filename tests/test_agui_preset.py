@@ -11,6 +11,7 @@ budgets and the error terminal's own finding (WC412), which are compared apart.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 from typing import Any
 
@@ -21,7 +22,8 @@ from wiringcheck.run.judge import expectation_for
 from wiringcheck.run.judge import judge as check_events
 from wiringcheck.run.recording import Frame, Latency, Recording, RecordingEnd
 
-ag_ui_validate = pytest.importorskip("ag_ui_validate")
+# Imported where it is used: pytest would otherwise import it in every worker, to collect this module.
+pytestmark = pytest.mark.skipif(importlib.util.find_spec("ag_ui_validate") is None, reason="ag-ui-validate is missing")
 
 RUN_ID = "wc-run-1"
 THREAD = "wc-thread-1"
@@ -88,6 +90,8 @@ STREAMS: dict[str, tuple[list[dict[str, Any]], bool]] = {
 
 
 def theirs(events: list[dict[str, Any]]) -> list[str]:
+    import ag_ui_validate
+
     validator = ag_ui_validate.create_validator()
     for number, event in enumerate(events):
         validator.feed({**event, "timestamp": 1_767_225_600_000 + number})

@@ -21,7 +21,6 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
-import trustme
 
 from wiringcheck.cli import main
 from wiringcheck.report import ExitCode
@@ -45,6 +44,8 @@ class Served:
 @contextmanager
 def serve_tls(folder: Path) -> Iterator[Served]:
     """Serve `fixtures.agentchat` with uvicorn on 127.0.0.1 over TLS, accepting one fresh token."""
+    import trustme  # here, not at the top: the README's tests import this module in every worker
+
     ca = trustme.CA()
     certificate = ca.issue_cert("127.0.0.1", "localhost")
     cafile, certfile, keyfile = folder / "ca.pem", folder / "server.pem", folder / "server.key"

@@ -10,6 +10,8 @@ server with its own client.
 
 from __future__ import annotations
 
+import importlib.util
+
 import pytest
 
 from wiringcheck.backend import booted
@@ -25,7 +27,8 @@ from .helpers import FAULTS, REPO, codes
 
 AGUI = REPO / "fixtures" / "agui" / "wiringcheck.toml"
 
-validator = pytest.importorskip("ag_ui_validate.pytest_plugin")
+# Imported where it is used: pytest would otherwise import it in every worker, to collect this module.
+pytestmark = pytest.mark.skipif(importlib.util.find_spec("ag_ui_validate") is None, reason="ag-ui-validate is missing")
 
 
 def test_pydantic_ai_agui_server_passes_with_the_preset_and_its_path_alone():
@@ -68,6 +71,8 @@ def _settings(name: str):
 async def test_the_preset_agrees_with_ag_ui_validate_on_the_real_servers_streams(name):
     """ag-ui-validate's own SSE client and wiringcheck's each run the server once: the same verdict on the shared
     lifecycle and tool-call rules; wiringcheck alone sees a tool call that never gets its result."""
+    from ag_ui_validate import pytest_plugin as validator
+
     async with booted(_settings(name)) as backend:
         url = http_base(backend.ws_url) + "/agent"
         theirs = await validator.validate_agui_endpoint(url, timeout_ms=int(5000 * MS * 1000))
