@@ -114,17 +114,27 @@ class _Server:
             text=True,
             bufsize=1,
         )
+        self._unread = b""  # read from the server's stdout, not yet split into lines
         atexit.register(self.close)
 
-    def answer(self, timeout: float | None) -> dict[str, int] | None:
-        """The server's next line, or None if none came within `timeout` seconds."""
+    def answer(self, timeout: float) -> dict[str, int] | None:
+        """The server's next line, or None if none came within `timeout` seconds.
+
+        Read from the descriptor itself: a buffered reader could take both of a quick child's
+        lines at once, and `select` would then wait on a descriptor with nothing left in it.
+        """
         assert self.process.stdout is not None
-        ready, _, _ = select.select([self.process.stdout], [], [], timeout)
-        if not ready:
-            return None
-        line = self.process.stdout.readline()
-        if not line:
-            raise RuntimeError(f"the prefork server exited with {self.process.wait()}")
+        descriptor = self.process.stdout.fileno()
+        give_up = time.monotonic() + timeout
+        while b"\n" not in self._unread:
+            ready, _, _ = select.select([descriptor], [], [], max(0.0, give_up - time.monotonic()))
+            if not ready:
+                return None
+            chunk = os.read(descriptor, 65536)
+            if not chunk:
+                raise RuntimeError(f"the prefork server exited with {self.process.wait()}")
+            self._unread += chunk
+        line, _, self._unread = self._unread.partition(b"\n")
         answer: dict[str, int] = json.loads(line)
         return answer
 
