@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 
+from ..locust_stop import stop_when
+
 pytestmark = pytest.mark.skipif(importlib.util.find_spec("locust") is None, reason="locust is not installed")
 
 REPO = Path(__file__).resolve().parents[2]
@@ -30,21 +32,16 @@ def test_locust_against_a_flooding_server_reports_failures_and_exits_normally(se
     locustfile), not from its CSV: Locust can leave that file empty after a short run on a busy machine."""
     (tmp_path / "wiringcheck.toml").write_text("[probe]\ndeadline = 2.0\n", encoding="utf-8")
     (tmp_path / "locustfile.py").write_text(
-        "import gevent\nfrom locust import constant, events\n\nfrom wiringcheck.locust import WiringcheckUser\n\n"
-        "_environment = []\n\n\n"
-        "@events.init.add_listener\n"
-        "def keep(environment, **_):\n"
-        "    _environment.append(environment)\n\n\n"
+        "from locust import events\n\nfrom wiringcheck.locust import WiringcheckUser\n\n\n"
         "@events.request.add_listener\n"
         "def write_down(exception=None, **_):\n"
         "    if exception is not None:\n"
         f"        with open({str(tmp_path / 'failures.txt')!r}, 'a', encoding='utf-8') as failures:\n"
-        "            failures.write(repr(exception) + '\\n')\n"
-        "        if 'WC411' in repr(exception):  # the flood was reported: Locust may stop\n"
-        "            gevent.spawn(_environment[0].runner.quit)\n\n\n"
+        "            failures.write(repr(exception) + '\\n')\n\n\n"
         "class Flooded(WiringcheckUser):\n"
         f"    config = {str(tmp_path / 'wiringcheck.toml')!r}\n"
-        "    wait_time = constant(0.5)  # a few floods, not as many as the cores can serve\n",
+        # Once a flood is reported, Locust may stop.
+        + stop_when("exception is not None and 'WC411' in repr(exception)"),
         encoding="utf-8",
     )
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])}

@@ -20,6 +20,7 @@ from typing import Any
 
 import pytest
 
+from ..locust_stop import stop_when
 from ..serving import served
 
 # Never import locust here: importing it monkey-patches this whole test process with gevent
@@ -37,26 +38,6 @@ def free_port() -> int:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
         return port
-
-
-def stop_after(runs: int, event: str = "agent_completed") -> str:
-    """Locustfile lines that stop Locust once `event` has been reported `runs` times without failure.
-
-    The tests wait for runs, not for a clock: on a machine busy enough, a user's first run
-    (its imports, the warm-up) could outlast a fixed `--run-time`, and Locust stopped with
-    nothing to count. Their `--run-time` is only a bound on a test that fails."""
-    return (
-        "\n\nimport gevent\nfrom locust import events\n\n_reported = []\n\n\n"
-        "@events.init.add_listener\n"
-        "def _keep(environment, **_):\n"
-        "    _reported.append(environment)\n\n\n"
-        "@events.request.add_listener\n"
-        "def _stop_after(name=None, exception=None, **_):\n"
-        f"    if name == {event!r} and exception is None:\n"
-        "        _reported.append(name)\n"
-        f"        if len(_reported) == 1 + {runs}:\n"
-        "            gevent.spawn(_reported[0].runner.quit)\n"
-    )
 
 
 def factory_app(factory: str) -> Any:
@@ -162,9 +143,8 @@ def test_locust_runs_twenty_users_over_socketio(tmp_path, monkeypatch):
     (tmp_path / "wiringcheck.toml").write_text(config.replace('["../.."]', json.dumps([str(REPO)])))
     locustfile = (REPO / "fixtures" / "socketchat" / "locustfile.py").read_text(encoding="utf-8")
     locustfile = locustfile.replace('"fixtures/socketchat/wiringcheck.toml"', repr(str(tmp_path / "wiringcheck.toml")))
-    # A quarter of a second between a user's runs: several runs each, not as many as the two cores can serve.
     (tmp_path / "locustfile.py").write_text(
-        f"{locustfile}\nfrom locust import constant\n\nSocketChatUser.wait_time = constant(0.25)\n{stop_after(20)}"
+        locustfile + stop_when("name == 'agent_completed' and exception is None", 20)
     )
     code, log, rows = locust_against(
         "fixtures.socketchat.app:create_app", tmp_path, env, users=20, seconds=60, path="/ws/socket.io"
@@ -189,10 +169,10 @@ def test_locust_warms_the_backend_up_once_before_its_first_judged_run(tmp_path):
         encoding="utf-8",
     )
     (tmp_path / "locustfile.py").write_text(
-        "from locust import constant\n\nfrom wiringcheck.locust import WiringcheckUser\n\n\n"
+        "from wiringcheck.locust import WiringcheckUser\n\n\n"
         "class Warmed(WiringcheckUser):\n"
         f"    config = {str(tmp_path / 'wiringcheck.toml')!r}\n"
-        "    wait_time = constant(0.1)  # runs after the warm-up, not as many as the cores can serve\n" + stop_after(2),
+        + stop_when("name == 'agent_completed' and exception is None", 2),
         encoding="utf-8",
     )
     code, log, rows = locust_against("tests.integration.test_warmup:create_app", tmp_path, env, users=2, seconds=60)
