@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from wiringcheck.run.recording import NOT_STARTED, Recording, RecordingEnd
@@ -33,8 +35,10 @@ _SPARE = 2.0
 """Seconds past every configured bound before the last line of defence cuts a run off."""
 
 
-_TRANSPORT_MODULES = {"websocket": "websocket", "sse": "http", "ndjson": "http", "socketio": "socketio"}
-"""The module of `run.transports` that drives each transport (`perform_sync` uses websocket_sync for a socket)."""
+def _transport(transport: str, *, sync: bool) -> ModuleType:
+    """The module of `run.transports` that drives `transport` (a WebSocket has a module of its own without asyncio)."""
+    name = {"websocket": "websocket_sync" if sync else "websocket", "socketio": "socketio"}.get(transport, "http")
+    return importlib.import_module(f"wiringcheck.run.transports.{name}")
 
 
 def preload(probe: ProbeSettings, *, sync: bool = False) -> None:
@@ -45,15 +49,7 @@ def preload(probe: ProbeSettings, *, sync: bool = False) -> None:
     reported as the client's own saturation (WC506). Each transport module names what it
     imports lazily (`LIBRARIES`); a library that is not installed is left for the run to report.
     """
-    import importlib
-
-    module = _TRANSPORT_MODULES.get(probe.transport)
-    if module is None:
-        return
-    if sync and module == "websocket":
-        module = "websocket_sync"
-    transport = importlib.import_module(f"wiringcheck.run.transports.{module}")
-    for name in (*transport.LIBRARIES, *(("httpx",) if probe.setup else ())):
+    for name in (*_transport(probe.transport, sync=sync).LIBRARIES, *(("httpx",) if probe.setup else ())):
         with contextlib.suppress(ImportError):
             importlib.import_module(name)
 
@@ -140,21 +136,8 @@ async def _drive(
     before_trigger: Callable[[], Awaitable[None]] | None,
 ) -> None:
     """The transport the request names drives the session."""
-    transport = session.request.transport
-    if transport == "websocket":
-        from wiringcheck.run.transports import websocket
-
-        await websocket.drive(session, ssl_context=ssl_context, clock=clock, before_trigger=before_trigger)
-    elif transport == "socketio":
-        from wiringcheck.run.transports import socketio
-
-        await socketio.drive(session, ssl_context=ssl_context, clock=clock, before_trigger=before_trigger)
-    else:
-        from wiringcheck.run.transports import http
-
-        if before_trigger is not None:  # the request is the trigger: every user's goes out at once
-            await before_trigger()
-        await http.drive(session, ssl_context=ssl_context, clock=clock)
+    transport = _transport(session.request.transport, sync=False)
+    await transport.drive(session, ssl_context=ssl_context, clock=clock, before_trigger=before_trigger)
 
 
 def perform_sync(
@@ -181,19 +164,9 @@ def perform_sync(
             return _setup_failed(values["run_id"], started, clock(), failure)
     request = _request(url, probe, environ, steps, values, earlier_runs=earlier_runs, protocol=protocol)
     session = RunSession(request)
-    transport = request.transport
-    if transport == "websocket":
-        from wiringcheck.run.transports import websocket_sync
-
-        websocket_sync.drive(session, ssl_context=ssl_context, clock=clock)
-    elif transport == "socketio":
-        from wiringcheck.run.transports import socketio
-
-        socketio.drive_sync(session, ssl_context=ssl_context, clock=clock)
-    else:
-        from wiringcheck.run.transports import http
-
-        http.drive_sync(session, ssl_context=ssl_context, clock=clock)
+    transport = _transport(request.transport, sync=True)
+    drive = transport.drive if request.transport == "websocket" else transport.drive_sync
+    drive(session, ssl_context=ssl_context, clock=clock)
     return session.recording()
 
 

@@ -22,7 +22,7 @@ import codecs
 import contextlib
 import socket
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -154,10 +154,16 @@ async def drive(
     *,
     ssl_context: ssl.SSLContext | None = None,
     clock: Callable[[], float] = time.monotonic,
+    before_trigger: Callable[[], Awaitable[None]] | None = None,
 ) -> None:
-    """Send the run's request and feed the session each event of the response, until it is done."""
+    """Send the run's request and feed the session each event of the response, until it is done.
+
+    `before_trigger` is awaited first: the request is the trigger, so every user's goes out at once.
+    """
     import h11
 
+    if before_trigger is not None:
+        await before_trigger()
     request = session.request
     stream = format_of(request.transport)
     host, port, secure = _address(request.url)
