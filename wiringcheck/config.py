@@ -1825,12 +1825,10 @@ def _transport_for_url(top: _Reader, url: str | None, probe: ProbeSettings) -> P
     """
     if url is None:
         return probe
-    if "transport" not in top.table.get("probe", {}):
-        return _url_transport(url, probe)
-    over_http = url.startswith(("http://", "https://"))
-    if probe.transport == "socketio" or over_http == probe.over_http:
-        return probe  # socket.io servers are named by http(s):// URLs, and ws(s):// ones work too
-    if over_http:
+    follows = _url_transport(url, probe)
+    if follows is probe or "transport" not in top.table.get("probe", {}):
+        return follows
+    if url.startswith(("http://", "https://")):
         raise top.error("url", f"{url!r} is an HTTP URL, but probe.transport is {probe.transport!r}: "
                         "use a ws:// URL, or transport = \"sse\" or \"ndjson\"")  # fmt: skip
     raise top.error("url", f"{url!r} is a WebSocket URL, but probe.transport is {probe.transport!r}: "
@@ -1839,10 +1837,10 @@ def _transport_for_url(top: _Reader, url: str | None, probe: ProbeSettings) -> P
 
 def _url_transport(url: str, probe: ProbeSettings) -> ProbeSettings:
     """`probe` with the transport `url`'s scheme implies, when nothing chose one: SSE over http(s) (a preset's
-    or the table's HTTP transport kept), a WebSocket over ws(s); socket.io accepts both."""
+    or the table's HTTP transport kept), a WebSocket over ws(s); socket.io servers are named by either."""
     over_http = url.startswith(("http://", "https://"))
     if probe.transport == "socketio" or over_http == probe.over_http:
-        return probe
+        return probe  # `probe` itself: it agrees with the URL
     return replace(probe, transport="sse" if over_http else "websocket")
 
 

@@ -186,7 +186,7 @@ async def record_runs(
     """
     import time
 
-    from wiringcheck.run.drive import perform, perform_users, warm_up
+    from wiringcheck.run.drive import WARMUP_PHASE, perform, perform_users, warm_up
 
     users = _users(url, settings, environ) if settings.isolation.enabled else []
     probes = [probe for _, probe in users] or [settings.probe]
@@ -196,7 +196,7 @@ async def record_runs(
         settings.probe,
         environ,
         ssl_context=ssl_context,
-        before_each=(lambda: observer.phase_started("warm-up")) if observer is not None else None,
+        before_each=(lambda: observer.phase_started(WARMUP_PHASE)) if observer is not None else None,
     )
     for index in range(runs):
         if observer is not None:

@@ -60,9 +60,6 @@ SPAWN_TIMEOUT = 60.0
 LOAD_PHASE = "load"
 """The phase of a load test's own checks, between the backend's boot and its shutdown."""
 
-WARMUP_PHASE = "warm-up"
-"""The unjudged runs (`probe.warmup`) made once after boot, before the first user starts."""
-
 
 @dataclass(frozen=True, slots=True)
 class LoadOptions:
@@ -411,7 +408,7 @@ async def run_load(
     with capture.logs(Phase.BOOT), capture.runtime(LOAD_PHASE):
         async with booted(settings, environ=env) as backend:
             if settings.probe.warmup and users:
-                from wiringcheck.run.drive import warm_up
+                from wiringcheck.run.drive import WARMUP_PHASE, warm_up
 
                 # Once, before any user starts, as `run` warms a booted backend up once: the first
                 # runs after boot would otherwise make the first users' latencies the lazy imports'.

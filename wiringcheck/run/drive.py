@@ -29,7 +29,16 @@ if TYPE_CHECKING:
     from wiringcheck.config import ProbeSettings
     from wiringcheck.protocol import Protocol
 
-__all__ = ["perform", "perform_sync", "perform_users", "preload", "run_bound", "warm_up", "warm_up_sync"]
+__all__ = [
+    "WARMUP_PHASE",
+    "perform",
+    "perform_sync",
+    "perform_users",
+    "preload",
+    "run_bound",
+    "warm_up",
+    "warm_up_sync",
+]
 
 _SPARE = 2.0
 """Seconds past every configured bound before the last line of defence cuts a run off."""
@@ -169,6 +178,9 @@ def perform_sync(
     drive(session, ssl_context=ssl_context, clock=clock)
     return session.recording()
 
+
+WARMUP_PHASE = "warm-up"
+"""The phase an observer is told of before each unjudged run (`before_each`)."""
 
 WARMUP_STOPS = (RecordingEnd.CONNECT_FAILED, RecordingEnd.AUTH_REJECTED)
 """How a warm-up run ends that makes the next ones pointless: the judged runs will say why, with their findings."""
