@@ -264,25 +264,8 @@ def secret_forms(secret: str) -> frozenset[str]:
     return frozenset(form for form in once | twice if len(form) >= 4)
 
 
-def _then(first: Callable[[str], str], second: Callable[[str], str]) -> Callable[[str], str]:
-    return lambda text: second(first(text))
-
-
-def _chains() -> list[Callable[[str], str]]:
-    """Every encoder, and every pair of them applied one after the other (as `secret_forms` applies them)."""
-
-    def identity(text: str) -> str:
-        return text
-
-    once = [identity, *_ENCODERS]
-    return [_then(first, second) for first in once for second in once]
-
-
 def _shared_start(one: str, other: str) -> str:
     return os.path.commonprefix([one, other])  # noqa: RUF071 -- characters, not path components, are wanted
-
-
-_CHAINS = _chains()
 
 
 @functools.cache
@@ -296,13 +279,19 @@ def secret_fragments(secret: str) -> frozenset[str]:
     if len(secret) <= FRAGMENT:
         return frozenset()
     found: set[str] = set()
-    for chain in _CHAINS:
-        form = chain(secret)
-        head, tail = chain(secret[:FRAGMENT]), chain(secret[-FRAGMENT:])
-        start = _shared_start(head, form)
-        end = _shared_start(tail[::-1], form[::-1])[::-1]
-        found.update(piece.lower() for piece in (start, end) if len(piece) >= FRAGMENT)
+    once = [_identity, *_ENCODERS]
+    for first in once:  # every encoder, and every pair applied one after the other, as `secret_forms` applies them
+        encoded = [first(text) for text in (secret, secret[:FRAGMENT], secret[-FRAGMENT:])]
+        for second in once:
+            form, head, tail = (second(text) for text in encoded)
+            start = _shared_start(head, form)
+            end = _shared_start(tail[::-1], form[::-1])[::-1]
+            found.update(piece.lower() for piece in (start, end) if len(piece) >= FRAGMENT)
     return frozenset(found)
+
+
+def _identity(text: str) -> str:
+    return text
 
 
 def _within_a_word(text: str, start: int, end: int) -> bool:
@@ -354,18 +343,17 @@ def leaks(secret: str, text: str) -> list[str]:
                 at = haystack.find(piece, at + 1)
         if found:
             return found
-    prefixes, longest = _prefixes(secret)
+    prefixes = _lowered_forms(secret)
     for haystack in (lowered, joined):
         for mark in _ELLIPSES:
-            for match in re.finditer(re.escape(mark), haystack):
+            for match in re.finditer(re.escape(mark.lower()), haystack):
                 end = match.start()
                 if end > 0 and haystack[end - 1] in "'\"":
                     end -= 1
-                for length in range(_PREFIX, min(longest, end) + 1):
-                    if haystack[end - length : end] in prefixes:
-                        excerpt = haystack[max(end - length - 40, 0) : end + 10]
-                        found.append(f"prefix {haystack[end - length : end]!r} before a cut in …{excerpt!r}…")
-                        break
+                length = _shortest_prefix_before(prefixes, haystack, end)
+                if length:
+                    excerpt = haystack[max(end - length - 40, 0) : end + 10]
+                    found.append(f"prefix {haystack[end - length : end]!r} before a cut in …{excerpt!r}…")
         if found:
             return found
     return _residues(secret, text)
@@ -382,11 +370,27 @@ def _sorted_fragments(secret: str) -> tuple[str, ...]:
     return tuple(sorted(secret_fragments(secret)))
 
 
-@functools.cache
-def _prefixes(secret: str) -> tuple[frozenset[str], int]:
-    """The first characters, `_PREFIX` or more, of each of `secret`'s forms (lower case), and the longest's length."""
-    prefixes = frozenset(form[:length] for form in _lowered_forms(secret) for length in range(_PREFIX, len(form)))
-    return prefixes, max(map(len, prefixes), default=0)
+def _shortest_prefix_before(forms: tuple[str, ...], text: str, end: int) -> int:
+    """The length of the shortest first part of a form, `_PREFIX` characters or more (short of the whole form),
+    that `text` has right before `end`; 0 if none.
+
+    Such a part ends with the `_PREFIX` characters before `end`: only where a form has those are lengths compared.
+    """
+    if end < _PREFIX:
+        return 0
+    last = text[end - _PREFIX : end]
+    shortest = 0
+    for form in forms:
+        at = form.find(last)
+        while at >= 0:
+            length = at + _PREFIX
+            if length >= len(form) or (shortest and length >= shortest):
+                break
+            if length <= end and text.startswith(form[:length], end - length):
+                shortest = length
+                break
+            at = form.find(last, at + 1)
+    return shortest
 
 
 _RESIDUE = 5
@@ -398,28 +402,30 @@ _ONE_ESCAPE = re.compile(r"&#?\w+;?|(?:%[0-9a-f]{2})+|\\+\w?['\"\\]?")
 
 
 @functools.cache
-def _infixes(secret: str) -> tuple[frozenset[str], int]:
-    """Every run of `_RESIDUE` or more characters after the first, of `secret` and its forms once encoded
-    (and the longest's length)."""
+def _rests(secret: str) -> tuple[str, ...]:
+    """`secret` and its forms once encoded (lower case), each without its first character: what may remain of one
+    after a scrubber replaced its start."""
     forms = {form.lower() for form in ({secret} | {encode(secret) for encode in _ENCODERS})}
-    infixes = frozenset(
-        form[start:end]
-        for form in forms
-        for start in range(1, len(form))
-        for end in range(start + _RESIDUE, len(form) + 1)
-    )
-    return infixes, max(map(len, infixes), default=0)
+    return tuple(form[1:] for form in forms if len(form) > _RESIDUE)
 
 
 def _residues(secret: str, text: str) -> list[str]:
-    """A secret's rest right after ``***``: the scrubber replaced its start and left the remainder."""
+    """A secret's rest right after ``***``: `_RESIDUE` or more characters of a form's middle (never its first).
+
+    The longest such run is reported, short of one escaped character. A run is part of a form's rest, and if it
+    is, so is each shorter start of it: the run grows while it still is.
+    """
     text = text.lower()
-    infixes, longest = _infixes(secret)
+    rests = _rests(secret)
+    longest = max(map(len, rests), default=0)
     found = []
     for match in re.finditer(re.escape("***"), text):
         after = text[match.end() : match.end() + longest]
-        for length in range(len(after), _RESIDUE - 1, -1):
-            if after[:length] in infixes and not _ONE_ESCAPE.fullmatch(after[:length]):
+        grown = _RESIDUE - 1
+        while grown < len(after) and any(after[: grown + 1] in rest for rest in rests):
+            grown += 1
+        for length in range(grown, _RESIDUE - 1, -1):
+            if not _ONE_ESCAPE.fullmatch(after[:length]):
                 excerpt = text[max(match.start() - 30, 0) : match.end() + length + 10]
                 found.append(f"the rest of a partly scrubbed secret, {after[:length]!r}, in …{excerpt!r}…")
                 break
