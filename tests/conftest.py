@@ -68,9 +68,10 @@ def pytest_collection_finish(session: pytest.Session) -> None:
 
 
 # Plugins of this development environment that a scratch pytest session (the plugin's and the
-# README's tests start a few) has no use for: anyio's imports trio, 0.3 s of CPU per session.
-# The suite's own sessions leave them out in `addopts`; a scratch project has its own settings.
-SCRATCH_PYTEST_ADDOPTS = "-p no:anyio -p no:benchmark"
+# README's tests start a few) has no use for: anyio's imports trio (0.3 s of CPU per session),
+# hypothesis's imports hypothesis (0.15 s), ag-ui-validate's its validator. The suite's own
+# sessions leave out the ones it does not use in `addopts`; a scratch project has its own settings.
+SCRATCH_PYTEST_ADDOPTS = "-p no:anyio -p no:benchmark -p no:hypothesispytest -p no:ag_ui_validate"
 
 
 # -- time ------------------------------------------------------------------------------------------
