@@ -4,6 +4,13 @@ Every descendant is counted (`descendants.py`: `/usr/bin/time` misses a process 
 parent exited first, such as a fork server). The suite's own arguments follow `--`; each
 configuration is run `--runs` times, interleaved with the others.
 
+A shared machine's speed drifts: the same CPU-bound loop took 2.6 s and, half an hour
+later, 3.5 s on this one, with nothing else running in it. Before each run of the suite a
+fixed pure-Python loop is timed (`reference`, the fastest of three), and again after it;
+the table also gives the suite's wall time in those loops (their mean): a figure the
+drift changes less, so runs made at different hours compare roughly. The drift comes in
+bursts, so a loop timed beside a run only estimates the speed during it.
+
     python bench/suite.py [--runs 3] [--workers 4 5]  [-- PYTEST ARGS]
 
 Linux only. Writes nothing in the repository; prints a Markdown table.
@@ -15,11 +22,25 @@ import argparse
 import re
 import statistics
 import sys
+import time
 from pathlib import Path
 
 from descendants import become_subreaper, measure
 
 REPO = Path(__file__).resolve().parents[1]
+
+
+def reference() -> float:
+    """Seconds of the fastest of three runs of a fixed pure-Python loop: how fast this machine is right now."""
+
+    def loop() -> float:
+        started = time.perf_counter()
+        table: dict[int, str] = {}
+        for number in range(1_500_000):
+            table[number % 1024] = str(number)
+        return time.perf_counter() - started
+
+    return min(loop() for _ in range(3))
 
 
 def suite_once(command: list[str]) -> tuple[float, float, str]:
@@ -42,18 +63,28 @@ def main() -> None:
         (f"-n {n}" if n else "as configured"): [sys.executable, "-m", "pytest", "-q", *(["-n", n] if n else []), *extra]
         for n in (options.workers or [""])
     }
-    results: dict[str, list[tuple[float, float, str]]] = {name: [] for name in configurations}
+    results: dict[str, list[tuple[float, float, str, float]]] = {name: [] for name in configurations}
     for _ in range(options.runs):
         for name, command in configurations.items():
-            results[name].append(suite_once(command))
-    print("| `python -m pytest` | wall, each run | CPU, each run | median wall | median CPU | last run |")
-    print("|---|---|---|---:|---:|---|")
+            before = reference()
+            wall, cpu, last = suite_once(command)
+            results[name].append((wall, cpu, last, (before + reference()) / 2))
+    print(
+        "| `python -m pytest` | wall, each run | CPU, each run | reference loop | median wall | median CPU |"
+        " median wall in loops | last run |"
+    )
+    print("|---|---|---|---|---:|---:|---:|---|")
     for name, runs in results.items():
-        walls = ", ".join(f"{wall:.1f}" for wall, _, _ in runs)
-        cpus = ", ".join(f"{cpu:.1f}" for _, cpu, _ in runs)
-        wall = statistics.median(w for w, _, _ in runs)
-        cpu = statistics.median(c for _, c, _ in runs)
-        print(f"| {name} | {walls} s | {cpus} s | {wall:.1f} s | {cpu:.1f} s | {runs[-1][2]} |")
+        walls = ", ".join(f"{wall:.1f}" for wall, _, _, _ in runs)
+        cpus = ", ".join(f"{cpu:.1f}" for _, cpu, _, _ in runs)
+        speeds = ", ".join(f"{speed * 1000:.0f}" for _, _, _, speed in runs)
+        wall = statistics.median(w for w, _, _, _ in runs)
+        cpu = statistics.median(c for _, c, _, _ in runs)
+        loops = statistics.median(w / speed for w, _, _, speed in runs)
+        print(
+            f"| {name} | {walls} s | {cpus} s | {speeds} ms | {wall:.1f} s | {cpu:.1f} s | {loops:.0f} |"
+            f" {runs[-1][2]} |"
+        )
 
 
 if __name__ == "__main__":
