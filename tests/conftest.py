@@ -229,8 +229,6 @@ worker: the tests that boot their apps (by the start of their ids) and the prefi
 
 MODULES = frozenset(
     {
-        "tests/adversarial/test_backends.py",  # `cli`: the interpreter its command lines fork from (`tests.prefork`)
-        "tests/adversarial/test_servers.py",  # `baseline`: a subprocess probe; `cli`, as above
         "tests/integration/test_entry_points.py",  # `served`, `served_streams`: the matrix apps under uvicorn
         "tests/integration/test_server_ids.py",  # `settings`
         "tests/integration/test_targets.py",  # `served_by_hand`, `clock_ahead`: uvicorn in a process of its own
@@ -246,6 +244,14 @@ MODULES = frozenset(
 )
 """Modules whose tests share module-scoped fixtures (or caches) that cost a boot, a server or a subprocess."""
 
+GROUPS = {
+    # `tests.prefork`'s interpreters, one per worker that forks from them: wiringcheck's command line (and
+    # test_servers' module-scoped `baseline`, a subprocess probe), and Locust
+    "prefork": ("tests/adversarial/test_backends.py", "tests/adversarial/test_servers.py"),
+    "locust": ("tests/load/test_locust.py", "tests/adversarial/test_locust.py"),
+}
+"""Modules whose tests share what a worker starts once for all of them, whichever module asks first."""
+
 
 def work_unit(nodeid: str, faults: frozenset[str]) -> str:
     """The unit of work `nodeid` is scheduled in: the tests that would pay the same setup share one.
@@ -253,10 +259,13 @@ def work_unit(nodeid: str, faults: frozenset[str]) -> str:
     The tests of one fault (its exit code, first cause, file and messages, in several modules)
     share its report (`integration.helpers.fault_report`), computed once per worker: in one
     unit, it is computed once per session. The tests of a framework's server, and of its
-    faults, share the framework's import; the tests of one of `MODULES` share its fixtures.
-    Every other test is a unit of its own.
+    faults, share the framework's import; the tests of one of `MODULES` share its fixtures, and
+    those of one of `GROUPS` what a worker starts for them. Every other test is a unit of its own.
     """
     path, _, rest = nodeid.partition("::")
+    for group, paths in GROUPS.items():
+        if path in paths:
+            return group
     if path in MODULES:
         return path
     param = rest.partition("[")[2].removesuffix("]") or None

@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import importlib.util
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from .. import prefork
 from ..locust_stop import stop_when
 
 pytestmark = pytest.mark.skipif(importlib.util.find_spec("locust") is None, reason="locust is not installed")
@@ -46,13 +45,20 @@ def test_locust_against_a_flooding_server_reports_failures_and_exits_normally(se
     )
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])}
     command = [
-        sys.executable, "-m", "locust", "-f", str(tmp_path / "locustfile.py"), "--headless", "-u", "1", "-r", "1",
+        "-f", str(tmp_path / "locustfile.py"), "--headless", "-u", "1", "-r", "1",
         "-t", "60s", "--host", server.url("flood"), "--only-summary",
     ]  # fmt: skip
     # Locust stops itself once a flood is reported (the locustfile above): 60 s only bounds a test that fails.
-    done = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120, check=False)
+    # It runs in a process of its own, forked from an interpreter that imported Locust once (`tests.prefork`).
+    log = tmp_path / "locust.log"
+    locust = prefork.server(prefork.LOCUST).start("locust", command, env=env, cwd=tmp_path, stdout=log, stderr=log)
+    try:
+        code = locust.wait(timeout=120)
+    finally:
+        locust.kill()
+    output = log.read_text(encoding="utf-8", errors="replace")
 
-    assert done.returncode in (0, 1), done.stderr[-2000:]  # 1: Locust's "there were failures"
+    assert code in (0, 1), output[-2000:]  # 1: Locust's "there were failures"
     written = tmp_path / "failures.txt"
     failures = written.read_text(encoding="utf-8").splitlines() if written.is_file() else []
-    assert any("WC411" in failure for failure in failures), (failures, done.stderr[-2000:])
+    assert any("WC411" in failure for failure in failures), (failures, output[-2000:])

@@ -20,6 +20,7 @@ from typing import Any
 
 import pytest
 
+from .. import prefork
 from ..locust_stop import stop_when
 from ..serving import served
 
@@ -49,19 +50,19 @@ def factory_app(factory: str) -> Any:
 
 @contextlib.contextmanager
 def started(args: list[str], env: dict[str, str], log: Path):
-    """A subprocess of this test, always ended (by its own id) when the block exits."""
-    with log.open("wb") as out:
-        process = subprocess.Popen(args, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT)
-        try:
-            yield process
-        finally:
-            if process.poll() is None:
-                process.terminate()
-                try:
-                    process.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-                    process.wait(timeout=10)
+    """``locust ARGS`` in a process of its own, forked from an interpreter that imported Locust once
+    (`tests.prefork`), writing to `log`; always ended (by its own id) when the block exits."""
+    process = prefork.server(prefork.LOCUST).start("locust", args, env=env, cwd=REPO, stdout=log, stderr=log)
+    try:
+        yield process
+    finally:
+        if process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=10)
 
 
 def locust_against(
@@ -74,7 +75,7 @@ def locust_against(
     and 2 s on a busy machine) while its final JSON statistics are whole."""
     with served(factory_app(factory)) as port:
         locust = [
-            *(sys.executable, "-m", "locust", "-f", str(tmp_path / "locustfile.py")),
+            *("-f", str(tmp_path / "locustfile.py")),
             *("--headless", "-u", str(users), "-r", str(users), "-t", f"{seconds}s", "--stop-timeout", "2"),
             *("--host", f"http://127.0.0.1:{port}{path}", "--json-file", str(tmp_path / "run")),
         ]
@@ -100,7 +101,7 @@ def test_locust_master_and_worker_report_each_event(tmp_path, monkeypatch):
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])}
     monkeypatch.delenv("AGENTCHAT_TOKENS", raising=False)
     master_port = free_port()
-    locust = [sys.executable, "-m", "locust", "-f", str(REPO / "docs" / "locustfile.py")]
+    locust = ["-f", str(REPO / "docs" / "locustfile.py")]
     with served(factory_app("fixtures.agentchat.app:create_app")) as backend_port:
         master = [
             *locust,
