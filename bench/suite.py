@@ -11,7 +11,10 @@ the table also gives the suite's wall time in those loops (their mean): a figure
 drift changes less, so runs made at different hours compare roughly. The drift comes in
 bursts, so a loop timed beside a run only estimates the speed during it.
 
-    python bench/suite.py [--runs 3] [--workers 4 5]  [-- PYTEST ARGS]
+    python bench/suite.py [--runs 3] [--workers 4 5] [--against /tmp/wc-before]  [-- PYTEST ARGS]
+
+`--against` runs the suite of another checkout too (say `git worktree add /tmp/wc-before
+COMMIT`), interleaved with this one's: before and after, measured on the same minutes.
 
 Linux only. Writes nothing in the repository; prints a Markdown table.
 """
@@ -43,9 +46,9 @@ def reference() -> float:
     return min(loop() for _ in range(3))
 
 
-def suite_once(command: list[str]) -> tuple[float, float, str]:
-    """Wall seconds, CPU seconds of every descendant, and pytest's last line, of one run of `command`."""
-    wall, cpu, done = measure(command, cwd=REPO)
+def suite_once(command: list[str], tree: Path) -> tuple[float, float, str]:
+    """Wall seconds, CPU seconds of every descendant, and pytest's last line, of one run of `command` in `tree`."""
+    wall, cpu, done = measure(command, cwd=tree)
     lines = [line for line in done.stdout.splitlines() if re.search(r"\d+ (passed|failed)", line)]
     return wall, cpu, lines[-1].strip("= ") if lines else f"exit {done.returncode}"
 
@@ -57,17 +60,23 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--workers", nargs="*", default=[], help="pytest-xdist worker counts to compare (-n)")
+    parser.add_argument("--against", type=Path, help="another checkout whose suite is run too, interleaved")
     options = parser.parse_args(own)
     become_subreaper()
+    trees = {"": REPO} if options.against is None else {"this tree, ": REPO, "--against, ": options.against.resolve()}
     configurations = {
-        (f"-n {n}" if n else "as configured"): [sys.executable, "-m", "pytest", "-q", *(["-n", n] if n else []), *extra]
+        f"{label}{f'-n {n}' if n else 'as configured'}": (
+            [sys.executable, "-m", "pytest", "-q", *(["-n", n] if n else []), *extra],
+            tree,
+        )
+        for label, tree in trees.items()
         for n in (options.workers or [""])
     }
     results: dict[str, list[tuple[float, float, str, float]]] = {name: [] for name in configurations}
     for _ in range(options.runs):
-        for name, command in configurations.items():
+        for name, (command, tree) in configurations.items():
             before = reference()
-            wall, cpu, last = suite_once(command)
+            wall, cpu, last = suite_once(command, tree)
             results[name].append((wall, cpu, last, (before + reference()) / 2))
     print(
         "| `python -m pytest` | wall, each run | CPU, each run | reference loop | median wall | median CPU |"
