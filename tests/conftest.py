@@ -295,7 +295,36 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
     faults = frozenset(path.name for path in FAULTS.iterdir() if (path / "wiringcheck.toml").is_file())
 
     class SharedSetupScheduling(LoadScopeScheduling):  # type: ignore[misc]
+        """Units of `work_unit`; a unit whose tests are all done is forgotten, and a test's index is a lookup.
+
+        LoadScopeScheduling counted a worker's pending tests over every unit it had ever been
+        given, on each test done, and looked each test up in the worker's list of 2,700: with
+        most tests a unit of their own, a second of the controller's CPU per run. Done units
+        are all that its pending counts and its requeueing of a crashed worker's work skip.
+        """
+
+        def __init__(self, config: pytest.Config, log: Any) -> None:
+            super().__init__(config, log)
+            self._indexes: dict[Any, dict[str, int]] = {}
+
         def _split_scope(self, nodeid: str) -> str:
             return work_unit(nodeid, faults)
+
+        def mark_test_complete(self, node: Any, item_index: int, duration: float = 0) -> None:
+            nodeid = self.registered_collections[node][item_index]
+            units = self.assigned_work[node]
+            scope = self._split_scope(nodeid)
+            units[scope][nodeid] = True
+            if all(units[scope].values()):
+                del units[scope]
+            self._reschedule(node)
+
+        def _assign_work_unit(self, node: Any) -> None:
+            scope, unit = self.workqueue.popitem(last=False)
+            self.assigned_work.setdefault(node, {})[scope] = unit
+            index = self._indexes.get(node)
+            if index is None:
+                index = self._indexes[node] = {nodeid: i for i, nodeid in enumerate(self.registered_collections[node])}
+            node.send_runtest_some([index[nodeid] for nodeid, done in unit.items() if not done])
 
     return SharedSetupScheduling(config, log)
