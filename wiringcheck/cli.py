@@ -17,6 +17,7 @@ to build them, and evaluating them as strings (three times per command, on every
 call, even `--help`) cost 15 to 20 ms.
 """
 
+import copy
 import functools
 import os
 import sys
@@ -576,14 +577,52 @@ def _choice(choices: Any, value: Any) -> Any:
     raise ValueError(f"{value!r} is not one of {listed}.")
 
 
-@functools.cache
-def _command() -> Any:
-    """The click command of `app`, its options converted without importing pydantic (`_PlainCoercion`).
+def _commands() -> dict[str, Any]:
+    """`app`'s commands (typer's `CommandInfo`) by the name a command line gives them."""
+    return {
+        info.name or typer.main.get_command_name(getattr(info.callback, "__name__", "")): info
+        for info in app.registered_commands
+    }
 
-    Built once per process: typer evaluates every command's annotations to build it (20-40 ms),
-    and `main` may run many times in one process (the test suite calls it some 400 times).
+
+def _named(argv: list[str]) -> str | None:
+    """The command `argv` runs: its first word that is no option (the group's own options take no value)."""
+    for arg in argv:
+        if not arg.startswith("-"):
+            return arg if arg in _commands() else None
+    return None
+
+
+def _listed(name: str, info: Any) -> Any:
+    """`info` with a callback of no parameters but the same help: what the group's own help lists of a command."""
+    listed = copy.copy(info)
+
+    def callback() -> None:  # never run: only a command line that names no command builds the group it is in
+        raise AssertionError(name)
+
+    callback.__doc__ = info.callback.__doc__
+    listed.name, listed.callback = name, callback
+    return listed
+
+
+@functools.cache
+def _command(name: str | None) -> Any:
+    """The click command of `app` for a command line that runs the command `name` (None: that runs none), its
+    options converted without importing pydantic (`_PlainCoercion`).
+
+    Typer builds a command's options from its signature and annotations, about a millisecond a
+    command: a command line that names one gets a group of that command alone, and one that
+    names none (``--help``, ``--version``, a mistyped name) a group that lists every command by
+    its name and help, without the options it never parses. Built once per process and name:
+    `main` may run many times in one process (the test suite calls it some 400 times).
     """
-    command = typer.main.get_command(app)
+    commands = _commands()
+    shaped = copy.copy(app)
+    if name is not None:
+        shaped.registered_commands = [commands[name]]
+    else:
+        shaped.registered_commands = [_listed(each, info) for each, info in commands.items()]
+    command = typer.main.get_command(shaped)
     for each in (command, *getattr(command, "commands", {}).values()):
         helper = each.get_help_option(typer.Context(each)) if hasattr(each, "get_help_option") else None
         for param in (*each.params, *filter(None, [helper])):
@@ -613,7 +652,9 @@ def main(argv: list[str] | None = None, *, supervise: bool = False) -> int:
 def _main(argv: list[str] | None) -> int:
     try:
         # Without standalone mode click returns a command's Exit code instead of exiting.
-        code = _command()(args=argv, prog_name="wiringcheck", standalone_mode=False)
+        code = _command(_named(sys.argv[1:] if argv is None else argv))(
+            args=argv, prog_name="wiringcheck", standalone_mode=False
+        )
         return int(code) if isinstance(code, int) else 0
     except typer.Exit as exc:
         return int(exc.exit_code)
