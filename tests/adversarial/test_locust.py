@@ -1,7 +1,8 @@
 """The Locust user against a hostile server: a flood must be failures in Locust's statistics, never an abort.
 
-Locust runs in a subprocess (its gevent monkey patching must never reach this process),
-against the session's hostile server on loopback.  Before the synchronous transport drove
+Locust runs in a process of its own (its gevent monkey patching must never reach this
+process), forked by `tests.prefork`, against the session's hostile server on loopback.
+Before the synchronous transport drove
 websockets' sans-I/O protocol itself, the client's background reader thread left libev
 watching a closed descriptor, and Locust died with SIGABRT and no statistics.
 """

@@ -1,8 +1,8 @@
 """The Locust user, headless with a master and one worker on 127.0.0.1, against the reference backend.
 
-Locust runs in subprocesses (its gevent monkey patching must never reach this test
-process), the backend on a thread of this one; the test reads Locust's own statistics:
-one row per event, no failures.
+Locust runs in processes of its own (its gevent monkey patching must never reach this test
+process), forked from an interpreter that imported it once (`tests.prefork`), the backend on
+a thread of this one; the test reads Locust's own statistics: one row per event, no failures.
 """
 
 from __future__ import annotations
