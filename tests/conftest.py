@@ -299,7 +299,7 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
 
         LoadScopeScheduling counted a worker's pending tests over every unit it had ever been
         given, on each test done, and looked each test up in the worker's list of 2,700: with
-        most tests a unit of their own, a second of the controller's CPU per run. Done units
+        most tests a unit of their own, about half a second of the controller's CPU per run. Done units
         are all that its pending counts and its requeueing of a crashed worker's work skip.
         """
 

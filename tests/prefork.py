@@ -28,7 +28,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -52,7 +52,7 @@ LOCUST = ("locust", "wiringcheck.locust")
 """Locust (it monkey-patches the server with gevent as it would patch Locust's own process) and its user."""
 
 SERVER = r"""
-import io, json, os, select, signal, sys
+import contextlib, io, json, os, select, signal, sys
 
 for name in json.loads(sys.argv[1]):
     __import__(name)
@@ -92,7 +92,7 @@ def serve():
     while True:
         ready, _, _ = wait_for([0, woken], [], [])
         if woken in ready:
-            with __import__("contextlib").suppress(BlockingIOError):
+            with contextlib.suppress(BlockingIOError):
                 os.read(woken, 4096)
             reap(children)
         if 0 not in ready:
@@ -251,13 +251,15 @@ class Forked:
     returncode: int | None = None
 
     def poll(self) -> int | None:
-        return self.wait(timeout=0) if self.returncode is None else self.returncode
+        if self.returncode is None:
+            self.returncode = self.server.wait(self.pid, 0)
+        return self.returncode
 
-    def wait(self, timeout: float | None = None) -> int | None:
-        """Its exit code; raises `subprocess.TimeoutExpired` if it still runs after `timeout` seconds (0: a poll)."""
+    def wait(self, timeout: float | None = None) -> int:
+        """Its exit code; raises `subprocess.TimeoutExpired` if it still runs after `timeout` seconds."""
         if self.returncode is None:
             self.returncode = self.server.wait(self.pid, timeout)
-            if self.returncode is None and timeout != 0:
+            if self.returncode is None:
                 raise subprocess.TimeoutExpired(f"forked pid {self.pid}", timeout or 0)
         return self.returncode
 
@@ -309,5 +311,21 @@ def run(args: list[str], *, env: Mapping[str, str], cwd: Path, timeout: float, s
         forked.wait(30)
         raise Timeout(f"still running after {timeout:g} s") from None
     read = {"encoding": "utf-8", "errors": "replace"}
-    assert code is not None
     return Completed(code, stdout.read_text(**read), stderr.read_text(**read))
+
+
+@contextlib.contextmanager
+def locust(args: Sequence[str], *, env: Mapping[str, str], cwd: Path, log: Path) -> Iterator[Forked]:
+    """``locust ARGS`` forked from this test process's `LOCUST` server, writing to `log`; always ended (asked
+    first, then killed) when the block exits."""
+    process = server(LOCUST).start("locust", args, env=env, cwd=cwd, stdout=log, stderr=log)
+    try:
+        yield process
+    finally:
+        if process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=10)

@@ -52,11 +52,8 @@ def test_locust_against_a_flooding_server_reports_failures_and_exits_normally(se
     # Locust stops itself once a flood is reported (the locustfile above): 60 s only bounds a test that fails.
     # It runs in a process of its own, forked from an interpreter that imported Locust once (`tests.prefork`).
     log = tmp_path / "locust.log"
-    locust = prefork.server(prefork.LOCUST).start("locust", command, env=env, cwd=tmp_path, stdout=log, stderr=log)
-    try:
+    with prefork.locust(command, env=env, cwd=tmp_path, log=log) as locust:
         code = locust.wait(timeout=120)
-    finally:
-        locust.kill()
     output = log.read_text(encoding="utf-8", errors="replace")
 
     assert code in (0, 1), output[-2000:]  # 1: Locust's "there were failures"

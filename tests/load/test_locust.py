@@ -7,13 +7,11 @@ a thread of this one; the test reads Locust's own statistics: one row per event,
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import importlib.util
 import json
 import os
 import socket
-import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -48,23 +46,6 @@ def factory_app(factory: str) -> Any:
     return getattr(importlib.import_module(module), function)()
 
 
-@contextlib.contextmanager
-def started(args: list[str], env: dict[str, str], log: Path):
-    """``locust ARGS`` in a process of its own, forked from an interpreter that imported Locust once
-    (`tests.prefork`), writing to `log`; always ended (by its own id) when the block exits."""
-    process = prefork.server(prefork.LOCUST).start("locust", args, env=env, cwd=REPO, stdout=log, stderr=log)
-    try:
-        yield process
-    finally:
-        if process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=10)
-
-
 def locust_against(
     factory: str, tmp_path: Path, env: dict[str, str], *, users: int, seconds: int, path: str = ""
 ) -> tuple[int, str, list[dict[str, str]]]:
@@ -79,7 +60,7 @@ def locust_against(
             *("--headless", "-u", str(users), "-r", str(users), "-t", f"{seconds}s", "--stop-timeout", "2"),
             *("--host", f"http://127.0.0.1:{port}{path}", "--json-file", str(tmp_path / "run")),
         ]
-        with started(locust, env, tmp_path / "locust.log") as process:
+        with prefork.locust(locust, env=env, cwd=REPO, log=tmp_path / "locust.log") as process:
             process.wait(timeout=90)
     log = (tmp_path / "locust.log").read_text(errors="replace")
     stats = json.loads((tmp_path / "run.json").read_text(encoding="utf-8"))
@@ -111,8 +92,8 @@ def test_locust_master_and_worker_report_each_event(tmp_path, monkeypatch):
         ]
         worker = [*locust, "--worker", "--master-host", "127.0.0.1", "--master-port", str(master_port)]
         with (
-            started(master, env, tmp_path / "master.log") as head,
-            started(worker, env, tmp_path / "worker.log"),
+            prefork.locust(master, env=env, cwd=REPO, log=tmp_path / "master.log") as head,
+            prefork.locust(worker, env=env, cwd=REPO, log=tmp_path / "worker.log"),
         ):
             head.wait(timeout=90)
     log = (tmp_path / "master.log").read_text(errors="replace")
